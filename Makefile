@@ -1,0 +1,32 @@
+# django-pggit: every target creates/refreshes the virtualenv in .venv first.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: demo test admin bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## demo: tell the story on the embedded PostgreSQL (or DATABASE_URL)
+demo: $(STAMP)
+	$(PY) testproject/manage.py pggit_demo
+
+## test: the whole test suite against a real PostgreSQL
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## admin: the test project's admin at http://127.0.0.1:8000/admin/ (user admin / admin)
+admin: $(STAMP)
+	$(PY) testproject/manage.py migrate --verbosity 0
+	$(PY) testproject/manage.py pggit_demo_superuser
+	$(PY) testproject/manage.py runserver 127.0.0.1:8000
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

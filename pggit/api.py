@@ -1,0 +1,201 @@
+"""The Python API: the one door for writes.
+
+Each call runs in ``transaction.atomic()``, locks the branch row it changes with
+``select_for_update()`` (the SQL core locks it again; the lock is re-entrant), calls the SQL
+function that is the source of truth, and returns model instances. Serialization failures and
+deadlocks (40001/40P01) are retried with jittered exponential backoff when the call owns its
+transaction; inside a caller's transaction only the caller can retry, so they surface as
+:class:`~pggit.exceptions.RetryableError`. Errors of the core surface as typed exceptions.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.models import prefetch_related_objects
+
+from pggit import conf
+from pggit.exceptions import (
+    InvalidArgument,
+    InvalidAuthor,
+    InvalidBranchName,
+    InvalidMessage,
+    PgGitError,
+    RetryableError,
+    from_database_error,
+)
+from pggit.models import Branch, Commit
+
+__all__ = ["author", "commit", "create_branch", "delete_branch", "get_branch", "log"]
+
+T = TypeVar("T")
+
+
+# --- plumbing -------------------------------------------------------------------------------
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Re-raise a database error of the core as its typed :class:`PgGitError`."""
+    try:
+        yield
+    except DatabaseError as exc:
+        typed = from_database_error(exc)
+        if typed is None:
+            raise
+        raise typed from exc
+
+
+def _backoff(attempt: int) -> float:
+    ceiling = min(conf.retry_backoff_max_seconds(), conf.retry_backoff_seconds() * 2**attempt)
+    return random.uniform(0, ceiling)  # "full jitter": spreads retrying workers apart
+
+
+def run_with_retry(using: str, operation: Callable[[], T]) -> T:
+    """Run ``operation`` (which opens its own atomic block), retrying 40001/40P01."""
+    attempts = 1 if connections[using].in_atomic_block else conf.retry_attempts()
+    for attempt in range(1, attempts + 1):
+        try:
+            with translated_errors():
+                return operation()
+        except RetryableError:
+            if attempt == attempts:
+                raise
+            time.sleep(_backoff(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _scalar(using: str, sql: str, params: list[Any]) -> Any:
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def _text(value: Any, what: str, error: type[PgGitError], *, optional: bool = False) -> Any:
+    """Refuse non-strings and NUL characters before they reach the database."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise error(f"{what} must be a string, not {type(value).__name__}")
+    if "\x00" in value:
+        raise error(f"{what} must not contain NUL characters")
+    return value
+
+
+def _lock_live_branch(using: str, name: str) -> Branch | None:
+    return (
+        Branch.objects.using(using)
+        .select_for_update()
+        .filter(name=name)
+        .exclude(status=Branch.Status.DELETED)
+        .first()
+    )
+
+
+# --- public API -----------------------------------------------------------------------------
+
+
+def commit(
+    message: str = "",
+    *,
+    branch: str = "main",
+    author: str | None = None,
+    using: str = DEFAULT_DB_ALIAS,
+) -> Commit:
+    """Record a commit on ``branch`` (created from main's head if the name was never used).
+
+    Returns the new :class:`Commit`. Raises InvalidBranchName, BranchDeleted, InvalidMessage,
+    InvalidAuthor, or RetryableError after the retries are spent.
+    """
+    _text(branch, "branch name", InvalidBranchName)
+    _text(message, "message", InvalidMessage)
+    _text(author, "author", InvalidAuthor, optional=True)
+
+    def operation() -> Commit:
+        with transaction.atomic(using=using):
+            _lock_live_branch(using, branch)
+            commit_hash = _scalar(
+                using, "SELECT pggit.commit_changes(%s, %s, %s)", [branch, message, author]
+            )
+            return Commit.objects.using(using).select_related("branch").get(hash=commit_hash)
+
+    return run_with_retry(using, operation)
+
+
+def create_branch(name: str, from_branch: str = "main", *, using: str = DEFAULT_DB_ALIAS) -> Branch:
+    """Create branch ``name`` at ``from_branch``'s head. Raises BranchExists, InvalidBranchName,
+    BranchNotFound or BranchDeleted (for ``from_branch``)."""
+    _text(name, "branch name", InvalidBranchName)
+    _text(from_branch, "source branch name", InvalidBranchName)
+
+    def operation() -> Branch:
+        with transaction.atomic(using=using):
+            branch_id = _scalar(
+                using, "SELECT (pggit.create_branch(%s, %s)).id", [name, from_branch]
+            )
+            return Branch.objects.using(using).get(pk=branch_id)
+
+    return run_with_retry(using, operation)
+
+
+def delete_branch(name: str, *, force: bool = False, using: str = DEFAULT_DB_ALIAS) -> Branch:
+    """Soft-delete branch ``name``; its history stays. Raises ProtectedBranch for main,
+    UnmergedCommits unless ``force``, BranchNotFound or BranchDeleted."""
+    _text(name, "branch name", InvalidBranchName)
+    if not isinstance(force, bool):
+        raise InvalidArgument(f"force must be a bool, not {type(force).__name__}")
+
+    def operation() -> Branch:
+        with transaction.atomic(using=using):
+            _lock_live_branch(using, name)
+            branch_id = _scalar(using, "SELECT (pggit.delete_branch(%s, %s)).id", [name, force])
+            return Branch.objects.using(using).get(pk=branch_id)
+
+    return run_with_retry(using, operation)
+
+
+def get_branch(name: str, *, using: str = DEFAULT_DB_ALIAS) -> Branch:
+    """The live branch called ``name``. Raises BranchNotFound or BranchDeleted."""
+    _text(name, "branch name", InvalidBranchName)
+    with translated_errors():
+        branch_id = _scalar(using, "SELECT (pggit.find_branch(%s)).id", [name])
+    return Branch.objects.using(using).get(pk=branch_id)
+
+
+def log(branch: str = "main", limit: int = 100, *, using: str = DEFAULT_DB_ALIAS) -> list[Commit]:
+    """The history of ``branch``, newest first, following first parents (at most ``limit``)."""
+    _text(branch, "branch name", InvalidBranchName)
+    if not isinstance(limit, int) or isinstance(limit, bool):
+        raise InvalidArgument(f"limit must be an int, not {type(limit).__name__}")
+    with translated_errors():
+        commits = list(
+            Commit.objects.using(using).raw(
+                "SELECT c.* FROM pggit.log(%s, %s) AS l JOIN pggit.commits AS c USING (hash)"
+                " ORDER BY l.depth",
+                [branch, limit],
+            )
+        )
+    prefetch_related_objects(commits, "branch")
+    return commits
+
+
+@contextmanager
+def author(name: str, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Attribute the commits made inside the block to ``name``.
+
+    Opens a transaction (or savepoint) and sets ``pggit.author`` transaction-locally
+    (``set_config(..., true)``), so the setting cannot leak to other requests sharing the
+    connection; on exit the previous value comes back (an error rolls it back with the
+    savepoint). Works as a decorator too.
+    """
+    _text(name, "author", InvalidAuthor)
+    with transaction.atomic(using=using):
+        previous = _scalar(using, "SELECT current_setting('pggit.author', true)", [])
+        _scalar(using, "SELECT set_config('pggit.author', %s, true)", [name])
+        yield
+        _scalar(using, "SELECT set_config('pggit.author', %s, true)", [previous or ""])

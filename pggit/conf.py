@@ -1,0 +1,33 @@
+"""pggit's settings: one dict, ``settings.PGGIT``, read only through these accessors.
+
+Every key is documented in docs/settings.md with its default.
+"""
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    "RETRY_ATTEMPTS": 5,
+    "RETRY_BACKOFF_SECONDS": 0.02,
+    "RETRY_BACKOFF_MAX_SECONDS": 1.0,
+}
+
+
+def _get(key: str) -> Any:
+    return getattr(settings, "PGGIT", {}).get(key, DEFAULTS[key])
+
+
+def retry_attempts() -> int:
+    """How many times the API tries an operation that failed with 40001/40P01 (>= 1)."""
+    return max(1, int(_get("RETRY_ATTEMPTS")))
+
+
+def retry_backoff_seconds() -> float:
+    """Base delay of the jittered exponential backoff between retries."""
+    return float(_get("RETRY_BACKOFF_SECONDS"))
+
+
+def retry_backoff_max_seconds() -> float:
+    """Upper bound of one backoff delay."""
+    return float(_get("RETRY_BACKOFF_MAX_SECONDS"))

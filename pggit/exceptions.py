@@ -1,0 +1,128 @@
+"""Typed exceptions, one per error of the SQL core.
+
+The core raises SQLSTATEs of class ``PG`` (see docs/errors.md); :func:`from_database_error`
+turns a database error into the matching exception, keeping the SQLSTATE, message and hint.
+"""
+
+from __future__ import annotations
+
+
+class PgGitError(Exception):
+    """Base class of every pggit error."""
+
+    sqlstate: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None, sqlstate: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if sqlstate is not None:
+            self.sqlstate = sqlstate
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(PgGitError, ValueError):
+    """A caller passed a value pggit refuses; nothing was changed."""
+
+
+class InvalidBranchName(InvalidInput):
+    sqlstate = "PGB04"
+
+
+class InvalidMessage(InvalidInput):
+    sqlstate = "PGC01"
+
+
+class InvalidAuthor(InvalidInput):
+    sqlstate = "PGC02"
+
+
+class InvalidArgument(InvalidInput):
+    sqlstate = "PGC04"
+
+
+class NotFound(PgGitError, LookupError):
+    """The named thing does not exist."""
+
+
+class BranchNotFound(NotFound):
+    sqlstate = "PGB01"
+
+
+class CommitNotFound(NotFound):
+    sqlstate = "PGC03"
+
+
+class BranchDeleted(PgGitError):
+    """The name belongs only to deleted branches."""
+
+    sqlstate = "PGB05"
+
+
+class BranchExists(PgGitError):
+    sqlstate = "PGB02"
+
+
+class ProtectedBranch(PgGitError):
+    sqlstate = "PGB03"
+
+
+class UnmergedCommits(PgGitError):
+    """Deleting the branch would orphan commits; pass force=True to do it anyway."""
+
+    sqlstate = "PGB06"
+
+
+class HistoryImmutable(PgGitError):
+    sqlstate = "PGH01"
+
+
+class RetryableError(PgGitError):
+    """A serialization failure or deadlock that outlived the retries (or that happened inside
+    the caller's own transaction, which only the caller can retry)."""
+
+
+class LockNotAvailable(RetryableError):
+    sqlstate = "55P03"
+
+
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def _by_sqlstate() -> dict[str, type[PgGitError]]:
+    table: dict[str, type[PgGitError]] = {}
+    stack: list[type[PgGitError]] = [PgGitError]
+    while stack:
+        cls = stack.pop()
+        if "sqlstate" in cls.__dict__ and cls.sqlstate:
+            table[cls.sqlstate] = cls
+        stack.extend(cls.__subclasses__())
+    return table
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE of a psycopg error, or of the psycopg error behind a Django one."""
+    for candidate in (exc, exc.__cause__):
+        state = getattr(candidate, "sqlstate", None)
+        if state:
+            return state
+    return None
+
+
+def from_database_error(exc: BaseException) -> PgGitError | None:
+    """The typed exception for a database error raised by the core, or None if it is not one."""
+    state = sqlstate_of(exc)
+    if state is None:
+        return None
+    origin = exc if getattr(exc, "diag", None) is not None else exc.__cause__
+    diag = getattr(origin, "diag", None)
+    message = (diag.message_primary if diag else None) or str(exc).strip()
+    hint = diag.message_hint if diag else None
+    if state in RETRYABLE_SQLSTATES:
+        return RetryableError(message, hint=hint, sqlstate=state)
+    cls = _by_sqlstate().get(state)
+    if cls is None:
+        return None
+    return cls(message, hint=hint, sqlstate=state)

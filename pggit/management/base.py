@@ -1,0 +1,79 @@
+"""The base class of every pggit management command.
+
+Gives each command ``--database`` and ``--json``, turns pggit's typed errors into one readable
+line and exit status 1 (never a traceback for a user error), and renders JSON consistently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS
+
+from pggit.exceptions import PgGitError
+
+logger = logging.getLogger("pggit")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+class PgGitCommand(BaseCommand):
+    #: exit status for a user error
+    USER_ERROR = 1
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--database",
+            default=DEFAULT_DB_ALIAS,
+            help="Database alias to operate on (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help="Print machine-readable JSON."
+        )
+
+    def execute(self, *args, **options):
+        try:
+            return super().execute(*args, **options)
+        except PgGitError as exc:
+            logger.info("pggit command failed: %s", exc)
+            line = str(exc) + (f" (hint: {exc.hint})" if exc.hint else "")
+            raise CommandError(line, returncode=self.USER_ERROR) from exc
+
+    def print_json(self, payload: Any) -> None:
+        self.stdout.write(json.dumps(payload, default=_default, indent=2, ensure_ascii=False))
+
+
+def commit_as_dict(commit) -> dict[str, Any]:
+    return {
+        "hash": commit.hash,
+        "uuid": str(commit.uuid),
+        "parent_hash": commit.parent_id,
+        "merge_parent_hash": commit.merge_parent_id,
+        "branch": commit.branch.name,
+        "tree_hash": commit.tree_hash,
+        "author": commit.author,
+        "message": commit.message,
+        "committed_at": commit.committed_at,
+    }
+
+
+def branch_as_dict(branch) -> dict[str, Any]:
+    return {
+        "name": branch.name,
+        "uuid": str(branch.uuid),
+        "status": branch.status,
+        "head_hash": branch.head_id,
+        "base_hash": branch.base_id,
+        "parent_branch": branch.parent_branch.name if branch.parent_branch_id else None,
+        "created_at": branch.created_at,
+        "created_by": branch.created_by,
+        "deleted_at": branch.deleted_at,
+    }

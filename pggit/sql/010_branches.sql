@@ -1,0 +1,197 @@
+-- django-pggit core: branches.
+--
+-- FROZEN once shipped: a change is a new file loaded by a new migration.
+
+CREATE TABLE pggit.branches (
+    id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    uuid             uuid NOT NULL DEFAULT pggit.generate_trinity_id()::uuid UNIQUE,
+    name             text NOT NULL,
+    status           text NOT NULL DEFAULT 'ACTIVE'
+                     CHECK (status IN ('ACTIVE', 'MERGED', 'DELETED')),
+    head_hash        text,          -- FK to pggit.commits(hash), added with that table
+    parent_branch_id bigint REFERENCES pggit.branches (id),
+    base_hash        text,          -- the commit this branch was created from (NULL: empty history)
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    created_by       text NOT NULL DEFAULT pggit.current_author(),
+    deleted_at       timestamptz,
+    CHECK ((status = 'DELETED') = (deleted_at IS NOT NULL))
+);
+COMMENT ON TABLE pggit.branches IS
+    'Named pointers into the commit graph. Soft-deleted rows (status DELETED) keep their history; '
+    'a name is unique among branches that are not deleted, so it can be reused after a delete.';
+
+-- A name is taken while its branch is not deleted; creation races resolve through this index.
+CREATE UNIQUE INDEX branches_live_name_key ON pggit.branches (name) WHERE status <> 'DELETED';
+CREATE INDEX branches_name_idx ON pggit.branches (name);
+
+-- validate_branch_name(name)
+-- Purpose: refuse names Git would refuse (git check-ref-format), so every branch name can be a
+--   Git ref: non-empty, at most 255 bytes, no control characters, space, ~ ^ : ? * [ \,
+--   no "..", "@{", "//", no leading/trailing "/", no component starting with "." or ending
+--   with ".lock", not ending with ".", not "@".
+-- Arguments: name text.
+-- Errors: PGB04 with the rule that was broken.  Locks: none.
+CREATE FUNCTION pggit.validate_branch_name(p_name text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    v_problem text;
+BEGIN
+    v_problem := CASE
+        WHEN p_name IS NULL THEN 'must not be NULL'
+        WHEN btrim(p_name, E' \t\r\n') = '' THEN 'must not be empty or whitespace'
+        WHEN octet_length(p_name) > 255 THEN 'is longer than 255 bytes'
+        WHEN p_name ~ '[[:cntrl:]]' THEN 'contains a control character'
+        WHEN p_name ~ '[ ~^:?*\[\\]' THEN 'contains a space or one of ~ ^ : ? * [ \'
+        WHEN strpos(p_name, '..') > 0 THEN 'contains ".."'
+        WHEN strpos(p_name, '@{') > 0 OR p_name = '@' THEN 'contains "@{" or is "@"'
+        WHEN p_name ~ '(^/|/$|//)' THEN 'starts or ends with "/" or contains "//"'
+        WHEN p_name ~ '(^|/)\.' THEN 'has a component starting with "."'
+        WHEN p_name ~ '\.lock(/|$)' THEN 'has a component ending with ".lock"'
+        WHEN p_name ~ '\.$' THEN 'ends with "."'
+    END;
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'PGB04',
+            MESSAGE = format('invalid branch name %s: it %s', coalesce(quote_literal(left(p_name, 80)), 'NULL'), v_problem),
+            HINT = 'Branch names follow Git''s ref-name rules, e.g. "feature/user-profiles".';
+    END IF;
+END;
+$$;
+
+-- find_branch(name, lock)
+-- Purpose: the live (not deleted) branch called name, optionally locked FOR UPDATE.
+-- Arguments: name text; for_update boolean (default false).
+-- Errors: PGB04 invalid name; PGB05 when the name only belongs to deleted branches;
+--   PGB01 when no branch ever had that name.
+-- Locks: the branch row FOR UPDATE when for_update.
+CREATE FUNCTION pggit.find_branch(p_name text, p_for_update boolean DEFAULT false)
+RETURNS pggit.branches
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_branch pggit.branches;
+BEGIN
+    PERFORM pggit.validate_branch_name(p_name);
+    IF p_for_update THEN
+        SELECT * INTO v_branch FROM pggit.branches
+         WHERE name = p_name AND status <> 'DELETED' FOR UPDATE;
+    ELSE
+        SELECT * INTO v_branch FROM pggit.branches
+         WHERE name = p_name AND status <> 'DELETED';
+    END IF;
+    IF v_branch.id IS NULL THEN
+        PERFORM pggit.raise_missing_branch(p_name);
+    END IF;
+    RETURN v_branch;
+END;
+$$;
+
+-- raise_missing_branch(name)
+-- Purpose: the one place that says why a branch name resolves to nothing.
+-- Errors: always PGB05 (only deleted branches had the name) or PGB01 (never existed).
+CREATE FUNCTION pggit.raise_missing_branch(p_name text) RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pggit.branches WHERE name = p_name) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'PGB05',
+            MESSAGE = format('branch %L is deleted', p_name),
+            HINT = 'Create it again with pggit.create_branch() to reuse the name; its old history is kept.';
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'PGB01',
+        MESSAGE = format('branch %L does not exist', p_name),
+        HINT = 'List branches with: SELECT name FROM pggit.branches WHERE status <> ''DELETED''.';
+END;
+$$;
+
+-- create_branch(name, from_branch)
+-- Purpose: a new branch pointing at from_branch's head; records the branch point (base_hash).
+-- Arguments: name text; from_branch text (default 'main').
+-- Returns: the new pggit.branches row.
+-- Errors: PGB04 invalid name; PGB01/PGB05 from_branch missing or deleted; PGB02 name taken.
+-- Locks: from_branch's row FOR SHARE (its head cannot move or be deleted meanwhile); the
+--   unique index on live names settles concurrent creations of one name (one wins, the
+--   others get PGB02).
+CREATE FUNCTION pggit.create_branch(name text, from_branch text DEFAULT 'main')
+RETURNS pggit.branches
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_source pggit.branches;
+    v_new    pggit.branches;
+BEGIN
+    PERFORM pggit.validate_branch_name(create_branch.name);
+    PERFORM pggit.validate_branch_name(from_branch);
+    SELECT * INTO v_source FROM pggit.branches b
+     WHERE b.name = from_branch AND b.status <> 'DELETED' FOR SHARE;
+    IF v_source.id IS NULL THEN
+        PERFORM pggit.raise_missing_branch(from_branch);
+    END IF;
+
+    INSERT INTO pggit.branches AS b (name, head_hash, base_hash, parent_branch_id)
+    VALUES (create_branch.name, v_source.head_hash, v_source.head_hash, v_source.id)
+    ON CONFLICT (name) WHERE status <> 'DELETED' DO NOTHING
+    RETURNING * INTO v_new;
+
+    IF v_new.id IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'PGB02',
+            MESSAGE = format('branch %L already exists', create_branch.name),
+            HINT = 'Choose another name, or delete the existing branch first.';
+    END IF;
+    RETURN v_new;
+END;
+$$;
+
+-- delete_branch(name, force)
+-- Purpose: soft-delete a branch: status DELETED, history kept, name free for reuse.
+-- Arguments: name text; force boolean (default false) deletes even with unmerged commits.
+-- Returns: the deleted pggit.branches row.
+-- Errors: PGB04 invalid name; PGB01/PGB05 missing or already deleted; PGB03 'main';
+--   PGB06 unmerged commits without force.
+-- Locks: the branch row FOR UPDATE (waits for commits in flight on it).
+CREATE FUNCTION pggit.delete_branch(name text, force boolean DEFAULT false)
+RETURNS pggit.branches
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_branch   pggit.branches;
+    v_unmerged bigint;
+BEGIN
+    IF delete_branch.name = 'main' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'PGB03',
+            MESSAGE = 'branch ''main'' is protected and cannot be deleted',
+            HINT = 'main is the database''s own schema; delete other branches instead.';
+    END IF;
+    v_branch := pggit.find_branch(delete_branch.name, true);
+
+    IF NOT coalesce(force, false) THEN
+        v_unmerged := pggit.unmerged_commits(v_branch.id);
+        IF v_unmerged > 0 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'PGB06',
+                MESSAGE = format('branch %L has %s commit(s) not merged into any other branch',
+                                 delete_branch.name, v_unmerged),
+                HINT = 'Merge it first, or delete with force => true to discard them (history is kept).';
+        END IF;
+    END IF;
+
+    UPDATE pggit.branches b SET status = 'DELETED', deleted_at = now()
+     WHERE b.id = v_branch.id
+    RETURNING * INTO v_branch;
+    RETURN v_branch;
+END;
+$$;
+
+INSERT INTO pggit.branches (name) VALUES ('main');

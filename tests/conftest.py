@@ -1,0 +1,82 @@
+"""Shared fixtures: Hypothesis profiles, unique names, raw connections for threads."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, settings
+
+# CI: bounded examples; database round-trips make per-example time unpredictable, so no
+# deadline. "deep" is for local hunting: HYPOTHESIS_PROFILE=deep make test.
+settings.register_profile("ci", max_examples=30, deadline=None, print_blob=True)
+settings.register_profile("deep", max_examples=500, deadline=None, print_blob=True)
+# function_scoped_fixture: our property tests take function-scoped fixtures (the db) on
+# purpose; each example cleans up the objects it creates, so sharing the fixture is safe.
+settings.register_profile(
+    "ci-db", parent=settings.get_profile("ci"),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def unique() -> Callable[[str], str]:
+    """unique("feature") -> "feature-3f2a9c1b": names that never collide across tests."""
+
+    def make(prefix: str = "t") -> str:
+        return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+    return make
+
+
+@pytest.fixture
+def connect(transactional_db) -> Iterator[Callable[..., psycopg.Connection]]:
+    """Open real, separate psycopg connections to the test database (closed at teardown)."""
+    opened: list[psycopg.Connection] = []
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+
+    def open_connection(**kwargs) -> psycopg.Connection:
+        conn = psycopg.connect(**{**params, "autocommit": True, **kwargs})
+        opened.append(conn)
+        return conn
+
+    yield open_connection
+    for conn in opened:
+        conn.close()
+
+
+def sql_scalar(statement: str, params: list | tuple = ()):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchone()[0]
+
+
+def sql_rows(statement: str, params: list | tuple = ()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+def sql_error(statement: str, params: list | tuple = ()) -> psycopg.Error:
+    """Run a statement that must fail (in a savepoint) and return the psycopg error."""
+    from django.db import DatabaseError, transaction
+
+    with pytest.raises(DatabaseError) as info, transaction.atomic():
+        sql_scalar(statement, params)
+    return info.value.__cause__
+
+
+def snapshot_counts() -> dict[str, int]:
+    """Row counts of pggit's tables: 'nothing changed' means these stay equal."""
+    tables = [r[0] for r in sql_rows(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'pggit' AND c.relkind = 'r' ORDER BY 1"
+    )]
+    return {t: sql_scalar(f'SELECT count(*) FROM pggit."{t}"') for t in tables}

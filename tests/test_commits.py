@@ -1,0 +1,172 @@
+"""Commits: the chain, the hash, the author and message rules, append-only history."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC
+
+import pytest
+from django.db import transaction
+
+from pggit import api
+from pggit.exceptions import BranchDeleted, InvalidAuthor, InvalidBranchName, InvalidMessage
+from pggit.models import Branch, Commit
+from tests.conftest import snapshot_counts, sql_error, sql_rows, sql_scalar
+
+pytestmark = pytest.mark.django_db
+
+
+def python_commit_hash(c: Commit) -> str:
+    """An independent re-implementation of the canonical serialization (docs/architecture.md)."""
+    when = c.committed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    payload = (
+        f"commit {c.id}\ntree {c.tree_hash}\nparent {c.parent_id or '-'}\n"
+        f"merge-parent {c.merge_parent_id or '-'}\nauthor {c.author}\ndate {when}\n\n{c.message}"
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def test_commits_on_a_branch_form_one_chain(unique):
+    name = unique("chain")
+    commits = [api.commit(f"step {i}", branch=name, author="ada") for i in range(5)]
+    assert commits[0].parent_id is None or commits[0].parent_id == Branch.objects.get(
+        name="main"
+    ).head_id
+    for parent, child in zip(commits, commits[1:], strict=False):
+        assert child.parent_id == parent.hash
+    assert Branch.objects.get(name=name, status="ACTIVE").head_id == commits[-1].hash
+    assert [c.hash for c in api.log(name, limit=5)] == [c.hash for c in reversed(commits)]
+
+
+def test_commit_hash_recomputes_in_sql_and_in_python(unique):
+    commit = api.commit("line one\nline two\n\nbody ünïcode", branch=unique("h"), author="Zoë")
+    assert len(commit.hash) == 64
+    assert python_commit_hash(commit) == commit.hash
+    assert sql_scalar("SELECT pggit.commit_hash(c) FROM pggit.commits c WHERE id = %s", [commit.id]) == commit.hash
+
+
+def test_commit_hashes_differ_for_identical_content(unique):
+    name = unique("same")
+    a = api.commit("same", branch=name, author="a")
+    b = api.commit("same", branch=name, author="a")
+    assert a.hash != b.hash
+
+
+def test_commit_returns_hash_from_sql_and_creates_branch_from_main_head(unique):
+    main_head = Branch.objects.get(name="main", status="ACTIVE").head_id
+    name = unique("auto")
+    commit_hash = sql_scalar("SELECT pggit.commit_changes(%s, 'msg')", [name])
+    branch = Branch.objects.get(name=name, status="ACTIVE")
+    assert branch.head_id == commit_hash
+    assert branch.base_id == main_head
+    assert branch.parent_branch.name == "main"
+
+
+def test_default_author_is_the_setting_or_the_session_user(unique):
+    name = unique("author")
+    with api.author("Grace <grace@example.com>"):
+        assert api.commit("x", branch=name).author == "Grace <grace@example.com>"
+    assert api.commit("y", branch=name).author == sql_scalar("SELECT session_user::text")
+
+
+def test_null_message_is_recorded_as_empty(unique):
+    commit_hash = sql_scalar("SELECT pggit.commit_changes(%s, NULL)", [unique("nullmsg")])
+    assert Commit.objects.get(hash=commit_hash).message == ""
+
+
+def test_message_of_exactly_10000_characters_is_accepted(unique):
+    assert len(api.commit("m" * 10000, branch=unique("long")).message) == 10000
+
+
+def test_oversize_message_is_refused_and_nothing_changes(unique):
+    before = snapshot_counts()
+    with pytest.raises(InvalidMessage) as info:
+        api.commit("m" * 10001, branch="main")
+    assert "10001" in str(info.value) and info.value.hint
+    err = sql_error("SELECT pggit.commit_changes('main', repeat('m', 10001))")
+    assert err.sqlstate == "PGC01" and err.diag.message_hint
+    assert snapshot_counts() == before
+
+
+@pytest.mark.parametrize("author", ["", "   ", "a\nb", "x" * 256])
+def test_invalid_author_is_refused(author):
+    before = snapshot_counts()
+    with pytest.raises(InvalidAuthor):
+        api.commit("x", author=author)
+    assert sql_error("SELECT pggit.commit_changes('main', 'x', %s)", [author]).sqlstate == "PGC02"
+    assert snapshot_counts() == before
+
+
+@pytest.mark.parametrize("author", [42, b"bytes", ["list"]])
+def test_author_of_unknown_type_is_refused(author):
+    with pytest.raises(InvalidAuthor, match="must be a string"):
+        api.commit("x", author=author)
+
+
+@pytest.mark.parametrize("message", [None, 3.5])
+def test_message_of_unknown_type_is_refused(message):
+    with pytest.raises(InvalidMessage, match="must be a string"):
+        api.commit(message)
+
+
+def test_commit_to_deleted_branch_is_refused(unique):
+    name = unique("gone")
+    api.create_branch(name)
+    api.delete_branch(name)
+    before = snapshot_counts()
+    with pytest.raises(BranchDeleted) as info:
+        api.commit("late", branch=name)
+    assert "create_branch" in info.value.hint
+    assert sql_error("SELECT pggit.commit_changes(%s, 'x')", [name]).sqlstate == "PGB05"
+    assert snapshot_counts() == before
+
+
+@pytest.mark.parametrize("name", [None, "", " ", "a..b", "bad name", "x/", "x.lock", "\x07bell"])
+def test_commit_to_invalid_branch_name_is_refused(name):
+    before = snapshot_counts()
+    with pytest.raises(InvalidBranchName):
+        api.commit("x", branch=name)
+    assert snapshot_counts() == before
+
+
+def test_history_is_append_only(unique):
+    commit = api.commit("keep me", branch=unique("ro"))
+    for statement in (
+        "UPDATE pggit.commits SET message = 'forged' WHERE id = %s",
+        "DELETE FROM pggit.commits WHERE id = %s",
+    ):
+        err = sql_error(statement, [commit.id])
+        assert err.sqlstate == "PGH01"
+    assert sql_error("TRUNCATE pggit.commits CASCADE").sqlstate == "PGH01"
+    assert Commit.objects.get(pk=commit.pk).message == "keep me"
+
+
+def test_commit_inside_rolled_back_transaction_leaves_no_trace(unique):
+    name = unique("rb")
+    before = snapshot_counts()
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), transaction.atomic():
+        api.commit("gone", branch=name)
+        raise Rollback
+    assert snapshot_counts() == before
+    assert not Branch.objects.filter(name=name).exists()
+
+
+def test_log_limit_and_bad_limit(unique):
+    name = unique("log")
+    for i in range(3):
+        api.commit(str(i), branch=name)
+    assert [c.message for c in api.log(name, limit=2)] == ["2", "1"]
+    assert sql_error("SELECT count(*) FROM pggit.log(%s, 0)", [name]).sqlstate == "PGC04"
+    rows = sql_rows("SELECT depth, branch_name FROM pggit.log(%s, 3)", [name])
+    assert rows == [(0, name), (1, name), (2, name)]
+
+
+def test_generate_trinity_id_is_a_time_ordered_uuid_v7():
+    ids = [sql_scalar("SELECT pggit.generate_trinity_id()") for _ in range(20)]
+    assert len(set(ids)) == 20
+    assert all(len(i) == 36 and i[14] == "7" and i[19] in "89ab" for i in ids)
+    assert [i[:13] for i in ids] == sorted(i[:13] for i in ids)
