@@ -10,10 +10,12 @@ transaction; inside a caller's transaction only the caller can retry, so they su
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
@@ -21,22 +23,45 @@ from django.db.models import prefetch_related_objects
 
 from pggit import conf
 from pggit.exceptions import (
+    CommitNotFound,
     InvalidArgument,
     InvalidAuthor,
     InvalidBranchName,
     InvalidMessage,
+    InvalidTableName,
     PgGitError,
     RetryableError,
     from_database_error,
 )
 from pggit.models import Branch, Commit
 
-__all__ = ["author", "commit", "create_branch", "delete_branch", "get_branch", "log"]
+__all__ = [
+    "Change",
+    "Version",
+    "author",
+    "commit",
+    "create_branch",
+    "delete_branch",
+    "get_branch",
+    "get_version",
+    "log",
+    "schema_hash",
+    "show",
+    "status",
+]
 
 T = TypeVar("T")
 
 
 # --- plumbing -------------------------------------------------------------------------------
+
+
+@contextmanager
+def reading(using: str) -> Iterator[None]:
+    """A read: typed errors, in a savepoint so a refused input leaves the caller's transaction
+    usable."""
+    with translated_errors(), transaction.atomic(using=using):
+        yield
 
 
 @contextmanager
@@ -98,6 +123,29 @@ def _lock_live_branch(using: str, name: str) -> Branch | None:
 
 
 # --- public API -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """An uncommitted change of one object (see :func:`status`)."""
+
+    object_key: str
+    object_type: str
+    change: str  # "added" | "modified" | "removed"
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class Version:
+    """A semantic version of a tracked object."""
+
+    major: int
+    minor: int
+    patch: int
+    full_version: str
+
+    def __str__(self) -> str:
+        return self.full_version
 
 
 def commit(
@@ -162,7 +210,7 @@ def delete_branch(name: str, *, force: bool = False, using: str = DEFAULT_DB_ALI
 def get_branch(name: str, *, using: str = DEFAULT_DB_ALIAS) -> Branch:
     """The live branch called ``name``. Raises BranchNotFound or BranchDeleted."""
     _text(name, "branch name", InvalidBranchName)
-    with translated_errors():
+    with reading(using):
         branch_id = _scalar(using, "SELECT (pggit.find_branch(%s)).id", [name])
     return Branch.objects.using(using).get(pk=branch_id)
 
@@ -172,7 +220,7 @@ def log(branch: str = "main", limit: int = 100, *, using: str = DEFAULT_DB_ALIAS
     _text(branch, "branch name", InvalidBranchName)
     if not isinstance(limit, int) or isinstance(limit, bool):
         raise InvalidArgument(f"limit must be an int, not {type(limit).__name__}")
-    with translated_errors():
+    with reading(using):
         commits = list(
             Commit.objects.using(using).raw(
                 "SELECT c.* FROM pggit.log(%s, %s) AS l JOIN pggit.commits AS c USING (hash)"
@@ -199,3 +247,39 @@ def author(name: str, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         _scalar(using, "SELECT set_config('pggit.author', %s, true)", [name])
         yield
         _scalar(using, "SELECT set_config('pggit.author', %s, true)", [previous or ""])
+
+
+def schema_hash(table: str, *, using: str = DEFAULT_DB_ALIAS) -> str | None:
+    """SHA-256 of ``table``'s normalized definition ("name" or "schema.name"), or None when
+    the table does not exist. Raises InvalidTableName, NotATable."""
+    _text(table, "table name", InvalidTableName)
+    with reading(using):
+        return _scalar(using, "SELECT pggit.calculate_schema_hash(%s)", [table])
+
+
+def status(branch: str | None = None, *, using: str = DEFAULT_DB_ALIAS) -> list[Change]:
+    """Uncommitted changes of ``branch``'s workspace (default: the current branch)."""
+    _text(branch, "branch name", InvalidBranchName, optional=True)
+    with reading(using), connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT object_key, object_type, change, detail FROM pggit.status(%s)", [branch]
+        )
+        return [Change(*row) for row in cursor.fetchall()]
+
+
+def show(commit: str, *, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
+    """A commit in full: ``{"commit", "tree", "changes", "ddl"}`` (see ``pggit.show``).
+    ``commit`` is a hash or a unique prefix. Raises CommitNotFound."""
+    _text(commit, "commit", CommitNotFound)
+    with reading(using):
+        value = _scalar(using, "SELECT pggit.show(%s)", [commit])
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def get_version(table: str, *, using: str = DEFAULT_DB_ALIAS) -> Version | None:
+    """The semantic version of a tracked table on the current branch, or None."""
+    _text(table, "table name", InvalidTableName)
+    with reading(using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT * FROM pggit.get_version(%s)", [table])
+        row = cursor.fetchone()
+    return Version(*row) if row else None

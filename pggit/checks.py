@@ -30,3 +30,26 @@ def check_postgresql(app_configs=None, databases=None, **kwargs):
                 )
             )
     return errors
+
+
+@register("database")
+def check_ddl_capture(app_configs=None, databases=None, **kwargs):
+    """pggit.W001: DDL capture is off (the installing role was not a superuser)."""
+    from django.core.checks import Warning
+
+    from pggit.installation import ddl_capture_enabled, is_installed
+
+    warnings = []
+    for alias in databases or ():
+        if connections[alias].vendor != "postgresql" or not is_installed(alias):
+            continue
+        if not ddl_capture_enabled(alias):
+            warnings.append(
+                Warning(
+                    f"pggit DDL capture is off on database {alias!r}.",
+                    hint="Event triggers need a superuser; commits still work by reading the "
+                    "catalog. See docs/managed-postgresql.md.",
+                    id="pggit.W001",
+                )
+            )
+    return warnings

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 
 DEFAULTS: dict[str, Any] = {
+    "TRACKED_SCHEMAS": ["public"],
     "RETRY_ATTEMPTS": 5,
     "RETRY_BACKOFF_SECONDS": 0.02,
     "RETRY_BACKOFF_MAX_SECONDS": 1.0,
@@ -31,3 +32,8 @@ def retry_backoff_seconds() -> float:
 def retry_backoff_max_seconds() -> float:
     """Upper bound of one backoff delay."""
     return float(_get("RETRY_BACKOFF_MAX_SECONDS"))
+
+
+def tracked_schemas() -> list[str]:
+    """Schemas whose objects commits snapshot; applied to the database after ``migrate``."""
+    return list(_get("TRACKED_SCHEMAS"))

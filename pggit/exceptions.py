@@ -43,6 +43,28 @@ class InvalidArgument(InvalidInput):
     sqlstate = "PGC04"
 
 
+class InvalidTableName(InvalidInput):
+    sqlstate = "PGT01"
+
+
+class NotATable(InvalidInput):
+    """The name denotes a view, sequence or other relation where a table is expected."""
+
+    sqlstate = "PGT03"
+
+
+class InvalidTrackedSchema(InvalidInput):
+    sqlstate = "PGT05"
+
+
+class InvalidVersion(InvalidInput):
+    sqlstate = "PGV01"
+
+
+class InvalidVersionKind(InvalidInput):
+    sqlstate = "PGV02"
+
+
 class NotFound(PgGitError, LookupError):
     """The named thing does not exist."""
 

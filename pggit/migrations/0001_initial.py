@@ -19,6 +19,8 @@ class Migration(migrations.Migration):
                 "010_branches.sql",
                 "020_commits.sql",
                 "030_snapshots.sql",
+                "040_ddl_capture.sql",
+                "050_changes.sql",
             ],
             reverse=["uninstall.sql"],
         ),

@@ -169,7 +169,8 @@ $$;
 
 -- commit_changes(branch, message, author)
 -- Purpose: record a commit on branch: its parent is the head it replaces, its tree the
---   branch's schema snapshot (pggit.snapshot), its hash SHA-256 over commit_payload.
+--   branch's schema snapshot (pggit.snapshot), its hash SHA-256 over commit_payload; the DDL
+--   captured since the parent is attached to it and object versions are bumped.
 -- Arguments: branch text (created from main's head when the name was never used);
 --   message text (default '', NULL means ''); author text (default pggit.current_author()).
 -- Returns: the new commit's hash (its "Trinity ID").
@@ -194,7 +195,9 @@ BEGIN
     v_commit.id := nextval(pg_get_serial_sequence('pggit.commits', 'id'));
     v_commit.parent_hash := v_branch.head_hash;
     v_commit.branch_id := v_branch.id;
-    v_commit.tree_hash := pggit.snapshot(v_branch);
+    -- Attach captured DDL first, then read the catalog: DDL committed in between is seen by
+    -- the snapshot and its event goes to the next commit, so the tree is never stale.
+    v_commit.tree_hash := pggit.snapshot(v_branch, pggit.attach_pending_ddl(v_branch.id, v_commit.id));
     v_commit.message := v_message;
     v_commit.author := v_author;
     v_commit.committed_at := clock_timestamp();
@@ -203,6 +206,7 @@ BEGIN
 
     INSERT INTO pggit.commits SELECT v_commit.*;
     UPDATE pggit.branches SET head_hash = v_commit.hash, status = 'ACTIVE' WHERE id = v_branch.id;
+    PERFORM pggit.record_versions(v_branch.id, v_commit.hash);
     RETURN v_commit.hash;
 END;
 $$;

@@ -1,0 +1,30 @@
+"""Install-time state: tracked schemas sync and DDL-capture status."""
+
+from __future__ import annotations
+
+from django.db import connections, router
+
+from pggit import conf
+from pggit.api import translated_errors
+
+
+def is_installed(using: str) -> bool:
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT to_regprocedure('pggit.set_tracked_schemas(text[])') IS NOT NULL")
+        return cursor.fetchone()[0]
+
+
+def sync_tracked_schemas(using: str = "default", **kwargs) -> None:
+    """post_migrate: make ``pggit.tracked_schemas`` equal ``PGGIT["TRACKED_SCHEMAS"]``."""
+    if connections[using].vendor != "postgresql" or not router.allow_migrate(using, "pggit"):
+        return
+    if not is_installed(using):  # e.g. right after `migrate pggit zero`
+        return
+    with translated_errors(), connections[using].cursor() as cursor:
+        cursor.execute("SELECT pggit.set_tracked_schemas(%s::text[])", [conf.tracked_schemas()])
+
+
+def ddl_capture_enabled(using: str = "default") -> bool:
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT pggit.ddl_capture_enabled()")
+        return cursor.fetchone()[0]

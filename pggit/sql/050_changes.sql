@@ -1,0 +1,408 @@
+-- django-pggit core: what changed between two definitions, semantic versions, status, show.
+--
+-- FROZEN once shipped: a change is a new file loaded by a new migration.
+
+-- definition_changes(old, new)
+-- Purpose: element-level differences between two object definitions: columns (by name),
+--   constraints, indexes and triggers (by name), enum labels, and any other property.
+-- Returns: (element, name, change 'added'|'removed'|'modified', old_value, new_value).
+CREATE FUNCTION pggit.definition_changes(p_old jsonb, p_new jsonb)
+RETURNS TABLE (element text, name text, change text, old_value jsonb, new_value jsonb)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    WITH old_columns AS (
+        SELECT c->>'name' AS name, c AS value FROM jsonb_array_elements(coalesce(p_old->'columns', '[]')) c
+    ), new_columns AS (
+        SELECT c->>'name' AS name, c AS value FROM jsonb_array_elements(coalesce(p_new->'columns', '[]')) c
+    )
+    SELECT 'column', coalesce(o.name, n.name),
+           CASE WHEN o.name IS NULL THEN 'added' WHEN n.name IS NULL THEN 'removed' ELSE 'modified' END,
+           o.value, n.value
+      FROM old_columns o FULL JOIN new_columns n ON n.name = o.name
+     WHERE o.value IS DISTINCT FROM n.value
+    UNION ALL
+    SELECT m.element, coalesce(x.old_key, x.new_key),
+           CASE WHEN x.old_key IS NULL THEN 'added' WHEN x.new_key IS NULL THEN 'removed' ELSE 'modified' END,
+           x.old_value, x.new_value
+      FROM (VALUES ('constraint', 'constraints'), ('index', 'indexes'), ('trigger', 'triggers')) m(element, field)
+     CROSS JOIN LATERAL (
+        SELECT o.key, o.value, n.key, n.value
+          FROM jsonb_each(coalesce(p_old->m.field, '{}')) o
+          FULL JOIN jsonb_each(coalesce(p_new->m.field, '{}')) n ON n.key = o.key
+         WHERE o.value IS DISTINCT FROM n.value
+     ) AS x(old_key, old_value, new_key, new_value)
+    UNION ALL
+    SELECT 'label', coalesce(o.label, n.label),
+           CASE WHEN o.label IS NULL THEN 'added' ELSE 'removed' END, to_jsonb(o.label), to_jsonb(n.label)
+      FROM (SELECT jsonb_array_elements_text(coalesce(p_old->'labels', '[]'))) o(label)
+      FULL JOIN (SELECT jsonb_array_elements_text(coalesce(p_new->'labels', '[]'))) n(label) ON n.label = o.label
+     WHERE o.label IS NULL OR n.label IS NULL
+    UNION ALL
+    SELECT 'property', k.key,
+           CASE WHEN NOT p_old ? k.key THEN 'added' WHEN NOT p_new ? k.key THEN 'removed' ELSE 'modified' END,
+           p_old->k.key, p_new->k.key
+      FROM (SELECT jsonb_object_keys(coalesce(p_old, '{}')) UNION SELECT jsonb_object_keys(coalesce(p_new, '{}'))) k(key)
+     WHERE k.key NOT IN ('columns', 'constraints', 'indexes', 'triggers', 'labels')
+       AND (p_old->k.key) IS DISTINCT FROM (p_new->k.key)
+    UNION ALL
+    -- same columns in another order (e.g. a column dropped and re-added)
+    SELECT 'property', 'column_order', 'modified',
+           (SELECT jsonb_agg(c->'name') FROM jsonb_array_elements(p_old->'columns') c),
+           (SELECT jsonb_agg(c->'name') FROM jsonb_array_elements(p_new->'columns') c)
+     WHERE (SELECT array_agg(c->>'name' ORDER BY c->>'name') FROM jsonb_array_elements(p_old->'columns') c)
+         = (SELECT array_agg(c->>'name' ORDER BY c->>'name') FROM jsonb_array_elements(p_new->'columns') c)
+       AND (SELECT array_agg(c->>'name') FROM jsonb_array_elements(p_old->'columns') c)
+        <> (SELECT array_agg(c->>'name') FROM jsonb_array_elements(p_new->'columns') c)
+$$;
+
+-- is_widening(old_type, new_type)
+-- Purpose: whether changing a column from old_type to new_type keeps every existing value
+--   and every existing client working (int2 -> int4 -> int8 -> numeric, real -> double,
+--   longer varchar/char, varchar -> text, more numeric precision at the same scale).
+CREATE FUNCTION pggit.is_widening(p_old text, p_new text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+    SELECT CASE
+        WHEN p_old = 'smallint' THEN p_new IN ('integer', 'bigint', 'numeric') OR p_new LIKE 'numeric(%'
+        WHEN p_old = 'integer' THEN p_new IN ('bigint', 'numeric')
+        WHEN p_old = 'bigint' THEN p_new = 'numeric'
+        WHEN p_old = 'real' THEN p_new = 'double precision'
+        WHEN p_old ~ '^character varying\(\d+\)$' THEN
+            p_new IN ('text', 'character varying')
+            OR (p_new ~ '^character varying\(\d+\)$'
+                AND substring(p_new FROM '\d+')::int >= substring(p_old FROM '\d+')::int)
+        WHEN p_old ~ '^numeric\(\d+,\d+\)$' THEN
+            p_new = 'numeric'
+            OR (p_new ~ '^numeric\(\d+,\d+\)$'
+                AND split_part(substring(p_new FROM '\((.*)\)'), ',', 2) = split_part(substring(p_old FROM '\((.*)\)'), ',', 2)
+                AND split_part(substring(p_new FROM '\((.*)\)'), ',', 1)::int >= split_part(substring(p_old FROM '\((.*)\)'), ',', 1)::int)
+        WHEN p_old = 'character varying' THEN p_new = 'text'
+        ELSE false
+    END
+$$;
+
+-- classify_change(old, new)
+-- Purpose: the semantic-version bump a change of one object's definition calls for.
+--   major: a column removed (or renamed), an incompatible type change, NOT NULL added to an
+--     existing column, a new NOT NULL column without default, a primary key added, removed
+--     or changed, an enum label removed, the object removed;
+--   minor: additive or loosening changes: a new nullable column, a widened type, NOT NULL
+--     dropped, a constraint added/removed/changed, a new enum label, a changed view query,
+--     function body or type;
+--   patch: the rest: comments, column defaults, indexes, triggers.
+-- Returns: 'major', 'minor' or 'patch'; NULL when the definitions are equal.
+CREATE FUNCTION pggit.classify_change(p_old jsonb, p_new jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT CASE
+        WHEN p_old IS NOT DISTINCT FROM p_new THEN NULL
+        WHEN p_new IS NULL THEN 'major'
+        WHEN p_old IS NULL THEN 'minor'
+        WHEN bool_or(
+               (d.element = 'column' AND d.change = 'removed')
+            OR (d.element = 'column' AND d.change = 'added'
+                AND (d.new_value->>'not_null')::boolean AND NOT d.new_value ?| ARRAY['default', 'identity', 'generated'])
+            OR (d.element = 'column' AND d.change = 'modified'
+                AND ((d.old_value->>'type' <> d.new_value->>'type'
+                      AND NOT pggit.is_widening(d.old_value->>'type', d.new_value->>'type'))
+                     OR (NOT (d.old_value ? 'not_null' AND (d.old_value->>'not_null')::boolean)
+                         AND (d.new_value->>'not_null')::boolean)))
+            OR (d.element = 'constraint'
+                AND (d.old_value->>'definition' LIKE 'PRIMARY KEY%' OR d.new_value->>'definition' LIKE 'PRIMARY KEY%'))
+            OR (d.element = 'label' AND d.change = 'removed')
+            OR (d.element = 'property' AND d.name = 'column_order')
+        ) THEN 'major'
+        WHEN bool_or(
+               (d.element = 'column' AND d.change = 'added')
+            OR (d.element = 'column' AND d.change = 'modified'
+                AND (d.old_value - 'default' - 'comment') IS DISTINCT FROM (d.new_value - 'default' - 'comment'))
+            OR d.element IN ('constraint', 'label')
+            OR (d.element = 'property' AND d.name <> 'comment')
+        ) THEN 'minor'
+        ELSE 'patch'
+    END
+    FROM pggit.definition_changes(p_old, p_new) d
+$$;
+
+-- change_detail(old, new): a readable one-line summary of definition_changes.
+CREATE FUNCTION pggit.change_detail(p_old jsonb, p_new jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT string_agg(
+        CASE
+            WHEN d.change = 'modified' AND jsonb_typeof(d.old_value) = 'object' AND jsonb_typeof(d.new_value) = 'object' THEN
+                format('%s %s: %s', d.element, d.name, (
+                    SELECT string_agg(format('%s %s -> %s', k,
+                                             coalesce(d.old_value->>k, '(none)'), coalesce(d.new_value->>k, '(none)')), ', ' ORDER BY k)
+                      FROM (SELECT jsonb_object_keys(d.old_value) UNION SELECT jsonb_object_keys(d.new_value)) ks(k)
+                     WHERE (d.old_value->k) IS DISTINCT FROM (d.new_value->k)))
+            WHEN d.change = 'modified' THEN
+                format('%s %s: %s -> %s', d.element, d.name, coalesce(d.old_value::text, '(none)'), coalesce(d.new_value::text, '(none)'))
+            WHEN d.element = 'column' AND d.change = 'added' THEN
+                format('column %s added (%s)', d.name, d.new_value->>'type')
+            ELSE format('%s %s %s', d.element, d.name, d.change)
+        END, '; ' ORDER BY d.element, d.name)
+      FROM pggit.definition_changes(p_old, p_new) d
+$$;
+
+CREATE TYPE pggit.semantic_version AS (major integer, minor integer, patch integer, full_version text);
+
+-- increment_version(major, minor, patch, kind)
+-- Purpose: the next semantic version (pure): major resets minor and patch, minor resets patch.
+-- Arguments: three non-negative integers; kind 'major' | 'minor' | 'patch' (any case).
+-- Returns: pggit.semantic_version (major, minor, patch, full_version).
+-- Errors: PGV01 NULL or negative number; PGV02 unknown kind.  Locks: none.
+CREATE FUNCTION pggit.increment_version(major integer, minor integer, patch integer, kind text)
+RETURNS pggit.semantic_version
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    v_kind text := lower(btrim(kind));
+BEGIN
+    IF major IS NULL OR minor IS NULL OR patch IS NULL OR major < 0 OR minor < 0 OR patch < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGV01',
+            MESSAGE = format('invalid version %s.%s.%s: parts must be non-negative integers',
+                             coalesce(major::text, 'NULL'), coalesce(minor::text, 'NULL'), coalesce(patch::text, 'NULL')),
+            HINT = 'Versions start at 0.0.0 or 1.0.0.';
+    END IF;
+    CASE v_kind
+        WHEN 'major' THEN major := major + 1; minor := 0; patch := 0;
+        WHEN 'minor' THEN minor := minor + 1; patch := 0;
+        WHEN 'patch' THEN patch := patch + 1;
+        ELSE
+            RAISE EXCEPTION USING ERRCODE = 'PGV02',
+                MESSAGE = format('unknown version kind %s', coalesce(quote_literal(kind), 'NULL')),
+                HINT = 'Use ''major'', ''minor'' or ''patch''.';
+    END CASE;
+    RETURN ROW(major, minor, patch, format('%s.%s.%s', major, minor, patch))::pggit.semantic_version;
+END;
+$$;
+
+CREATE TABLE pggit.object_versions (
+    branch_id   bigint NOT NULL REFERENCES pggit.branches (id),
+    object_key  text NOT NULL,
+    object_type text NOT NULL,
+    major       integer NOT NULL CHECK (major >= 0),
+    minor       integer NOT NULL CHECK (minor >= 0),
+    patch       integer NOT NULL CHECK (patch >= 0),
+    object_hash text,             -- the definition this version describes (NULL once dropped)
+    dropped     boolean NOT NULL DEFAULT false,
+    commit_hash text NOT NULL REFERENCES pggit.commits (hash),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (branch_id, object_key)
+);
+COMMENT ON TABLE pggit.object_versions IS
+    'Semantic version of every tracked object per branch, bumped by commits (classify_change).';
+
+CREATE VIEW pggit.table_versions AS
+SELECT b.name AS branch,
+       (parse_ident(substr(v.object_key, 7)))[1] AS schema_name,
+       (parse_ident(substr(v.object_key, 7)))[2] AS table_name,
+       v.major, v.minor, v.patch, format('%s.%s.%s', v.major, v.minor, v.patch) AS full_version,
+       v.dropped, v.commit_hash, v.updated_at
+  FROM pggit.object_versions v JOIN pggit.branches b ON b.id = v.branch_id
+ WHERE v.object_type = 'table';
+COMMENT ON VIEW pggit.table_versions IS 'Versions of tracked tables per branch.';
+
+-- record_versions(branch_id, commit_hash)
+-- Purpose: reconcile the branch's object versions with the commit's tree: new objects start at
+--   1.0.0 (a re-created one bumps major), changed ones bump by classify_change, removed ones
+--   bump major and are marked dropped. Nothing to do when the tree equals the parent's on the
+--   same branch. Called by commit_changes under the branch lock.
+CREATE FUNCTION pggit.record_versions(p_branch_id bigint, p_commit_hash text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_commit pggit.commits;
+    v_parent pggit.commits;
+BEGIN
+    SELECT * INTO v_commit FROM pggit.commits WHERE hash = p_commit_hash;
+    SELECT * INTO v_parent FROM pggit.commits WHERE hash = v_commit.parent_hash;
+    IF v_parent.branch_id = p_branch_id AND v_parent.tree_hash = v_commit.tree_hash THEN
+        RETURN;
+    END IF;
+
+    WITH entries AS (
+        SELECT e.key AS object_key, e.value AS object_hash
+          FROM pggit.trees t CROSS JOIN LATERAL jsonb_each_text(t.entries) e
+         WHERE t.hash = v_commit.tree_hash
+    )
+    INSERT INTO pggit.object_versions AS v
+           (branch_id, object_key, object_type, major, minor, patch, object_hash, dropped, commit_hash)
+    SELECT p_branch_id, e.object_key, split_part(e.object_key, ':', 1), 1, 0, 0, e.object_hash, false, p_commit_hash
+      FROM entries e
+    ON CONFLICT (branch_id, object_key) DO UPDATE
+       SET (major, minor, patch) = (
+               SELECT i.major, i.minor, i.patch
+                 FROM pggit.increment_version(v.major, v.minor, v.patch,
+                          CASE WHEN v.dropped THEN 'major'
+                               ELSE coalesce(pggit.classify_change(
+                                        (SELECT o.definition FROM pggit.objects o WHERE o.hash = v.object_hash),
+                                        (SELECT o.definition FROM pggit.objects o WHERE o.hash = excluded.object_hash)),
+                                    'patch') END) i),
+           object_hash = excluded.object_hash, dropped = false,
+           commit_hash = excluded.commit_hash, updated_at = now()
+     WHERE v.object_hash IS DISTINCT FROM excluded.object_hash OR v.dropped;
+
+    UPDATE pggit.object_versions v
+       SET major = v.major + 1, minor = 0, patch = 0, dropped = true, object_hash = NULL,
+           commit_hash = p_commit_hash, updated_at = now()
+      FROM pggit.trees t
+     WHERE t.hash = v_commit.tree_hash AND v.branch_id = p_branch_id AND NOT v.dropped
+       AND NOT t.entries ? v.object_key;
+END;
+$$;
+
+-- get_version(table)
+-- Purpose: the current semantic version of a tracked table on the current branch.
+-- Arguments: table text, "name" or "schema.name".
+-- Returns: one row (major, minor, patch, full_version), or no row for a table that does not
+--   exist, is not tracked, or was never committed.
+-- Errors: PGT01 invalid name; PGT03 not a table.  Locks: none.
+CREATE FUNCTION pggit.get_version("table" text)
+RETURNS TABLE (major integer, minor integer, patch integer, full_version text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_oid oid := pggit.resolve_table("table");
+    v_key text;
+BEGIN
+    IF v_oid IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT pggit.object_key('table', n.nspname, c.relname) INTO v_key
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = v_oid;
+    RETURN QUERY
+    SELECT v.major, v.minor, v.patch, format('%s.%s.%s', v.major, v.minor, v.patch)
+      FROM pggit.object_versions v
+      JOIN pggit.branches b ON b.id = v.branch_id
+     WHERE b.name = pggit.current_branch() AND b.status <> 'DELETED'
+       AND v.object_key = v_key AND NOT v.dropped;
+END;
+$$;
+
+-- tree_entries(tree_hash): the (object_key, object_hash) pairs of a stored tree.
+CREATE FUNCTION pggit.tree_entries(p_tree_hash text)
+RETURNS TABLE (object_key text, object_hash text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT e.key, e.value FROM pggit.trees t CROSS JOIN LATERAL jsonb_each_text(t.entries) e
+     WHERE t.hash = p_tree_hash
+$$;
+
+-- status(branch)
+-- Purpose: uncommitted changes of a branch's workspace against its head, read from the
+--   catalog (works with DDL capture off too).
+-- Arguments: branch text (default: pggit.current_branch()).
+-- Returns: one row per added / modified / removed object with a readable detail.
+-- Errors: PGB04, PGB01, PGB05.  Locks: none.
+CREATE FUNCTION pggit.status(branch text DEFAULT NULL)
+RETURNS TABLE (object_key text, object_type text, change text, detail text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_branch pggit.branches := pggit.find_branch(coalesce(status.branch, pggit.current_branch()));
+    v_tree   text;
+BEGIN
+    SELECT c.tree_hash INTO v_tree FROM pggit.commits c WHERE c.hash = v_branch.head_hash;
+    RETURN QUERY
+    WITH head AS (
+        SELECT e.object_key, e.object_hash, o.definition
+          FROM pggit.tree_entries(v_tree) e JOIN pggit.objects o ON o.hash = e.object_hash
+    ), live AS (
+        SELECT w.object_key, w.object_type, w.hash, w.definition FROM pggit.workspace_objects(v_branch.id) w
+    )
+    SELECT coalesce(l.object_key, h.object_key),
+           coalesce(l.object_type, split_part(h.object_key, ':', 1)),
+           CASE WHEN h.object_key IS NULL THEN 'added' WHEN l.object_key IS NULL THEN 'removed' ELSE 'modified' END,
+           CASE WHEN h.object_key IS NOT NULL AND l.object_key IS NOT NULL
+                THEN pggit.change_detail(h.definition, l.definition) END
+      FROM head h FULL JOIN live l ON l.object_key = h.object_key
+     WHERE h.object_hash IS DISTINCT FROM l.hash
+     ORDER BY 1;
+END;
+$$;
+
+-- resolve_commit(ref)
+-- Purpose: the full hash of a commit given its hash or a unique prefix (at least 4 hex digits).
+-- Errors: PGC03 unknown, malformed or ambiguous.  Locks: none.
+CREATE FUNCTION pggit.resolve_commit(p_ref text) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_hashes text[];
+BEGIN
+    IF p_ref IS NULL OR p_ref !~ '^[0-9a-fA-F]{4,64}$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGC03',
+            MESSAGE = format('invalid commit reference %s', coalesce(quote_literal(left(p_ref, 80)), 'NULL')),
+            HINT = 'Pass a commit hash or a unique prefix of at least 4 hex digits.';
+    END IF;
+    SELECT array_agg(hash) INTO v_hashes FROM (
+        SELECT hash FROM pggit.commits
+         WHERE hash >= lower(p_ref) AND hash < lower(p_ref) || 'g' ORDER BY hash LIMIT 2) h;
+    IF v_hashes IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGC03', MESSAGE = format('commit %s does not exist', p_ref),
+            HINT = 'List commits with: SELECT * FROM pggit.log(''main'').';
+    ELSIF cardinality(v_hashes) > 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGC03', MESSAGE = format('commit prefix %s is ambiguous', p_ref),
+            HINT = 'Give more digits of the hash.';
+    END IF;
+    RETURN v_hashes[1];
+END;
+$$;
+
+-- show(commit)
+-- Purpose: one commit in full: its metadata, its tree, the objects it changed against its
+--   (first) parent with details, and the DDL captured since that parent.
+-- Arguments: commit text: a hash or unique prefix.
+-- Returns: jsonb {commit, tree, changes, ddl}.
+-- Errors: PGC03.  Locks: none.
+CREATE FUNCTION pggit.show("commit" text) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_commit pggit.commits;
+    v_parent_tree text;
+BEGIN
+    SELECT * INTO v_commit FROM pggit.commits WHERE hash = pggit.resolve_commit("commit");
+    SELECT tree_hash INTO v_parent_tree FROM pggit.commits WHERE hash = v_commit.parent_hash;
+    RETURN jsonb_build_object(
+        'commit', jsonb_build_object(
+            'hash', v_commit.hash, 'uuid', v_commit.uuid, 'parent_hash', v_commit.parent_hash,
+            'merge_parent_hash', v_commit.merge_parent_hash,
+            'branch', (SELECT name FROM pggit.branches WHERE id = v_commit.branch_id),
+            'tree_hash', v_commit.tree_hash, 'author', v_commit.author,
+            'message', v_commit.message, 'committed_at', v_commit.committed_at),
+        'tree', (SELECT entries FROM pggit.trees WHERE hash = v_commit.tree_hash),
+        'changes', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                       'object', coalesce(n.object_key, o.object_key),
+                       'change', CASE WHEN o.object_key IS NULL THEN 'added'
+                                      WHEN n.object_key IS NULL THEN 'removed' ELSE 'modified' END,
+                       'detail', CASE WHEN o.object_key IS NOT NULL AND n.object_key IS NOT NULL THEN
+                                     pggit.change_detail(
+                                         (SELECT definition FROM pggit.objects WHERE hash = o.object_hash),
+                                         (SELECT definition FROM pggit.objects WHERE hash = n.object_hash)) END)
+                       ORDER BY coalesce(n.object_key, o.object_key))
+              FROM pggit.tree_entries(v_parent_tree) o
+              FULL JOIN pggit.tree_entries(v_commit.tree_hash) n ON n.object_key = o.object_key
+             WHERE o.object_hash IS DISTINCT FROM n.object_hash), '[]'::jsonb),
+        'ddl', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                       'command_tag', e.command_tag, 'object_type', e.object_type,
+                       'object_identity', e.object_identity, 'statement', e.statement,
+                       'role', e.role_name, 'occurred_at', e.occurred_at) ORDER BY e.id)
+              FROM pggit.ddl_events e WHERE e.commit_id = v_commit.id), '[]'::jsonb));
+END;
+$$;
