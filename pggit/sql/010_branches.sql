@@ -111,7 +111,9 @@ END;
 $$;
 
 -- create_branch(name, from_branch)
--- Purpose: a new branch pointing at from_branch's head; records the branch point (base_hash).
+-- Purpose: a new branch pointing at from_branch's head; records the branch point (base_hash)
+--   and builds its workspace: one namespace per tracked schema holding the objects of
+--   from_branch's head commit (structure only), created from their stored definitions.
 -- Arguments: name text; from_branch text (default 'main').
 -- Returns: the new pggit.branches row.
 -- Errors: PGB04 invalid name; PGB01/PGB05 from_branch missing or deleted; PGB02 name taken.
@@ -147,12 +149,14 @@ BEGIN
             MESSAGE = format('branch %L already exists', create_branch.name),
             HINT = 'Choose another name, or delete the existing branch first.';
     END IF;
+    PERFORM pggit.create_workspace(v_new.id, v_source.head_hash);
     RETURN v_new;
 END;
 $$;
 
 -- delete_branch(name, force)
--- Purpose: soft-delete a branch: status DELETED, history kept, name free for reuse.
+-- Purpose: soft-delete a branch: status DELETED, history kept, name free for reuse; its
+--   workspace namespaces are dropped in the same transaction.
 -- Arguments: name text; force boolean (default false) deletes even with unmerged commits.
 -- Returns: the deleted pggit.branches row.
 -- Errors: PGB04 invalid name; PGB01/PGB05 missing or already deleted; PGB03 'main';
@@ -187,6 +191,7 @@ BEGIN
         END IF;
     END IF;
 
+    PERFORM pggit.drop_workspace(v_branch.id);
     UPDATE pggit.branches b SET status = 'DELETED', deleted_at = now()
      WHERE b.id = v_branch.id
     RETURNING * INTO v_branch;

@@ -154,7 +154,11 @@ BEGIN
     END IF;
     INSERT INTO pggit.branches (name, head_hash, base_hash, parent_branch_id)
     VALUES (p_name, v_main.head_hash, v_main.head_hash, v_main.id)
-    ON CONFLICT (name) WHERE status <> 'DELETED' DO NOTHING;
+    ON CONFLICT (name) WHERE status <> 'DELETED' DO NOTHING
+    RETURNING * INTO v_branch;
+    IF v_branch.id IS NOT NULL THEN
+        PERFORM pggit.create_workspace(v_branch.id, v_main.head_hash);
+    END IF;
 
     SELECT * INTO v_branch FROM pggit.branches WHERE name = p_name AND status <> 'DELETED' FOR UPDATE;
     IF NOT FOUND THEN
@@ -164,6 +168,45 @@ BEGIN
             HINT = 'Retry the transaction.';
     END IF;
     RETURN v_branch;
+END;
+$$;
+
+-- record_commit(branch, message, author, merge_parent_hash, full_snapshot)
+-- Purpose: the one place a commit is written: attach the branch's pending DDL, snapshot its
+--   workspace (reusing the head's tree when nothing can have changed, unless full_snapshot),
+--   insert the commit with parent = head, move the head, bump object versions.
+--   Used by commit_changes, merge and revert; the caller has validated the input and holds
+--   the branch row FOR UPDATE.
+-- Returns: the new commit's hash.
+CREATE FUNCTION pggit.record_commit(p_branch pggit.branches, p_message text, p_author text,
+                                    p_merge_parent_hash text DEFAULT NULL,
+                                    p_full_snapshot boolean DEFAULT false)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_commit pggit.commits;
+    v_pending boolean;
+BEGIN
+    v_commit.id := nextval(pg_get_serial_sequence('pggit.commits', 'id'));
+    v_commit.parent_hash := p_branch.head_hash;
+    v_commit.merge_parent_hash := p_merge_parent_hash;
+    v_commit.branch_id := p_branch.id;
+    -- Attach captured DDL first, then read the catalog: DDL committed in between is seen by
+    -- the snapshot and its event goes to the next commit, so the tree is never stale.
+    v_pending := pggit.attach_pending_ddl(p_branch.id, v_commit.id);
+    v_commit.tree_hash := pggit.snapshot(p_branch, v_pending OR p_full_snapshot);
+    v_commit.message := p_message;
+    v_commit.author := p_author;
+    v_commit.committed_at := clock_timestamp();
+    v_commit.uuid := pggit.generate_trinity_id()::uuid;
+    v_commit.hash := pggit.commit_hash(v_commit);
+
+    INSERT INTO pggit.commits SELECT v_commit.*;
+    UPDATE pggit.branches SET head_hash = v_commit.hash, status = 'ACTIVE' WHERE id = p_branch.id;
+    PERFORM pggit.record_versions(p_branch.id, v_commit.hash);
+    RETURN v_commit.hash;
 END;
 $$;
 
@@ -186,28 +229,9 @@ AS $$
 DECLARE
     v_message text := coalesce(commit_changes.message, '');
     v_author  text := coalesce(commit_changes.author, pggit.current_author());
-    v_branch  pggit.branches;
-    v_commit  pggit.commits;
 BEGIN
     PERFORM pggit.validate_commit_input(v_message, v_author);
-    v_branch := pggit.lock_branch_for_commit(commit_changes.branch);
-
-    v_commit.id := nextval(pg_get_serial_sequence('pggit.commits', 'id'));
-    v_commit.parent_hash := v_branch.head_hash;
-    v_commit.branch_id := v_branch.id;
-    -- Attach captured DDL first, then read the catalog: DDL committed in between is seen by
-    -- the snapshot and its event goes to the next commit, so the tree is never stale.
-    v_commit.tree_hash := pggit.snapshot(v_branch, pggit.attach_pending_ddl(v_branch.id, v_commit.id));
-    v_commit.message := v_message;
-    v_commit.author := v_author;
-    v_commit.committed_at := clock_timestamp();
-    v_commit.uuid := pggit.generate_trinity_id()::uuid;
-    v_commit.hash := pggit.commit_hash(v_commit);
-
-    INSERT INTO pggit.commits SELECT v_commit.*;
-    UPDATE pggit.branches SET head_hash = v_commit.hash, status = 'ACTIVE' WHERE id = v_branch.id;
-    PERFORM pggit.record_versions(v_branch.id, v_commit.hash);
-    RETURN v_commit.hash;
+    RETURN pggit.record_commit(pggit.lock_branch_for_commit(commit_changes.branch), v_message, v_author);
 END;
 $$;
 

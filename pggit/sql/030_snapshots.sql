@@ -12,7 +12,8 @@
 -- entries. Definitions and trees are stored once per distinct hash.
 
 CREATE TABLE pggit.tracked_schemas (
-    schema_name text PRIMARY KEY CHECK (schema_name <> 'pggit' AND schema_name !~ '^pg_'),
+    schema_name text PRIMARY KEY
+                CHECK (schema_name <> 'pggit' AND schema_name !~ '^pg_' AND schema_name !~ '^pggit_b[0-9]'),
     added_at    timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE pggit.tracked_schemas IS
@@ -55,7 +56,7 @@ BEGIN
             HINT = 'The default is ARRAY[''public''].';
     END IF;
     FOREACH v_schema IN ARRAY schemas LOOP
-        IF v_schema IS NULL OR v_schema = 'pggit' OR v_schema ~ '^pg_'
+        IF v_schema IS NULL OR v_schema = 'pggit' OR v_schema ~ '^pg_' OR v_schema ~ '^pggit_b[0-9]'
            OR NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = v_schema) THEN
             RAISE EXCEPTION USING ERRCODE = 'PGT05',
                 MESSAGE = format('cannot track schema %s', coalesce(quote_literal(v_schema), 'NULL')),
@@ -68,10 +69,20 @@ BEGIN
 END;
 $$;
 
+CREATE TABLE pggit.workspaces (
+    branch_id      bigint NOT NULL REFERENCES pggit.branches (id),
+    logical_schema text NOT NULL,
+    namespace      text NOT NULL UNIQUE,
+    PRIMARY KEY (branch_id, logical_schema)
+);
+COMMENT ON TABLE pggit.workspaces IS
+    'Namespace holding a branch''s version of each tracked schema (main''s are the schemas '
+    'themselves and are not listed). Names are derived from the branch id: pggit_b<id>_<n>.';
+
 -- branch_namespaces(branch_id)
 -- Purpose: the namespaces holding a branch's version of each tracked schema. main's
---   workspace is the tracked schemas themselves.
--- Returns: (logical_schema, namespace oid) for each tracked schema that exists.
+--   workspace is the tracked schemas themselves; other branches' are in pggit.workspaces.
+-- Returns: (logical_schema, namespace oid), by logical schema.
 CREATE FUNCTION pggit.branch_namespaces(p_branch_id bigint)
 RETURNS TABLE (logical_schema text, namespace oid)
 LANGUAGE sql STABLE
@@ -79,6 +90,11 @@ SET search_path = pg_catalog, pggit
 AS $$
     SELECT t.schema_name, n.oid
       FROM pggit.tracked_schemas t JOIN pg_namespace n ON n.nspname = t.schema_name
+     WHERE EXISTS (SELECT 1 FROM pggit.branches b WHERE b.id = p_branch_id AND b.name = 'main')
+    UNION ALL
+    SELECT w.logical_schema, n.oid
+      FROM pggit.workspaces w JOIN pg_namespace n ON n.nspname = w.namespace
+     WHERE w.branch_id = p_branch_id
      ORDER BY 1
 $$;
 
@@ -223,6 +239,8 @@ AS $$
                'name', p.proname,
                'kind', p.prokind,
                'arguments', pg_get_function_arguments(p.oid),
+               'identity_arguments', pg_get_function_identity_arguments(p.oid),
+               'sql_body', CASE WHEN p.prosqlbody IS NOT NULL THEN true END,
                'result', pg_get_function_result(p.oid),
                'language', l.lanname,
                'body', CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_function_sqlbody(p.oid) ELSE p.prosrc END,

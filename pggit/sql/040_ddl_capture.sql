@@ -36,11 +36,13 @@ CREATE FUNCTION pggit.branch_of_namespace(p_schema text) RETURNS bigint
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
 AS $$
-    SELECT b.id FROM pggit.branches b
-     WHERE b.status <> 'DELETED'
-       AND CASE WHEN p_schema IS NULL THEN b.name = pggit.current_branch()
-                ELSE b.name = 'main' AND EXISTS (SELECT 1 FROM pggit.tracked_schemas t
-                                                  WHERE t.schema_name = p_schema) END
+    SELECT coalesce(
+        (SELECT w.branch_id FROM pggit.workspaces w WHERE w.namespace = p_schema),
+        (SELECT b.id FROM pggit.branches b
+          WHERE b.status <> 'DELETED'
+            AND CASE WHEN p_schema IS NULL THEN b.name = pggit.current_branch()
+                     ELSE b.name = 'main' AND EXISTS (SELECT 1 FROM pggit.tracked_schemas t
+                                                       WHERE t.schema_name = p_schema) END))
 $$;
 
 -- ddl_role(): the role that ran the DDL. Inside a SECURITY DEFINER function current_user is

@@ -1,0 +1,28 @@
+from pggit import api
+from pggit.management.base import PgGitCommand
+
+
+class Command(PgGitCommand):
+    help = (
+        "Show uncommitted schema changes of a branch's workspace against its head.\n\n"
+        "Examples:\n"
+        "  manage.py pggit_status\n"
+        "  manage.py pggit_status --branch feature/x --json"
+    )
+
+    def add_arguments(self, parser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("--branch", default=None, help="Branch (default: the current one).")
+
+    def handle(self, *args, **options):
+        changes = api.status(options["branch"], using=options["database"])
+        if options["as_json"]:
+            self.print_json([c.__dict__ for c in changes])
+            return
+        if not changes:
+            self.stdout.write("Nothing to commit: the workspace matches the branch head.")
+            return
+        marks = {"added": "+", "removed": "-", "modified": "~"}
+        for c in changes:
+            detail = f"  ({c.detail})" if c.detail else ""
+            self.stdout.write(f"{marks[c.change]} {c.object_key}{detail}")

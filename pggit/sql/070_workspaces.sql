@@ -1,0 +1,202 @@
+-- django-pggit core: branch workspaces, checkout and schema diff.
+--
+-- FROZEN once shipped: a change is a new file loaded by a new migration.
+
+-- key_namespace(object_key, branch_id): the namespace (name) of the branch's workspace that
+-- holds the logical schema named in an object key ("table:public.users" -> "pggit_b7_1").
+CREATE FUNCTION pggit.key_namespace(p_object_key text, p_branch_id bigint) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT n.namespace::regnamespace::text
+      FROM pggit.branch_namespaces(p_branch_id) n
+     WHERE starts_with(substr(p_object_key, strpos(p_object_key, ':') + 1), quote_ident(n.logical_schema) || '.')
+$$;
+
+-- run_statements(branch_id, statements)
+-- Purpose: run DDL statements (jsonb array of {object_key, statement}, in order) in the
+--   branch's workspace, each with search_path set to the namespace of its object's schema.
+--   pggit's own DDL: not captured as user DDL (pggit.internal), function bodies not checked
+--   until use (they may reference objects created later in the list).
+-- Errors: the failing statement's own SQLSTATE, with a message naming the statement; the
+--   caller's transaction then rolls back, so nothing is half-applied.
+CREATE FUNCTION pggit.run_statements(p_branch_id bigint, p_statements jsonb) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET check_function_bodies = off
+SET pggit.internal = 'on'
+AS $$
+DECLARE
+    v_item      jsonb;
+    v_position  integer := 0;
+    v_namespace text;
+    v_state     text;
+    v_message   text;
+BEGIN
+    -- One exception block for the whole list (not one per statement): per-statement
+    -- subtransactions would overflow the subxid cache on large workspaces.
+    BEGIN
+        FOR v_item IN SELECT value FROM jsonb_array_elements(p_statements) LOOP
+            v_position := v_position + 1;
+            v_namespace := pggit.key_namespace(v_item->>'object_key', p_branch_id);
+            IF v_namespace IS NULL THEN
+                RAISE EXCEPTION USING ERRCODE = 'PGD02',
+                    MESSAGE = format('no workspace schema for %s', v_item->>'object_key'),
+                    HINT = 'Track the object''s schema (PGGIT["TRACKED_SCHEMAS"]) before branching it.';
+            END IF;
+            PERFORM set_config('search_path', v_namespace, true);
+            EXECUTE v_item->>'statement';
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+        RAISE EXCEPTION USING ERRCODE = v_state,
+            MESSAGE = format('statement %s of %s failed: %s', v_position,
+                             jsonb_array_length(p_statements), v_message),
+            DETAIL = v_item->>'statement',
+            HINT = 'Nothing was applied: the whole operation rolled back.';
+    END;
+    RETURN v_position;
+END;
+$$;
+
+-- create_workspace(branch_id, commit_hash)
+-- Purpose: create the branch's namespaces (pggit_b<id>_<n>, one per tracked schema) and the
+--   objects of commit_hash's tree in them (work proportional to the number of objects); the
+--   branch inherits its parent branch's object versions.
+-- Locks: creates new namespaces only.
+CREATE FUNCTION pggit.create_workspace(p_branch_id bigint, p_commit_hash text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET pggit.internal = 'on'
+AS $$
+DECLARE
+    v_schema record;
+    v_tree   jsonb;
+BEGIN
+    FOR v_schema IN SELECT t.schema_name, row_number() OVER (ORDER BY t.schema_name) AS n
+                      FROM pggit.tracked_schemas t LOOP
+        EXECUTE format('CREATE SCHEMA %I', format('pggit_b%s_%s', p_branch_id, v_schema.n));
+        INSERT INTO pggit.workspaces (branch_id, logical_schema, namespace)
+        VALUES (p_branch_id, v_schema.schema_name, format('pggit_b%s_%s', p_branch_id, v_schema.n));
+    END LOOP;
+    INSERT INTO pggit.object_versions (branch_id, object_key, object_type, major, minor, patch,
+                                       object_hash, dropped, commit_hash)
+    SELECT p_branch_id, v.object_key, v.object_type, v.major, v.minor, v.patch, v.object_hash, v.dropped, v.commit_hash
+      FROM pggit.object_versions v JOIN pggit.branches b ON b.parent_branch_id = v.branch_id
+     WHERE b.id = p_branch_id;
+    SELECT t.entries INTO v_tree FROM pggit.commits c JOIN pggit.trees t ON t.hash = c.tree_hash
+     WHERE c.hash = p_commit_hash;
+    PERFORM pggit.run_statements(p_branch_id, coalesce((
+        SELECT jsonb_agg(jsonb_build_object('object_key', d.object_key, 'statement', d.statement) ORDER BY d.step)
+          FROM pggit.tree_ddl('{}', v_tree) d), '[]'));
+END;
+$$;
+
+-- drop_workspace(branch_id): drop the branch's namespaces and everything in them.
+CREATE FUNCTION pggit.drop_workspace(p_branch_id bigint) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET pggit.internal = 'on'
+AS $$
+DECLARE
+    v_namespace text;
+BEGIN
+    FOR v_namespace IN DELETE FROM pggit.workspaces WHERE branch_id = p_branch_id RETURNING namespace LOOP
+        EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', v_namespace);
+    END LOOP;
+END;
+$$;
+
+-- checkout(name)
+-- Purpose: switch this session to a branch: pggit.branch = name and the branch's namespaces
+--   first on search_path (other tracked schemas and workspaces removed from it, anything else
+--   kept). Session-level, like SET; undone by a rollback of the calling transaction.
+-- Returns: the new search_path.
+-- Errors: PGB04, PGB01, PGB05 (deleted branch).  Locks: none.
+-- No SET clause on purpose: the search_path it sets must outlive the call; every reference
+-- inside is schema-qualified.
+CREATE FUNCTION pggit.checkout(name text) RETURNS text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_branch pggit.branches := pggit.find_branch(checkout.name);
+    v_path   text;
+BEGIN
+    SELECT pg_catalog.string_agg(p.entry, ', ' ORDER BY p.pos) INTO v_path FROM (
+        SELECT 0 AS pos, n.namespace::pg_catalog.regnamespace::pg_catalog.text AS entry, n.logical_schema
+          FROM pggit.branch_namespaces(v_branch.id) n
+        UNION ALL
+        SELECT s.pos, pg_catalog.btrim(s.entry), NULL
+          FROM pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.current_setting('search_path'), ','))
+               WITH ORDINALITY AS s(entry, pos)
+         WHERE pg_catalog.btrim(s.entry) <> ''
+           AND pg_catalog.btrim(s.entry, ' "') NOT IN (SELECT t.schema_name FROM pggit.tracked_schemas t)
+           AND pg_catalog.btrim(s.entry, ' "') NOT IN (SELECT w.namespace FROM pggit.workspaces w)
+    ) p;
+    PERFORM pg_catalog.set_config('search_path', v_path, false);
+    PERFORM pg_catalog.set_config('pggit.branch', v_branch.name, false);
+    RETURN pg_catalog.current_setting('search_path');
+END;
+$$;
+
+-- resolve_tree(ref)
+-- Purpose: the tree a diff compares: a live branch's head tree (a branch name wins over a
+--   commit prefix), else the tree of the commit ref names.
+-- Errors: PGC03 when ref is neither a live branch nor a commit.
+CREATE FUNCTION pggit.resolve_tree(p_ref text) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_head text;
+    v_entries jsonb;
+BEGIN
+    SELECT b.head_hash INTO v_head FROM pggit.branches b WHERE b.name = p_ref AND b.status <> 'DELETED';
+    IF NOT FOUND THEN
+        IF p_ref IS NULL OR p_ref !~ '^[0-9a-fA-F]{4,64}$' THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGC03',
+                MESSAGE = format('%s is neither a branch nor a commit', coalesce(quote_literal(left(p_ref, 80)), 'NULL')),
+                HINT = 'Pass a live branch name or a commit hash (or a unique prefix of one).';
+        END IF;
+        v_head := pggit.resolve_commit(p_ref);
+    END IF;
+    SELECT t.entries INTO v_entries FROM pggit.commits c JOIN pggit.trees t ON t.hash = c.tree_hash
+     WHERE c.hash = v_head;
+    RETURN coalesce(v_entries, '{}'::jsonb);
+END;
+$$;
+
+-- diff(a, b)
+-- Purpose: what differs between two committed states (branches or commits): one row per
+--   changed object with a column-level detail and the statements that change it, ordered by
+--   the first phase of its DDL. diff_ddl gives the whole script in dependency order.
+-- Errors: PGC03 unknown ref.  Locks: none.
+CREATE FUNCTION pggit.diff(a text, b text)
+RETURNS TABLE (object_key text, change text, detail text, ddl text[])
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    WITH trees AS (SELECT pggit.resolve_tree(a) AS ta, pggit.resolve_tree(b) AS tb),
+    script AS (SELECT d.* FROM trees, pggit.tree_ddl(trees.ta, trees.tb) d)
+    SELECT s.object_key, min(s.change),
+           CASE WHEN min(s.change) = 'modified' THEN pggit.change_detail(
+               (SELECT o.definition FROM trees, pggit.objects o WHERE o.hash = trees.ta->>s.object_key),
+               (SELECT o.definition FROM trees, pggit.objects o WHERE o.hash = trees.tb->>s.object_key)) END,
+           array_agg(s.statement ORDER BY s.step)
+      FROM script s
+     GROUP BY s.object_key
+     ORDER BY min(s.step)
+$$;
+
+-- diff_ddl(a, b)
+-- Purpose: the DDL script that turns a's schema into b's, in dependency order. Run with
+--   search_path set to the target schema (statements are unqualified).
+CREATE FUNCTION pggit.diff_ddl(a text, b text)
+RETURNS TABLE (step bigint, object_key text, statement text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT d.step, d.object_key, d.statement
+      FROM pggit.tree_ddl(pggit.resolve_tree(a), pggit.resolve_tree(b)) d
+     ORDER BY d.step
+$$;

@@ -1,0 +1,492 @@
+-- django-pggit core: 3-way merge, conflicts and their resolution, revert.
+--
+-- FROZEN once shipped: a change is a new file loaded by a new migration.
+
+CREATE TABLE pggit.merges (
+    id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    uuid             uuid NOT NULL DEFAULT pggit.generate_trinity_id()::uuid UNIQUE,
+    source_branch_id bigint NOT NULL REFERENCES pggit.branches (id),
+    target_branch_id bigint NOT NULL REFERENCES pggit.branches (id),
+    base_hash        text REFERENCES pggit.commits (hash),
+    source_hash      text NOT NULL REFERENCES pggit.commits (hash),
+    target_hash      text REFERENCES pggit.commits (hash),
+    status           text NOT NULL CHECK (status IN ('CONFLICTED', 'COMPLETED', 'ABANDONED')),
+    message          text,
+    author           text NOT NULL,
+    result_hash      text REFERENCES pggit.commits (hash),
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    completed_at     timestamptz
+);
+COMMENT ON TABLE pggit.merges IS 'Merges that stopped on conflicts or completed.';
+
+CREATE TABLE pggit.merge_conflicts (
+    merge_id       bigint NOT NULL REFERENCES pggit.merges (id),
+    object_key     text NOT NULL,
+    kind           text NOT NULL CHECK (kind IN ('modify/modify', 'add/add', 'delete/modify', 'modify/delete')),
+    base_hash      text,
+    ours_hash      text,      -- the target's version
+    theirs_hash    text,      -- the source's version
+    detail         text,
+    resolution     text CHECK (resolution IN ('ours', 'theirs', 'ddl')),
+    resolution_ddl text,
+    resolved_at    timestamptz,
+    PRIMARY KEY (merge_id, object_key)
+);
+COMMENT ON TABLE pggit.merge_conflicts IS
+    'Objects changed differently on both sides of a merge; nothing is applied until all are resolved.';
+
+-- ancestors(hash): the commit and every commit reachable through parents and merge parents.
+CREATE FUNCTION pggit.ancestors(p_hash text) RETURNS TABLE (hash text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    WITH RECURSIVE walk(hash) AS (
+        SELECT p_hash WHERE p_hash IS NOT NULL
+        UNION
+        SELECT p.parent FROM walk w JOIN pggit.commits c ON c.hash = w.hash
+         CROSS JOIN LATERAL (VALUES (c.parent_hash), (c.merge_parent_hash)) p(parent)
+         WHERE p.parent IS NOT NULL
+    )
+    SELECT hash FROM walk
+$$;
+
+-- merge_base(a, b): the best common ancestor of two commits (the latest one), or NULL.
+CREATE FUNCTION pggit.merge_base(a text, b text) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT c.hash FROM pggit.commits c
+     WHERE c.hash IN (SELECT hash FROM pggit.ancestors(a))
+       AND c.hash IN (SELECT hash FROM pggit.ancestors(b))
+     ORDER BY c.id DESC LIMIT 1
+$$;
+
+-- commit_tree(hash): a commit's tree entries ('{}' for NULL, the empty history).
+CREATE FUNCTION pggit.commit_tree(p_hash text) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT coalesce((SELECT t.entries FROM pggit.commits c JOIN pggit.trees t ON t.hash = c.tree_hash
+                      WHERE c.hash = p_hash), '{}'::jsonb)
+$$;
+
+-- merge_definitions(base, ours, theirs)
+-- Purpose: combine two edits of one table made on different elements (columns, constraints,
+--   indexes, triggers, properties). Returns NULL when both sides changed the same element
+--   differently, or either reordered columns: that is a conflict.
+CREATE FUNCTION pggit.merge_definitions(p_base jsonb, p_ours jsonb, p_theirs jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_result jsonb := p_ours;
+    c record;
+    v_field text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pggit.definition_changes(p_base, p_ours) o
+                 JOIN pggit.definition_changes(p_base, p_theirs) t USING (element, name)
+                WHERE o.new_value IS DISTINCT FROM t.new_value OR o.change <> t.change)
+       OR EXISTS (SELECT 1 FROM pggit.definition_changes(p_base, p_ours) WHERE name = 'column_order')
+       OR EXISTS (SELECT 1 FROM pggit.definition_changes(p_base, p_theirs) WHERE name = 'column_order') THEN
+        RETURN NULL;
+    END IF;
+    FOR c IN SELECT t.* FROM pggit.definition_changes(p_base, p_theirs) t
+              WHERE NOT EXISTS (SELECT 1 FROM pggit.definition_changes(p_base, p_ours) o
+                                 WHERE o.element = t.element AND o.name = t.name) LOOP
+        IF c.element = 'column' THEN
+            v_result := jsonb_set(v_result, '{columns}', coalesce((
+                SELECT jsonb_agg(CASE WHEN col->>'name' = c.name THEN c.new_value ELSE col END ORDER BY o)
+                  FROM jsonb_array_elements(v_result->'columns') WITH ORDINALITY AS x(col, o)
+                 WHERE NOT (col->>'name' = c.name AND c.change = 'removed')), '[]'::jsonb)
+                || CASE WHEN c.change = 'added' THEN jsonb_build_array(c.new_value) ELSE '[]'::jsonb END);
+        ELSIF c.element IN ('constraint', 'index', 'trigger') THEN
+            v_field := CASE c.element WHEN 'constraint' THEN 'constraints' WHEN 'index' THEN 'indexes' ELSE 'triggers' END;
+            v_result := jsonb_set(v_result, ARRAY[v_field], coalesce(v_result->v_field, '{}'::jsonb));
+            IF c.change = 'removed' THEN
+                v_result := jsonb_set(v_result, ARRAY[v_field], (v_result->v_field) - c.name);
+            ELSE
+                v_result := jsonb_set(v_result, ARRAY[v_field, c.name], c.new_value);
+            END IF;
+            IF v_result->v_field = '{}'::jsonb THEN
+                v_result := v_result - v_field;  -- definitions omit empty maps
+            END IF;
+        ELSIF c.element = 'property' THEN
+            v_result := CASE WHEN c.change = 'removed' THEN v_result - c.name
+                             ELSE jsonb_set(v_result, ARRAY[c.name], c.new_value) END;
+        ELSE
+            RETURN NULL;
+        END IF;
+    END LOOP;
+    RETURN v_result;
+END;
+$$;
+
+-- plan_merge(base, ours, theirs)
+-- Purpose: the 3-way merge of three trees (entries jsonb). For each object theirs changed:
+--   'theirs' when ours did not touch it (result = theirs' hash, NULL = removed); 'merged' when
+--   both edited a table on different elements (result = the combined definition's hash,
+--   stored in pggit.objects); 'conflict' otherwise (modify/modify, add/add, delete/modify,
+--   modify/delete). Objects both sides changed identically, or only ours changed, are absent.
+CREATE FUNCTION pggit.plan_merge(p_base jsonb, p_ours jsonb, p_theirs jsonb)
+RETURNS TABLE (object_key text, outcome text, conflict_kind text, base_hash text, ours_hash text,
+               theirs_hash text, result_hash text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    r record;
+    v_merged jsonb;
+BEGIN
+    FOR r IN
+        SELECT k.key, p_base->>k.key AS b, p_ours->>k.key AS o, p_theirs->>k.key AS t
+          FROM (SELECT jsonb_object_keys(p_base) UNION SELECT jsonb_object_keys(p_ours)
+                UNION SELECT jsonb_object_keys(p_theirs)) k(key)
+         WHERE (p_theirs->>k.key) IS DISTINCT FROM (p_base->>k.key)
+           AND (p_ours->>k.key) IS DISTINCT FROM (p_theirs->>k.key)
+         ORDER BY 1
+    LOOP
+        object_key := r.key; base_hash := r.b; ours_hash := r.o; theirs_hash := r.t;
+        conflict_kind := NULL; result_hash := NULL;
+        IF r.o IS NOT DISTINCT FROM r.b THEN
+            outcome := 'theirs'; result_hash := r.t;
+        ELSIF split_part(r.key, ':', 1) = 'table' AND r.b IS NOT NULL AND r.o IS NOT NULL AND r.t IS NOT NULL THEN
+            v_merged := pggit.merge_definitions(
+                (SELECT definition FROM pggit.objects WHERE hash = r.b),
+                (SELECT definition FROM pggit.objects WHERE hash = r.o),
+                (SELECT definition FROM pggit.objects WHERE hash = r.t));
+            IF v_merged IS NULL THEN
+                outcome := 'conflict'; conflict_kind := 'modify/modify';
+            ELSE
+                outcome := 'merged';
+                result_hash := pggit.hash_definition(v_merged);
+                INSERT INTO pggit.objects (hash, object_type, definition)
+                VALUES (result_hash, 'table', v_merged) ON CONFLICT (hash) DO NOTHING;
+            END IF;
+        ELSE
+            outcome := 'conflict';
+            conflict_kind := CASE WHEN r.b IS NULL THEN 'add/add' WHEN r.o IS NULL THEN 'delete/modify'
+                                  WHEN r.t IS NULL THEN 'modify/delete' ELSE 'modify/modify' END;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END;
+$$;
+
+-- apply_tree(branch_id, from_tree, to_tree, extra, record)
+-- Purpose: bring a branch's workspace from one tree to another by running tree_ddl, then the
+--   extra statements (jsonb [{object_key, statement}], e.g. conflict resolutions). With
+--   record, each statement is logged in ddl_events as pending DDL of the branch, so the
+--   commit that follows shows it.
+CREATE FUNCTION pggit.apply_tree(p_branch_id bigint, p_from jsonb, p_to jsonb,
+                                 p_extra jsonb DEFAULT '[]', p_record boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_statements jsonb;
+BEGIN
+    v_statements := coalesce((
+        SELECT jsonb_agg(jsonb_build_object('object_key', d.object_key, 'statement', d.statement) ORDER BY d.step)
+          FROM pggit.tree_ddl(p_from, p_to) d), '[]'::jsonb) || coalesce(p_extra, '[]');
+    PERFORM pggit.run_statements(p_branch_id, v_statements);
+    IF p_record THEN
+        INSERT INTO pggit.ddl_events (branch_id, command_tag, object_type, object_identity, statement, role_name)
+        SELECT p_branch_id, upper(coalesce(substring(s->>'statement' FROM '^\s*(\w+(?:\s+OR\s+REPLACE)?\s+\w+)'), 'DDL')),
+               split_part(s->>'object_key', ':', 1), s->>'object_key', s->>'statement', pggit.ddl_role()
+          FROM jsonb_array_elements(v_statements) s;
+    END IF;
+END;
+$$;
+
+-- refuse_uncommitted(branch): merges and reverts need a clean workspace.
+-- Errors: PGM03 listing the first uncommitted objects.
+CREATE FUNCTION pggit.refuse_uncommitted(p_branch pggit.branches) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_objects text;
+BEGIN
+    SELECT string_agg(s.object_key, ', ') INTO v_objects
+      FROM (SELECT st.object_key FROM pggit.status(p_branch.name) st LIMIT 5) s;
+    IF v_objects IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM03',
+            MESSAGE = format('branch %L has uncommitted changes (%s)', p_branch.name, v_objects),
+            HINT = format('Commit them first: SELECT pggit.commit_changes(%L, ''...'').', p_branch.name);
+    END IF;
+END;
+$$;
+
+-- lock_two_branches(a, b): lock two branch rows FOR UPDATE in primary-key order (no deadlock
+-- between opposite-order merges by construction) and return them fresh.
+CREATE FUNCTION pggit.lock_two_branches(p_a bigint, p_b bigint) RETURNS SETOF pggit.branches
+LANGUAGE sql
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT * FROM pggit.branches WHERE id IN (p_a, p_b) ORDER BY id FOR UPDATE
+$$;
+
+-- complete_merge(merge_id)
+-- Purpose: apply a merge whose conflicts are all resolved (or that had none): the combined
+--   tree goes to the target's workspace and a merge commit with two parents is recorded, all
+--   in the caller's transaction; the source becomes MERGED.
+-- Errors: PGM04 when either head moved since the merge was planned (start a new merge);
+--   any failing statement's own error, naming the statement (nothing is applied).
+CREATE FUNCTION pggit.complete_merge(p_merge_id bigint) RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_merge  pggit.merges;
+    v_source pggit.branches;
+    v_target pggit.branches;
+    v_ours   jsonb;
+    v_result jsonb;
+    v_extra  jsonb := '[]';
+    p        record;
+    v_hash   text;
+BEGIN
+    SELECT * INTO v_merge FROM pggit.merges WHERE id = p_merge_id FOR UPDATE;
+    PERFORM pggit.lock_two_branches(v_merge.source_branch_id, v_merge.target_branch_id);
+    SELECT * INTO v_source FROM pggit.branches WHERE id = v_merge.source_branch_id;
+    SELECT * INTO v_target FROM pggit.branches WHERE id = v_merge.target_branch_id;
+    IF v_source.status = 'DELETED' OR v_target.status = 'DELETED'
+       OR v_source.head_hash IS DISTINCT FROM v_merge.source_hash
+       OR v_target.head_hash IS DISTINCT FROM v_merge.target_hash THEN
+        UPDATE pggit.merges SET status = 'ABANDONED', completed_at = now() WHERE id = p_merge_id;
+        RAISE EXCEPTION USING ERRCODE = 'PGM04',
+            MESSAGE = format('merge %s is stale: a branch was deleted or moved since it was planned', p_merge_id),
+            HINT = 'Run pggit.merge() again.';
+    END IF;
+    PERFORM pggit.refuse_uncommitted(v_target);
+
+    v_ours := pggit.commit_tree(v_merge.target_hash);
+    v_result := v_ours;
+    FOR p IN SELECT m.*, c.resolution, c.resolution_ddl
+               FROM pggit.plan_merge(pggit.commit_tree(v_merge.base_hash), v_ours,
+                                     pggit.commit_tree(v_merge.source_hash)) m
+               LEFT JOIN pggit.merge_conflicts c ON c.merge_id = p_merge_id AND c.object_key = m.object_key LOOP
+        IF p.outcome = 'conflict' AND p.resolution IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGM01',
+                MESSAGE = format('merge %s has an unresolved conflict on %s', p_merge_id, p.object_key),
+                HINT = 'Resolve it with pggit.resolve_conflict(merge, object, ''ours''|''theirs''|ddl).';
+        END IF;
+        IF p.outcome IN ('theirs', 'merged') OR p.resolution = 'theirs' THEN
+            v_hash := CASE WHEN p.outcome = 'conflict' THEN p.theirs_hash ELSE p.result_hash END;
+            v_result := CASE WHEN v_hash IS NULL THEN v_result - p.object_key
+                             ELSE jsonb_set(v_result, ARRAY[p.object_key], to_jsonb(v_hash)) END;
+        ELSIF p.resolution = 'ddl' THEN
+            v_extra := v_extra || jsonb_build_array(jsonb_build_object('object_key', p.object_key, 'statement', p.resolution_ddl));
+        END IF;
+    END LOOP;
+
+    PERFORM pggit.apply_tree(v_target.id, v_ours, v_result, v_extra);
+    v_hash := pggit.record_commit(v_target,
+        coalesce(v_merge.message, format('Merge branch %L into %L', v_source.name, v_target.name)),
+        v_merge.author, v_merge.source_hash, true);
+    UPDATE pggit.merges SET status = 'COMPLETED', result_hash = v_hash, completed_at = now() WHERE id = p_merge_id;
+    UPDATE pggit.branches SET status = 'MERGED' WHERE id = v_source.id;
+    RETURN v_hash;
+END;
+$$;
+
+-- merge(source, target, message)
+-- Purpose: merge source's committed history into target. Up to date when target already
+--   contains source's head; fast-forward when target's head is an ancestor of source's (the
+--   target's workspace is brought to source's tree and its head moves, no merge commit);
+--   otherwise a 3-way merge against the merge base: changes made on one side combine, tables
+--   edited on both sides combine element by element, anything else changed differently on both
+--   sides is a conflict. With conflicts nothing is applied: the merge and its conflicts are
+--   recorded (pggit.merges, pggit.merge_conflicts) and returned. Without, the DDL is applied to
+--   the target's workspace and a merge commit with two parents is recorded, in one
+--   transaction. The source becomes MERGED.
+-- Arguments: source text; target text (default 'main'); message text (default
+--   "Merge branch 'source' into 'target'").
+-- Returns: (status 'up-to-date'|'fast-forward'|'merged'|'conflicts', merge_id, commit_hash,
+--   conflicts).
+-- Errors: PGB04/PGB01/PGB05 for either branch; PGM02 source = target; PGM03 target has
+--   uncommitted changes; a failing statement's own SQLSTATE, naming it (nothing applied).
+-- Locks: both branch rows FOR UPDATE, in primary-key order.
+CREATE FUNCTION pggit.merge(source text, target text DEFAULT 'main', message text DEFAULT NULL)
+RETURNS TABLE (status text, merge_id bigint, commit_hash text, conflicts integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_source pggit.branches := pggit.find_branch(merge.source);
+    v_target pggit.branches := pggit.find_branch(merge.target);
+    v_base   text;
+    v_merge  pggit.merges;
+    v_count  integer;
+BEGIN
+    IF v_source.id = v_target.id THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM02',
+            MESSAGE = format('cannot merge branch %L into itself', v_source.name),
+            HINT = 'Name two different branches.';
+    END IF;
+    PERFORM pggit.validate_commit_input(coalesce(merge.message, ''), pggit.current_author());
+    PERFORM pggit.lock_two_branches(v_source.id, v_target.id);
+    SELECT * INTO v_source FROM pggit.branches b WHERE b.id = v_source.id;
+    SELECT * INTO v_target FROM pggit.branches b WHERE b.id = v_target.id;
+    IF v_source.status = 'DELETED' OR v_target.status = 'DELETED' THEN
+        PERFORM pggit.raise_missing_branch(CASE WHEN v_source.status = 'DELETED' THEN v_source.name ELSE v_target.name END);
+    END IF;
+
+    IF v_source.head_hash IS NULL OR v_source.head_hash IN (SELECT a.hash FROM pggit.ancestors(v_target.head_hash) a) THEN
+        RETURN QUERY SELECT 'up-to-date'::text, NULL::bigint, v_target.head_hash, 0;
+        RETURN;
+    END IF;
+    PERFORM pggit.refuse_uncommitted(v_target);
+    v_base := pggit.merge_base(v_source.head_hash, v_target.head_hash);
+
+    IF v_target.head_hash IS NULL OR v_base = v_target.head_hash THEN
+        PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_target.head_hash),
+                                 pggit.commit_tree(v_source.head_hash), '[]', false);
+        UPDATE pggit.branches b SET head_hash = v_source.head_hash WHERE b.id = v_target.id;
+        UPDATE pggit.branches b SET status = 'MERGED' WHERE b.id = v_source.id;
+        INSERT INTO pggit.merges (source_branch_id, target_branch_id, base_hash, source_hash, target_hash,
+                                  status, message, author, result_hash, completed_at)
+        VALUES (v_source.id, v_target.id, v_base, v_source.head_hash, v_target.head_hash,
+                'COMPLETED', merge.message, pggit.current_author(), v_source.head_hash, now())
+        RETURNING * INTO v_merge;
+        PERFORM pggit.record_versions(v_target.id, v_source.head_hash);
+        RETURN QUERY SELECT 'fast-forward'::text, v_merge.id, v_source.head_hash, 0;
+        RETURN;
+    END IF;
+
+    -- A new attempt supersedes open merges of the same pair.
+    UPDATE pggit.merges m SET status = 'ABANDONED', completed_at = now()
+     WHERE m.source_branch_id = v_source.id AND m.target_branch_id = v_target.id AND m.status = 'CONFLICTED';
+    INSERT INTO pggit.merges (source_branch_id, target_branch_id, base_hash, source_hash, target_hash,
+                              status, message, author)
+    VALUES (v_source.id, v_target.id, v_base, v_source.head_hash, v_target.head_hash,
+            'CONFLICTED', merge.message, pggit.current_author())
+    RETURNING * INTO v_merge;
+
+    INSERT INTO pggit.merge_conflicts (merge_id, object_key, kind, base_hash, ours_hash, theirs_hash, detail)
+    SELECT v_merge.id, p.object_key, p.conflict_kind, p.base_hash, p.ours_hash, p.theirs_hash,
+           CASE WHEN p.ours_hash IS NOT NULL AND p.theirs_hash IS NOT NULL THEN
+               pggit.change_detail((SELECT o.definition FROM pggit.objects o WHERE o.hash = p.ours_hash),
+                                   (SELECT o.definition FROM pggit.objects o WHERE o.hash = p.theirs_hash)) END
+      FROM pggit.plan_merge(pggit.commit_tree(v_base), pggit.commit_tree(v_target.head_hash),
+                            pggit.commit_tree(v_source.head_hash)) p
+     WHERE p.outcome = 'conflict';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    IF v_count > 0 THEN
+        RETURN QUERY SELECT 'conflicts'::text, v_merge.id, NULL::text, v_count;
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT 'merged'::text, v_merge.id, pggit.complete_merge(v_merge.id), 0;
+END;
+$$;
+
+-- resolve_conflict(merge, object, resolution)
+-- Purpose: resolve one conflict of a merge: 'ours' keeps the target's version, 'theirs' takes
+--   the source's, anything else is DDL run in the target's workspace (unqualified, with
+--   search_path set to the object's schema). When it was the last open conflict, the merge
+--   completes (see complete_merge).
+-- Returns: the merge commit's hash when the merge completed, else NULL.
+-- Errors: PGM07 merge not open; PGM08 no such conflict; PGM09 empty resolution; those of
+--   complete_merge.
+-- Locks: the merge row FOR UPDATE (then the branch rows, in primary-key order).
+CREATE FUNCTION pggit.resolve_conflict(merge bigint, object text, resolution text) RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+#variable_conflict use_variable
+DECLARE
+    v_merge pggit.merges;
+    v_kind  text := CASE WHEN lower(btrim(resolution)) IN ('ours', 'theirs') THEN lower(btrim(resolution))
+                         WHEN btrim(coalesce(resolution, '')) = '' THEN NULL ELSE 'ddl' END;
+BEGIN
+    SELECT * INTO v_merge FROM pggit.merges m WHERE m.id = resolve_conflict.merge FOR UPDATE;
+    IF v_merge.id IS NULL OR v_merge.status <> 'CONFLICTED' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM07',
+            MESSAGE = format('merge %s is not waiting for conflict resolution (%s)', merge,
+                             coalesce(lower(v_merge.status), 'no such merge')),
+            HINT = 'List open merges: SELECT * FROM pggit.merges WHERE status = ''CONFLICTED''.';
+    END IF;
+    IF v_kind IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM09', MESSAGE = 'a resolution must be ''ours'', ''theirs'' or DDL',
+            HINT = 'E.g. SELECT pggit.resolve_conflict(7, ''table:public.users'', ''theirs'').';
+    END IF;
+    UPDATE pggit.merge_conflicts c
+       SET resolution = v_kind, resolution_ddl = CASE WHEN v_kind = 'ddl' THEN resolve_conflict.resolution END,
+           resolved_at = now()
+     WHERE c.merge_id = v_merge.id AND c.object_key = resolve_conflict.object;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM08',
+            MESSAGE = format('merge %s has no conflict on %s', merge, coalesce(quote_literal(object), 'NULL')),
+            HINT = format('SELECT object_key FROM pggit.merge_conflicts WHERE merge_id = %s.', merge);
+    END IF;
+    IF EXISTS (SELECT 1 FROM pggit.merge_conflicts c WHERE c.merge_id = v_merge.id AND c.resolution IS NULL) THEN
+        RETURN NULL;
+    END IF;
+    RETURN pggit.complete_merge(v_merge.id);
+END;
+$$;
+
+-- revert(commit, parent)
+-- Purpose: a new commit on the commit's branch that undoes its changes (3-way: base = the
+--   commit's tree, theirs = its parent's, ours = the branch head).
+-- Arguments: commit text (hash or prefix); parent integer: for a merge commit, 1 (first
+--   parent) or 2 (merge parent) says which side to go back to; NULL otherwise.
+-- Returns: the revert commit's hash.
+-- Errors: PGC03 unknown commit; PGB05 its branch is deleted; PGM06 merge commit without
+--   parent; PGC04 parent not 1 or 2; PGM03 uncommitted changes; PGM01 when later commits
+--   changed the same objects (nothing is applied; the conflicting objects are listed).
+-- Locks: the branch row FOR UPDATE.
+CREATE FUNCTION pggit.revert("commit" text, parent integer DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_commit pggit.commits;
+    v_branch pggit.branches;
+    v_parent text;
+    v_head_tree jsonb;
+    v_result jsonb;
+    v_conflicts text;
+    p record;
+BEGIN
+    SELECT * INTO v_commit FROM pggit.commits c WHERE c.hash = pggit.resolve_commit("commit");
+    IF v_commit.merge_parent_hash IS NOT NULL AND parent IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM06',
+            MESSAGE = format('commit %s is a merge: say which parent to revert to', left(v_commit.hash, 12)),
+            HINT = 'Pass parent => 1 (the branch merged into) or parent => 2 (the merged branch).';
+    END IF;
+    IF parent IS NOT NULL AND parent NOT IN (1, 2) OR (parent = 2 AND v_commit.merge_parent_hash IS NULL) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGC04', MESSAGE = format('invalid parent %s for this commit', parent),
+            HINT = 'parent is 1, or 2 for a merge commit.';
+    END IF;
+    v_parent := CASE WHEN parent = 2 THEN v_commit.merge_parent_hash ELSE v_commit.parent_hash END;
+    SELECT * INTO v_branch FROM pggit.branches b WHERE b.id = v_commit.branch_id FOR UPDATE;
+    IF v_branch.status = 'DELETED' THEN
+        PERFORM pggit.raise_missing_branch(v_branch.name);
+    END IF;
+    PERFORM pggit.refuse_uncommitted(v_branch);
+
+    v_head_tree := pggit.commit_tree(v_branch.head_hash);
+    v_result := v_head_tree;
+    FOR p IN SELECT * FROM pggit.plan_merge(pggit.commit_tree(v_commit.hash), v_head_tree,
+                                            pggit.commit_tree(v_parent)) LOOP
+        IF p.outcome = 'conflict' THEN
+            v_conflicts := concat_ws(', ', v_conflicts, p.object_key);
+        ELSE
+            v_result := CASE WHEN p.result_hash IS NULL THEN v_result - p.object_key
+                             ELSE jsonb_set(v_result, ARRAY[p.object_key], to_jsonb(p.result_hash)) END;
+        END IF;
+    END LOOP;
+    IF v_conflicts IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM01',
+            MESSAGE = format('cannot revert %s: later commits changed %s', left(v_commit.hash, 12), v_conflicts),
+            HINT = 'Revert the later commits first, or change the objects by hand and commit.';
+    END IF;
+    PERFORM pggit.apply_tree(v_branch.id, v_head_tree, v_result);
+    RETURN pggit.record_commit(v_branch,
+        format(E'Revert "%s"\n\nThis reverts commit %s.', split_part(v_commit.message, E'\n', 1), v_commit.hash),
+        pggit.current_author(), NULL, true);
+END;
+$$;
