@@ -24,6 +24,8 @@ from django.db.models import prefetch_related_objects
 from pggit import conf
 from pggit.exceptions import (
     CommitNotFound,
+    ConflictNotFound,
+    MergeConflict,
     InvalidArgument,
     InvalidAuthor,
     InvalidBranchName,
@@ -37,8 +39,17 @@ from pggit.models import Branch, Commit
 
 __all__ = [
     "Change",
+    "DiffEntry",
+    "MergeResult",
     "Version",
     "author",
+    "checkout",
+    "current_branch",
+    "diff",
+    "diff_ddl",
+    "merge",
+    "resolve_conflict",
+    "revert",
     "commit",
     "create_branch",
     "delete_branch",
@@ -133,6 +144,25 @@ class Change:
     object_type: str
     change: str  # "added" | "modified" | "removed"
     detail: str | None
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    """One changed object between two states (see :func:`diff`)."""
+
+    object_key: str
+    change: str
+    detail: str | None
+    ddl: list[str]
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What :func:`merge` did: status is "up-to-date", "fast-forward" or "merged"."""
+
+    status: str
+    merge_id: int | None
+    commit_hash: str | None
 
 
 @dataclass(frozen=True)
@@ -283,3 +313,138 @@ def get_version(table: str, *, using: str = DEFAULT_DB_ALIAS) -> Version | None:
         cursor.execute("SELECT * FROM pggit.get_version(%s)", [table])
         row = cursor.fetchone()
     return Version(*row) if row else None
+
+
+def current_branch(*, using: str = DEFAULT_DB_ALIAS) -> str:
+    """The branch this connection's session works on (``pggit.current_branch()``)."""
+    with reading(using):
+        return _scalar(using, "SELECT pggit.current_branch()", [])
+
+
+@contextmanager
+def checkout(name: str, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[str]:
+    """Work on branch ``name`` inside the block: its namespaces lead the session's
+    search_path, DDL goes to its workspace and is attributed to it. The previous branch and
+    search_path come back on exit, also when the block raises. Yields the branch name.
+    Raises BranchNotFound, BranchDeleted, InvalidBranchName.
+    """
+    _text(name, "branch name", InvalidBranchName)
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT current_setting('search_path'), current_setting('pggit.branch', true)")
+        previous_path, previous_branch = cursor.fetchone()
+    with reading(using):
+        _scalar(using, "SELECT pggit.checkout(%s)", [name])
+    try:
+        yield name
+    finally:
+        connection = connections[using]
+        # In an aborted transaction the settings come back with its rollback.
+        if not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('search_path', %s, false), set_config('pggit.branch', %s, false)",
+                    [previous_path, previous_branch or ""],
+                )
+
+
+def diff(a: str, b: str, *, using: str = DEFAULT_DB_ALIAS) -> list[DiffEntry]:
+    """The objects that differ between ``a`` and ``b`` (branches or commit hashes)."""
+    _text(a, "ref", CommitNotFound)
+    _text(b, "ref", CommitNotFound)
+    with reading(using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT object_key, change, detail, ddl FROM pggit.diff(%s, %s)", [a, b])
+        return [DiffEntry(*row) for row in cursor.fetchall()]
+
+
+def diff_ddl(a: str, b: str, *, using: str = DEFAULT_DB_ALIAS) -> list[str]:
+    """The DDL script, in dependency order, that turns ``a``'s schema into ``b``'s."""
+    _text(a, "ref", CommitNotFound)
+    _text(b, "ref", CommitNotFound)
+    with reading(using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT statement FROM pggit.diff_ddl(%s, %s)", [a, b])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _conflicts(using: str, merge_id: int) -> list[dict[str, Any]]:
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT object_key, kind, detail FROM pggit.merge_conflicts"
+            " WHERE merge_id = %s AND resolution IS NULL ORDER BY object_key",
+            [merge_id],
+        )
+        return [{"object": k, "kind": kind, "detail": d} for k, kind, d in cursor.fetchall()]
+
+
+def merge(
+    source: str, target: str = "main", *, message: str | None = None, using: str = DEFAULT_DB_ALIAS
+) -> MergeResult:
+    """Merge ``source`` into ``target`` (see ``pggit.merge``).
+
+    Raises :class:`MergeConflict` (with ``merge_id`` and ``conflicts``) when objects changed
+    differently on both sides: the conflicts are recorded (committed) and nothing is applied;
+    resolve them with :func:`resolve_conflict`. Also SameBranch, UncommittedChanges,
+    BranchNotFound, BranchDeleted.
+    """
+    _text(source, "branch name", InvalidBranchName)
+    _text(target, "branch name", InvalidBranchName)
+    _text(message, "message", InvalidMessage, optional=True)
+
+    def operation() -> tuple[str, int | None, str | None, int]:
+        with transaction.atomic(using=using):
+            for name in sorted({source, target}, key=lambda n: _branch_id(using, n)):
+                _lock_live_branch(using, name)
+            with connections[using].cursor() as cursor:
+                cursor.execute("SELECT * FROM pggit.merge(%s, %s, %s)", [source, target, message])
+                return cursor.fetchone()
+
+    status, merge_id, commit_hash, conflicts = run_with_retry(using, operation)
+    if status == "conflicts":  # raised after the transaction committed the record
+        found = _conflicts(using, merge_id)
+        raise MergeConflict(
+            f"merging {source!r} into {target!r} stopped on {conflicts} conflict(s): "
+            + ", ".join(c["object"] for c in found),
+            hint=f"Resolve them with pggit.api.resolve_conflict({merge_id}, object, 'ours'|'theirs'|ddl).",
+            merge_id=merge_id,
+            conflicts=found,
+        )
+    return MergeResult(status, merge_id, commit_hash)
+
+
+def _branch_id(using: str, name: str) -> int:
+    """Lock order key: the live branch's id (unknown names sort last; the SQL reports them)."""
+    branch = Branch.objects.using(using).filter(name=name).exclude(status="DELETED").first()
+    return branch.pk if branch else 2**63 - 1
+
+
+def resolve_conflict(
+    merge_id: int, object_key: str, resolution: str, *, using: str = DEFAULT_DB_ALIAS
+) -> str | None:
+    """Resolve one conflict with "ours", "theirs" or DDL; returns the merge commit's hash when
+    that was the last one (the merge then completes), else None."""
+    if not isinstance(merge_id, int) or isinstance(merge_id, bool):
+        raise InvalidArgument(f"merge_id must be an int, not {type(merge_id).__name__}")
+    _text(object_key, "object", ConflictNotFound)
+    _text(resolution, "resolution", InvalidArgument)
+
+    def operation() -> str | None:
+        with transaction.atomic(using=using):
+            return _scalar(
+                using, "SELECT pggit.resolve_conflict(%s, %s, %s)", [merge_id, object_key, resolution]
+            )
+
+    return run_with_retry(using, operation)
+
+
+def revert(commit: str, *, parent: int | None = None, using: str = DEFAULT_DB_ALIAS) -> Commit:
+    """A new commit undoing ``commit`` on its branch (``parent`` 1 or 2 for a merge commit).
+    Raises MergeConflict when later commits changed the same objects (nothing applied)."""
+    _text(commit, "commit", CommitNotFound)
+    if parent is not None and (not isinstance(parent, int) or isinstance(parent, bool)):
+        raise InvalidArgument(f"parent must be 1, 2 or None, not {parent!r}")
+
+    def operation() -> Commit:
+        with transaction.atomic(using=using):
+            commit_hash = _scalar(using, "SELECT pggit.revert(%s, %s)", [commit, parent])
+            return Commit.objects.using(using).select_related("branch").get(hash=commit_hash)
+
+    return run_with_retry(using, operation)

@@ -101,6 +101,65 @@ class HistoryImmutable(PgGitError):
     sqlstate = "PGH01"
 
 
+class MergeError(PgGitError):
+    """A merge or revert that cannot proceed."""
+
+
+class MergeConflict(MergeError):
+    """Objects changed differently on both sides. Nothing was applied.
+
+    ``merge_id`` names the recorded merge (``pggit.merges``) and ``conflicts`` lists the
+    recorded conflicts, when the conflict comes from :func:`pggit.api.merge`.
+    """
+
+    sqlstate = "PGM01"
+
+    def __init__(self, message: str, *, hint=None, sqlstate=None, merge_id=None, conflicts=()):
+        super().__init__(message, hint=hint, sqlstate=sqlstate)
+        self.merge_id = merge_id
+        self.conflicts = list(conflicts)
+
+
+class SameBranch(MergeError, InvalidInput):
+    sqlstate = "PGM02"
+
+
+class UncommittedChanges(MergeError):
+    sqlstate = "PGM03"
+
+
+class StaleMerge(MergeError):
+    """A branch moved or was deleted after the merge was planned; merge again."""
+
+    sqlstate = "PGM04"
+
+
+class MergeParentRequired(MergeError, InvalidInput):
+    sqlstate = "PGM06"
+
+
+class MergeNotOpen(MergeError):
+    sqlstate = "PGM07"
+
+
+class ConflictNotFound(MergeError, LookupError):
+    sqlstate = "PGM08"
+
+
+class InvalidResolution(MergeError, InvalidInput):
+    sqlstate = "PGM09"
+
+
+class UnsupportedObject(PgGitError):
+    """pggit cannot generate DDL for this object (e.g. aggregates)."""
+
+    sqlstate = "PGD01"
+
+
+class NoWorkspace(PgGitError):
+    sqlstate = "PGD02"
+
+
 class RetryableError(PgGitError):
     """A serialization failure or deadlock that outlived the retries (or that happened inside
     the caller's own transaction, which only the caller can retry)."""
