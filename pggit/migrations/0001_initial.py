@@ -24,6 +24,7 @@ class Migration(migrations.Migration):
                 "060_ddl_generation.sql",
                 "070_workspaces.sql",
                 "080_merge.sql",
+                "090_data_branches.sql",
             ],
             reverse=["uninstall.sql"],
         ),

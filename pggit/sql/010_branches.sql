@@ -156,7 +156,7 @@ $$;
 
 -- delete_branch(name, force)
 -- Purpose: soft-delete a branch: status DELETED, history kept, name free for reuse; its
---   workspace namespaces are dropped in the same transaction.
+--   workspace namespaces and data branches are dropped in the same transaction.
 -- Arguments: name text; force boolean (default false) deletes even with unmerged commits.
 -- Returns: the deleted pggit.branches row.
 -- Errors: PGB04 invalid name; PGB01/PGB05 missing or already deleted; PGB03 'main';
@@ -191,6 +191,7 @@ BEGIN
         END IF;
     END IF;
 
+    PERFORM pggit.drop_data_branches(v_branch.id);
     PERFORM pggit.drop_workspace(v_branch.id);
     UPDATE pggit.branches b SET status = 'DELETED', deleted_at = now()
      WHERE b.id = v_branch.id

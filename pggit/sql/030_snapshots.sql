@@ -79,6 +79,30 @@ COMMENT ON TABLE pggit.workspaces IS
     'Namespace holding a branch''s version of each tracked schema (main''s are the schemas '
     'themselves and are not listed). Names are derived from the branch id: pggit_b<id>_<n>.';
 
+-- Copy-on-write data branches of a branch's tables (see 090_data_branches.sql).
+CREATE TABLE pggit.data_branches (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    uuid            uuid NOT NULL DEFAULT pggit.generate_trinity_id()::uuid UNIQUE,
+    branch_id       bigint NOT NULL REFERENCES pggit.branches (id),
+    from_branch_id  bigint NOT NULL REFERENCES pggit.branches (id),
+    logical_schema  text NOT NULL,
+    table_name      text NOT NULL,
+    source_relid    oid NOT NULL,      -- from_branch's table
+    source_name     text NOT NULL,     -- its qualified name, for messages and SQL
+    view_name       text NOT NULL,     -- the branch's table (qualified)
+    delta_table     text NOT NULL,     -- qualified
+    preimage_table  text NOT NULL,     -- qualified
+    key_columns     text[] NOT NULL,
+    columns         text[] NOT NULL,
+    status          text NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'MERGED', 'DROPPED')),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    ended_at        timestamptz
+);
+CREATE UNIQUE INDEX data_branches_live_key ON pggit.data_branches (branch_id, logical_schema, table_name)
+    WHERE status = 'ACTIVE';
+CREATE INDEX data_branches_source_idx ON pggit.data_branches (source_relid) WHERE status = 'ACTIVE';
+COMMENT ON TABLE pggit.data_branches IS 'Copy-on-write data branches: one table''s rows for one branch.';
+
 -- branch_namespaces(branch_id)
 -- Purpose: the namespaces holding a branch's version of each tracked schema. main's
 --   workspace is the tracked schemas themselves; other branches' are in pggit.workspaces.
@@ -166,7 +190,9 @@ AS $$
         'triggers', (
             SELECT jsonb_object_agg(tg.tgname,
                        pggit.unqualify(pg_get_triggerdef(tg.oid), n.nspname, c.relname))
-              FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal)
+              FROM pg_trigger tg
+             WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal
+               AND tg.tgname !~ '^pggit_')  -- data-branch capture triggers are pggit's, not the table's
     ))
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.oid = p_relid AND c.relkind IN ('r', 'p')

@@ -63,6 +63,9 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pggit
 AS $$
 BEGIN
+    PERFORM pggit.refuse_data_branch_source_change(
+        ARRAY(SELECT r.objid FROM pg_event_trigger_ddl_commands() r
+               WHERE r.object_type = 'table' AND r.command_tag = 'ALTER TABLE'));
     IF current_setting('pggit.internal', true) = 'on' THEN
         RETURN;  -- pggit's own DDL (workspaces, data branches) is not user history
     END IF;
@@ -84,6 +87,8 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pggit
 AS $$
 BEGIN
+    PERFORM pggit.refuse_data_branch_source_change(
+        ARRAY(SELECT o.objid FROM pg_event_trigger_dropped_objects() o WHERE o.object_type = 'table'));
     IF current_setting('pggit.internal', true) = 'on' THEN
         RETURN;
     END IF;
@@ -95,6 +100,33 @@ BEGIN
      WHERE o.original AND NOT o.is_temporary
        AND coalesce(o.schema_name, '') <> 'pggit'
        AND NOT (o.object_type = 'schema' AND o.object_identity = 'pggit');
+END;
+$$;
+
+-- refuse_data_branch_source_change(relids)
+-- Purpose: altering or dropping a table whose rows live data branches read would corrupt
+--   them; the event triggers call this to refuse it (the DDL then rolls back).
+-- Errors: PGX09 naming the table and its data branches.
+CREATE FUNCTION pggit.refuse_data_branch_source_change(p_relids oid[]) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_table text;
+    v_branches text;
+BEGIN
+    IF cardinality(p_relids) = 0 THEN
+        RETURN;
+    END IF;
+    SELECT d.source_name, string_agg(DISTINCT b.name, ', ') INTO v_table, v_branches
+      FROM pggit.data_branches d JOIN pggit.branches b ON b.id = d.branch_id
+     WHERE d.status = 'ACTIVE' AND d.source_relid = ANY (p_relids)
+     GROUP BY d.source_name LIMIT 1;
+    IF v_table IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGX09',
+            MESSAGE = format('cannot alter or drop %s: live data branches read its rows (branches: %s)', v_table, v_branches),
+            HINT = 'Merge or delete those branches first.';
+    END IF;
 END;
 $$;
 

@@ -22,18 +22,21 @@ COMMENT ON TABLE pggit.merges IS 'Merges that stopped on conflicts or completed.
 CREATE TABLE pggit.merge_conflicts (
     merge_id       bigint NOT NULL REFERENCES pggit.merges (id),
     object_key     text NOT NULL,
-    kind           text NOT NULL CHECK (kind IN ('modify/modify', 'add/add', 'delete/modify', 'modify/delete')),
+    kind           text NOT NULL CHECK (kind IN ('modify/modify', 'add/add', 'delete/modify', 'modify/delete',
+                                                 'row modify/modify', 'row add/add', 'row delete/modify',
+                                                 'row modify/delete')),
     base_hash      text,
     ours_hash      text,      -- the target's version
     theirs_hash    text,      -- the source's version
     detail         text,
-    resolution     text CHECK (resolution IN ('ours', 'theirs', 'ddl')),
-    resolution_ddl text,
+    resolution     text CHECK (resolution IN ('ours', 'theirs', 'ddl', 'value')),
+    resolution_value text,    -- the DDL, or the row (jsonb text) chosen for a row conflict
     resolved_at    timestamptz,
     PRIMARY KEY (merge_id, object_key)
 );
 COMMENT ON TABLE pggit.merge_conflicts IS
-    'Objects changed differently on both sides of a merge; nothing is applied until all are resolved.';
+    'Objects (and data-branch rows, keys "row:<table>:<key>") changed differently on both sides '
+    'of a merge; nothing is applied until all are resolved.';
 
 -- ancestors(hash): the commit and every commit reachable through parents and merge parents.
 CREATE FUNCTION pggit.ancestors(p_hash text) RETURNS TABLE (hash text)
@@ -227,12 +230,36 @@ AS $$
     SELECT * FROM pggit.branches WHERE id IN (p_a, p_b) ORDER BY id FOR UPDATE
 $$;
 
+-- merge_mode(source_hash, target_hash, base_hash): how the schemas merge: 'none' (target
+-- already contains source), 'ff' (fast-forward) or '3way'.
+CREATE FUNCTION pggit.merge_mode(p_source text, p_target text, p_base text) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT CASE WHEN p_source IS NULL OR p_source IN (SELECT hash FROM pggit.ancestors(p_target)) THEN 'none'
+                WHEN p_target IS NULL OR p_base = p_target THEN 'ff'
+                ELSE '3way' END
+$$;
+
+-- merging_data_branches(source_id, target_id): the live data branches a merge of source into
+-- target merges (those branched from target's table).
+CREATE FUNCTION pggit.merging_data_branches(p_source bigint, p_target bigint) RETURNS SETOF bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT id FROM pggit.data_branches
+     WHERE branch_id = p_source AND from_branch_id = p_target AND status = 'ACTIVE' ORDER BY id
+$$;
+
 -- complete_merge(merge_id)
--- Purpose: apply a merge whose conflicts are all resolved (or that had none): the combined
---   tree goes to the target's workspace and a merge commit with two parents is recorded, all
---   in the caller's transaction; the source becomes MERGED.
--- Errors: PGM04 when either head moved since the merge was planned (start a new merge);
---   any failing statement's own error, naming the statement (nothing is applied).
+-- Purpose: apply a merge whose conflicts are all resolved (or that had none), in the caller's
+--   transaction: the schema (fast-forward, or the combined tree into the target's workspace)
+--   and the rows of the source's data branches into the target's tables; then a commit on
+--   the target (with two parents for a 3-way merge; none for a plain fast-forward). The
+--   source becomes MERGED; its merged data branches end.
+-- Errors: PGM04 when a branch moved or a new conflict appeared since the merge was planned
+--   (start a new merge); PGM01 unresolved conflict; any failing statement's own error,
+--   naming the statement (nothing is applied).
 CREATE FUNCTION pggit.complete_merge(p_merge_id bigint) RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
@@ -241,9 +268,13 @@ DECLARE
     v_merge  pggit.merges;
     v_source pggit.branches;
     v_target pggit.branches;
+    v_mode   text;
     v_ours   jsonb;
     v_result jsonb;
     v_extra  jsonb := '[]';
+    v_rows   jsonb;
+    v_data   bigint;
+    v_merged_data boolean := false;
     p        record;
     v_hash   text;
 BEGIN
@@ -259,32 +290,75 @@ BEGIN
             MESSAGE = format('merge %s is stale: a branch was deleted or moved since it was planned', p_merge_id),
             HINT = 'Run pggit.merge() again.';
     END IF;
-    PERFORM pggit.refuse_uncommitted(v_target);
+    v_mode := pggit.merge_mode(v_merge.source_hash, v_merge.target_hash, v_merge.base_hash);
+    IF v_mode <> 'none' THEN
+        PERFORM pggit.refuse_uncommitted(v_target);
+    END IF;
 
-    v_ours := pggit.commit_tree(v_merge.target_hash);
-    v_result := v_ours;
-    FOR p IN SELECT m.*, c.resolution, c.resolution_ddl
-               FROM pggit.plan_merge(pggit.commit_tree(v_merge.base_hash), v_ours,
-                                     pggit.commit_tree(v_merge.source_hash)) m
-               LEFT JOIN pggit.merge_conflicts c ON c.merge_id = p_merge_id AND c.object_key = m.object_key LOOP
-        IF p.outcome = 'conflict' AND p.resolution IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = 'PGM01',
-                MESSAGE = format('merge %s has an unresolved conflict on %s', p_merge_id, p.object_key),
-                HINT = 'Resolve it with pggit.resolve_conflict(merge, object, ''ours''|''theirs''|ddl).';
-        END IF;
-        IF p.outcome IN ('theirs', 'merged') OR p.resolution = 'theirs' THEN
-            v_hash := CASE WHEN p.outcome = 'conflict' THEN p.theirs_hash ELSE p.result_hash END;
-            v_result := CASE WHEN v_hash IS NULL THEN v_result - p.object_key
-                             ELSE jsonb_set(v_result, ARRAY[p.object_key], to_jsonb(v_hash)) END;
-        ELSIF p.resolution = 'ddl' THEN
-            v_extra := v_extra || jsonb_build_array(jsonb_build_object('object_key', p.object_key, 'statement', p.resolution_ddl));
-        END IF;
+    IF v_mode = 'ff' THEN
+        PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_target.head_hash),
+                                 pggit.commit_tree(v_source.head_hash), '[]', false);
+        UPDATE pggit.branches SET head_hash = v_source.head_hash WHERE id = v_target.id
+        RETURNING * INTO v_target;
+        PERFORM pggit.record_versions(v_target.id, v_source.head_hash);
+    ELSIF v_mode = '3way' THEN
+        v_ours := pggit.commit_tree(v_merge.target_hash);
+        v_result := v_ours;
+        FOR p IN SELECT m.*, c.resolution, c.resolution_value
+                   FROM pggit.plan_merge(pggit.commit_tree(v_merge.base_hash), v_ours,
+                                         pggit.commit_tree(v_merge.source_hash)) m
+                   LEFT JOIN pggit.merge_conflicts c ON c.merge_id = p_merge_id AND c.object_key = m.object_key LOOP
+            IF p.outcome = 'conflict' AND p.resolution IS NULL THEN
+                RAISE EXCEPTION USING ERRCODE = 'PGM01',
+                    MESSAGE = format('merge %s has an unresolved conflict on %s', p_merge_id, p.object_key),
+                    HINT = 'Resolve it with pggit.resolve_conflict(merge, object, ''ours''|''theirs''|ddl).';
+            END IF;
+            IF p.outcome IN ('theirs', 'merged') OR p.resolution = 'theirs' THEN
+                v_hash := CASE WHEN p.outcome = 'conflict' THEN p.theirs_hash ELSE p.result_hash END;
+                v_result := CASE WHEN v_hash IS NULL THEN v_result - p.object_key
+                                 ELSE jsonb_set(v_result, ARRAY[p.object_key], to_jsonb(v_hash)) END;
+            ELSIF p.resolution = 'ddl' THEN
+                v_extra := v_extra || jsonb_build_array(jsonb_build_object('object_key', p.object_key, 'statement', p.resolution_value));
+            END IF;
+        END LOOP;
+        PERFORM pggit.apply_tree(v_target.id, v_ours, v_result, v_extra);
+    END IF;
+
+    FOR v_data IN SELECT * FROM pggit.merging_data_branches(v_source.id, v_target.id) LOOP
+        v_rows := '[]';
+        FOR p IN SELECT m.*, c.resolution, c.resolution_value, c.object_key IS NOT NULL AS recorded
+                   FROM pggit.plan_data_merge(v_data) m
+                   LEFT JOIN pggit.merge_conflicts c ON c.merge_id = p_merge_id AND c.object_key = m.object_key LOOP
+            IF p.outcome = 'conflict' AND NOT p.recorded THEN
+                UPDATE pggit.merges SET status = 'ABANDONED', completed_at = now() WHERE id = p_merge_id;
+                RAISE EXCEPTION USING ERRCODE = 'PGM04',
+                    MESSAGE = format('merge %s is stale: a new conflict appeared on %s', p_merge_id, p.object_key),
+                    HINT = 'Run pggit.merge() again.';
+            ELSIF p.outcome = 'conflict' AND p.resolution IS NULL THEN
+                RAISE EXCEPTION USING ERRCODE = 'PGM01',
+                    MESSAGE = format('merge %s has an unresolved conflict on %s', p_merge_id, p.object_key),
+                    HINT = 'Resolve it with pggit.resolve_conflict(merge, object, ''ours''|''theirs''|row json).';
+            END IF;
+            CONTINUE WHEN p.resolution = 'ours';
+            v_rows := v_rows || jsonb_build_array(jsonb_build_object('key', p.key, 'row',
+                CASE WHEN p.resolution = 'theirs' THEN p.theirs_row
+                     WHEN p.resolution = 'value' THEN p.resolution_value::jsonb
+                     ELSE p.result_row END));
+        END LOOP;
+        PERFORM pggit.apply_data_rows(v_data, v_rows);
+        PERFORM pggit.end_data_branch(v_data, 'MERGED');
+        v_merged_data := true;
     END LOOP;
 
-    PERFORM pggit.apply_tree(v_target.id, v_ours, v_result, v_extra);
-    v_hash := pggit.record_commit(v_target,
-        coalesce(v_merge.message, format('Merge branch %L into %L', v_source.name, v_target.name)),
-        v_merge.author, v_merge.source_hash, true);
+    IF v_mode = '3way' OR v_merged_data THEN
+        v_hash := pggit.record_commit(v_target,
+            coalesce(v_merge.message, format('Merge %sbranch %L into %L',
+                                             CASE WHEN v_mode = '3way' THEN '' ELSE 'data of ' END,
+                                             v_source.name, v_target.name)),
+            v_merge.author, CASE WHEN v_mode = '3way' THEN v_merge.source_hash END, v_mode = '3way');
+    ELSE
+        v_hash := v_target.head_hash;
+    END IF;
     UPDATE pggit.merges SET status = 'COMPLETED', result_hash = v_hash, completed_at = now() WHERE id = p_merge_id;
     UPDATE pggit.branches SET status = 'MERGED' WHERE id = v_source.id;
     RETURN v_hash;
@@ -292,15 +366,16 @@ END;
 $$;
 
 -- merge(source, target, message)
--- Purpose: merge source's committed history into target. Up to date when target already
---   contains source's head; fast-forward when target's head is an ancestor of source's (the
---   target's workspace is brought to source's tree and its head moves, no merge commit);
---   otherwise a 3-way merge against the merge base: changes made on one side combine, tables
---   edited on both sides combine element by element, anything else changed differently on both
---   sides is a conflict. With conflicts nothing is applied: the merge and its conflicts are
---   recorded (pggit.merges, pggit.merge_conflicts) and returned. Without, the DDL is applied to
---   the target's workspace and a merge commit with two parents is recorded, in one
---   transaction. The source becomes MERGED.
+-- Purpose: merge source's committed history, and the rows of its data branches, into target.
+--   Schemas: up to date when target already contains source's head; fast-forward when
+--   target's head is an ancestor of source's (the target's workspace is brought to source's
+--   tree and its head moves, no merge commit); otherwise a 3-way merge against the merge
+--   base: changes made on one side combine, tables edited on both sides combine element by
+--   element, anything else changed differently on both sides is a conflict. Data: each live
+--   data branch of source taken from target's table merges 3-way by primary key
+--   (plan_data_merge). With conflicts nothing is applied: the merge and its conflicts are
+--   recorded (pggit.merges, pggit.merge_conflicts) and returned. Without, everything is
+--   applied in one transaction (complete_merge). The source becomes MERGED.
 -- Arguments: source text; target text (default 'main'); message text (default
 --   "Merge branch 'source' into 'target'").
 -- Returns: (status 'up-to-date'|'fast-forward'|'merged'|'conflicts', merge_id, commit_hash,
@@ -318,8 +393,11 @@ DECLARE
     v_source pggit.branches := pggit.find_branch(merge.source);
     v_target pggit.branches := pggit.find_branch(merge.target);
     v_base   text;
+    v_mode   text;
+    v_data   boolean;
     v_merge  pggit.merges;
     v_count  integer;
+    v_extra  integer;
 BEGIN
     IF v_source.id = v_target.id THEN
         RAISE EXCEPTION USING ERRCODE = 'PGM02',
@@ -334,26 +412,15 @@ BEGIN
         PERFORM pggit.raise_missing_branch(CASE WHEN v_source.status = 'DELETED' THEN v_source.name ELSE v_target.name END);
     END IF;
 
-    IF v_source.head_hash IS NULL OR v_source.head_hash IN (SELECT a.hash FROM pggit.ancestors(v_target.head_hash) a) THEN
+    v_base := pggit.merge_base(v_source.head_hash, v_target.head_hash);
+    v_mode := pggit.merge_mode(v_source.head_hash, v_target.head_hash, v_base);
+    v_data := EXISTS (SELECT 1 FROM pggit.merging_data_branches(v_source.id, v_target.id));
+    IF v_mode = 'none' AND NOT v_data THEN
         RETURN QUERY SELECT 'up-to-date'::text, NULL::bigint, v_target.head_hash, 0;
         RETURN;
     END IF;
-    PERFORM pggit.refuse_uncommitted(v_target);
-    v_base := pggit.merge_base(v_source.head_hash, v_target.head_hash);
-
-    IF v_target.head_hash IS NULL OR v_base = v_target.head_hash THEN
-        PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_target.head_hash),
-                                 pggit.commit_tree(v_source.head_hash), '[]', false);
-        UPDATE pggit.branches b SET head_hash = v_source.head_hash WHERE b.id = v_target.id;
-        UPDATE pggit.branches b SET status = 'MERGED' WHERE b.id = v_source.id;
-        INSERT INTO pggit.merges (source_branch_id, target_branch_id, base_hash, source_hash, target_hash,
-                                  status, message, author, result_hash, completed_at)
-        VALUES (v_source.id, v_target.id, v_base, v_source.head_hash, v_target.head_hash,
-                'COMPLETED', merge.message, pggit.current_author(), v_source.head_hash, now())
-        RETURNING * INTO v_merge;
-        PERFORM pggit.record_versions(v_target.id, v_source.head_hash);
-        RETURN QUERY SELECT 'fast-forward'::text, v_merge.id, v_source.head_hash, 0;
-        RETURN;
+    IF v_mode <> 'none' THEN
+        PERFORM pggit.refuse_uncommitted(v_target);
     END IF;
 
     -- A new attempt supersedes open merges of the same pair.
@@ -361,7 +428,7 @@ BEGIN
      WHERE m.source_branch_id = v_source.id AND m.target_branch_id = v_target.id AND m.status = 'CONFLICTED';
     INSERT INTO pggit.merges (source_branch_id, target_branch_id, base_hash, source_hash, target_hash,
                               status, message, author)
-    VALUES (v_source.id, v_target.id, v_base, v_source.head_hash, v_target.head_hash,
+    VALUES (v_source.id, v_target.id, v_base, coalesce(v_source.head_hash, v_target.head_hash), v_target.head_hash,
             'CONFLICTED', merge.message, pggit.current_author())
     RETURNING * INTO v_merge;
 
@@ -372,20 +439,43 @@ BEGIN
                                    (SELECT o.definition FROM pggit.objects o WHERE o.hash = p.theirs_hash)) END
       FROM pggit.plan_merge(pggit.commit_tree(v_base), pggit.commit_tree(v_target.head_hash),
                             pggit.commit_tree(v_source.head_hash)) p
-     WHERE p.outcome = 'conflict';
+     WHERE p.outcome = 'conflict' AND v_mode = '3way';
     GET DIAGNOSTICS v_count = ROW_COUNT;
+    INSERT INTO pggit.merge_conflicts (merge_id, object_key, kind, detail)
+    SELECT v_merge.id, p.object_key, p.conflict_kind,
+           coalesce(p.detail || '; ', '') || format('base %s, ours %s, theirs %s',
+                    coalesce(p.base_row::text, 'none'), coalesce(p.ours_row::text, 'deleted'), coalesce(p.theirs_row::text, 'deleted'))
+      FROM pggit.merging_data_branches(v_source.id, v_target.id) d
+     CROSS JOIN LATERAL pggit.plan_data_merge(d) p
+     WHERE p.outcome = 'conflict';
+    GET DIAGNOSTICS v_extra = ROW_COUNT;
+    v_count := v_count + v_extra;
     IF v_count > 0 THEN
         RETURN QUERY SELECT 'conflicts'::text, v_merge.id, NULL::text, v_count;
         RETURN;
     END IF;
-    RETURN QUERY SELECT 'merged'::text, v_merge.id, pggit.complete_merge(v_merge.id), 0;
+    RETURN QUERY SELECT CASE WHEN v_mode = 'ff' AND NOT v_data THEN 'fast-forward' ELSE 'merged' END,
+                        v_merge.id, pggit.complete_merge(v_merge.id), 0;
+END;
+$$;
+
+-- json_object_or_null(text): the text as a jsonb object, or NULL when it is not one.
+CREATE FUNCTION pggit.json_object_or_null(p_text text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    RETURN CASE WHEN jsonb_typeof(p_text::jsonb) = 'object' THEN p_text::jsonb END;
+EXCEPTION WHEN invalid_text_representation THEN
+    RETURN NULL;
 END;
 $$;
 
 -- resolve_conflict(merge, object, resolution)
 -- Purpose: resolve one conflict of a merge: 'ours' keeps the target's version, 'theirs' takes
---   the source's, anything else is DDL run in the target's workspace (unqualified, with
---   search_path set to the object's schema). When it was the last open conflict, the merge
+--   the source's; for a schema object anything else is DDL run in the target's workspace
+--   (unqualified, with search_path set to the object's schema), for a row ("row:..." keys) it
+--   is the row to write, as a JSON object. When it was the last open conflict, the merge
 --   completes (see complete_merge).
 -- Returns: the merge commit's hash when the merge completed, else NULL.
 -- Errors: PGM07 merge not open; PGM08 no such conflict; PGM09 empty resolution; those of
@@ -399,7 +489,8 @@ AS $$
 DECLARE
     v_merge pggit.merges;
     v_kind  text := CASE WHEN lower(btrim(resolution)) IN ('ours', 'theirs') THEN lower(btrim(resolution))
-                         WHEN btrim(coalesce(resolution, '')) = '' THEN NULL ELSE 'ddl' END;
+                         WHEN btrim(coalesce(resolution, '')) = '' THEN NULL
+                         WHEN object LIKE 'row:%' THEN 'value' ELSE 'ddl' END;
 BEGIN
     SELECT * INTO v_merge FROM pggit.merges m WHERE m.id = resolve_conflict.merge FOR UPDATE;
     IF v_merge.id IS NULL OR v_merge.status <> 'CONFLICTED' THEN
@@ -412,8 +503,13 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'PGM09', MESSAGE = 'a resolution must be ''ours'', ''theirs'' or DDL',
             HINT = 'E.g. SELECT pggit.resolve_conflict(7, ''table:public.users'', ''theirs'').';
     END IF;
+    IF v_kind = 'value' AND pggit.json_object_or_null(resolution) IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM09',
+            MESSAGE = 'a row conflict is resolved with ''ours'', ''theirs'' or the row as a JSON object',
+            HINT = 'E.g. ''{"id": 5, "price": 10}''.';
+    END IF;
     UPDATE pggit.merge_conflicts c
-       SET resolution = v_kind, resolution_ddl = CASE WHEN v_kind = 'ddl' THEN resolve_conflict.resolution END,
+       SET resolution = v_kind, resolution_value = CASE WHEN v_kind IN ('ddl', 'value') THEN resolve_conflict.resolution END,
            resolved_at = now()
      WHERE c.merge_id = v_merge.id AND c.object_key = resolve_conflict.object;
     IF NOT FOUND THEN

@@ -1,0 +1,564 @@
+-- django-pggit core: copy-on-write data branches.
+--
+-- FROZEN once shipped: a change is a new file loaded by a new migration.
+--
+-- A data branch gives a branch its own version of one table's rows without copying them:
+--   delta     pggit.data_<id>_delta: the branch's own inserts/updates (and deletes, flagged),
+--             keyed by the table's primary key, with its NOT NULL and CHECK rules;
+--   preimage  pggit.data_<id>_pre: the first pre-image of each source row changed after the
+--             branch point (inserted rows are flagged absent), saved by statement-level
+--             triggers on the source that exist only while a data branch of it is live;
+--   view      <branch data namespace>.<table>: delta, else pre-image, else source row, with
+--             INSTEAD OF triggers for INSERT/UPDATE/DELETE. Every arm is an index lookup for
+--             a primary-key predicate.
+-- The source stays a plain table on its readers' path: no view, rule or function in front.
+
+-- The registry, pggit.data_branches, is created with the workspaces (030).
+
+-- key_match(columns, left, right): "l.a = r.a AND l.b = r.b" for the key columns.
+CREATE FUNCTION pggit.key_match(p_columns text[], p_left text, p_right text) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT string_agg(format('%s.%I = %s.%I', p_left, c, p_right, c), ' AND ' ORDER BY o)
+      FROM unnest(p_columns) WITH ORDINALITY AS x(c, o)
+$$;
+
+-- key_json(columns, alias): "jsonb_build_object('a', x.a, ...)": a row's key as jsonb.
+CREATE FUNCTION pggit.key_json(p_columns text[], p_alias text) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT 'jsonb_build_object(' || string_agg(format('%L, %s.%I', c, p_alias, c), ', ' ORDER BY o) || ')'
+      FROM unnest(p_columns) WITH ORDINALITY AS x(c, o)
+$$;
+
+-- column_list(columns, alias): "x.a, x.b".
+CREATE FUNCTION pggit.column_list(p_columns text[], p_alias text DEFAULT NULL) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT string_agg(coalesce(p_alias || '.', '') || quote_ident(c), ', ' ORDER BY o)
+      FROM unnest(p_columns) WITH ORDINALITY AS x(c, o)
+$$;
+
+-- data_namespace(branch_id, logical_schema): where a branch's data-branch views live
+-- (pggit_b<id>_<n>_data, beside the workspace namespace pggit_b<id>_<n>); created on demand.
+CREATE FUNCTION pggit.data_namespace(p_branch_id bigint, p_logical_schema text) RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET pggit.internal = 'on'
+AS $$
+DECLARE
+    v_namespace text;
+BEGIN
+    SELECT w.namespace || '_data' INTO v_namespace FROM pggit.workspaces w
+     WHERE w.branch_id = p_branch_id AND w.logical_schema = p_logical_schema;
+    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', v_namespace);
+    RETURN v_namespace;
+END;
+$$;
+
+-- capture_source_changes(): statement-level trigger on a source table with live data
+-- branches: saves the first pre-image of every changed row for each of them (inserted rows
+-- are saved flagged absent). SECURITY DEFINER: writers of the source need no rights on pggit.
+CREATE FUNCTION pggit.capture_source_changes() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_pre text;
+BEGIN
+    FOR v_pre IN SELECT preimage_table FROM pggit.data_branches
+                  WHERE source_relid = TG_RELID AND status = 'ACTIVE' LOOP
+        IF TG_OP = 'INSERT' THEN
+            EXECUTE format('INSERT INTO %s SELECT n.*, true FROM pggit_new_rows n ON CONFLICT DO NOTHING', v_pre);
+        ELSE
+            EXECUTE format('INSERT INTO %s SELECT o.*, false FROM pggit_old_rows o ON CONFLICT DO NOTHING', v_pre);
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
+
+-- refuse_source_truncate(): TRUNCATE would bypass the pre-image capture.
+CREATE FUNCTION pggit.refuse_source_truncate() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'PGX08',
+        MESSAGE = format('cannot truncate %s: it has live data branches (%s)', TG_RELID::regclass,
+                         (SELECT string_agg(b.name, ', ') FROM pggit.data_branches d
+                            JOIN pggit.branches b ON b.id = d.branch_id
+                           WHERE d.source_relid = TG_RELID AND d.status = 'ACTIVE')),
+        HINT = 'Merge or delete those branches first, or DELETE the rows instead.';
+END;
+$$;
+
+-- data_branch_write(): INSTEAD OF INSERT/UPDATE/DELETE on a data-branch view (TG_ARGV[0] is
+-- the data branch id). Writes go to the delta table only; the primary key stays unique
+-- across the branch's rows (also against a concurrent insert of the same key); NOT NULL and
+-- CHECK rules hold because the delta table has them.
+CREATE FUNCTION pggit.data_branch_write() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    d pggit.data_branches;
+    v_set text;
+    v_key_changed boolean := false;
+    v_exists boolean;
+    v_rows integer;
+BEGIN
+    SELECT * INTO d FROM pggit.data_branches WHERE id = TG_ARGV[0]::bigint;
+    v_set := format('(%s, _pggit_deleted) = (%s, excluded._pggit_deleted)',
+                    pggit.column_list(d.columns), pggit.column_list(d.columns, 'excluded'));
+    IF TG_OP = 'DELETE' THEN
+        EXECUTE format('INSERT INTO %s AS t SELECT ($1).*, true ON CONFLICT (%s) DO UPDATE SET %s',
+                       d.delta_table, pggit.column_list(d.key_columns), v_set) USING OLD;
+        RETURN OLD;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        SELECT bool_or((to_jsonb(OLD) -> k) IS DISTINCT FROM (to_jsonb(NEW) -> k)) INTO v_key_changed
+          FROM unnest(d.key_columns) k;
+    END IF;
+    IF TG_OP = 'INSERT' OR v_key_changed THEN
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s v WHERE %s)', d.view_name,
+                       pggit.key_match(d.key_columns, 'v', '($1)')) INTO v_exists USING NEW;
+        IF NOT v_exists THEN
+            -- a delete marker may be revived; a live row (a concurrent insert) may not
+            EXECUTE format('INSERT INTO %s AS t SELECT ($1).*, false ON CONFLICT (%s) DO UPDATE SET %s WHERE t._pggit_deleted',
+                           d.delta_table, pggit.column_list(d.key_columns), v_set) USING NEW;
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            v_exists := v_rows = 0;
+        END IF;
+        IF v_exists THEN
+            RAISE EXCEPTION USING ERRCODE = '23505',
+                MESSAGE = format('duplicate key value violates the primary key of %s', d.view_name),
+                DETAIL = format('Key %s already exists.',
+                                (SELECT jsonb_object_agg(k, to_jsonb(NEW) -> k) FROM unnest(d.key_columns) k));
+        END IF;
+        IF v_key_changed THEN
+            EXECUTE format('INSERT INTO %s AS t SELECT ($1).*, true ON CONFLICT (%s) DO UPDATE SET %s',
+                           d.delta_table, pggit.column_list(d.key_columns), v_set) USING OLD;
+        END IF;
+        RETURN NEW;
+    END IF;
+    EXECUTE format('INSERT INTO %s AS t SELECT ($1).*, false ON CONFLICT (%s) DO UPDATE SET %s',
+                   d.delta_table, pggit.column_list(d.key_columns), v_set) USING NEW;
+    RETURN NEW;
+END;
+$$;
+
+-- resolve_branch_table(table, branch)
+-- Purpose: the logical schema, name and physical relation of a table in a branch's
+--   workspace ("name" or "schema.name", unqualified names in the tracked schemas).
+-- Errors: PGT01 invalid name; PGT02 no such table in the branch; PGT03 not a table.
+CREATE FUNCTION pggit.resolve_branch_table(p_table text, p_branch pggit.branches,
+                                           OUT logical_schema text, OUT table_name text, OUT relid oid)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_parts text[];
+    v_kind "char";
+BEGIN
+    IF p_table IS NULL OR btrim(p_table) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = 'table name must not be NULL or empty',
+            HINT = 'Pass "table" or "schema.table".';
+    END IF;
+    BEGIN
+        v_parts := parse_ident(p_table);
+    EXCEPTION WHEN invalid_parameter_value THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = format('invalid table name %L', left(p_table, 200)),
+            HINT = 'Double-quote identifiers with special characters, e.g. "My Table".';
+    END;
+    IF cardinality(v_parts) > 2 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = format('invalid table name %L', left(p_table, 200)),
+            HINT = 'Pass "table" or "schema.table".';
+    END IF;
+    SELECT n.logical_schema, c.relname, c.oid, c.relkind INTO logical_schema, table_name, relid, v_kind
+      FROM pggit.branch_namespaces(p_branch.id) n
+      JOIN pg_class c ON c.relnamespace = n.namespace AND c.relname = v_parts[cardinality(v_parts)]
+     WHERE cardinality(v_parts) = 1 OR n.logical_schema = v_parts[1]
+     ORDER BY n.logical_schema LIMIT 1;
+    IF relid IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT02',
+            MESSAGE = format('table %s does not exist on branch %L', p_table, p_branch.name),
+            HINT = 'Data branches work on tables of tracked schemas; commit the table first.';
+    END IF;
+    IF v_kind <> 'r' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT03', MESSAGE = format('%s is not an ordinary table', p_table),
+            HINT = 'Data branches support ordinary tables (not views, partitioned or foreign tables).';
+    END IF;
+END;
+$$;
+
+-- create_data_branch(table, from_branch, to_branch)
+-- Purpose: give to_branch (created from from_branch when it does not exist) its own version
+--   of table's rows, copy-on-write: no row is copied, so the cost does not grow with the
+--   table. The branch sees the source's rows as of this call's commit, overlaid with its own
+--   writes; neither side sees the other's later writes. Calling it again returns the same name.
+-- Arguments: table text ("name" or "schema.name"); from_branch text; to_branch text.
+-- Returns: the qualified name of the branch's table (a view in pggit_b<id>_<n>_data).
+-- Errors: PGT01/PGT02/PGT03 table; PGB0x branches; PGX01 no primary key; PGX05 the
+--   branch's copy of the table has a different structure;
+--   PGX07 to_branch is main or equals from_branch.
+-- Locks: to_branch's row FOR UPDATE; the source table SHARE ROW EXCLUSIVE until commit (it
+--   waits for writers in flight and holds off new ones, so the branch point is exact).
+CREATE FUNCTION pggit.create_data_branch("table" text, from_branch text, to_branch text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET pggit.internal = 'on'
+AS $$
+DECLARE
+    v_from   pggit.branches := pggit.find_branch(from_branch);
+    v_to     pggit.branches;
+    v_src    record;
+    v_dst    record;
+    v_keys   text[];
+    v_cols   text[];
+    v_id     bigint;
+    v_existing text;
+    v_view   text;
+    v_delta  text;
+    v_pre    text;
+    v_source text;
+    v_default record;
+BEGIN
+    PERFORM pggit.validate_branch_name(to_branch);
+    IF to_branch = 'main' OR to_branch = from_branch THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGX07',
+            MESSAGE = format('cannot branch data into %L', to_branch),
+            HINT = 'to_branch must be another branch than main and from_branch.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pggit.branches WHERE name = to_branch AND status <> 'DELETED') THEN
+        IF EXISTS (SELECT 1 FROM pggit.branches WHERE name = to_branch) THEN
+            PERFORM pggit.raise_missing_branch(to_branch);
+        END IF;
+        PERFORM pggit.create_branch(to_branch, from_branch);
+    END IF;
+    v_to := pggit.find_branch(to_branch, true);
+
+    -- resolve_branch_table finds workspace tables only: the source is never a data-branch view
+    v_src := pggit.resolve_branch_table("table", v_from);
+    SELECT view_name INTO v_existing FROM pggit.data_branches
+     WHERE branch_id = v_to.id AND logical_schema = v_src.logical_schema AND table_name = v_src.table_name
+       AND status = 'ACTIVE';
+    IF v_existing IS NOT NULL THEN
+        RETURN v_existing;
+    END IF;
+
+    SELECT array_agg(a.attname::text ORDER BY k.o) INTO v_keys
+      FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, o)
+      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+     WHERE i.indrelid = v_src.relid AND i.indisprimary;
+    IF v_keys IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGX01',
+            MESSAGE = format('table %s has no primary key', "table"),
+            HINT = 'Data branches match rows by primary key: add one first.';
+    END IF;
+    SELECT array_agg(a.attname::text ORDER BY a.attnum) INTO v_cols FROM pg_attribute a
+     WHERE a.attrelid = v_src.relid AND a.attnum > 0 AND NOT a.attisdropped;
+
+    v_dst := pggit.resolve_branch_table(quote_ident(v_src.logical_schema) || '.' || quote_ident(v_src.table_name), v_to);
+    PERFORM set_config('search_path', 'pg_catalog, ' || quote_ident((SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = v_src.relid)), true);
+    v_source := pggit.hash_definition(pggit.table_definition(v_src.relid) - 'triggers');
+    PERFORM set_config('search_path', 'pg_catalog, ' || quote_ident((SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = v_dst.relid)), true);
+    IF v_source <> pggit.hash_definition(pggit.table_definition(v_dst.relid) - 'triggers') THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGX05',
+            MESSAGE = format('the structure of %s on branch %L differs from %L''s', "table", v_to.name, v_from.name),
+            HINT = 'Create the data branch before changing the table''s structure on the branch.';
+    END IF;
+    PERFORM set_config('search_path', 'pg_catalog, pggit', true);
+
+    v_source := v_src.relid::regclass::text;
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', v_source);
+
+    INSERT INTO pggit.data_branches (branch_id, from_branch_id, logical_schema, table_name, source_relid,
+                                     source_name, view_name, delta_table, preimage_table, key_columns, columns)
+    VALUES (v_to.id, v_from.id, v_src.logical_schema, v_src.table_name, v_src.relid, v_source, '', '', '', v_keys, v_cols)
+    RETURNING id INTO v_id;
+    v_delta := format('pggit.%I', format('data_%s_delta', v_id));
+    v_pre := format('pggit.%I', format('data_%s_pre', v_id));
+    v_view := format('%I.%I', pggit.data_namespace(v_to.id, v_src.logical_schema), v_src.table_name);
+
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_delta, v_source);
+    EXECUTE format('ALTER TABLE %s ADD COLUMN _pggit_deleted boolean NOT NULL DEFAULT false, ADD PRIMARY KEY (%s)',
+                   v_delta, pggit.column_list(v_keys));
+    EXECUTE format('CREATE TABLE %s (LIKE %s)', v_pre, v_source);
+    EXECUTE format('ALTER TABLE %s ADD COLUMN _pggit_absent boolean NOT NULL DEFAULT false, ADD PRIMARY KEY (%s)',
+                   v_pre, pggit.column_list(v_keys));
+    EXECUTE format($v$CREATE VIEW %1$s AS
+        SELECT %2$s FROM %3$s d WHERE NOT d._pggit_deleted
+        UNION ALL
+        SELECT %4$s FROM %5$s p WHERE NOT p._pggit_absent AND NOT EXISTS (SELECT 1 FROM %3$s d WHERE %6$s)
+        UNION ALL
+        SELECT %7$s FROM %8$s s WHERE NOT EXISTS (SELECT 1 FROM %5$s p WHERE %9$s)
+                                AND NOT EXISTS (SELECT 1 FROM %3$s d WHERE %10$s)$v$,
+        v_view, pggit.column_list(v_cols, 'd'), v_delta, pggit.column_list(v_cols, 'p'), v_pre,
+        pggit.key_match(v_keys, 'd', 'p'), pggit.column_list(v_cols, 's'), v_source,
+        pggit.key_match(v_keys, 'p', 's'), pggit.key_match(v_keys, 'd', 's'));
+    -- the view takes the source's column defaults (identity columns draw from its sequence)
+    FOR v_default IN
+        SELECT a.attname, CASE WHEN a.attidentity <> '' THEN format('nextval(%L::regclass)', pg_get_serial_sequence(v_source, a.attname))
+                               ELSE pg_get_expr(ad.adbin, ad.adrelid) END AS expr
+          FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+         WHERE a.attrelid = v_src.relid AND a.attnum > 0 AND NOT a.attisdropped
+           AND (a.attidentity <> '' OR (ad.adbin IS NOT NULL AND a.attgenerated = ''))
+    LOOP
+        EXECUTE format('ALTER VIEW %s ALTER COLUMN %I SET DEFAULT %s', v_view, v_default.attname, v_default.expr);
+    END LOOP;
+    EXECUTE format('CREATE TRIGGER pggit_data_write INSTEAD OF INSERT OR UPDATE OR DELETE ON %s
+                    FOR EACH ROW EXECUTE FUNCTION pggit.data_branch_write(%L)', v_view, v_id);
+    UPDATE pggit.data_branches SET view_name = v_view, delta_table = v_delta, preimage_table = v_pre WHERE id = v_id;
+
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = v_src.relid AND tgname = 'pggit_data_capture_insert') THEN
+        EXECUTE format('CREATE TRIGGER pggit_data_capture_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pggit_new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
+        EXECUTE format('CREATE TRIGGER pggit_data_capture_update AFTER UPDATE ON %s REFERENCING OLD TABLE AS pggit_old_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
+        EXECUTE format('CREATE TRIGGER pggit_data_capture_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS pggit_old_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
+        EXECUTE format('CREATE TRIGGER pggit_data_refuse_truncate BEFORE TRUNCATE ON %s
+                        FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_source_truncate()', v_source);
+    END IF;
+    RETURN v_view;
+END;
+$$;
+
+-- end_data_branch(id, status): drop a data branch's objects (view, delta, pre-images; the
+-- source's capture triggers when it was the source's last live data branch).
+CREATE FUNCTION pggit.end_data_branch(p_id bigint, p_status text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET pggit.internal = 'on'
+AS $$
+DECLARE
+    d pggit.data_branches;
+BEGIN
+    UPDATE pggit.data_branches SET status = p_status, ended_at = now()
+     WHERE id = p_id AND status = 'ACTIVE' RETURNING * INTO d;
+    IF d.id IS NULL THEN
+        RETURN;
+    END IF;
+    EXECUTE format('DROP VIEW IF EXISTS %s', d.view_name);
+    EXECUTE format('DROP TABLE IF EXISTS %s, %s', d.delta_table, d.preimage_table);
+    IF NOT EXISTS (SELECT 1 FROM pggit.data_branches WHERE source_relid = d.source_relid AND status = 'ACTIVE')
+       AND EXISTS (SELECT 1 FROM pg_class WHERE oid = d.source_relid) THEN
+        EXECUTE format('DROP TRIGGER IF EXISTS pggit_data_capture_insert ON %1$s;
+                        DROP TRIGGER IF EXISTS pggit_data_capture_update ON %1$s;
+                        DROP TRIGGER IF EXISTS pggit_data_capture_delete ON %1$s;
+                        DROP TRIGGER IF EXISTS pggit_data_refuse_truncate ON %1$s', d.source_relid::regclass);
+    END IF;
+END;
+$$;
+
+-- drop_data_branches(branch_id): end every live data branch of a branch (delete_branch).
+CREATE FUNCTION pggit.drop_data_branches(p_branch_id bigint) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET pggit.internal = 'on'
+AS $$
+DECLARE
+    v_id bigint;
+    v_namespace text;
+BEGIN
+    FOR v_id IN SELECT id FROM pggit.data_branches WHERE branch_id = p_branch_id AND status = 'ACTIVE' LOOP
+        PERFORM pggit.end_data_branch(v_id, 'DROPPED');
+    END LOOP;
+    FOR v_namespace IN SELECT w.namespace || '_data' FROM pggit.workspaces w WHERE w.branch_id = p_branch_id LOOP
+        EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', v_namespace);
+    END LOOP;
+END;
+$$;
+
+-- branch_relation(table, branch)
+-- Purpose: the relation holding a branch's rows of a table: its live data branch's view, else
+--   the table in its workspace (for main, the table itself). Returns (relation text, data
+--   branch row or NULL).
+CREATE FUNCTION pggit.branch_relation(p_table text, p_branch pggit.branches,
+                                      OUT relation text, OUT data_branch_id bigint,
+                                      OUT logical_schema text, OUT table_name text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_t record := pggit.resolve_branch_table(p_table, p_branch);
+BEGIN
+    logical_schema := v_t.logical_schema;
+    table_name := v_t.table_name;
+    SELECT d.view_name, d.id INTO relation, data_branch_id FROM pggit.data_branches d
+     WHERE d.branch_id = p_branch.id AND d.logical_schema = v_t.logical_schema
+       AND d.table_name = v_t.table_name AND d.status = 'ACTIVE';
+    IF relation IS NULL THEN
+        relation := v_t.relid::regclass::text;
+    END IF;
+END;
+$$;
+
+-- diff_data(table, a, b)
+-- Purpose: the rows that differ between two branches' versions of a table, by primary key,
+--   computed set-wise: added (only in b), removed (only in a), modified (with the changed
+--   columns). When one side is a data branch of the other, only the keys either side changed
+--   since the branch point are compared (delta and pre-image keys), so the cost follows the
+--   changes, not the table.
+-- Returns: (key jsonb, change, changed_columns text[], a_row jsonb, b_row jsonb).
+-- Errors: PGB0x branches; PGT0x table.  Locks: none.
+CREATE FUNCTION pggit.diff_data("table" text, a text, b text)
+RETURNS TABLE (key jsonb, change text, changed_columns text[], a_row jsonb, b_row jsonb)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_a record := pggit.branch_relation("table", pggit.find_branch(a));
+    v_b record := pggit.branch_relation("table", pggit.find_branch(b));
+    d pggit.data_branches;
+    v_keys text[];
+    v_candidates text;
+BEGIN
+    SELECT * INTO d FROM pggit.data_branches x
+     WHERE x.id IN (v_a.data_branch_id, v_b.data_branch_id)
+       AND x.source_name IN (v_a.relation, v_b.relation);
+    SELECT array_agg(att.attname::text ORDER BY k.o) INTO v_keys
+      FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, o)
+      JOIN pg_attribute att ON att.attrelid = i.indrelid AND att.attnum = k.attnum
+     WHERE i.indrelid = coalesce(d.source_relid, to_regclass(v_a.relation)) AND i.indisprimary;
+    IF v_keys IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGX01', MESSAGE = format('table %s has no primary key', "table"),
+            HINT = 'Rows are matched by primary key.';
+    END IF;
+    IF d.id IS NOT NULL THEN
+        -- only keys changed on either side since the branch point can differ
+        v_candidates := format('SELECT %1$s FROM %2$s UNION SELECT %1$s FROM %3$s',
+                               pggit.column_list(v_keys), d.delta_table, d.preimage_table);
+        RETURN QUERY EXECUTE format($q$
+            WITH k AS (%1$s),
+            ra AS (SELECT %2$s AS key, to_jsonb(x) AS r FROM %3$s x WHERE (%4$s) IN (SELECT * FROM k)),
+            rb AS (SELECT %5$s AS key, to_jsonb(y) AS r FROM %6$s y WHERE (%7$s) IN (SELECT * FROM k))
+            SELECT coalesce(ra.key, rb.key),
+                   CASE WHEN ra.key IS NULL THEN 'added' WHEN rb.key IS NULL THEN 'removed' ELSE 'modified' END,
+                   CASE WHEN ra.key IS NOT NULL AND rb.key IS NOT NULL THEN
+                       (SELECT array_agg(e.key ORDER BY e.key) FROM jsonb_each(ra.r) e WHERE e.value IS DISTINCT FROM rb.r -> e.key) END,
+                   ra.r, rb.r
+              FROM ra FULL JOIN rb ON ra.key = rb.key
+             WHERE ra.r IS DISTINCT FROM rb.r
+             ORDER BY 1$q$,
+            v_candidates, pggit.key_json(v_keys, 'x'), v_a.relation, pggit.column_list(v_keys, 'x'),
+            pggit.key_json(v_keys, 'y'), v_b.relation, pggit.column_list(v_keys, 'y'));
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE format($q$
+        SELECT coalesce(ra.key, rb.key),
+               CASE WHEN ra.key IS NULL THEN 'added' WHEN rb.key IS NULL THEN 'removed' ELSE 'modified' END,
+               CASE WHEN ra.key IS NOT NULL AND rb.key IS NOT NULL THEN
+                   (SELECT array_agg(e.key ORDER BY e.key) FROM jsonb_each(ra.r) e WHERE e.value IS DISTINCT FROM rb.r -> e.key) END,
+               ra.r, rb.r
+          FROM (SELECT %1$s AS key, to_jsonb(x) AS r FROM %2$s x) ra
+          FULL JOIN (SELECT %3$s AS key, to_jsonb(y) AS r FROM %4$s y) rb ON ra.key = rb.key
+         WHERE ra.r IS DISTINCT FROM rb.r
+         ORDER BY 1$q$,
+        pggit.key_json(v_keys, 'x'), v_a.relation, pggit.key_json(v_keys, 'y'), v_b.relation);
+END;
+$$;
+
+-- plan_data_merge(data_branch_id)
+-- Purpose: the 3-way merge, by primary key, of a data branch into its source: base = the
+--   row at the branch point (its pre-image, or the source row if the source never changed
+--   it), ours = the source row now, theirs = the branch's row. Only keys changed on either
+--   side (delta and pre-image keys) are looked at. Per key: 'theirs' (take the branch's row;
+--   NULL result = delete), 'merged' (both changed different columns: combined row), or
+--   'conflict' (a cell changed differently on both sides, or deleted on one side and changed
+--   on the other, or added on both with different values). Keys needing nothing are absent.
+-- Returns: (object_key 'row:<schema>.<table>:<key json>', key, outcome, conflict_kind,
+--   detail, base_row, ours_row, theirs_row, result_row).
+CREATE FUNCTION pggit.plan_data_merge(p_id bigint)
+RETURNS TABLE (object_key text, key jsonb, outcome text, conflict_kind text, detail text,
+               base_row jsonb, ours_row jsonb, theirs_row jsonb, result_row jsonb)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    d pggit.data_branches;
+    r record;
+    v_ours_cols text[];
+    v_theirs_cols text[];
+BEGIN
+    SELECT * INTO d FROM pggit.data_branches WHERE id = p_id;
+    FOR r IN EXECUTE format($q$
+        WITH k AS (SELECT %1$s FROM %2$s UNION SELECT %1$s FROM %3$s),
+        pre AS (SELECT %4$s AS key, CASE WHEN p._pggit_absent THEN NULL ELSE to_jsonb(p) - '_pggit_absent' END AS r
+                  FROM %3$s p),
+        ours AS (SELECT %5$s AS key, to_jsonb(s) AS r FROM %6$s s WHERE (%7$s) IN (SELECT * FROM k)),
+        theirs AS (SELECT %8$s AS key, to_jsonb(v) AS r FROM %9$s v WHERE (%10$s) IN (SELECT * FROM k)),
+        keys AS (SELECT pre.key FROM pre UNION SELECT ours.key FROM ours UNION SELECT theirs.key FROM theirs)
+        SELECT keys.key,
+               CASE WHEN pre.key IS NOT NULL THEN pre.r ELSE ours.r END AS b,
+               ours.r AS o, theirs.r AS t
+          FROM keys LEFT JOIN pre ON pre.key = keys.key LEFT JOIN ours ON ours.key = keys.key
+          LEFT JOIN theirs ON theirs.key = keys.key
+         ORDER BY keys.key$q$,
+        pggit.column_list(d.key_columns), d.delta_table, d.preimage_table,
+        pggit.key_json(d.key_columns, 'p'), pggit.key_json(d.key_columns, 's'), d.source_name,
+        pggit.column_list(d.key_columns, 's'), pggit.key_json(d.key_columns, 'v'), d.view_name,
+        pggit.column_list(d.key_columns, 'v'))
+    LOOP
+        CONTINUE WHEN r.t IS NOT DISTINCT FROM r.b OR r.o IS NOT DISTINCT FROM r.t;
+        object_key := format('row:%I.%I:%s', d.logical_schema, d.table_name, r.key::text);
+        key := r.key; base_row := r.b; ours_row := r.o; theirs_row := r.t;
+        conflict_kind := NULL; detail := NULL; result_row := NULL;
+        IF r.o IS NOT DISTINCT FROM r.b THEN
+            outcome := 'theirs'; result_row := r.t;
+        ELSIF r.b IS NOT NULL AND r.o IS NOT NULL AND r.t IS NOT NULL THEN
+            SELECT array_agg(e.key) INTO v_ours_cols FROM jsonb_each(r.o) e WHERE e.value IS DISTINCT FROM r.b -> e.key;
+            SELECT array_agg(e.key) INTO v_theirs_cols FROM jsonb_each(r.t) e WHERE e.value IS DISTINCT FROM r.b -> e.key;
+            IF EXISTS (SELECT 1 FROM unnest(v_ours_cols) c WHERE c = ANY (v_theirs_cols) AND r.o -> c IS DISTINCT FROM r.t -> c) THEN
+                outcome := 'conflict'; conflict_kind := 'row modify/modify';
+                detail := 'both changed ' || (SELECT string_agg(c, ', ' ORDER BY c) FROM unnest(v_ours_cols) c
+                                               WHERE c = ANY (v_theirs_cols) AND r.o -> c IS DISTINCT FROM r.t -> c);
+            ELSE
+                outcome := 'merged';
+                result_row := r.o || coalesce((SELECT jsonb_object_agg(c, r.t -> c) FROM unnest(v_theirs_cols) c), '{}');
+            END IF;
+        ELSE
+            outcome := 'conflict';
+            conflict_kind := CASE WHEN r.b IS NULL THEN 'row add/add' WHEN r.o IS NULL THEN 'row delete/modify'
+                                  ELSE 'row modify/delete' END;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END;
+$$;
+
+-- apply_data_rows(data_branch_id, rows)
+-- Purpose: write merge results into the source, set-wise: rows is a jsonb array of
+--   {"key": ..., "row": ...}; a NULL row deletes the key, any other row is upserted
+--   (generated columns are left to PostgreSQL, identity values are kept).
+CREATE FUNCTION pggit.apply_data_rows(p_id bigint, p_rows jsonb) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    d pggit.data_branches;
+    v_cols text[];
+BEGIN
+    SELECT * INTO d FROM pggit.data_branches WHERE id = p_id;
+    SELECT array_agg(a.attname::text ORDER BY a.attnum) INTO v_cols FROM pg_attribute a
+     WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+    EXECUTE format('DELETE FROM %s s USING jsonb_array_elements($1) e
+                     CROSS JOIN LATERAL jsonb_populate_record(NULL::%s, e.value -> ''key'') k
+                    WHERE e.value -> ''row'' = ''null''::jsonb AND %s',
+                   d.source_name, d.source_name, pggit.key_match(d.key_columns, 's', 'k'))
+    USING p_rows;
+    EXECUTE format('INSERT INTO %1$s (%2$s) OVERRIDING SYSTEM VALUE
+                    SELECT %3$s FROM jsonb_array_elements($1) e
+                     CROSS JOIN LATERAL jsonb_populate_record(NULL::%1$s, e.value -> ''row'') r
+                     WHERE e.value -> ''row'' <> ''null''::jsonb
+                    ON CONFLICT (%4$s) DO UPDATE SET (%2$s) = ROW(%5$s)',
+                   d.source_name, pggit.column_list(v_cols), pggit.column_list(v_cols, 'r'),
+                   pggit.column_list(d.key_columns), pggit.column_list(v_cols, 'excluded'))
+    USING p_rows;
+END;
+$$;
