@@ -43,8 +43,12 @@ __all__ = [
     "MergeResult",
     "Version",
     "author",
+    "RowChange",
     "checkout",
+    "create_data_branch",
     "current_branch",
+    "data_branches",
+    "diff_data",
     "diff",
     "diff_ddl",
     "merge",
@@ -154,6 +158,17 @@ class DiffEntry:
     change: str
     detail: str | None
     ddl: list[str]
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """One row that differs between two branches' versions of a table (see :func:`diff_data`)."""
+
+    key: dict[str, Any]
+    change: str  # "added" | "removed" | "modified"
+    changed_columns: list[str] | None
+    a_row: dict[str, Any] | None
+    b_row: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -448,3 +463,46 @@ def revert(commit: str, *, parent: int | None = None, using: str = DEFAULT_DB_AL
             return Commit.objects.using(using).select_related("branch").get(hash=commit_hash)
 
     return run_with_retry(using, operation)
+
+
+def create_data_branch(
+    table: str, from_branch: str, to_branch: str, *, using: str = DEFAULT_DB_ALIAS
+) -> str:
+    """Give ``to_branch`` (created from ``from_branch`` if needed) its own copy-on-write rows of
+    ``table``; returns the qualified name to read and write them through. Idempotent."""
+    _text(table, "table name", InvalidTableName)
+    _text(from_branch, "branch name", InvalidBranchName)
+    _text(to_branch, "branch name", InvalidBranchName)
+
+    def operation() -> str:
+        with transaction.atomic(using=using):
+            _lock_live_branch(using, to_branch)
+            return _scalar(
+                using, "SELECT pggit.create_data_branch(%s, %s, %s)", [table, from_branch, to_branch]
+            )
+
+    return run_with_retry(using, operation)
+
+
+def diff_data(table: str, a: str, b: str, *, using: str = DEFAULT_DB_ALIAS) -> list[RowChange]:
+    """Rows added, removed and modified between branch ``a``'s and ``b``'s versions of ``table``."""
+    _text(table, "table name", InvalidTableName)
+    _text(a, "branch name", InvalidBranchName)
+    _text(b, "branch name", InvalidBranchName)
+    with reading(using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT * FROM pggit.diff_data(%s, %s, %s)", [table, a, b])
+        return [RowChange(*_decoded(row)) for row in cursor.fetchall()]
+
+
+def _decoded(row: tuple) -> tuple:
+    return tuple(json.loads(v) if isinstance(v, str) and v[:1] in "{[" else v for v in row)
+
+
+def data_branches(branch: str | None = None, *, using: str = DEFAULT_DB_ALIAS) -> list[dict[str, Any]]:
+    """Live data branches (of ``branch``, or all) with counts of rows written and deleted on
+    the branch and of source rows changed since the branch point."""
+    _text(branch, "branch name", InvalidBranchName, optional=True)
+    with reading(using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT * FROM pggit.list_data_branches(%s)", [branch])
+        names = [c.name for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -160,6 +160,33 @@ class NoWorkspace(PgGitError):
     sqlstate = "PGD02"
 
 
+class DataBranchError(PgGitError):
+    """A data branch cannot be created or used as asked."""
+
+
+class NoPrimaryKey(DataBranchError, InvalidInput):
+    sqlstate = "PGX01"
+
+
+class TableNotFound(NotFound):
+    sqlstate = "PGT02"
+
+
+class StructureDiffers(DataBranchError):
+    sqlstate = "PGX05"
+
+
+class InvalidDataBranchTarget(DataBranchError, InvalidInput):
+    sqlstate = "PGX07"
+
+
+class LiveDataBranches(DataBranchError):
+    """The table's rows are read by live data branches: it cannot be altered, dropped or
+    truncated."""
+
+    sqlstate = "PGX09"
+
+
 class RetryableError(PgGitError):
     """A serialization failure or deadlock that outlived the retries (or that happened inside
     the caller's own transaction, which only the caller can retry)."""
@@ -167,6 +194,10 @@ class RetryableError(PgGitError):
 
 class LockNotAvailable(RetryableError):
     sqlstate = "55P03"
+
+
+class TruncateRefused(LiveDataBranches):
+    sqlstate = "PGX08"
 
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})

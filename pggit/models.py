@@ -99,3 +99,115 @@ class Commit(models.Model):
     @property
     def short_hash(self) -> str:
         return self.hash[:12]
+
+
+class DdlEvent(models.Model):
+    """One DDL command captured by the event triggers (``pggit.ddl_events``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    branch = models.ForeignKey(
+        Branch, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="ddl_events"
+    )
+    commit = models.ForeignKey(
+        Commit, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="ddl_events"
+    )
+    command_tag = models.TextField()
+    object_type = models.TextField(null=True, blank=True)
+    schema_name = models.TextField(null=True, blank=True)
+    object_identity = models.TextField(null=True, blank=True)
+    statement = models.TextField(null=True, blank=True)
+    role_name = models.TextField()
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = 'pggit"."ddl_events'
+        ordering = ["id"]
+        verbose_name = "DDL event"
+
+    def __str__(self) -> str:
+        return f"{self.command_tag} {self.object_identity or ''}".strip()
+
+
+class DataBranch(models.Model):
+    """A branch's copy-on-write version of one table's rows (``pggit.data_branches``)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", "active"
+        MERGED = "MERGED", "merged"
+        DROPPED = "DROPPED", "dropped"
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(unique=True, editable=False)
+    branch = models.ForeignKey(Branch, on_delete=models.DO_NOTHING, related_name="data_branches")
+    from_branch = models.ForeignKey(Branch, on_delete=models.DO_NOTHING, related_name="+")
+    logical_schema = models.TextField()
+    table_name = models.TextField()
+    source_name = models.TextField()
+    view_name = models.TextField()
+    delta_table = models.TextField()
+    preimage_table = models.TextField()
+    status = models.TextField(choices=Status.choices)
+    created_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = 'pggit"."data_branches'
+        ordering = ["-id"]
+        verbose_name_plural = "data branches"
+
+    def __str__(self) -> str:
+        return f"{self.logical_schema}.{self.table_name} on {self.branch.name}"
+
+
+class Merge(models.Model):
+    """A merge that stopped on conflicts or completed (``pggit.merges``)."""
+
+    class Status(models.TextChoices):
+        CONFLICTED = "CONFLICTED", "conflicted"
+        COMPLETED = "COMPLETED", "completed"
+        ABANDONED = "ABANDONED", "abandoned"
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(unique=True, editable=False)
+    source_branch = models.ForeignKey(Branch, on_delete=models.DO_NOTHING, related_name="+")
+    target_branch = models.ForeignKey(Branch, on_delete=models.DO_NOTHING, related_name="+")
+    base_hash = models.TextField(null=True, blank=True)
+    source_hash = models.TextField()
+    target_hash = models.TextField(null=True, blank=True)
+    status = models.TextField(choices=Status.choices)
+    message = models.TextField(null=True, blank=True)
+    author = models.TextField()
+    result_hash = models.TextField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = 'pggit"."merges'
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"merge {self.id}: {self.source_branch.name} into {self.target_branch.name}"
+
+
+class MergeConflict(models.Model):
+    """One object or row changed differently on both sides of a merge."""
+
+    pk = models.CompositePrimaryKey("merge_id", "object_key")
+    merge = models.ForeignKey(Merge, on_delete=models.DO_NOTHING, related_name="conflicts")
+    object_key = models.TextField()
+    kind = models.TextField()
+    detail = models.TextField(null=True, blank=True)
+    resolution = models.TextField(null=True, blank=True)
+    resolution_value = models.TextField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = 'pggit"."merge_conflicts'
+        ordering = ["object_key"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_key}"

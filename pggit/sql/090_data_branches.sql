@@ -425,7 +425,11 @@ BEGIN
     SELECT array_agg(att.attname::text ORDER BY k.o) INTO v_keys
       FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, o)
       JOIN pg_attribute att ON att.attrelid = i.indrelid AND att.attnum = k.attnum
-     WHERE i.indrelid = coalesce(d.source_relid, to_regclass(v_a.relation)) AND i.indisprimary;
+     WHERE i.indrelid = coalesce(
+               (SELECT x.source_relid FROM pggit.data_branches x
+                 WHERE x.id IN (v_a.data_branch_id, v_b.data_branch_id) ORDER BY x.id LIMIT 1),
+               to_regclass(v_a.relation))
+       AND i.indisprimary;
     IF v_keys IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PGX01', MESSAGE = format('table %s has no primary key', "table"),
             HINT = 'Rows are matched by primary key.';
@@ -561,4 +565,44 @@ BEGIN
                    pggit.column_list(d.key_columns), pggit.column_list(v_cols, 'excluded'))
     USING p_rows;
 END;
+$$;
+
+-- data_branch_changes(id)
+-- Purpose: how many rows a live data branch wrote (inserted or updated) and deleted, and how
+--   many source rows changed since the branch point (pre-images saved).
+CREATE FUNCTION pggit.data_branch_changes(p_id bigint,
+                                          OUT rows_written bigint, OUT rows_deleted bigint,
+                                          OUT source_rows_changed bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    d pggit.data_branches;
+BEGIN
+    SELECT * INTO d FROM pggit.data_branches WHERE id = p_id;
+    IF d.status IS DISTINCT FROM 'ACTIVE' THEN
+        RETURN;
+    END IF;
+    EXECUTE format('SELECT count(*) FILTER (WHERE NOT _pggit_deleted), count(*) FILTER (WHERE _pggit_deleted) FROM %s',
+                   d.delta_table) INTO rows_written, rows_deleted;
+    EXECUTE format('SELECT count(*) FROM %s', d.preimage_table) INTO source_rows_changed;
+END;
+$$;
+
+-- list_data_branches(branch)
+-- Purpose: the live data branches (of one branch, or all), with their change counts.
+CREATE FUNCTION pggit.list_data_branches(branch text DEFAULT NULL)
+RETURNS TABLE (id bigint, branch_name text, from_branch text, table_name text, view_name text,
+               rows_written bigint, rows_deleted bigint, source_rows_changed bigint, created_at timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT d.id, b.name, f.name, quote_ident(d.logical_schema) || '.' || quote_ident(d.table_name), d.view_name,
+           c.rows_written, c.rows_deleted, c.source_rows_changed, d.created_at
+      FROM pggit.data_branches d
+      JOIN pggit.branches b ON b.id = d.branch_id
+      JOIN pggit.branches f ON f.id = d.from_branch_id
+     CROSS JOIN LATERAL pggit.data_branch_changes(d.id) c
+     WHERE d.status = 'ACTIVE' AND (list_data_branches.branch IS NULL OR b.name = list_data_branches.branch)
+     ORDER BY b.name, d.logical_schema, d.table_name
 $$;

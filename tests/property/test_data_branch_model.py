@@ -1,0 +1,158 @@
+"""Stateful property test: a data branch behaves like a dict copied at the branch point.
+
+The model keeps the source and the branch as Python dicts (key -> (a, b)) plus the branch
+point; random inserts, updates and deletes hit both sides through SQL. After every step the
+branch's table equals the branch model and the source equals the source model (so no write
+ever leaks across). A final merge must equal the model's 3-way merge, or report exactly the
+model's conflicting keys and change nothing; after a merge the machine branches again.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from pggit import api
+from pggit.exceptions import MergeConflict
+
+KEYS = st.integers(min_value=1, max_value=8)
+VALUES = st.one_of(st.none(), st.integers(min_value=0, max_value=2))
+
+
+def execute(statement: str, params=()) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+def read(relation: str) -> dict[int, tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, a, b FROM {relation}")
+        return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+
+
+def three_way(base: dict, ours: dict, theirs: dict) -> tuple[dict, set]:
+    """The model merge: (merged source, conflicting keys)."""
+    merged, conflicts = dict(ours), set()
+    for key in set(base) | set(ours) | set(theirs):
+        b, o, t = base.get(key), ours.get(key), theirs.get(key)
+        if t == b or o == t:
+            continue
+        if o == b:
+            if t is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = t
+        elif b is not None and o is not None and t is not None:
+            ours_cols = {i for i in range(2) if o[i] != b[i]}
+            theirs_cols = {i for i in range(2) if t[i] != b[i]}
+            if any(o[i] != t[i] for i in ours_cols & theirs_cols):
+                conflicts.add(key)
+            else:
+                merged[key] = tuple(t[i] if i in theirs_cols else o[i] for i in range(2))
+        else:
+            conflicts.add(key)
+    return merged, conflicts
+
+
+class DataBranchMachine(RuleBasedStateMachine):
+    @initialize(rows=st.dictionaries(KEYS, st.tuples(VALUES, VALUES), max_size=6))
+    def create(self, rows):
+        # Each example runs in its own savepoint, rolled back at teardown: the objects it
+        # creates (and their locks) never pile up in the test's transaction.
+        self.savepoint = transaction.savepoint()
+        self.table = f"dbm_{uuid.uuid4().hex[:10]}"
+        execute(f"CREATE TABLE {self.table} (id int PRIMARY KEY, a int, b int)")
+        for key, (a, b) in rows.items():
+            execute(f"INSERT INTO {self.table} VALUES (%s, %s, %s)", [key, a, b])
+        api.commit(f"add {self.table}")
+        self.source = dict(rows)
+        self.generation = 0
+        self.branch_again()
+
+    def branch_again(self) -> None:
+        """A fresh data branch of the table as it is now (also after a merge)."""
+        self.generation += 1
+        self.branch = f"dbm/{self.table}/{self.generation}"
+        self.view = api.create_data_branch(self.table, "main", self.branch)
+        self.base, self.theirs = dict(self.source), dict(self.source)
+
+    def write(self, relation: str, model: dict, statement: str, params, key, value) -> None:
+        """Run one write in a savepoint; a duplicate key must fail exactly when the model
+        says the key exists."""
+        try:
+            with transaction.atomic():
+                count = execute(statement.format(r=relation), params)
+        except IntegrityError:
+            assert key in model, "only an existing key may be refused"
+            return
+        if value == "delete":
+            assert count == (1 if key in model else 0)
+            model.pop(key, None)
+        elif value[0] == "insert":
+            assert key not in model, "an existing key must be refused"
+            model[key] = value[1]
+        else:
+            assert count == (1 if key in model else 0)
+            if key in model:
+                model[key] = value[1]
+
+    def side(self, on_branch: bool):
+        return (self.view, self.theirs) if on_branch else (self.table, self.source)
+
+    @rule(on_branch=st.booleans(), key=KEYS, a=VALUES, b=VALUES)
+    def insert(self, on_branch, key, a, b):
+        relation, model = self.side(on_branch)
+        self.write(relation, model, "INSERT INTO {r} VALUES (%s, %s, %s)", [key, a, b], key, ("insert", (a, b)))
+
+    @rule(on_branch=st.booleans(), key=KEYS, a=VALUES)
+    def update(self, on_branch, key, a):
+        relation, model = self.side(on_branch)
+        new = (a, model[key][1]) if key in model else None
+        self.write(relation, model, "UPDATE {r} SET a = %s WHERE id = %s", [a, key], key, ("update", new))
+
+    @rule(on_branch=st.booleans(), key=KEYS)
+    def delete(self, on_branch, key):
+        relation, model = self.side(on_branch)
+        self.write(relation, model, "DELETE FROM {r} WHERE id = %s", [key], key, "delete")
+
+    @rule()
+    def merge(self):
+        expected, conflicts = three_way(self.base, self.source, self.theirs)
+        try:
+            api.merge(self.branch, "main")
+        except MergeConflict as conflict:
+            found = {int(c["object"].rsplit('"id": ', 1)[1].rstrip("}")) for c in conflict.conflicts}
+            assert found == conflicts
+            assert read(self.table) == self.source, "nothing is applied while conflicts are open"
+            return
+        assert not conflicts, f"the model expected conflicts on {conflicts}"
+        assert read(self.table) == expected
+        self.source = expected
+        self.branch_again()
+
+    def teardown(self):
+        if hasattr(self, "savepoint"):
+            # Back to before this example, even after a failed statement: the next example
+            # (or Hypothesis replaying this one while shrinking) starts clean.
+            transaction.savepoint_rollback(self.savepoint)
+            transaction.set_rollback(False)
+
+    @invariant()
+    def sides_match_their_models(self):
+        if not hasattr(self, "table"):
+            return
+        assert read(self.table) == self.source
+        assert read(self.view) == self.theirs
+
+
+@pytest.mark.django_db
+def test_data_branch_behaves_like_the_dict_model():
+    run = DataBranchMachine.TestCase
+    run.settings = settings(settings.get_profile("ci-db"), stateful_step_count=15)
+    run().runTest()

@@ -1,0 +1,223 @@
+"""Copy-on-write data branches: creation, isolation, constraints, lifecycle, diff, merge."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, transaction
+
+from pggit import api
+from pggit.exceptions import (
+    BranchDeleted,
+    InvalidDataBranchTarget,
+    InvalidResolution,
+    MergeConflict,
+    NoPrimaryKey,
+    NotATable,
+    TableNotFound,
+)
+from pggit.models import DataBranch
+from tests.conftest import sql_error, sql_rows, sql_scalar
+from tests.helpers import ident, run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def items(unique):
+    t = ident("items", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY, name text NOT NULL, price int CHECK (price >= 0), note text)",
+        f"INSERT INTO {t} SELECT g, 'item ' || g, g * 10, NULL FROM generate_series(1, 20) g")
+    api.commit(f"add {t}")
+    return t
+
+
+def rows(relation: str) -> dict[int, tuple]:
+    return {r[0]: r[1:] for r in sql_rows(f"SELECT id, name, price, note FROM {relation} ORDER BY id")}
+
+
+def test_creation_copies_no_rows_and_the_source_stays_a_plain_table(unique):
+    t = ident("big", unique)
+    run(f"CREATE TABLE {t} (id bigint PRIMARY KEY, payload text)",
+        f"INSERT INTO {t} SELECT g, repeat('x', 50) FROM generate_series(1, 50000) g")
+    api.commit(f"add {t}")
+    view = api.create_data_branch(t, "main", unique("big"))
+    data = DataBranch.objects.get(view_name=view)
+    sizes = sql_rows("SELECT pg_relation_size(%s), pg_relation_size(%s)", [data.delta_table, data.preimage_table])
+    assert sizes == [(0, 0)], "nothing was copied"
+    assert sql_scalar(f"SELECT count(*) FROM {view}") == 50000
+    assert sql_rows("SELECT relkind FROM pg_class WHERE oid = %s::regclass", [t]) == [("r",)]
+    assert sql_scalar("SELECT count(*) FROM pg_rewrite WHERE ev_class = %s::regclass", [t]) == 0
+    triggers = {r[0] for r in sql_rows("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass", [t])}
+    assert triggers and all(name.startswith("pggit_data_") for name in triggers)
+
+
+def test_each_side_is_isolated_from_the_others_writes(unique, items):
+    branch = unique("iso")
+    view = api.create_data_branch(items, "main", branch)
+    before = rows(items)
+    assert rows(view) == before
+    run(f"UPDATE {view} SET price = 999 WHERE id = 1", f"DELETE FROM {view} WHERE id = 2",
+        f"INSERT INTO {view} VALUES (100, 'branch row', 1, NULL)")
+    assert rows(items) == before, "branch writes never reach the source"
+    run(f"UPDATE {items} SET name = 'main name' WHERE id = 3", f"DELETE FROM {items} WHERE id = 4",
+        f"INSERT INTO {items} VALUES (200, 'main row', 2, NULL)")
+    seen = rows(view)
+    assert seen[3] == before[3] and 4 in seen and 200 not in seen, "source writes never reach the branch"
+    assert seen[1][1] == 999 and 2 not in seen and seen[100] == ("branch row", 1, None)
+
+
+def test_updates_that_change_the_key_and_returning_work(unique, items):
+    view = api.create_data_branch(items, "main", unique("key"))
+    assert sql_rows(f"UPDATE {view} SET id = 500 WHERE id = 5 RETURNING id, name") == [(500, "item 5")]
+    assert 5 not in rows(view) and rows(view)[500][0] == "item 5"
+    assert sql_rows(f"INSERT INTO {view} VALUES (600, 'n', 0, NULL) RETURNING id") == [(600,)]
+    run(f"DELETE FROM {view} WHERE id = 600")
+    run(f"INSERT INTO {view} VALUES (600, 'again', 0, NULL)")  # a deleted key can come back
+    assert rows(view)[600][0] == "again"
+
+
+@pytest.mark.parametrize("statement,state", [
+    ("INSERT INTO {v} VALUES (1, 'dup', 1, NULL)", "23505"),
+    ("UPDATE {v} SET id = 2 WHERE id = 1", "23505"),
+    ("INSERT INTO {v} VALUES (300, NULL, 1, NULL)", "23502"),
+    ("UPDATE {v} SET name = NULL WHERE id = 1", "23502"),
+    ("INSERT INTO {v} VALUES (301, 'x', -1, NULL)", "23514"),
+    ("INSERT INTO {v} VALUES (302, 'x', 1, NULL) ON CONFLICT (id) DO NOTHING", "42P10"),
+])
+def test_branch_keeps_the_primary_key_not_null_and_check_rules(unique, items, statement, state):
+    view = api.create_data_branch(items, "main", unique("rules"))
+    before = rows(view)
+    assert sql_error(statement.format(v=view) + " RETURNING 1").sqlstate == state
+    assert rows(view) == before
+
+
+def test_table_without_primary_key_and_bad_names_are_refused(unique, items):
+    t = ident("nopk", unique)
+    run(f"CREATE TABLE {t} (v int)", f"CREATE VIEW {t}_v AS SELECT 1 AS x")
+    api.commit("nopk")
+    with pytest.raises(NoPrimaryKey):
+        api.create_data_branch(t, "main", unique("x"))
+    with pytest.raises(TableNotFound):
+        api.create_data_branch(unique("nosuch").replace("-", "_"), "main", unique("x"))
+    with pytest.raises(NotATable):
+        api.create_data_branch(f"{t}_v", "main", unique("x"))
+    with pytest.raises(InvalidDataBranchTarget):
+        api.create_data_branch(items, "main", "main")
+    gone = unique("gone")
+    api.create_branch(gone)
+    api.delete_branch(gone)
+    with pytest.raises(BranchDeleted):
+        api.create_data_branch(items, "main", gone)
+    assert sql_error("SELECT pggit.create_data_branch(%s, 'main', 'x')", ['x"; DROP TABLE canary; --']).sqlstate == "PGT01"
+
+
+def test_creation_is_idempotent_and_creates_the_branch(unique, items):
+    branch = unique("idem")
+    first = api.create_data_branch(items, "main", branch)
+    objects = sql_scalar("SELECT count(*) FROM pg_class")
+    assert api.create_data_branch(items, "main", branch) == first
+    assert sql_scalar("SELECT count(*) FROM pg_class") == objects
+    assert api.get_branch(branch).parent_branch.name == "main"
+    assert [d["view_name"] for d in api.data_branches(branch)] == [first]
+
+
+def test_altering_dropping_or_truncating_a_live_source_is_refused(unique, items):
+    branch = unique("guard")
+    api.create_data_branch(items, "main", branch)
+    for statement, state in [(f"ALTER TABLE {items} ADD COLUMN z int", "PGX09"),
+                             (f"DROP TABLE {items} CASCADE", "PGX09"), (f"TRUNCATE {items}", "PGX08")]:
+        err = sql_error(statement)
+        assert err.sqlstate == state and branch in err.diag.message_primary
+    # a plain DROP is already refused by PostgreSQL: the branch's view depends on the table
+    assert sql_error(f"DROP TABLE {items}").sqlstate == "2BP01"
+    api.delete_branch(branch, force=True)
+    run(f"ALTER TABLE {items} ADD COLUMN z int")  # allowed once no data branch is live
+    assert sql_scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass", [items]) == 0
+
+
+def test_deleting_the_branch_removes_its_data_branch_objects(unique, items):
+    branch = unique("del")
+    view = api.create_data_branch(items, "main", branch)
+    data = DataBranch.objects.get(view_name=view)
+    api.delete_branch(branch, force=True)
+    for name in (view, data.delta_table, data.preimage_table):
+        assert sql_scalar("SELECT to_regclass(%s)", [name]) is None
+    assert DataBranch.objects.get(pk=data.pk).status == "DROPPED"
+
+
+def test_diff_data_lists_added_removed_and_modified_rows(unique, items):
+    branch = unique("diff")
+    view = api.create_data_branch(items, "main", branch)
+    run(f"UPDATE {view} SET price = 1, note = 'n' WHERE id = 1", f"DELETE FROM {view} WHERE id = 2",
+        f"INSERT INTO {view} VALUES (100, 'new', 1, NULL)", f"UPDATE {items} SET name = 'x' WHERE id = 3")
+    changes = {c.key["id"]: c for c in api.diff_data(items, "main", branch)}
+    assert set(changes) == {1, 2, 3, 100}
+    assert changes[1].change == "modified" and changes[1].changed_columns == ["note", "price"]
+    assert changes[2].change == "removed" and changes[100].change == "added"
+    assert changes[3].changed_columns == ["name"] and changes[3].b_row["name"] == "item 3"
+    other = unique("other")
+    other_view = api.create_data_branch(items, "main", other)
+    run(f"DELETE FROM {other_view} WHERE id = 20")
+    between = {c.key["id"]: c.change for c in api.diff_data(items, branch, other)}  # the general path
+    # other branched after main renamed row 3, so it sees the new name; branch sees the old one
+    assert between == {1: "modified", 2: "added", 3: "modified", 20: "removed", 100: "removed"}
+
+
+def test_data_merge_combines_both_sides_cell_by_cell(unique, items):
+    branch = unique("dm")
+    view = api.create_data_branch(items, "main", branch)
+    run(f"UPDATE {view} SET price = 555 WHERE id = 1", f"DELETE FROM {view} WHERE id = 2",
+        f"INSERT INTO {view} VALUES (100, 'from branch', 1, NULL)",
+        f"UPDATE {items} SET note = 'main' WHERE id = 1", f"INSERT INTO {items} VALUES (200, 'from main', 2, NULL)")
+    result = api.merge(branch)
+    assert result.status == "merged"
+    merged = rows(items)
+    assert merged[1] == ("item 1", 555, "main") and 2 not in merged
+    assert merged[100] == ("from branch", 1, None) and merged[200] == ("from main", 2, None)
+    assert DataBranch.objects.get(view_name=view).status == "MERGED"
+    assert sql_scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass", [items]) == 0
+
+
+@pytest.mark.parametrize("resolution", ["ours", "theirs", "value"])
+def test_row_conflicts_are_recorded_then_resolved(unique, items, resolution):
+    branch = unique("rc")
+    view = api.create_data_branch(items, "main", branch)
+    run(f"UPDATE {view} SET price = 1 WHERE id = 1", f"UPDATE {items} SET price = 2 WHERE id = 1",
+        f"DELETE FROM {view} WHERE id = 2", f"UPDATE {items} SET note = 'kept' WHERE id = 2",
+        f"UPDATE {view} SET name = 'clean' WHERE id = 3")
+    before = rows(items)
+    with pytest.raises(MergeConflict) as info:
+        api.merge(branch)
+    kinds = {c["object"].split(":", 2)[2]: c["kind"] for c in info.value.conflicts}
+    assert kinds == {'{"id": 1}': "row modify/modify", '{"id": 2}': "row modify/delete"}
+    assert rows(items) == before, "nothing is applied while conflicts are open"
+    merge_id = info.value.merge_id
+    key1, key2 = (c["object"] for c in info.value.conflicts)
+    if resolution == "value":
+        with pytest.raises(InvalidResolution):
+            api.resolve_conflict(merge_id, key1, "not json")
+        api.resolve_conflict(merge_id, key1, '{"id": 1, "name": "chosen", "price": 7, "note": null}')
+        done = api.resolve_conflict(merge_id, key2, "theirs")
+    else:
+        api.resolve_conflict(merge_id, key1, resolution)
+        done = api.resolve_conflict(merge_id, key2, resolution)
+    assert done
+    after = rows(items)
+    assert after[3][0] == "clean", "the non-conflicting row lands"
+    expected_1 = {"ours": ("item 1", 2, None), "theirs": ("item 1", 1, None), "value": ("chosen", 7, None)}
+    assert after[1] == expected_1[resolution]
+    assert (2 in after) == (resolution == "ours")
+
+
+def test_source_writers_need_no_rights_on_pggit(unique, items):
+    """The source's capture triggers are SECURITY DEFINER: a role with rights on the table
+    alone can still write to it while a data branch is live."""
+    role = ident("writer", unique)
+    view = api.create_data_branch(items, "main", unique("rights"))
+    run(f"CREATE ROLE {role}", f"GRANT SELECT, UPDATE ON {items} TO {role}")
+    with transaction.atomic():
+        run(f"SET LOCAL ROLE {role}", f"UPDATE {items} SET note = 'by writer' WHERE id = 7", "RESET ROLE")
+    assert rows(items)[7][2] == "by writer"
+    assert rows(view)[7][2] is None, "the branch still sees the row as it was"
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+        run(f"SET LOCAL ROLE {role}", "SELECT * FROM pggit.data_branches")
