@@ -295,6 +295,34 @@ BEGIN
         PERFORM pggit.refuse_uncommitted(v_target);
     END IF;
 
+    -- Rows first, into the structure they were branched from; ending the data branches
+    -- then lets the schema change alter those tables.
+    FOR v_data IN SELECT * FROM pggit.merging_data_branches(v_source.id, v_target.id) LOOP
+        v_rows := '[]';
+        FOR p IN SELECT m.*, c.resolution, c.resolution_value, c.object_key IS NOT NULL AS recorded
+                   FROM pggit.plan_data_merge(v_data) m
+                   LEFT JOIN pggit.merge_conflicts c ON c.merge_id = p_merge_id AND c.object_key = m.object_key LOOP
+            IF p.outcome = 'conflict' AND NOT p.recorded THEN
+                UPDATE pggit.merges SET status = 'ABANDONED', completed_at = now() WHERE id = p_merge_id;
+                RAISE EXCEPTION USING ERRCODE = 'PGM04',
+                    MESSAGE = format('merge %s is stale: a new conflict appeared on %s', p_merge_id, p.object_key),
+                    HINT = 'Run pggit.merge() again.';
+            ELSIF p.outcome = 'conflict' AND p.resolution IS NULL THEN
+                RAISE EXCEPTION USING ERRCODE = 'PGM01',
+                    MESSAGE = format('merge %s has an unresolved conflict on %s', p_merge_id, p.object_key),
+                    HINT = 'Resolve it with pggit.resolve_conflict(merge, object, ''ours''|''theirs''|row json).';
+            END IF;
+            CONTINUE WHEN p.resolution = 'ours';
+            v_rows := v_rows || jsonb_build_array(jsonb_build_object('key', p.key, 'row',
+                CASE WHEN p.resolution = 'theirs' THEN p.theirs_row
+                     WHEN p.resolution = 'value' THEN p.resolution_value::jsonb
+                     ELSE p.result_row END));
+        END LOOP;
+        PERFORM pggit.apply_data_rows(v_data, v_rows);
+        PERFORM pggit.end_data_branch(v_data, 'MERGED');
+        v_merged_data := true;
+    END LOOP;
+
     IF v_mode = 'ff' THEN
         PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_target.head_hash),
                                  pggit.commit_tree(v_source.head_hash), '[]', false);
@@ -323,32 +351,6 @@ BEGIN
         END LOOP;
         PERFORM pggit.apply_tree(v_target.id, v_ours, v_result, v_extra);
     END IF;
-
-    FOR v_data IN SELECT * FROM pggit.merging_data_branches(v_source.id, v_target.id) LOOP
-        v_rows := '[]';
-        FOR p IN SELECT m.*, c.resolution, c.resolution_value, c.object_key IS NOT NULL AS recorded
-                   FROM pggit.plan_data_merge(v_data) m
-                   LEFT JOIN pggit.merge_conflicts c ON c.merge_id = p_merge_id AND c.object_key = m.object_key LOOP
-            IF p.outcome = 'conflict' AND NOT p.recorded THEN
-                UPDATE pggit.merges SET status = 'ABANDONED', completed_at = now() WHERE id = p_merge_id;
-                RAISE EXCEPTION USING ERRCODE = 'PGM04',
-                    MESSAGE = format('merge %s is stale: a new conflict appeared on %s', p_merge_id, p.object_key),
-                    HINT = 'Run pggit.merge() again.';
-            ELSIF p.outcome = 'conflict' AND p.resolution IS NULL THEN
-                RAISE EXCEPTION USING ERRCODE = 'PGM01',
-                    MESSAGE = format('merge %s has an unresolved conflict on %s', p_merge_id, p.object_key),
-                    HINT = 'Resolve it with pggit.resolve_conflict(merge, object, ''ours''|''theirs''|row json).';
-            END IF;
-            CONTINUE WHEN p.resolution = 'ours';
-            v_rows := v_rows || jsonb_build_array(jsonb_build_object('key', p.key, 'row',
-                CASE WHEN p.resolution = 'theirs' THEN p.theirs_row
-                     WHEN p.resolution = 'value' THEN p.resolution_value::jsonb
-                     ELSE p.result_row END));
-        END LOOP;
-        PERFORM pggit.apply_data_rows(v_data, v_rows);
-        PERFORM pggit.end_data_branch(v_data, 'MERGED');
-        v_merged_data := true;
-    END LOOP;
 
     IF v_mode = '3way' OR v_merged_data THEN
         v_hash := pggit.record_commit(v_target,

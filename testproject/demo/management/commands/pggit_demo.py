@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import time
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
 from pggit import api
-from pggit.exceptions import BranchNotFound
+from pggit.models import Branch
 
 FEATURE = "demo/add-price"
 
 
 class Command(BaseCommand):
-    help = "Run the django-pggit demo: migrate, commit, branch, commit on the branch, show logs."
+    help = (
+        "Run the django-pggit demo: migrate, commit, branch, change schema and data on the "
+        "branch, diff, merge, log."
+    )
 
     def step(self, text: str) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING(f"\n==> {text}"))
+        self._started = time.monotonic()
+
+    def done(self, text: str) -> None:
+        elapsed = time.monotonic() - self._started
+        timing = f" ({elapsed:.1f}s)" if elapsed >= 1 else ""
+        self.stdout.write(f"    {text}{timing}")
 
     def sql(self, statement: str) -> None:
         self.stdout.write(f"    SQL> {statement}")
@@ -24,43 +35,69 @@ class Command(BaseCommand):
             cursor.execute(statement)
 
     def handle(self, *args, **options):
-        self.step("Migrate: install the pggit core into the database")
+        self.step("Migrate: install the pggit core into the database (a few seconds the first time)")
         call_command("migrate", verbosity=0)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('server_version'), current_database()")
-            version, database = cursor.fetchone()
-        self.stdout.write(f"    PostgreSQL {version}, database {database!r}: schema pggit installed")
+            cursor.execute("SELECT current_setting('server_version'), current_database(),"
+                           " pggit.ddl_capture_enabled()")
+            version, database, capture = cursor.fetchone()
+        self.done(f"PostgreSQL {version}, database {database!r}: schema pggit installed, "
+                  f"DDL capture {'on' if capture else 'off'}")
 
-        self.step("Start from a clean slate (a previous demo run's branch is removed)")
-        try:
+        self.step("Start from a clean slate (remove a previous run's branch and table)")
+        if Branch.objects.filter(name=FEATURE).exclude(status="DELETED").exists():
             api.delete_branch(FEATURE, force=True)
-            self.stdout.write(f"    deleted old branch {FEATURE}")
-        except BranchNotFound:
-            self.stdout.write("    nothing to clean")
-        except Exception as exc:  # BranchDeleted: already gone
-            self.stdout.write(f"    {exc}")
-
-        self.step("Create a sample table on main and commit")
         self.sql("DROP TABLE IF EXISTS demo_products")
         self.sql("CREATE TABLE demo_products (id bigint PRIMARY KEY, name text NOT NULL)")
+        self.sql("INSERT INTO demo_products VALUES (1, 'kettle'), (2, 'teapot'), (3, 'mug')")
         first = api.commit("Add demo_products", author="Ada Lovelace <ada@example.com>")
-        self.stdout.write(f"    committed {first.short_hash} on main")
+        self.done(f"committed {first.short_hash} on main; demo_products is at version "
+                  f"{api.get_version('demo_products')}")
 
-        self.step(f"Create branch {FEATURE} from main and commit on it")
+        self.step(f"Branch {FEATURE} from main: its own schema namespace, a copy of main's structure")
         branch = api.create_branch(FEATURE, "main")
-        self.stdout.write(f"    branch {branch.name} starts at {branch.base_id[:12]}")
-        second = api.commit(
-            "Add a price column", branch=FEATURE, author="Grace Hopper <grace@example.com>"
-        )
-        self.stdout.write(f"    committed {second.short_hash} on {FEATURE}")
+        self.done(f"branch {branch.name} starts at {branch.base_id[:12]}; its tables are empty "
+                  "copies of main's structure")
+        self.step("Give the branch its own rows of demo_products (copy-on-write: nothing is copied)")
+        rows = api.create_data_branch("demo_products", "main", FEATURE)
+        self.sql(f"UPDATE {rows} SET name = 'electric kettle' WHERE id = 1")
+        self.sql(f"DELETE FROM {rows} WHERE id = 3")
+        self.sql("INSERT INTO demo_products VALUES (4, 'saucer')  -- on main, meanwhile")
+        for change in api.diff_data("demo_products", "main", FEATURE):
+            cols = f" ({', '.join(change.changed_columns)})" if change.changed_columns else ""
+            self.stdout.write(f"    rows: {change.change} {change.key}{cols}")
+        self.done("main still reads its own rows; the branch reads its own")
+
+        with api.checkout(FEATURE):
+            self.stdout.write(f"    checked out {api.current_branch()}; search_path now starts with "
+                              f"the branch's namespace")
+            self.sql("ALTER TABLE demo_products ADD COLUMN price numeric(10,2)")
+        for change in api.status(FEATURE):
+            self.stdout.write(f"    status: {change.change} {change.object_key} ({change.detail})")
+        second = api.commit("Add a price column", branch=FEATURE, author="Grace Hopper <grace@example.com>")
+        self.done(f"committed {second.short_hash} on {branch.name}; main is untouched")
+
+        self.step("Diff main against the branch: the DDL that would bring main up to date")
+        for statement in api.diff_ddl("main", FEATURE):
+            self.stdout.write(f"    {statement};")
+
+        self.step(f"Merge {FEATURE} into main (schema 3-way, then rows 3-way by primary key)")
+        result = api.merge(FEATURE, "main")
+        self.done(f"{result.status}: main is now at {(result.commit_hash or '')[:12]}")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, name FROM demo_products ORDER BY id")
+            self.stdout.write(f"    demo_products on main: {cursor.fetchall()}")
+        self.stdout.write(f"    demo_products is now at version {api.get_version('demo_products')}")
 
         for name in ("main", FEATURE):
             self.step(f"Log of {name}")
-            call_command("pggit_log", branch=name, limit=5, stdout=self.stdout)
+            call_command("pggit_log", branch=name, limit=4, oneline=True, stdout=self.stdout)
 
         self.step("Branches")
-        call_command("pggit_branch", stdout=self.stdout)
+        call_command("pggit_branch", "list", "--all", stdout=self.stdout)
         self.stdout.write(
-            self.style.SUCCESS("\nDone. Browse it in the admin: make admin, then open "
-                               "http://127.0.0.1:8000/admin/ (user admin, password admin).")
+            self.style.SUCCESS(
+                "\nDone. Browse it in the admin: run `make admin`, then open "
+                "http://127.0.0.1:8000/admin/ (user admin, password admin)."
+            )
         )
