@@ -221,3 +221,15 @@ def test_source_writers_need_no_rights_on_pggit(unique, items):
     assert rows(view)[7][2] is None, "the branch still sees the row as it was"
     with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         run(f"SET LOCAL ROLE {role}", "SELECT * FROM pggit.data_branches")
+
+
+def test_a_branch_that_changed_rows_and_structure_of_a_table_merges(unique, items):
+    branch = unique("both")
+    view = api.create_data_branch(items, "main", branch)
+    run(f"UPDATE {view} SET price = 1 WHERE id = 1")
+    with api.checkout(branch):
+        run(f"ALTER TABLE {items} ADD COLUMN discount int")
+    api.commit("discount", branch=branch)
+    assert api.merge(branch).status == "merged"
+    assert sql_rows(f"SELECT price, discount FROM {items} WHERE id = 1") == [(1, None)]
+    assert api.status("main") == []
