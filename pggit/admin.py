@@ -3,7 +3,8 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from pggit.models import Branch, Commit
+from pggit import api
+from pggit.models import Branch, Commit, DataBranch
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -53,6 +54,13 @@ class BranchAdmin(ReadOnlyAdmin):
     def commit_count(self, obj: Branch) -> int:
         return obj.n_commits
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        branch = self.get_object(request, object_id)
+        extra = {"pggit_data_branches": []}
+        if branch is not None and branch.is_live:
+            extra["pggit_data_branches"] = api.data_branches(branch.name)
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
 
 @admin.register(Commit)
 class CommitAdmin(ReadOnlyAdmin):
@@ -70,3 +78,26 @@ class CommitAdmin(ReadOnlyAdmin):
     @admin.display(description="message")
     def summary(self, obj: Commit) -> str:
         return obj.message.splitlines()[0] if obj.message else ""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The commit page adds what the commit changed: objects, captured DDL, and the diff
+        against its parent as SQL."""
+        commit = self.get_object(request, object_id)
+        extra = {}
+        if commit is not None:
+            shown = api.show(commit.hash)
+            extra = {
+                "pggit_show": shown,
+                "pggit_ddl": list(dict.fromkeys(d["statement"] for d in shown["ddl"] if d["statement"])),
+                "pggit_diff": api.diff_ddl(commit.parent_id, commit.hash) if commit.parent_id else [],
+            }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+
+@admin.register(DataBranch)
+class DataBranchAdmin(ReadOnlyAdmin):
+    list_display = ("table_name", "branch", "from_branch", "view_name", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("table_name", "branch__name")
+    list_select_related = ("branch", "from_branch")
+    readonly_fields = [f.name for f in DataBranch._meta.fields]

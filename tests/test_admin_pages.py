@@ -1,0 +1,54 @@
+"""Admin pages added by the schema, merge and data-branch features (through HTTP)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from pggit import api
+from pggit.models import Branch
+from tests.helpers import ident, run
+
+pytestmark = pytest.mark.django_db
+
+
+def test_commit_page_shows_changed_objects_ddl_and_diff(admin_client, unique):
+    t = ident("adm", unique)
+    api.commit("before")
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY)")
+    api.commit("create")
+    run(f"ALTER TABLE {t} ADD COLUMN price numeric(8,2)")
+    commit = api.commit("add price")
+    page = admin_client.get(reverse("admin:pggit_commit_change", args=[commit.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"table:public.{t}" in html and "column price added" in html
+    assert f"ALTER TABLE {t} ADD COLUMN price numeric(8,2)" in html  # captured DDL
+    assert f"ALTER TABLE {t} ADD COLUMN price numeric(8,2);" in html  # diff against the parent
+    assert commit.message in html and commit.author in html
+
+
+def test_branch_page_lists_data_branches_with_change_counts(admin_client, unique):
+    t = ident("admd", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY, v int)", f"INSERT INTO {t} VALUES (1, 1), (2, 2)")
+    api.commit("rows")
+    branch = unique("admd")
+    view = api.create_data_branch(t, "main", branch)
+    run(f"UPDATE {view} SET v = 9 WHERE id = 1", f"DELETE FROM {view} WHERE id = 2")
+    pk = Branch.objects.get(name=branch, status="ACTIVE").pk
+    page = admin_client.get(reverse("admin:pggit_branch_change", args=[pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert view in html
+    row = html[html.index(view):html.index("</tr>", html.index(view))]
+    assert "<td>1</td><td>1</td><td>0</td>" in row.replace("\n", "").replace(" ", "")
+
+
+def test_data_branch_admin_is_read_only(admin_client):
+    assert admin_client.get(reverse("admin:pggit_databranch_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:pggit_databranch_add")).status_code == 403
+
+
+def test_anonymous_users_are_sent_to_log_in(client):
+    response = client.get(reverse("admin:pggit_commit_changelist"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
