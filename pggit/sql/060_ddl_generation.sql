@@ -7,6 +7,7 @@
 -- namespace alone (pg_catalog is then searched first implicitly). Every statement carries a
 -- phase; running statements in phase order respects dependencies:
 --   10 drop triggers, foreign keys        20 drop views, indexes, other constraints
+--   25 rename columns
 --   30 drop columns/tables/functions      40 drop sequences and types
 --   50 create/alter types                 60 create/alter sequences
 --   70 create/replace functions           80 create/alter tables (columns)
@@ -204,7 +205,8 @@ $$;
 
 -- alter_ddl(type, old, new)
 -- Purpose: the statements that turn an object defined as old into one defined as new, in
---   place where PostgreSQL allows it (tables column by column, constraints, indexes,
+--   place where PostgreSQL allows it (tables column by column, renames kept as renames,
+--   constraints, indexes,
 --   triggers, comments; sequences; enum labels; domains); otherwise drop and re-create.
 CREATE FUNCTION pggit.alter_ddl(p_type text, p_old jsonb, p_new jsonb)
 RETURNS TABLE (phase integer, statement text)
@@ -216,6 +218,7 @@ DECLARE
     d record;
     v_old jsonb;
     v_new jsonb;
+    v_renames jsonb;
 BEGIN
     IF p_old = p_new THEN
         RETURN;
@@ -269,11 +272,26 @@ BEGIN
         RETURN;
     END IF;
 
+    -- A column removed and one added at the same position with the same attributes is a
+    -- rename: keep the column (and its data) in place.
+    SELECT coalesce(jsonb_object_agg(o.c->>'name', n.c->>'name'), '{}') INTO v_renames
+      FROM jsonb_array_elements(p_old->'columns') WITH ORDINALITY AS o(c, pos)
+      JOIN jsonb_array_elements(p_new->'columns') WITH ORDINALITY AS n(c, pos) ON n.pos = o.pos
+     WHERE o.c->>'name' <> n.c->>'name' AND (o.c - 'name') = (n.c - 'name')
+       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_new->'columns') x WHERE x->>'name' = o.c->>'name')
+       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_old->'columns') x WHERE x->>'name' = n.c->>'name');
+
     FOR d IN SELECT * FROM pggit.definition_changes(p_old, p_new) ORDER BY element, name LOOP
         v_old := d.old_value; v_new := d.new_value;
         CASE d.element
         WHEN 'column' THEN
-            IF d.change = 'added' THEN
+            IF d.change = 'removed' AND v_renames ? d.name THEN
+                phase := 25;
+                statement := format('ALTER TABLE %s RENAME COLUMN %I TO %I', v_name, d.name, v_renames->>d.name);
+                RETURN NEXT;
+            ELSIF d.change = 'added' AND EXISTS (SELECT 1 FROM jsonb_each_text(v_renames) r WHERE r.value = d.name) THEN
+                NULL;  -- the rename above created it
+            ELSIF d.change = 'added' THEN
                 phase := 80; statement := format('ALTER TABLE %s ADD COLUMN %s', v_name, pggit.column_sql(v_new)); RETURN NEXT;
                 IF v_new ? 'comment' THEN
                     phase := 140; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, d.name), v_new->>'comment'); RETURN NEXT;
