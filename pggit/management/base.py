@@ -6,6 +6,7 @@ line and exit status 1 (never a traceback for a user error), and renders JSON co
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 from datetime import datetime
@@ -30,14 +31,30 @@ class PgGitCommand(BaseCommand):
     USER_ERROR = 1
 
     def add_arguments(self, parser) -> None:
+        self.add_common_options(parser)
+
+    @staticmethod
+    def add_common_options(parser, *, subcommand: bool = False) -> None:
+        """--database and --json; on a subcommand they default to SUPPRESS so that a value
+        given before the subcommand is kept (``pggit_branch --json create x`` and
+        ``pggit_branch create x --json`` both work)."""
         parser.add_argument(
             "--database",
-            default=DEFAULT_DB_ALIAS,
-            help="Database alias to operate on (default: %(default)s).",
+            default=argparse.SUPPRESS if subcommand else DEFAULT_DB_ALIAS,
+            help="Database alias to operate on (default: default).",
         )
         parser.add_argument(
-            "--json", action="store_true", dest="as_json", help="Print machine-readable JSON."
+            "--json",
+            action="store_true",
+            dest="as_json",
+            default=argparse.SUPPRESS if subcommand else False,
+            help="Print machine-readable JSON.",
         )
+
+    def add_subcommand(self, subparsers, name: str, **kwargs):
+        parser = subparsers.add_parser(name, **kwargs)
+        self.add_common_options(parser, subcommand=True)
+        return parser
 
     def execute(self, *args, **options):
         try:

@@ -16,14 +16,14 @@ class Command(PgGitCommand):
     def add_arguments(self, parser) -> None:
         super().add_arguments(parser)
         actions = parser.add_subparsers(dest="action", metavar="{list,create,delete}")
-        listing = actions.add_parser("list", help="List branches (the default).")
+        listing = self.add_subcommand(actions, "list", help="List branches (the default).")
         listing.add_argument("--all", action="store_true", help="Include deleted branches.")
-        create = actions.add_parser("create", help="Create a branch.")
+        create = self.add_subcommand(actions, "create", help="Create a branch.")
         create.add_argument("name")
         create.add_argument(
             "--from", dest="from_branch", default="main", help="Source branch (default: main)."
         )
-        delete = actions.add_parser("delete", help="Delete a branch (its history is kept).")
+        delete = self.add_subcommand(actions, "delete", help="Delete a branch (its history is kept).")
         delete.add_argument("name")
         delete.add_argument(
             "--force", action="store_true", help="Delete even if it has unmerged commits."

@@ -14,15 +14,15 @@ class Command(PgGitCommand):
     def add_arguments(self, parser) -> None:
         super().add_arguments(parser)
         actions = parser.add_subparsers(dest="action", metavar="{create,diff,list}")
-        create = actions.add_parser("create", help="Give a branch its own rows of a table.")
+        create = self.add_subcommand(actions, "create", help="Give a branch its own rows of a table.")
         create.add_argument("table", help='"table" or "schema.table".')
         create.add_argument("--from", dest="from_branch", default="main", help="Source branch.")
         create.add_argument("--to", dest="to_branch", required=True, help="Branch to give rows.")
-        diff = actions.add_parser("diff", help="Rows that differ between two branches.")
+        diff = self.add_subcommand(actions, "diff", help="Rows that differ between two branches.")
         diff.add_argument("table")
         diff.add_argument("a")
         diff.add_argument("b")
-        listing = actions.add_parser("list", help="Live data branches with change counts.")
+        listing = self.add_subcommand(actions, "list", help="Live data branches with change counts.")
         listing.add_argument("--branch", default=None)
 
     def handle(self, *args, **options):
