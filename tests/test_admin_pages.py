@@ -52,3 +52,38 @@ def test_data_branch_admin_is_read_only(admin_client):
 def test_anonymous_users_are_sent_to_log_in(client):
     response = client.get(reverse("admin:pggit_commit_changelist"))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("name", ["pggit_branch", "pggit_commit", "pggit_databranch"])
+def test_changelists_load_for_a_superuser(admin_client, name):
+    assert admin_client.get(reverse(f"admin:{name}_changelist")).status_code == 200
+
+
+def test_branch_and_commit_detail_pages(admin_client, unique):
+    branch = unique("page")
+    commit = api.commit("on a page", branch=branch)
+    pk = Branch.objects.get(name=branch, status="ACTIVE").pk
+    page = admin_client.get(reverse("admin:pggit_branch_change", args=[pk]))
+    assert page.status_code == 200 and commit.hash in page.content.decode()
+    page = admin_client.get(reverse("admin:pggit_commit_change", args=[commit.pk]))
+    assert page.status_code == 200 and "on a page" in page.content.decode()
+
+
+def test_branch_search_and_status_filter(admin_client, unique):
+    name = unique("findme")
+    api.create_branch(name)
+    found = admin_client.get(reverse("admin:pggit_branch_changelist"), {"q": name}).content.decode()
+    assert name in found
+    deleted = admin_client.get(reverse("admin:pggit_branch_changelist"), {"status__exact": "DELETED"})
+    assert name not in deleted.content.decode()
+
+
+@pytest.mark.parametrize("url", ["admin:pggit_branch_add", "admin:pggit_commit_add"])
+def test_history_cannot_be_added_through_the_admin(admin_client, url):
+    assert admin_client.get(reverse(url)).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["pggit_branch", "pggit_commit"])
+def test_anonymous_changelists_redirect_to_login(client, name):
+    response = client.get(reverse(f"admin:{name}_changelist"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
