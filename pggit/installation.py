@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 
 from pggit import conf
 from pggit.api import translated_errors
@@ -20,7 +20,7 @@ def sync_tracked_schemas(using: str = "default", **kwargs) -> None:
         return
     if not is_installed(using):  # e.g. right after `migrate pggit zero`
         return
-    with translated_errors(), connections[using].cursor() as cursor:
+    with translated_errors(), transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute("SELECT pggit.set_tracked_schemas(%s::text[])", [conf.tracked_schemas()])
 
 
