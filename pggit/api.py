@@ -40,6 +40,7 @@ from pggit.models import Branch, Commit
 __all__ = [
     "Change",
     "DiffEntry",
+    "Finding",
     "MergeResult",
     "Version",
     "author",
@@ -63,6 +64,7 @@ __all__ = [
     "schema_hash",
     "show",
     "status",
+    "verify",
 ]
 
 T = TypeVar("T")
@@ -506,3 +508,19 @@ def data_branches(branch: str | None = None, *, using: str = DEFAULT_DB_ALIAS) -
         cursor.execute("SELECT * FROM pggit.list_data_branches(%s)", [branch])
         names = [c.name for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One integrity problem found by :func:`verify`."""
+
+    check: str
+    subject: str
+    detail: str
+
+
+def verify(*, using: str = DEFAULT_DB_ALIAS) -> list[Finding]:
+    """Check history and pggit's objects (``pggit.verify()``); an empty list means all holds."""
+    with reading(using), connections[using].cursor() as cursor:
+        cursor.execute('SELECT "check", subject, detail FROM pggit.verify()')
+        return [Finding(*row) for row in cursor.fetchall()]

@@ -233,3 +233,23 @@ def test_a_branch_that_changed_rows_and_structure_of_a_table_merges(unique, item
     assert api.merge(branch).status == "merged"
     assert sql_rows(f"SELECT price, discount FROM {items} WHERE id = 1") == [(1, None)]
     assert api.status("main") == []
+
+
+def test_columns_named_like_internal_aliases_work(unique):
+    """Generated SQL must never confuse a user's column with one of its own aliases."""
+    t = ident("alias", unique)
+    cols = ["v", "s", "p", "d", "x", "y", "k", "e", "r", "key", "value", "n", "o"]
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY, {', '.join(f'{q(c)} int' for c in cols)})",
+        f"INSERT INTO {t} (id, {', '.join(q(c) for c in cols)}) VALUES (1, {', '.join('1' for _ in cols)})")
+    api.commit("aliases")
+    branch = unique("alias")
+    view = api.create_data_branch(t, "main", branch)
+    run(f'UPDATE {view} SET "v" = 2, "key" = 3 WHERE id = 1', f"INSERT INTO {view} (id) VALUES (2)")
+    changes = {c.key["id"]: c for c in api.diff_data(t, "main", branch)}
+    assert changes[1].changed_columns == ["key", "v"] and changes[2].change == "added"
+    assert api.merge(branch).status == "merged"
+    assert sql_rows(f'SELECT "v", "key" FROM {t} ORDER BY id') == [(2, 3), (None, None)]
+
+
+def q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'

@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                 "070_workspaces.sql",
                 "080_merge.sql",
                 "090_data_branches.sql",
+                "100_verify.sql",
             ],
             reverse=["uninstall.sql"],
         ),

@@ -440,8 +440,8 @@ BEGIN
                                pggit.column_list(v_keys), d.delta_table, d.preimage_table);
         RETURN QUERY EXECUTE format($q$
             WITH k AS (%1$s),
-            ra AS (SELECT %2$s AS key, to_jsonb(x) AS r FROM %3$s x WHERE (%4$s) IN (SELECT * FROM k)),
-            rb AS (SELECT %5$s AS key, to_jsonb(y) AS r FROM %6$s y WHERE (%7$s) IN (SELECT * FROM k))
+            ra AS (SELECT %2$s AS key, to_jsonb(x.*) AS r FROM %3$s x WHERE (%4$s) IN (SELECT * FROM k)),
+            rb AS (SELECT %5$s AS key, to_jsonb(y.*) AS r FROM %6$s y WHERE (%7$s) IN (SELECT * FROM k))
             SELECT coalesce(ra.key, rb.key),
                    CASE WHEN ra.key IS NULL THEN 'added' WHEN rb.key IS NULL THEN 'removed' ELSE 'modified' END,
                    CASE WHEN ra.key IS NOT NULL AND rb.key IS NOT NULL THEN
@@ -460,8 +460,8 @@ BEGIN
                CASE WHEN ra.key IS NOT NULL AND rb.key IS NOT NULL THEN
                    (SELECT array_agg(e.key ORDER BY e.key) FROM jsonb_each(ra.r) e WHERE e.value IS DISTINCT FROM rb.r -> e.key) END,
                ra.r, rb.r
-          FROM (SELECT %1$s AS key, to_jsonb(x) AS r FROM %2$s x) ra
-          FULL JOIN (SELECT %3$s AS key, to_jsonb(y) AS r FROM %4$s y) rb ON ra.key = rb.key
+          FROM (SELECT %1$s AS key, to_jsonb(x.*) AS r FROM %2$s x) ra
+          FULL JOIN (SELECT %3$s AS key, to_jsonb(y.*) AS r FROM %4$s y) rb ON ra.key = rb.key
          WHERE ra.r IS DISTINCT FROM rb.r
          ORDER BY 1$q$,
         pggit.key_json(v_keys, 'x'), v_a.relation, pggit.key_json(v_keys, 'y'), v_b.relation);
@@ -493,10 +493,10 @@ BEGIN
     SELECT * INTO d FROM pggit.data_branches WHERE id = p_id;
     FOR r IN EXECUTE format($q$
         WITH k AS (SELECT %1$s FROM %2$s UNION SELECT %1$s FROM %3$s),
-        pre AS (SELECT %4$s AS key, CASE WHEN p._pggit_absent THEN NULL ELSE to_jsonb(p) - '_pggit_absent' END AS r
+        pre AS (SELECT %4$s AS key, CASE WHEN p._pggit_absent THEN NULL ELSE to_jsonb(p.*) - '_pggit_absent' END AS r
                   FROM %3$s p),
-        ours AS (SELECT %5$s AS key, to_jsonb(s) AS r FROM %6$s s WHERE (%7$s) IN (SELECT * FROM k)),
-        theirs AS (SELECT %8$s AS key, to_jsonb(v) AS r FROM %9$s v WHERE (%10$s) IN (SELECT * FROM k)),
+        ours AS (SELECT %5$s AS key, to_jsonb(s.*) AS r FROM %6$s s WHERE (%7$s) IN (SELECT * FROM k)),
+        theirs AS (SELECT %8$s AS key, to_jsonb(v.*) AS r FROM %9$s v WHERE (%10$s) IN (SELECT * FROM k)),
         keys AS (SELECT pre.key FROM pre UNION SELECT ours.key FROM ours UNION SELECT theirs.key FROM theirs)
         SELECT keys.key,
                CASE WHEN pre.key IS NOT NULL THEN pre.r ELSE ours.r END AS b,

@@ -1,0 +1,92 @@
+-- django-pggit core: integrity verification.
+--
+-- FROZEN once shipped: a change is a new file loaded by a new migration.
+
+-- verify()
+-- Purpose: check the history and the objects pggit manages; returns one row per finding
+--   (none when everything holds):
+--   commit_hash        a commit's hash does not recompute from its row (forged or corrupted)
+--   tree_hash          a tree's hash does not recompute from its entries
+--   object_hash        a definition's hash does not recompute, or a tree names a missing one
+--   head               a live branch's head is not a commit of its own chain (its commits, its
+--                      branch point, or the result or source head of a merge into it: a
+--                      fast-forward moves the head to the source's commit)
+--   chain_gap          a commit's first parent is outside its branch's chain
+--   chain_fork         two commits of one branch share a first parent
+--   append_only        the append-only trigger on pggit.commits is missing or disabled
+--   workspace          a live branch's workspace namespace is missing, or a pggit_b* namespace
+--                      belongs to no live branch
+--   data_branch        a live data branch's view/delta/pre-image is missing, or a pggit
+--                      data_* table belongs to no live data branch
+-- Returns: (check, subject, detail).  Errors: none.  Locks: none (reads only).
+CREATE FUNCTION pggit.verify()
+RETURNS TABLE ("check" text, subject text, detail text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    -- every commit hash recomputes
+    SELECT 'commit_hash', c.hash, format('commit %s recomputes to %s', c.id, pggit.commit_hash(c))
+      FROM pggit.commits c WHERE pggit.commit_hash(c) <> c.hash
+    UNION ALL
+    -- trees and definitions recompute; trees reference stored definitions
+    SELECT 'tree_hash', t.hash, 'tree entries do not hash to the tree''s hash'
+      FROM pggit.trees t
+     WHERE encode(sha256(convert_to(coalesce((SELECT string_agg(e.key || ' ' || e.value, E'\n' ORDER BY e.key)
+                                                FROM jsonb_each_text(t.entries) e), ''), 'UTF8')), 'hex') <> t.hash
+    UNION ALL
+    SELECT 'object_hash', o.hash, 'definition does not hash to its key'
+      FROM pggit.objects o WHERE pggit.hash_definition(o.definition) <> o.hash
+    UNION ALL
+    SELECT 'object_hash', e.value, format('tree %s names a definition that is not stored (%s)', t.hash, e.key)
+      FROM pggit.trees t CROSS JOIN LATERAL jsonb_each_text(t.entries) e
+     WHERE NOT EXISTS (SELECT 1 FROM pggit.objects o WHERE o.hash = e.value)
+    UNION ALL
+    -- heads belong to their branch's chain
+    SELECT 'head', b.name, format('head %s is not a commit of the branch, its base or a merge into it', b.head_hash)
+      FROM pggit.branches b
+     WHERE b.status <> 'DELETED' AND b.head_hash IS NOT NULL
+       AND b.head_hash IS DISTINCT FROM b.base_hash
+       AND NOT EXISTS (SELECT 1 FROM pggit.commits c WHERE c.hash = b.head_hash AND c.branch_id = b.id)
+       AND NOT EXISTS (SELECT 1 FROM pggit.merges m WHERE m.target_branch_id = b.id AND m.status = 'COMPLETED'
+                          AND b.head_hash IN (m.result_hash, m.source_hash))
+    UNION ALL
+    -- each branch's commits form one chain: no gaps, no forks
+    SELECT 'chain_gap', c.hash, format('parent %s is not on branch %s''s chain', c.parent_hash, b.name)
+      FROM pggit.commits c JOIN pggit.branches b ON b.id = c.branch_id
+     WHERE c.parent_hash IS DISTINCT FROM b.base_hash
+       AND NOT EXISTS (SELECT 1 FROM pggit.commits p WHERE p.hash = c.parent_hash AND p.branch_id = c.branch_id)
+       AND NOT EXISTS (SELECT 1 FROM pggit.merges m WHERE m.target_branch_id = b.id AND m.status = 'COMPLETED'
+                          AND c.parent_hash IN (m.result_hash, m.source_hash))
+    UNION ALL
+    SELECT 'chain_fork', b.name, format('%s commits share the parent %s', count(*), coalesce(c.parent_hash, '(none)'))
+      FROM pggit.commits c JOIN pggit.branches b ON b.id = c.branch_id
+     GROUP BY b.name, c.branch_id, c.parent_hash HAVING count(*) > 1
+    UNION ALL
+    SELECT 'append_only', 'pggit.commits', format('trigger %s is missing or disabled', t.name)
+      FROM (VALUES ('commits_append_only'), ('commits_no_truncate')) t(name)
+     WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = 'pggit.commits'::regclass
+                          AND g.tgname = t.name AND g.tgenabled <> 'D')
+    UNION ALL
+    -- workspaces and namespaces match
+    SELECT 'workspace', w.namespace, format('workspace of branch %s is missing', b.name)
+      FROM pggit.workspaces w JOIN pggit.branches b ON b.id = w.branch_id
+     WHERE b.status <> 'DELETED' AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = w.namespace)
+    UNION ALL
+    SELECT 'workspace', n.nspname, 'namespace belongs to no live branch'
+      FROM pg_namespace n
+     WHERE n.nspname ~ '^pggit_b[0-9]+_[0-9]+(_data)?$'
+       AND NOT EXISTS (SELECT 1 FROM pggit.workspaces w JOIN pggit.branches b ON b.id = w.branch_id
+                        WHERE b.status <> 'DELETED' AND n.nspname IN (w.namespace, w.namespace || '_data'))
+    UNION ALL
+    -- data branches and their objects match
+    SELECT 'data_branch', d.view_name, format('data branch %s of %s on branch %s is missing %s', d.id, d.source_name, b.name, x.name)
+      FROM pggit.data_branches d JOIN pggit.branches b ON b.id = d.branch_id
+     CROSS JOIN LATERAL (VALUES (d.view_name), (d.delta_table), (d.preimage_table)) x(name)
+     WHERE d.status = 'ACTIVE' AND to_regclass(x.name) IS NULL
+    UNION ALL
+    SELECT 'data_branch', 'pggit.' || c.relname, 'table belongs to no live data branch'
+      FROM pg_class c
+     WHERE c.relnamespace = 'pggit'::regnamespace AND c.relkind = 'r' AND c.relname ~ '^data_[0-9]+_(delta|pre)$'
+       AND NOT EXISTS (SELECT 1 FROM pggit.data_branches d
+                        WHERE d.status = 'ACTIVE' AND 'pggit.' || c.relname IN (d.delta_table, d.preimage_table))
+$$;
