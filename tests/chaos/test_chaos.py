@@ -1,0 +1,369 @@
+"""Chaos suite: contention, races, crashes, timeouts. Real connections from real threads.
+
+Every test asserts its invariants and ends with ``pggit.verify()`` clean. Scale: the default
+run is CI scale; ``pytest -m slow`` runs the deeper variants.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+
+pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
+
+RETRYABLE = {"40001", "40P01"}
+
+
+def name(prefix: str) -> str:
+    return f"chaos/{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def verify_clean(conn: psycopg.Connection) -> None:
+    findings = conn.execute('SELECT "check", subject, detail FROM pggit.verify()').fetchall()
+    assert findings == [], findings
+
+
+def commit_with_retry(conn: psycopg.Connection, branch: str, message: str, outcomes: Counter) -> str:
+    """One commit in its own transaction, retried on 40001/40P01 (recorded in outcomes)."""
+    while True:
+        try:
+            with conn.transaction():
+                return conn.execute("SELECT pggit.commit_changes(%s, %s)", [branch, message]).fetchone()[0]
+        except psycopg.Error as exc:
+            assert exc.sqlstate in RETRYABLE, f"non-retryable failure {exc.sqlstate}: {exc}"
+            outcomes[exc.sqlstate] += 1
+
+
+def chain_of(conn: psycopg.Connection, branch: str) -> list[str]:
+    head = conn.execute("SELECT head_hash FROM pggit.branches WHERE name = %s AND status <> 'DELETED'",
+                        [branch]).fetchone()[0]
+    return [r[0] for r in conn.execute("SELECT hash FROM pggit.log(%s, 100000)", [branch]).fetchall()] if head else []
+
+
+@pytest.mark.parametrize("workers", [2, 5, 10, 20, pytest.param(50, marks=pytest.mark.slow)])
+def test_concurrent_commits_to_one_branch_form_one_chain(connect, workers):
+    branch = name(f"w{workers}")
+    admin = connect()
+    admin.execute("SELECT pggit.create_branch(%s)", [branch])
+    start = len(chain_of(admin, branch))
+    per_worker = max(2, 40 // workers)
+    barrier = threading.Barrier(workers)
+    outcomes: Counter = Counter()
+
+    def work(n: int) -> list[str]:
+        # REPEATABLE READ makes a moved head a real 40001 that must be retried
+        conn = connect(autocommit=False)
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        barrier.wait(timeout=30)
+        return [commit_with_retry(conn, branch, f"w{n}-{i}", outcomes) for i in range(per_worker)]
+
+    with ThreadPoolExecutor(workers) as pool:
+        hashes = [h for batch in pool.map(work, range(workers)) for h in batch]
+    assert len(hashes) == len(set(hashes)) == workers * per_worker
+    chain = chain_of(admin, branch)
+    assert len(chain) - start == len(hashes), "the chain's length equals the successes"
+    assert set(hashes) <= set(chain)
+    ids = [r[0] for r in admin.execute("SELECT id FROM pggit.commits WHERE hash = ANY(%s)", [hashes]).fetchall()]
+    assert len(set(ids)) == len(ids)
+    verify_clean(admin)
+
+
+def test_concurrent_commits_across_many_branches(connect):
+    branches = [name("many") for _ in range(8)]
+    admin = connect()
+    outcomes: Counter = Counter()
+
+    def work(branch: str) -> list[str]:
+        conn = connect()
+        return [commit_with_retry(conn, branch, f"c{i}", outcomes) for i in range(5)]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = dict(zip(branches, pool.map(work, branches), strict=True))
+    for branch, hashes in results.items():
+        assert chain_of(admin, branch)[:5] == list(reversed(hashes))
+    verify_clean(admin)
+
+
+def test_concurrent_creation_of_one_name_creates_it_once(connect):
+    branch = name("same")
+    barrier = threading.Barrier(8)
+
+    def create(_: int) -> str:
+        conn = connect()
+        barrier.wait(timeout=30)
+        try:
+            conn.execute("SELECT pggit.create_branch(%s)", [branch])
+            return "created"
+        except psycopg.Error as exc:
+            return exc.sqlstate
+
+    with ThreadPoolExecutor(8) as pool:
+        results = Counter(pool.map(create, range(8)))
+    assert results == Counter({"created": 1, "PGB02": 7})
+    admin = connect()
+    assert admin.execute("SELECT count(*) FROM pggit.branches WHERE name = %s", [branch]).fetchone()[0] == 1
+    verify_clean(admin)
+
+
+def test_commit_racing_delete_never_lands_on_a_deleted_branch(connect):
+    admin = connect()
+    for _ in range(5):
+        branch = name("race")
+        admin.execute("SELECT pggit.create_branch(%s)", [branch])
+        barrier = threading.Barrier(2)
+
+        def commit() -> str:
+            conn = connect()
+            barrier.wait(timeout=30)
+            try:
+                conn.execute("SELECT pggit.commit_changes(%s, 'racing')", [branch])
+                return "committed"
+            except psycopg.Error as exc:
+                return exc.sqlstate
+
+        def delete() -> str:
+            conn = connect()
+            barrier.wait(timeout=30)
+            try:
+                conn.execute("SELECT pggit.delete_branch(%s, true)", [branch])
+                return "deleted"
+            except psycopg.Error as exc:
+                return exc.sqlstate
+
+        with ThreadPoolExecutor(2) as pool:
+            c, d = pool.submit(commit), pool.submit(delete)
+            outcome = (c.result(), d.result())
+        assert outcome in {("committed", "deleted"), ("PGB05", "deleted")}, outcome
+        late = admin.execute(
+            "SELECT count(*) FROM pggit.commits c JOIN pggit.branches b ON b.id = c.branch_id"
+            " WHERE b.name = %s AND c.committed_at > b.deleted_at", [branch]).fetchone()[0]
+        assert late == 0, "no commit after the delete"
+    verify_clean(admin)
+
+
+def test_opposite_order_merges_do_not_deadlock(connect):
+    admin = connect()
+    a, b = name("a"), name("b")
+    for branch in (a, b):
+        admin.execute("SELECT pggit.create_branch(%s)", [branch])
+        admin.execute("SELECT pggit.commit_changes(%s, 'own work')", [branch])
+    barrier = threading.Barrier(2)
+
+    def merge(source: str, target: str) -> str:
+        conn = connect()
+        barrier.wait(timeout=30)
+        return conn.execute("SELECT status FROM pggit.merge(%s, %s)", [source, target]).fetchone()[0]
+
+    with ThreadPoolExecutor(2) as pool:
+        results = sorted(pool.map(merge, [a, b], [b, a]))
+    # whichever lands first makes a merge commit; the other then fast-forwards to it
+    assert results == ["fast-forward", "merged"], results
+    verify_clean(admin)
+
+
+def test_serializable_callers_get_40001_and_a_retry_succeeds(connect):
+    branch = name("ser")
+    admin = connect()
+    admin.execute("SELECT pggit.create_branch(%s)", [branch])
+    first = connect(autocommit=False)
+    first.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+    second = connect(autocommit=False)
+    second.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+    first.execute("SELECT 1")  # both snapshots taken before either commits
+    second.execute("SELECT 1")
+    first.execute("SELECT pggit.commit_changes(%s, 'first')", [branch])
+    outcome: dict[str, str] = {}
+
+    def second_commit() -> None:
+        try:
+            second.execute("SELECT pggit.commit_changes(%s, 'second')", [branch])
+            second.commit()
+            outcome["second"] = "committed"
+        except psycopg.Error as exc:
+            second.rollback()
+            outcome["second"] = exc.sqlstate
+
+    waiter = threading.Thread(target=second_commit)
+    waiter.start()
+    time.sleep(0.2)  # second now waits on the branch row first holds
+    first.commit()
+    waiter.join(timeout=30)
+    assert outcome["second"] == "40001"
+    second.execute("SELECT pggit.commit_changes(%s, 'second, retried')", [branch])
+    second.commit()
+    messages = [r[0] for r in admin.execute("SELECT message FROM pggit.log(%s, 2)", [branch]).fetchall()]
+    assert messages == ["second, retried", "first"]
+    verify_clean(admin)
+
+
+OPERATIONS = {
+    "commit": "SELECT pggit.commit_changes(%(branch)s, 'paused')",
+    "create_branch": "SELECT pggit.create_branch(%(other)s, %(branch)s)",
+    "merge": "SELECT * FROM pggit.merge(%(branch)s, %(other)s)",
+    "data_branch": "SELECT pggit.create_data_branch(%(table)s, 'main', %(other)s)",
+}
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_a_session_killed_mid_operation_leaves_no_partial_state(connect, operation):
+    admin = connect()
+    branch, other = name("kill"), name("kill-other")
+    table = f"chaos_{uuid.uuid4().hex[:8]}"
+    admin.execute(f"CREATE TABLE {table} (id int PRIMARY KEY)")
+    admin.execute("SELECT pggit.commit_changes('main', 'table')")
+    admin.execute("SELECT pggit.create_branch(%s)", [branch])
+    admin.execute("SELECT pggit.commit_changes(%s, 'work')", [branch])
+    if operation == "merge":
+        admin.execute("SELECT pggit.create_branch(%s)", [other])
+    counts = "SELECT (SELECT count(*) FROM pggit.commits), (SELECT count(*) FROM pggit.branches), (SELECT count(*) FROM pggit.data_branches), (SELECT count(*) FROM pg_namespace)"
+    before = admin.execute(counts).fetchone()
+    key = int(uuid.uuid4().int % 2**31)
+    admin.execute("SELECT pg_advisory_lock(%s)", [key])  # the pause point
+    victim = connect(autocommit=False)
+    pid = victim.info.backend_pid
+
+    def run_victim() -> None:
+        try:
+            victim.execute(OPERATIONS[operation], {"branch": branch, "other": other, "table": table})
+            victim.execute("SELECT pg_advisory_lock(%s)", [key])  # waits: the operation is done, not committed
+            victim.commit()
+        except psycopg.Error:
+            pass  # killed
+
+    thread = threading.Thread(target=run_victim)
+    thread.start()
+    for _ in range(100):
+        waiting = admin.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
+        if waiting and waiting[0] == "Lock":
+            break
+        time.sleep(0.05)
+    admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    thread.join(timeout=30)
+    admin.execute("SELECT pg_advisory_unlock(%s)", [key])
+    assert admin.execute(counts).fetchone() == before, "nothing of the operation survived"
+    verify_clean(admin)
+    admin.execute(OPERATIONS[operation], {"branch": branch, "other": other, "table": table})  # repeatable
+    verify_clean(admin)
+    admin.execute("SELECT pggit.delete_branch(%s, true)", [other]) if operation != "commit" else None
+    admin.execute(f"DROP TABLE {table}")
+    admin.execute("SELECT pggit.commit_changes('main', 'drop table')")
+
+
+def test_rolled_back_api_calls_leave_no_trace(connect):
+    admin = connect()
+    table = f"chaos_{uuid.uuid4().hex[:8]}"
+    admin.execute(f"CREATE TABLE {table} (id int PRIMARY KEY)")
+    admin.execute("SELECT pggit.commit_changes('main', 'table')")
+    counts = "SELECT (SELECT count(*) FROM pggit.commits), (SELECT count(*) FROM pggit.branches), (SELECT count(*) FROM pggit.ddl_events), (SELECT count(*) FROM pg_namespace)"
+    before = admin.execute(counts).fetchone()
+    conn = connect(autocommit=False)
+    branch = name("rb")
+    conn.execute("SELECT pggit.create_branch(%s)", [branch])
+    conn.execute("SELECT pggit.commit_changes(%s, 'x')", [branch])
+    conn.execute("SELECT pggit.create_data_branch(%s, 'main', %s)", [table, branch])
+    conn.execute("SELECT * FROM pggit.merge(%s, 'main')", [branch])
+    conn.rollback()
+    assert admin.execute(counts).fetchone() == before
+    admin.execute(f"DROP TABLE {table}")
+    admin.execute("SELECT pggit.commit_changes('main', 'drop table')")
+    verify_clean(admin)
+
+
+@pytest.mark.parametrize("setting,state", [("lock_timeout", "55P03"), ("statement_timeout", "57014")])
+def test_timeouts_inside_operations_fail_clearly_and_change_nothing(connect, setting, state):
+    admin = connect()
+    branch = name("to")
+    admin.execute("SELECT pggit.create_branch(%s)", [branch])
+    holder = connect(autocommit=False)
+    holder.execute("SELECT 1 FROM pggit.branches WHERE name = %s AND status <> 'DELETED' FOR UPDATE", [branch])
+    before = admin.execute("SELECT count(*) FROM pggit.commits").fetchone()[0]
+    waiter = connect()
+    waiter.execute(f"SET {setting} = '150ms'")
+    with pytest.raises(psycopg.Error) as info:
+        waiter.execute("SELECT pggit.commit_changes(%s, 'blocked')", [branch])
+    assert info.value.sqlstate == state
+    holder.rollback()
+    assert admin.execute("SELECT count(*) FROM pggit.commits").fetchone()[0] == before
+    waiter.execute(f"RESET {setting}")
+    waiter.execute("SELECT pggit.commit_changes(%s, 'after')", [branch])
+    verify_clean(admin)
+
+
+def test_connection_exhaustion_gives_a_clear_error_and_service_resumes(connect):
+    admin = connect()
+    limit = int(admin.execute("SHOW max_connections").fetchone()[0])
+    extra: list[psycopg.Connection] = []
+    refused = None
+    try:
+        for _ in range(limit + 5):
+            try:
+                extra.append(connect())
+            except psycopg.OperationalError as exc:
+                refused = exc
+                break
+    finally:
+        for conn in extra:
+            conn.close()
+    assert refused is not None and ("too many clients" in str(refused) or "reserved" in str(refused))
+    branch = name("after-exhaustion")
+    for _ in range(50):  # closed backends leave within moments
+        try:
+            fresh = connect()
+            break
+        except psycopg.OperationalError:
+            time.sleep(0.1)
+    fresh.execute("SELECT pggit.commit_changes(%s, 'service is back')", [branch])
+    verify_clean(fresh)
+
+
+@pytest.mark.parametrize("seconds", [4, pytest.param(30, marks=pytest.mark.slow)])
+def test_mixed_load(connect, seconds):
+    """16 threads mixing commits, branch create/delete, data-branch writes and merges."""
+    admin = connect()
+    table = f"chaos_{uuid.uuid4().hex[:8]}"
+    admin.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v int)")
+    admin.execute(f"INSERT INTO {table} SELECT g, 0 FROM generate_series(1, 100) g")
+    admin.execute("SELECT pggit.commit_changes('main', 'table')")
+    deadline = time.monotonic() + seconds
+    failures: list[str] = []
+    done = Counter()
+    allowed = RETRYABLE | {"PGB01", "PGB02", "PGB05", "PGM03", "PGM04", "PGX09", "55P03"}
+
+    def worker(n: int) -> None:
+        conn = connect()
+        own = name(f"mix{n}")
+        conn.execute("SELECT pggit.create_branch(%s)", [own])
+        view = conn.execute("SELECT pggit.create_data_branch(%s, 'main', %s)", [table, own]).fetchone()[0] if n % 4 == 0 else None
+        i = 0
+        while time.monotonic() < deadline:
+            i += 1
+            try:
+                if view and i % 3 == 0:
+                    conn.execute(f"UPDATE {view} SET v = v + 1 WHERE id = %s", [i % 100 + 1])
+                elif i % 7 == 0:
+                    temp = name(f"tmp{n}")
+                    conn.execute("SELECT pggit.create_branch(%s)", [temp])
+                    conn.execute("SELECT pggit.delete_branch(%s, true)", [temp])
+                elif i % 11 == 0 and not view:
+                    conn.execute("SELECT * FROM pggit.merge(%s, 'main')", [own])
+                else:
+                    conn.execute("SELECT pggit.commit_changes(%s, %s)", [own if i % 2 else "main", f"{n}-{i}"])
+                done["ok"] += 1
+            except psycopg.Error as exc:
+                if exc.sqlstate not in allowed:
+                    failures.append(f"{exc.sqlstate}: {exc}")
+        conn.execute("SELECT pggit.delete_branch(%s, true)", [own])
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(worker, range(16)))
+    assert failures == []
+    assert done["ok"] > 50
+    admin.execute(f"DROP TABLE {table}")
+    admin.execute("SELECT pggit.commit_changes('main', 'drop table')")
+    verify_clean(admin)
