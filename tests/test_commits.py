@@ -62,11 +62,11 @@ def test_commit_returns_hash_from_sql_and_creates_branch_from_main_head(unique):
     assert branch.parent_branch.name == "main"
 
 
-def test_default_author_is_the_setting_or_the_session_user(unique):
+def test_default_author_is_the_setting_or_the_acting_role(unique):
     name = unique("author")
     with api.author("Grace <grace@example.com>"):
         assert api.commit("x", branch=name).author == "Grace <grace@example.com>"
-    assert api.commit("y", branch=name).author == sql_scalar("SELECT session_user::text")
+    assert api.commit("y", branch=name).author == sql_scalar("SELECT current_user::text")
 
 
 def test_null_message_is_recorded_as_empty(unique):

@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                 "080_merge.sql",
                 "090_data_branches.sql",
                 "100_verify.sql",
+                "110_roles.sql",
             ],
             reverse=["uninstall.sql"],
         ),

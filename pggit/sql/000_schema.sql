@@ -34,11 +34,12 @@ $$;
 
 -- current_author()
 -- Purpose: the author recorded when a caller passes none: the transaction/session setting
---   pggit.author (set by the Python API's author() context manager) or else session_user.
+--   pggit.author (set by the Python API's author() context manager) or else the role acting
+--   (current_user, which follows SET ROLE).
 -- Arguments: none.  Errors: none.  Locks: none.
 CREATE FUNCTION pggit.current_author() RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT coalesce(nullif(current_setting('pggit.author', true), ''), session_user::text)
+    SELECT coalesce(nullif(current_setting('pggit.author', true), ''), current_user::text)
 $$;

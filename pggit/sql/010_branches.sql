@@ -193,7 +193,8 @@ BEGIN
 
     PERFORM pggit.drop_data_branches(v_branch.id);
     PERFORM pggit.drop_workspace(v_branch.id);
-    UPDATE pggit.branches b SET status = 'DELETED', deleted_at = now()
+    -- clock_timestamp(): the moment of deletion, after any commit it waited for
+    UPDATE pggit.branches b SET status = 'DELETED', deleted_at = clock_timestamp()
      WHERE b.id = v_branch.id
     RETURNING * INTO v_branch;
     RETURN v_branch;

@@ -2,6 +2,32 @@
 --
 -- FROZEN once shipped: a change is a new file loaded by a new migration.
 
+-- begin_internal() / end_internal(previous)
+-- Purpose: mark the DDL that follows in this transaction as pggit's own (the capture event
+--   triggers skip it) and put the previous mark back afterwards. A function SET clause cannot
+--   do this for a role without superuser (custom parameters), hence the explicit pair; an
+--   error rolls the mark back with the (sub)transaction.
+CREATE FUNCTION pggit.begin_internal() RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    v_previous text := coalesce(current_setting('pggit.internal', true), '');
+BEGIN
+    PERFORM set_config('pggit.internal', 'on', true);
+    RETURN v_previous;
+END;
+$$;
+
+CREATE FUNCTION pggit.end_internal(p_previous text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    PERFORM set_config('pggit.internal', p_previous, true);
+END;
+$$;
+
 -- key_namespace(object_key, branch_id): the namespace (name) of the branch's workspace that
 -- holds the logical schema named in an object key ("table:public.users" -> "pggit_b7_1").
 CREATE FUNCTION pggit.key_namespace(p_object_key text, p_branch_id bigint) RETURNS text
@@ -24,9 +50,9 @@ CREATE FUNCTION pggit.run_statements(p_branch_id bigint, p_statements jsonb) RET
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
 SET check_function_bodies = off
-SET pggit.internal = 'on'
 AS $$
 DECLARE
+    v_internal text := pggit.begin_internal();
     v_item      jsonb;
     v_position  integer := 0;
     v_namespace text;
@@ -55,6 +81,7 @@ BEGIN
             DETAIL = v_item->>'statement',
             HINT = 'Nothing was applied: the whole operation rolled back.';
     END;
+    PERFORM pggit.end_internal(v_internal);
     RETURN v_position;
 END;
 $$;
@@ -67,9 +94,9 @@ $$;
 CREATE FUNCTION pggit.create_workspace(p_branch_id bigint, p_commit_hash text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
-SET pggit.internal = 'on'
 AS $$
 DECLARE
+    v_internal text := pggit.begin_internal();
     v_schema record;
     v_tree   jsonb;
 BEGIN
@@ -89,6 +116,7 @@ BEGIN
     PERFORM pggit.run_statements(p_branch_id, coalesce((
         SELECT jsonb_agg(jsonb_build_object('object_key', d.object_key, 'statement', d.statement) ORDER BY d.step)
           FROM pggit.tree_ddl('{}', v_tree) d), '[]'));
+    PERFORM pggit.end_internal(v_internal);
 END;
 $$;
 
@@ -96,14 +124,15 @@ $$;
 CREATE FUNCTION pggit.drop_workspace(p_branch_id bigint) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
-SET pggit.internal = 'on'
 AS $$
 DECLARE
+    v_internal text := pggit.begin_internal();
     v_namespace text;
 BEGIN
     FOR v_namespace IN DELETE FROM pggit.workspaces WHERE branch_id = p_branch_id RETURNING namespace LOOP
         EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', v_namespace);
     END LOOP;
+    PERFORM pggit.end_internal(v_internal);
 END;
 $$;
 

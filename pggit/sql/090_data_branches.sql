@@ -47,14 +47,15 @@ $$;
 CREATE FUNCTION pggit.data_namespace(p_branch_id bigint, p_logical_schema text) RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
-SET pggit.internal = 'on'
 AS $$
 DECLARE
+    v_internal text := pggit.begin_internal();
     v_namespace text;
 BEGIN
     SELECT w.namespace || '_data' INTO v_namespace FROM pggit.workspaces w
      WHERE w.branch_id = p_branch_id AND w.logical_schema = p_logical_schema;
     EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', v_namespace);
+    PERFORM pggit.end_internal(v_internal);
     RETURN v_namespace;
 END;
 $$;
@@ -211,9 +212,9 @@ CREATE FUNCTION pggit.create_data_branch("table" text, from_branch text, to_bran
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
-SET pggit.internal = 'on'
 AS $$
 DECLARE
+    v_internal text := pggit.begin_internal();
     v_from   pggit.branches := pggit.find_branch(from_branch);
     v_to     pggit.branches;
     v_src    record;
@@ -248,6 +249,7 @@ BEGIN
      WHERE branch_id = v_to.id AND logical_schema = v_src.logical_schema AND table_name = v_src.table_name
        AND status = 'ACTIVE';
     IF v_existing IS NOT NULL THEN
+        PERFORM pggit.end_internal(v_internal);
         RETURN v_existing;
     END IF;
 
@@ -325,6 +327,7 @@ BEGIN
         EXECUTE format('CREATE TRIGGER pggit_data_refuse_truncate BEFORE TRUNCATE ON %s
                         FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_source_truncate()', v_source);
     END IF;
+    PERFORM pggit.end_internal(v_internal);
     RETURN v_view;
 END;
 $$;
@@ -334,14 +337,15 @@ $$;
 CREATE FUNCTION pggit.end_data_branch(p_id bigint, p_status text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
-SET pggit.internal = 'on'
 AS $$
 DECLARE
+    v_internal text := pggit.begin_internal();
     d pggit.data_branches;
 BEGIN
     UPDATE pggit.data_branches SET status = p_status, ended_at = now()
      WHERE id = p_id AND status = 'ACTIVE' RETURNING * INTO d;
     IF d.id IS NULL THEN
+        PERFORM pggit.end_internal(v_internal);
         RETURN;
     END IF;
     EXECUTE format('DROP VIEW IF EXISTS %s', d.view_name);
@@ -353,6 +357,7 @@ BEGIN
                         DROP TRIGGER IF EXISTS pggit_data_capture_delete ON %1$s;
                         DROP TRIGGER IF EXISTS pggit_data_refuse_truncate ON %1$s', d.source_relid::regclass);
     END IF;
+    PERFORM pggit.end_internal(v_internal);
 END;
 $$;
 
@@ -360,9 +365,9 @@ $$;
 CREATE FUNCTION pggit.drop_data_branches(p_branch_id bigint) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
-SET pggit.internal = 'on'
 AS $$
 DECLARE
+    v_internal text := pggit.begin_internal();
     v_id bigint;
     v_namespace text;
 BEGIN
@@ -372,6 +377,7 @@ BEGIN
     FOR v_namespace IN SELECT w.namespace || '_data' FROM pggit.workspaces w WHERE w.branch_id = p_branch_id LOOP
         EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', v_namespace);
     END LOOP;
+    PERFORM pggit.end_internal(v_internal);
 END;
 $$;
 

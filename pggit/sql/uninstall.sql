@@ -14,3 +14,21 @@ BEGIN
 END;
 $uninstall$;
 DROP SCHEMA IF EXISTS pggit CASCADE;
+-- The roles are cluster-wide: drop them unless another database still uses them.
+DO $roles$
+DECLARE
+    v_role text;
+BEGIN
+    FOREACH v_role IN ARRAY ARRAY['pggit_writer', 'pggit_reader'] LOOP
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_role) THEN
+            BEGIN
+                EXECUTE format('REVOKE ALL ON DATABASE %I FROM %I', current_database(), v_role);
+                EXECUTE format('DROP OWNED BY %I', v_role);
+                EXECUTE format('DROP ROLE %I', v_role);
+            EXCEPTION WHEN dependent_objects_still_exist OR insufficient_privilege THEN
+                RAISE NOTICE 'pggit: role % kept: another database still uses it', v_role;
+            END;
+        END IF;
+    END LOOP;
+END;
+$roles$;
