@@ -278,8 +278,15 @@ DECLARE
     p        record;
     v_hash   text;
 BEGIN
-    SELECT * INTO v_merge FROM pggit.merges WHERE id = p_merge_id FOR UPDATE;
+    -- Lock order everywhere: branch rows (primary-key order), then the merge row.
+    SELECT * INTO v_merge FROM pggit.merges WHERE id = p_merge_id;
     PERFORM pggit.lock_two_branches(v_merge.source_branch_id, v_merge.target_branch_id);
+    SELECT * INTO v_merge FROM pggit.merges WHERE id = p_merge_id FOR UPDATE;
+    IF v_merge.status <> 'CONFLICTED' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM07',
+            MESSAGE = format('merge %s is not waiting to complete (%s)', p_merge_id, lower(v_merge.status)),
+            HINT = 'Another session completed or abandoned it.';
+    END IF;
     SELECT * INTO v_source FROM pggit.branches WHERE id = v_merge.source_branch_id;
     SELECT * INTO v_target FROM pggit.branches WHERE id = v_merge.target_branch_id;
     IF v_source.status = 'DELETED' OR v_target.status = 'DELETED'
@@ -482,7 +489,7 @@ $$;
 -- Returns: the merge commit's hash when the merge completed, else NULL.
 -- Errors: PGM07 merge not open; PGM08 no such conflict; PGM09 empty resolution; those of
 --   complete_merge.
--- Locks: the merge row FOR UPDATE (then the branch rows, in primary-key order).
+-- Locks: both branch rows FOR UPDATE in primary-key order, then the merge row FOR UPDATE.
 CREATE FUNCTION pggit.resolve_conflict(merge bigint, object text, resolution text) RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
@@ -494,7 +501,12 @@ DECLARE
                          WHEN btrim(coalesce(resolution, '')) = '' THEN NULL
                          WHEN object LIKE 'row:%' THEN 'value' ELSE 'ddl' END;
 BEGIN
-    SELECT * INTO v_merge FROM pggit.merges m WHERE m.id = resolve_conflict.merge FOR UPDATE;
+    -- Lock order everywhere: branch rows (primary-key order), then the merge row.
+    SELECT * INTO v_merge FROM pggit.merges m WHERE m.id = resolve_conflict.merge;
+    IF v_merge.id IS NOT NULL THEN
+        PERFORM pggit.lock_two_branches(v_merge.source_branch_id, v_merge.target_branch_id);
+        SELECT * INTO v_merge FROM pggit.merges m WHERE m.id = resolve_conflict.merge FOR UPDATE;
+    END IF;
     IF v_merge.id IS NULL OR v_merge.status <> 'CONFLICTED' THEN
         RAISE EXCEPTION USING ERRCODE = 'PGM07',
             MESSAGE = format('merge %s is not waiting for conflict resolution (%s)', merge,
