@@ -11,6 +11,7 @@ transaction; inside a caller's transaction only the caller can retry, so they su
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from asgiref.sync import sync_to_async
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import prefetch_related_objects
 
@@ -65,9 +67,30 @@ __all__ = [
     "show",
     "status",
     "verify",
+    # async variants (coroutine functions)
+    "acommit",
+    "acreate_branch",
+    "adelete_branch",
+    "aget_branch",
+    "alog",
+    "astatus",
+    "ashow",
+    "aschema_hash",
+    "aget_version",
+    "acurrent_branch",
+    "adiff",
+    "adiff_ddl",
+    "amerge",
+    "aresolve_conflict",
+    "arevert",
+    "acreate_data_branch",
+    "adiff_data",
+    "adata_branches",
+    "averify",
 ]
 
 T = TypeVar("T")
+logger = logging.getLogger("pggit")
 
 
 # --- plumbing -------------------------------------------------------------------------------
@@ -105,9 +128,10 @@ def run_with_retry(using: str, operation: Callable[[], T]) -> T:
         try:
             with translated_errors():
                 return operation()
-        except RetryableError:
+        except RetryableError as exc:
             if attempt == attempts:
                 raise
+            logger.info("pggit: retrying after %s (attempt %d of %d)", exc.sqlstate, attempt, attempts)
             time.sleep(_backoff(attempt))
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -524,3 +548,41 @@ def verify(*, using: str = DEFAULT_DB_ALIAS) -> list[Finding]:
     with reading(using), connections[using].cursor() as cursor:
         cursor.execute('SELECT "check", subject, detail FROM pggit.verify()')
         return [Finding(*row) for row in cursor.fetchall()]
+
+
+# --- async variants -------------------------------------------------------------------------
+
+
+def _awaitable(function: Callable[..., T]) -> Callable[..., Any]:
+    """An ``a``-prefixed coroutine twin of a sync API function. It runs the sync function in
+    Django's thread-sensitive executor, so it uses that thread's connection and transaction
+    handling exactly as the sync call does."""
+    runner = sync_to_async(function, thread_sensitive=True)
+
+    async def coroutine(*args: Any, **kwargs: Any) -> T:
+        return await runner(*args, **kwargs)
+
+    coroutine.__name__ = coroutine.__qualname__ = f"a{function.__name__}"
+    coroutine.__doc__ = f"Async variant of :func:`{function.__name__}` (a coroutine function)."
+    return coroutine
+
+
+acommit = _awaitable(commit)
+acreate_branch = _awaitable(create_branch)
+adelete_branch = _awaitable(delete_branch)
+aget_branch = _awaitable(get_branch)
+alog = _awaitable(log)
+astatus = _awaitable(status)
+ashow = _awaitable(show)
+aschema_hash = _awaitable(schema_hash)
+aget_version = _awaitable(get_version)
+acurrent_branch = _awaitable(current_branch)
+adiff = _awaitable(diff)
+adiff_ddl = _awaitable(diff_ddl)
+amerge = _awaitable(merge)
+aresolve_conflict = _awaitable(resolve_conflict)
+arevert = _awaitable(revert)
+acreate_data_branch = _awaitable(create_data_branch)
+adiff_data = _awaitable(diff_data)
+adata_branches = _awaitable(data_branches)
+averify = _awaitable(verify)

@@ -1,0 +1,54 @@
+"""The a-prefixed API variants are real coroutines that do the same work."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+import pytest
+import pytest_asyncio
+from asgiref.sync import sync_to_async
+from django.db import connections
+
+from pggit import api
+from pggit.exceptions import BranchNotFound, ProtectedBranch
+
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_executor_connections"),
+]
+
+
+@pytest_asyncio.fixture
+async def close_executor_connections():
+    """The variants run in Django's executor thread, which holds its own connection."""
+    yield
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
+
+SYNC_NAMES = ["commit", "create_branch", "delete_branch", "get_branch", "log", "status", "show",
+              "schema_hash", "get_version", "current_branch", "diff", "diff_ddl", "merge",
+              "resolve_conflict", "revert", "create_data_branch", "diff_data", "data_branches", "verify"]
+
+
+async def test_every_variant_is_a_coroutine_function():
+    for name in SYNC_NAMES:
+        variant = getattr(api, f"a{name}")
+        assert inspect.iscoroutinefunction(variant), name
+        assert variant.__name__ == f"a{name}" and name in variant.__doc__
+
+
+async def test_async_calls_do_the_work_and_raise_typed_errors(unique):
+    branch = unique("async")
+    created = await api.acreate_branch(branch)
+    commits = await asyncio.gather(*(api.acommit(f"c{i}", branch=branch) for i in range(4)))
+    log = await api.alog(branch, limit=10)
+    assert created.name == branch
+    assert {c.hash for c in commits} <= {c.hash for c in log}
+    assert [c.message for c in log[:4]] != [], "the commits landed"
+    with pytest.raises(ProtectedBranch):
+        await api.adelete_branch("main")
+    with pytest.raises(BranchNotFound):
+        await api.aget_branch(unique("missing"))
+    assert await api.averify() == []
+    await api.adelete_branch(branch, force=True)
