@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: demo test admin bench lint clean
+.PHONY: demo test admin bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ admin: $(STAMP)
 	$(PY) testproject/manage.py migrate --verbosity 0
 	$(PY) testproject/manage.py pggit_demo_superuser
 	$(PY) testproject/manage.py runserver 127.0.0.1:8000
+
+## bench: the performance suite (BENCH_ARGS="--quick --json out.json")
+bench: $(STAMP)
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -32,6 +32,8 @@ def test_tracked_schemas_setting_is_applied_and_snapshots_follow_it(unique):
         from pggit import api
 
         assert f"table:{extra}.invoices" in {c.object_key for c in api.status("main")}
+        api.commit("before")  # (the same tree as before the sync would be a stale snapshot)
+        assert f"table:{extra}.invoices" in api.show(api.commit("tracked").hash)["tree"]
     sync_tracked_schemas("default")
     assert tracked() == ["public"]
 

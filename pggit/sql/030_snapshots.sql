@@ -41,7 +41,8 @@ ALTER TABLE pggit.commits
     ADD CONSTRAINT commits_tree_hash_fkey FOREIGN KEY (tree_hash) REFERENCES pggit.trees (hash);
 
 -- set_tracked_schemas(schemas)
--- Purpose: replace the list of tracked schemas (used by the Django app's post_migrate sync).
+-- Purpose: replace the list of tracked schemas (used by the Django app's post_migrate sync);
+--   a change makes main's next commit read the catalog.
 -- Arguments: schemas text[] of existing schema names, not pggit or pg_*.
 -- Errors: PGT05 for an unknown or forbidden schema.  Locks: pggit.tracked_schemas rows.
 CREATE FUNCTION pggit.set_tracked_schemas(schemas text[]) RETURNS void
@@ -49,7 +50,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
 AS $$
 DECLARE
-    v_schema text;
+    v_schema  text;
+    v_removed integer;
+    v_added   integer;
 BEGIN
     IF schemas IS NULL OR cardinality(schemas) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'PGT05', MESSAGE = 'at least one schema must be tracked',
@@ -64,8 +67,17 @@ BEGIN
         END IF;
     END LOOP;
     DELETE FROM pggit.tracked_schemas WHERE schema_name <> ALL (schemas);
+    GET DIAGNOSTICS v_removed = ROW_COUNT;
     INSERT INTO pggit.tracked_schemas (schema_name) SELECT DISTINCT unnest(schemas)
     ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS v_added = ROW_COUNT;
+    IF v_removed + v_added > 0 THEN
+        -- main's workspace changed without DDL: make its next commit read the catalog
+        INSERT INTO pggit.ddl_events (branch_id, command_tag, object_type, statement, role_name)
+        SELECT b.id, 'PGGIT TRACK SCHEMAS', 'schema', format('tracked schemas: %s', array_to_string(schemas, ', ')),
+               current_user
+          FROM pggit.branches b WHERE b.name = 'main' AND b.status <> 'DELETED';
+    END IF;
 END;
 $$;
 

@@ -1,0 +1,42 @@
+"""``python -m benchmarks [--quick] [--json FILE] [--only NAME]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from benchmarks import commits, data, ddl, schema
+from benchmarks.harness import Bench, print_table, progress, write_json
+
+SUITES = {"commits": commits, "schema": schema, "data": data, "ddl": ddl}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and shorter runs (about a minute)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures and target statuses as JSON")
+    parser.add_argument("--only", metavar="NAME", help=f"run only suites whose name contains NAME ({', '.join(SUITES)})")
+    args = parser.parse_args(argv)
+    bench = Bench(quick=args.quick)
+    started = time.monotonic()
+    with bench.database(bench.dbname), bench.connect() as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+        progress(f"PostgreSQL {version}, scratch database {bench.dbname}")
+        for name, suite in SUITES.items():
+            if args.only and args.only not in name:
+                continue
+            progress(f"suite {name}")
+            suite.run(bench)
+    print()
+    print_table(bench.figures)
+    missed = [f.name for f in bench.figures if f.status == "miss"]
+    print(f"\nPostgreSQL {version}; {len(bench.figures)} figures in {time.monotonic() - started:.0f} s;"
+          f" targets missed: {len(missed)}")
+    if args.json:
+        write_json(args.json, bench, version)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

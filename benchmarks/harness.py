@@ -1,0 +1,153 @@
+"""Connections, a scratch database with the core installed, timing, and the result table."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def server_conninfo() -> str:
+    """DATABASE_URL, else the embedded server the test project uses."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    sys.path.insert(0, str(ROOT))
+    from testproject.embedded import _embedded_server
+
+    return _embedded_server().get_uri()
+
+
+def install_files() -> list[str]:
+    """The SQL files the migration installs, in order (so the benchmark measures the same core)."""
+    sys.path.insert(0, str(ROOT))
+    migration = importlib.import_module("pggit.migrations.0001_initial").Migration
+    return migration.operations[0].files
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_name: str = ""
+    target: str = ""
+    status: str | None = None  # "pass" | "miss" | None (no target)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        return self.value / self.baseline if self.baseline else None
+
+
+class Bench:
+    """A scratch database (created, with the core installed, and dropped by ``open``)."""
+
+    def __init__(self, quick: bool) -> None:
+        self.quick = quick
+        self.figures: list[Figure] = []
+        self.server = server_conninfo()
+        self.dbname = f"pggit_bench_{os.getpid()}"
+
+    def connect(self, dbname: str | None = None, **kwargs) -> psycopg.Connection:
+        return psycopg.connect(self.server, dbname=dbname or self.dbname, autocommit=True, **kwargs)
+
+    @contextmanager
+    def database(self, name: str, *, with_core: bool = True) -> Iterator[None]:
+        with psycopg.connect(self.server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            if with_core:
+                with self.connect(name) as conn, conn.transaction():
+                    for file in install_files():
+                        conn.execute((ROOT / "pggit" / "sql" / file).read_text())
+            yield
+        finally:
+            with psycopg.connect(self.server, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def record(self, figure: Figure) -> Figure:
+        self.figures.append(figure)
+        progress(f"{figure.name}: {figure.value:.4g} {figure.unit}"
+                 + (f" (baseline {figure.baseline:.4g}, ratio {figure.ratio:.2f})" if figure.baseline else ""))
+        return figure
+
+
+def progress(message: str) -> None:
+    print(f"  .. {message}", file=sys.stderr, flush=True)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def throughput(bench: Bench, workers: int, seconds: float, setup: Callable[[psycopg.Connection, int], None],
+               operation: Callable[[psycopg.Connection, int], None]) -> tuple[float, float, float]:
+    """Run ``operation`` in ``workers`` threads on their own connections for ``seconds``;
+    returns (operations per second, p50 ms, p99 ms)."""
+    latencies: list[list[float]] = [[] for _ in range(workers)]
+    barrier = threading.Barrier(workers + 1)
+    stop = threading.Event()
+
+    def run(n: int) -> None:
+        with bench.connect() as conn:
+            setup(conn, n)
+            barrier.wait()
+            while not stop.is_set():
+                start = time.perf_counter()
+                operation(conn, n)
+                latencies[n].append(time.perf_counter() - start)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(workers)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    flat = sorted(x for per in latencies for x in per)
+    p99 = flat[min(len(flat) - 1, int(len(flat) * 0.99))]
+    return len(flat) / seconds, statistics.median(flat) * 1000, p99 * 1000
+
+
+def judge(figure: Figure, passed: bool, target: str) -> None:
+    figure.target, figure.status = target, "pass" if passed else "miss"
+
+
+def print_table(figures: list[Figure]) -> None:
+    header = f"{'figure':<58} {'value':>12} {'baseline':>12} {'ratio':>8}  {'target':<22} status"
+    print(header)
+    print("-" * len(header))
+    for f in figures:
+        value = f"{f.value:.4g} {f.unit}"
+        base = f"{f.baseline:.4g}" if f.baseline is not None else "-"
+        ratio = f"{f.ratio:.2f}x" if f.ratio is not None else "-"
+        status = (f.status or "").upper()
+        print(f"{f.name:<58} {value:>12} {base:>12} {ratio:>8}  {f.target:<22} {status}")
+
+
+def write_json(path: str, bench: Bench, server_version: str) -> None:
+    payload = {
+        "server_version": server_version,
+        "quick": bench.quick,
+        "figures": [{**asdict(f), "ratio": f.ratio} for f in bench.figures],
+        "targets": [{"figure": f.name, "target": f.target, "status": f.status} for f in bench.figures if f.status],
+    }
+    Path(path).write_text(json.dumps(payload, indent=2))

@@ -1,0 +1,81 @@
+"""Schema hashing, snapshot commits and branch creation on a 1,000-table schema."""
+
+from __future__ import annotations
+
+from benchmarks.harness import Bench, Figure, judge, progress, timed
+
+TABLE = "CREATE TABLE {schema}.h{i} (id int PRIMARY KEY, a text NOT NULL, b int DEFAULT 0, c timestamptz DEFAULT now(), CHECK (b >= 0))"
+
+
+def create_tables(conn, schema: str, count: int) -> None:
+    conn.execute(f"""DO $$ BEGIN FOR i IN 1..{count} LOOP
+        EXECUTE format('{TABLE.format(schema=schema, i="%s").replace("'", "''")}', i);
+    END LOOP; END $$""")
+
+
+def run(bench: Bench) -> None:
+    with bench.connect() as conn:
+        progress("creating 1,000 tables")
+        conn.execute("CREATE SCHEMA hashing")
+        create_tables(conn, "hashing", 1000)
+        main_id = conn.execute("SELECT id FROM pggit.branches WHERE name = 'main' AND status <> 'DELETED'").fetchone()[0]
+
+        per_table = min(timed(lambda: conn.execute(
+            "SELECT count(pggit.calculate_schema_hash('hashing.h' || g)) FROM generate_series(1, 1000) g")) for _ in range(3))
+        catalog = min(timed(lambda: conn.execute(
+            "SELECT count(*) FROM generate_series(1, 1000) g, pg_attribute a"
+            " WHERE a.attrelid = ('hashing.h' || g)::regclass")) for _ in range(3))
+        judge(bench.record(Figure("calculate_schema_hash x 1,000 tables (total)", per_table, "s", catalog,
+                                  "per-table catalog lookup x 1,000")), per_table < 0.4, "< 0.4 s")
+
+        # the whole schema: move the tables into the tracked schema so main's workspace holds them
+        conn.execute("SELECT pggit.set_tracked_schemas(ARRAY['public', 'hashing'])")
+        tree = min(timed(lambda: conn.execute(
+            "SELECT count(*) FROM pggit.workspace_objects(%s)", [main_id])) for _ in range(3))
+        scan = min(timed(lambda: conn.execute(
+            "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+            " WHERE c.relnamespace IN ('hashing'::regnamespace, 'public'::regnamespace)")) for _ in range(3))
+        judge(bench.record(Figure("whole-schema tree (serialize + hash every object)", tree * 1000, "ms",
+                                  scan * 1000, "one catalog scan of the schema")), tree < 0.15, "< 150 ms")
+
+        conn.execute("SELECT pggit.commit_changes('main', '1,000 tables')")
+        insert = min(timed(lambda: conn.execute("INSERT INTO public.bench_plain (v) VALUES (1)")) for _ in range(20))
+        rows = conn.execute("SELECT count(*) FROM pggit.objects").fetchone()[0]
+        nochange = min(timed(lambda: conn.execute("SELECT pggit.commit_changes('main', 'no change')")) for _ in range(5))
+        written = conn.execute("SELECT count(*) FROM pggit.objects").fetchone()[0] - rows
+        figure = bench.record(Figure("commit, 1,000 tables, nothing changed", nochange * 1000, "ms", insert * 1000,
+                                     "one-row INSERT tx", extra={"definition_rows_written": written}))
+        judge(figure, nochange < 0.02 and written == 0, "< 20 ms, 0 rows")
+
+        timings, written = [], 0
+        for round_ in range(3):
+            conn.execute(f"ALTER TABLE hashing.h1 ADD COLUMN z{round_} int")
+            rows = conn.execute("SELECT count(*) FROM pggit.objects").fetchone()[0]
+            timings.append(timed(lambda: conn.execute("SELECT pggit.commit_changes('main', 'one table changed')")))
+            written = conn.execute("SELECT count(*) FROM pggit.objects").fetchone()[0] - rows
+        one = min(timings)
+        figure = bench.record(Figure("commit, 1,000 tables, one changed", one * 1000, "ms", insert * 1000,
+                                     "one-row INSERT tx", extra={"definition_rows_written": written}))
+        judge(figure, one < 0.1, "< 100 ms")
+
+        conn.execute("CREATE SCHEMA hundred")
+        create_tables(conn, "hundred", 100)
+        for count, schema in ((100, "hundred"), (1000, "hashing")):
+            conn.execute("SELECT pggit.set_tracked_schemas(ARRAY[%s])", [schema])
+            conn.execute("SELECT pggit.commit_changes('main', %s)", [f"track {schema}"])
+            progress(f"create_branch on {count} tables")
+            branch_time = timed(lambda count=count: conn.execute("SELECT pggit.create_branch(%s)", [f"bench/b{count}"]))
+            manual = timed(lambda count=count, schema=schema: _manual_copy(conn, schema, count))
+            bench.record(Figure(f"create_branch, {count} tables", branch_time, "s", manual,
+                                "CREATE TABLE (LIKE ... INCLUDING ALL) per table"))
+        conn.execute("SELECT pggit.set_tracked_schemas(ARRAY['public'])")
+        conn.execute("SELECT pggit.commit_changes('main', 'track public')")
+
+
+def _manual_copy(conn, source: str, count: int) -> None:
+    """The baseline: copy the structure by hand into a new schema."""
+    target = f"manual_{count}"
+    conn.execute(f"CREATE SCHEMA {target}")
+    conn.execute(f"""DO $$ BEGIN FOR i IN 1..{count} LOOP
+        EXECUTE format('CREATE TABLE {target}.h%s (LIKE {source}.h%s INCLUDING ALL)', i, i);
+    END LOOP; END $$""")
