@@ -42,3 +42,4 @@ def test_concurrent_commits_on_main_form_one_chain():
         current = parents[current]
     assert current == head_before, "the chain must end at the head we started from"
     assert sorted(chain) == sorted(hashes), "every commit is on the one chain, none orphaned"
+    assert api.verify() == []

@@ -48,6 +48,7 @@ def test_two_concurrent_merges_into_main_both_land(unique):
         assert sorted(table_columns("public", table)) == ["col_0", "col_1", "id"]
         assert api.status("main") == []
         assert all(Branch.objects.get(name=b).status == "MERGED" for b in branches)
+        assert api.verify() == []
     finally:
         run(f"DROP TABLE IF EXISTS {table}")
         api.commit(f"drop {table}")

@@ -53,6 +53,7 @@ def test_concurrent_writers_on_source_and_branch(unique):
         assert sql_rows(f"SELECT count(*) FROM {view}") == [(ROWS,)]
         touched = {key["id"] for key in (c.key for c in api.diff_data(table, "main", branch))}
         assert touched, "both sides wrote"
+        assert api.verify() == []
     finally:
         api.delete_branch(branch, force=True)
         run(f"DROP TABLE {table}")
