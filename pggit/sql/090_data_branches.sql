@@ -424,6 +424,8 @@ DECLARE
     d pggit.data_branches;
     v_keys text[];
     v_candidates text;
+    v_filter_a text := '';
+    v_filter_b text := '';
 BEGIN
     SELECT * INTO d FROM pggit.data_branches x
      WHERE x.id IN (v_a.data_branch_id, v_b.data_branch_id)
@@ -440,25 +442,13 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'PGX01', MESSAGE = format('table %s has no primary key', "table"),
             HINT = 'Rows are matched by primary key.';
     END IF;
+    -- When one side is a data branch of the other, only keys changed on either side since the
+    -- branch point (delta and pre-image keys) can differ: compare just those.
     IF d.id IS NOT NULL THEN
-        -- only keys changed on either side since the branch point can differ
         v_candidates := format('SELECT %1$s FROM %2$s UNION SELECT %1$s FROM %3$s',
                                pggit.column_list(v_keys), d.delta_table, d.preimage_table);
-        RETURN QUERY EXECUTE format($q$
-            WITH k AS (%1$s),
-            ra AS (SELECT %2$s AS key, to_jsonb(x.*) AS r FROM %3$s x WHERE (%4$s) IN (SELECT * FROM k)),
-            rb AS (SELECT %5$s AS key, to_jsonb(y.*) AS r FROM %6$s y WHERE (%7$s) IN (SELECT * FROM k))
-            SELECT coalesce(ra.key, rb.key),
-                   CASE WHEN ra.key IS NULL THEN 'added' WHEN rb.key IS NULL THEN 'removed' ELSE 'modified' END,
-                   CASE WHEN ra.key IS NOT NULL AND rb.key IS NOT NULL THEN
-                       (SELECT array_agg(e.key ORDER BY e.key) FROM jsonb_each(ra.r) e WHERE e.value IS DISTINCT FROM rb.r -> e.key) END,
-                   ra.r, rb.r
-              FROM ra FULL JOIN rb ON ra.key = rb.key
-             WHERE ra.r IS DISTINCT FROM rb.r
-             ORDER BY 1$q$,
-            v_candidates, pggit.key_json(v_keys, 'x'), v_a.relation, pggit.column_list(v_keys, 'x'),
-            pggit.key_json(v_keys, 'y'), v_b.relation, pggit.column_list(v_keys, 'y'));
-        RETURN;
+        v_filter_a := format(' WHERE (%s) IN (%s)', pggit.column_list(v_keys, 'x'), v_candidates);
+        v_filter_b := format(' WHERE (%s) IN (%s)', pggit.column_list(v_keys, 'y'), v_candidates);
     END IF;
     RETURN QUERY EXECUTE format($q$
         SELECT coalesce(ra.key, rb.key),
@@ -466,11 +456,12 @@ BEGIN
                CASE WHEN ra.key IS NOT NULL AND rb.key IS NOT NULL THEN
                    (SELECT array_agg(e.key ORDER BY e.key) FROM jsonb_each(ra.r) e WHERE e.value IS DISTINCT FROM rb.r -> e.key) END,
                ra.r, rb.r
-          FROM (SELECT %1$s AS key, to_jsonb(x.*) AS r FROM %2$s x) ra
-          FULL JOIN (SELECT %3$s AS key, to_jsonb(y.*) AS r FROM %4$s y) rb ON ra.key = rb.key
+          FROM (SELECT %1$s AS key, to_jsonb(x.*) AS r FROM %2$s x%3$s) ra
+          FULL JOIN (SELECT %4$s AS key, to_jsonb(y.*) AS r FROM %5$s y%6$s) rb ON ra.key = rb.key
          WHERE ra.r IS DISTINCT FROM rb.r
          ORDER BY 1$q$,
-        pggit.key_json(v_keys, 'x'), v_a.relation, pggit.key_json(v_keys, 'y'), v_b.relation);
+        pggit.key_json(v_keys, 'x'), v_a.relation, v_filter_a,
+        pggit.key_json(v_keys, 'y'), v_b.relation, v_filter_b);
 END;
 $$;
 
