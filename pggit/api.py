@@ -343,7 +343,11 @@ def show(commit: str, *, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
     ``commit`` is a hash or a unique prefix. Raises CommitNotFound."""
     _text(commit, "commit", CommitNotFound)
     with reading(using):
-        value = _scalar(using, "SELECT pggit.show(%s)", [commit])
+        return _json(_scalar(using, "SELECT pggit.show(%s)", [commit]))
+
+
+def _json(value: Any) -> Any:
+    """A jsonb result: psycopg decodes it unless a connection option turned that off."""
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -449,6 +453,42 @@ def merge(
             conflicts=found,
         )
     return MergeResult(status, merge_id, commit_hash)
+
+
+def merge_preview(source: str, target: str = "main", *, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
+    """What :func:`merge` would do now, without doing it (see ``pggit.merge_preview``): a dict
+    with ``mode``, ``base``, ``objects`` (object, outcome, conflict), ``ddl`` (statements for
+    the target), ``data`` (table, rows, conflicts) and the total ``conflicts``."""
+    _text(source, "branch name", InvalidBranchName)
+    _text(target, "branch name", InvalidBranchName)
+    with reading(using):
+        # plan_merge stores combined table definitions (content-addressed, so harmless); the
+        # savepoint of reading() is released, not rolled back, so they are reused by merge().
+        return _json(_scalar(using, "SELECT pggit.merge_preview(%s, %s)", [source, target]))
+
+
+def ahead_behind(branch: str, other: str = "main", *, using: str = DEFAULT_DB_ALIAS) -> tuple[int, int]:
+    """(ahead, behind): commits ``branch`` has that ``other`` lacks, and the reverse."""
+    _text(branch, "branch name", InvalidBranchName)
+    _text(other, "branch name", InvalidBranchName)
+    with reading(using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT ahead, behind FROM pggit.ahead_behind(%s, %s)", [branch, other])
+        ahead, behind = cursor.fetchone()
+    return int(ahead), int(behind)
+
+
+def unmerged_commits(branch: str, *, using: str = DEFAULT_DB_ALIAS) -> list[Commit]:
+    """The commits of ``branch`` no other live branch reaches (what a forced delete orphans),
+    newest first."""
+    _text(branch, "branch name", InvalidBranchName)
+    with reading(using):
+        return list(
+            Commit.objects.using(using).raw(
+                "SELECT c.* FROM pggit.unmerged_commit_hashes((pggit.find_branch(%s)).id) u"
+                " JOIN pggit.commits c USING (hash) ORDER BY c.id DESC",
+                [branch],
+            )
+        )
 
 
 def _branch_id(using: str, name: str) -> int:
@@ -580,6 +620,9 @@ acurrent_branch = _awaitable(current_branch)
 adiff = _awaitable(diff)
 adiff_ddl = _awaitable(diff_ddl)
 amerge = _awaitable(merge)
+amerge_preview = _awaitable(merge_preview)
+aahead_behind = _awaitable(ahead_behind)
+aunmerged_commits = _awaitable(unmerged_commits)
 aresolve_conflict = _awaitable(resolve_conflict)
 arevert = _awaitable(revert)
 acreate_data_branch = _awaitable(create_data_branch)

@@ -48,11 +48,11 @@ CREATE TRIGGER commits_append_only BEFORE UPDATE OR DELETE ON pggit.commits
 CREATE TRIGGER commits_no_truncate BEFORE TRUNCATE ON pggit.commits
     FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_history_rewrite();
 
--- unmerged_commits(branch_id)
--- Purpose: how many commits of a branch no other live branch can reach (through parents and
---   merge parents): the work a delete would orphan.
+-- unmerged_commit_hashes(branch_id)
+-- Purpose: the commits of a branch no other live branch can reach (through parents and merge
+--   parents): the work a delete would orphan. Newest first.
 -- Arguments: branch_id bigint.  Errors: none.  Locks: none.
-CREATE FUNCTION pggit.unmerged_commits(p_branch_id bigint) RETURNS bigint
+CREATE FUNCTION pggit.unmerged_commit_hashes(p_branch_id bigint) RETURNS TABLE (hash text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
 AS $$
@@ -65,9 +65,18 @@ AS $$
          CROSS JOIN LATERAL (VALUES (c.parent_hash), (c.merge_parent_hash)) AS p(parent)
          WHERE p.parent IS NOT NULL
     )
-    SELECT count(*) FROM pggit.commits c
+    SELECT c.hash FROM pggit.commits c
      WHERE c.branch_id = p_branch_id
        AND NOT EXISTS (SELECT 1 FROM reachable r WHERE r.hash = c.hash)
+     ORDER BY c.id DESC
+$$;
+
+-- unmerged_commits(branch_id): how many commits unmerged_commit_hashes lists.
+CREATE FUNCTION pggit.unmerged_commits(p_branch_id bigint) RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT count(*) FROM pggit.unmerged_commit_hashes(p_branch_id)
 $$;
 
 -- commit_payload(...)

@@ -600,3 +600,90 @@ BEGIN
         pggit.current_author(), NULL, true);
 END;
 $$;
+
+-- ahead_behind(branch, other)
+-- Purpose: how many commits branch has that other does not reach (ahead), and the reverse
+--   (behind), through parents and merge parents, like git rev-list --count a...b.
+-- Arguments: branch text; other text (default 'main').
+-- Errors: PGB04/PGB01/PGB05 for either branch.  Locks: none.
+CREATE FUNCTION pggit.ahead_behind(branch text, other text DEFAULT 'main')
+RETURNS TABLE (ahead bigint, behind bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    WITH a AS (SELECT hash FROM pggit.ancestors((pggit.find_branch(ahead_behind.branch)).head_hash)),
+         b AS (SELECT hash FROM pggit.ancestors((pggit.find_branch(ahead_behind.other)).head_hash))
+    SELECT (SELECT count(*) FROM a WHERE hash NOT IN (SELECT hash FROM b)),
+           (SELECT count(*) FROM b WHERE hash NOT IN (SELECT hash FROM a))
+$$;
+
+-- merge_preview(source, target)
+-- Purpose: what pggit.merge(source, target) would do now, without doing it: the mode
+--   ('up-to-date', 'fast-forward' or '3way'), the merge base, each object it would change
+--   (outcome 'theirs', 'merged' or 'conflict' with its kind), the DDL it would run on the
+--   target's workspace (conflicted objects left as the target has them), and per data branch
+--   the rows it would write and the row conflicts.
+-- Arguments: source text; target text (default 'main').
+-- Returns: jsonb {mode, base, objects: [{object, outcome, conflict}], ddl: [statement],
+--   data: [{table, rows, conflicts}], conflicts: total}.
+-- Errors: PGB04/PGB01/PGB05 for either branch; PGM02 source = target.  Locks: none (a
+--   later merge() plans again under its locks).
+CREATE FUNCTION pggit.merge_preview(source text, target text DEFAULT 'main') RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_source  pggit.branches := pggit.find_branch(merge_preview.source);
+    v_target  pggit.branches := pggit.find_branch(merge_preview.target);
+    v_base    text;
+    v_mode    text;
+    v_ours    jsonb;
+    v_result  jsonb;
+    v_objects jsonb := '[]';
+    v_data    jsonb;
+    p         record;
+BEGIN
+    IF v_source.id = v_target.id THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM02',
+            MESSAGE = format('cannot merge branch %L into itself', v_source.name),
+            HINT = 'Name two different branches.';
+    END IF;
+    v_base := pggit.merge_base(v_source.head_hash, v_target.head_hash);
+    v_mode := pggit.merge_mode(v_source.head_hash, v_target.head_hash, v_base);
+    v_ours := pggit.commit_tree(v_target.head_hash);
+    v_result := v_ours;
+    IF v_mode = 'ff' THEN
+        v_result := pggit.commit_tree(v_source.head_hash);
+        SELECT coalesce(jsonb_agg(jsonb_build_object('object', k, 'outcome', 'theirs', 'conflict', NULL) ORDER BY k), '[]')
+          INTO v_objects
+          FROM (SELECT key FROM jsonb_each_text(v_ours) UNION SELECT key FROM jsonb_each_text(v_result)) x(k)
+         WHERE v_ours->>k IS DISTINCT FROM v_result->>k;
+    ELSIF v_mode = '3way' THEN
+        FOR p IN SELECT * FROM pggit.plan_merge(pggit.commit_tree(v_base), v_ours,
+                                                pggit.commit_tree(v_source.head_hash)) LOOP
+            v_objects := v_objects || jsonb_build_array(jsonb_build_object(
+                'object', p.object_key, 'outcome', p.outcome, 'conflict', p.conflict_kind));
+            IF p.outcome <> 'conflict' THEN
+                v_result := CASE WHEN p.result_hash IS NULL THEN v_result - p.object_key
+                                 ELSE jsonb_set(v_result, ARRAY[p.object_key], to_jsonb(p.result_hash)) END;
+            END IF;
+        END LOOP;
+    END IF;
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'table', d.logical_schema || '.' || d.table_name,
+               'rows', (SELECT count(*) FROM pggit.plan_data_merge(d.id) m WHERE m.outcome <> 'conflict'),
+               'conflicts', (SELECT count(*) FROM pggit.plan_data_merge(d.id) m WHERE m.outcome = 'conflict'))
+             ORDER BY d.id), '[]')
+      INTO v_data
+      FROM pggit.data_branches d
+     WHERE d.id IN (SELECT pggit.merging_data_branches(v_source.id, v_target.id));
+    RETURN jsonb_build_object(
+        'mode', CASE v_mode WHEN 'none' THEN 'up-to-date' WHEN 'ff' THEN 'fast-forward' ELSE v_mode END,
+        'base', v_base,
+        'objects', v_objects,
+        'ddl', (SELECT coalesce(jsonb_agg(t.statement ORDER BY t.step), '[]') FROM pggit.tree_ddl(v_ours, v_result) t),
+        'data', v_data,
+        'conflicts', (SELECT count(*) FROM jsonb_array_elements(v_objects) o WHERE o->>'outcome' = 'conflict')
+                     + (SELECT coalesce(sum((x->>'conflicts')::bigint), 0) FROM jsonb_array_elements(v_data) x));
+END;
+$$;
