@@ -1,10 +1,44 @@
-"""Django admin for browsing branches and history. History is read-only."""
+"""Django admin for browsing branches and history, and for the branch actions (create, delete,
+merge with conflict resolution). History itself is read-only: every change goes through
+:mod:`pggit.api`, and each action needs its own permission (``pggit.create_branch``,
+``pggit.delete_branch``, ``pggit.merge_branch``)."""
 
-from django.contrib import admin
-from django.db.models import Count
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Subquery, TextField
+from django.db.models.expressions import RawSQL
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from pggit import api
-from pggit.models import Branch, Commit, DataBranch
+from pggit.admin_forms import CreateBranchForm, DeleteBranchForm, MergeForm, ResolveConflictForm
+from pggit.exceptions import (
+    BranchExists,
+    BranchNotFound,
+    InvalidBranchName,
+    MergeConflict,
+    PgGitError,
+    UnmergedCommits,
+)
+from pggit.models import Branch, Commit, DataBranch, Merge
+
+COMMITS_PER_PAGE = 25
+
+# "ahead / behind" against main's head, computed by the core for each listed branch.
+AHEAD_BEHIND_MAIN = RawSQL(
+    """SELECT ab.ahead || ' / ' || ab.behind
+         FROM pggit.count_ahead_behind(
+                "pggit"."branches"."head_hash",
+                (SELECT m.head_hash FROM pggit.branches m WHERE m.name = 'main' AND m.status <> 'DELETED')) ab""",
+    [],
+    output_field=TextField(),
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -20,46 +54,212 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class CommitInline(admin.TabularInline):
-    model = Commit
-    fk_name = "branch"
-    fields = ("hash", "message", "author", "committed_at")
-    readonly_fields = fields
-    ordering = ("-id",)
-    extra = 0
-    max_num = 0
-    show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Branch)
 class BranchAdmin(ReadOnlyAdmin):
-    list_display = ("name", "status", "short_head", "commit_count", "created_at", "created_by")
+    list_display = (
+        "name", "status", "head_link", "commit_count", "ahead_behind", "created_at", "created_by",
+    )
     list_filter = ("status",)
-    search_fields = ("name",)
+    search_fields = ("name", "commits__message")
+    search_help_text = "Search by branch name or commit message."
     readonly_fields = [f.name for f in Branch._meta.fields]
-    inlines = [CommitInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_commits=Count("commits"))
+        commits = (
+            Commit.objects.filter(branch=OuterRef("pk")).order_by().values("branch")
+            .annotate(n=Count("*")).values("n")
+        )
+        return super().get_queryset(request).annotate(
+            n_commits=Subquery(commits), ahead_behind_main=AHEAD_BEHIND_MAIN
+        ).select_related("head")
 
-    @admin.display(description="head")
-    def short_head(self, obj: Branch) -> str:
-        return obj.head_id[:12] if obj.head_id else "—"
+    @admin.display(description="head", ordering="head_id")
+    def head_link(self, obj: Branch):
+        if not obj.head_id:
+            return "—"
+        url = reverse("admin:pggit_commit_change", args=[obj.head.pk])
+        return format_html('<a href="{}"><code>{}</code></a>', url, obj.head_id[:12])
 
     @admin.display(description="commits", ordering="n_commits")
     def commit_count(self, obj: Branch) -> int:
-        return obj.n_commits
+        return obj.n_commits or 0
+
+    @admin.display(description="ahead / behind main")
+    def ahead_behind(self, obj: Branch) -> str:
+        return "—" if obj.name == "main" else obj.ahead_behind_main or "0 / 0"
+
+    # --- pages -----------------------------------------------------------------------------
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"pggit_can_create": request.user.has_perm("pggit.create_branch")}
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         branch = self.get_object(request, object_id)
-        extra = {"pggit_data_branches": []}
-        if branch is not None and branch.is_live:
-            extra["pggit_data_branches"] = api.data_branches(branch.name)
+        extra = {}
+        if branch is not None:
+            commits = Paginator(
+                Commit.objects.filter(branch=branch).order_by("-id"), COMMITS_PER_PAGE
+            ).get_page(request.GET.get("page"))
+            live = branch.is_live
+            extra = {
+                "pggit_commits": commits,
+                "pggit_data_branches": api.data_branches(branch.name) if live else [],
+                "pggit_can_merge": live and request.user.has_perm("pggit.merge_branch"),
+                "pggit_can_delete": (
+                    live and branch.name != "main" and request.user.has_perm("pggit.delete_branch")
+                ),
+            }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("create/", view(self.create_branch_view), name="pggit_branch_create"),
+            path("<path:object_id>/delete-branch/", view(self.delete_branch_view),
+                 name="pggit_branch_delete_branch"),
+            path("<path:object_id>/merge/", view(self.merge_view), name="pggit_branch_merge"),
+            path("merges/<int:merge_id>/", view(self.conflicts_view), name="pggit_branch_conflicts"),
+            *super().get_urls(),
+        ]
+
+    def _require(self, request, permission: str) -> None:
+        if not request.user.has_perm(f"pggit.{permission}"):
+            raise PermissionDenied
+
+    def _live_branch(self, request, object_id) -> Branch:
+        branch = self.get_object(request, object_id)
+        if branch is None or not branch.is_live:
+            raise Http404("No live branch with this id.")
+        return branch
+
+    def _render(self, request, template: str, title: str, **context):
+        return TemplateResponse(request, f"admin/pggit/branch/{template}", {
+            **self.admin_site.each_context(request), "opts": self.opts, "title": title, **context,
+        })
+
+    @staticmethod
+    def _posted(request):
+        """The POST data of a POST (even an empty one: the form is bound), else None."""
+        return request.POST if request.method == "POST" else None
+
+    def _branch_url(self, branch: Branch) -> str:
+        return reverse("admin:pggit_branch_change", args=[branch.pk])
+
+    def create_branch_view(self, request):
+        self._require(request, "create_branch")
+        form = CreateBranchForm(self._posted(request), initial={"from_branch": request.GET.get("from", "main")})
+        if request.method == "POST" and form.is_valid():
+            try:
+                branch = api.create_branch(form.cleaned_data["name"], form.cleaned_data["from_branch"])
+            except (InvalidBranchName, BranchExists) as exc:
+                form.add_error("name", str(exc))
+            except PgGitError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.log_addition(request, branch, f"Created from {form.cleaned_data['from_branch']}.")
+                messages.success(request, f"Branch {branch.name!r} created.")
+                return HttpResponseRedirect(self._branch_url(branch))
+        return self._render(request, "create.html", "Create a branch", form=form)
+
+    def delete_branch_view(self, request, object_id):
+        self._require(request, "delete_branch")
+        branch = self._live_branch(request, object_id)
+        form = DeleteBranchForm(self._posted(request))
+        if request.method == "POST" and form.is_valid():
+            try:
+                api.delete_branch(branch.name, force=form.cleaned_data["force"])
+            except UnmergedCommits as exc:
+                form.add_error("force", str(exc))
+            except PgGitError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.log_change(request, branch, "Deleted.")
+                messages.success(request, f"Branch {branch.name!r} deleted; its history is kept.")
+                return HttpResponseRedirect(reverse("admin:pggit_branch_changelist"))
+        unmerged = api.unmerged_commits(branch.name) if branch.name != "main" else []
+        return self._render(
+            request, "delete.html", f"Delete branch {branch.name}", form=form, branch=branch,
+            unmerged=unmerged, data_branches=api.data_branches(branch.name),
+        )
+
+    def merge_view(self, request, object_id):
+        self._require(request, "merge_branch")
+        branch = self._live_branch(request, object_id)
+        parent = branch.parent_branch
+        default_target = parent.name if parent is not None and parent.is_live else "main"
+        form = MergeForm(self._posted(request), source=branch.name,
+                         initial={"target": request.GET.get("target", default_target)})
+        target = form["target"].value()
+        if request.method == "POST" and form.is_valid():
+            target = form.cleaned_data["target"]
+            try:
+                result = api.merge(branch.name, target, message=form.cleaned_data["message"] or None)
+            except MergeConflict as exc:
+                messages.warning(request, f"{exc} Resolve them below.")
+                return HttpResponseRedirect(reverse("admin:pggit_branch_conflicts", args=[exc.merge_id]))
+            except PgGitError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.log_change(request, branch, f"Merged into {target} ({result.status}).")
+                messages.success(request, f"Merged {branch.name!r} into {target!r}: {result.status}.")
+                return HttpResponseRedirect(self._commit_or_branch_url(result.commit_hash, target))
+        preview, preview_error = None, None
+        if target:
+            try:
+                preview = api.merge_preview(branch.name, target)
+            except PgGitError as exc:
+                preview_error = str(exc)
+        return self._render(
+            request, "merge.html", f"Merge {branch.name}", form=form, branch=branch, target=target,
+            preview=preview, preview_error=preview_error,
+        )
+
+    def _commit_or_branch_url(self, commit_hash: str | None, branch_name: str) -> str:
+        commit = Commit.objects.filter(hash=commit_hash).first() if commit_hash else None
+        if commit is not None:
+            return reverse("admin:pggit_commit_change", args=[commit.pk])
+        try:
+            return self._branch_url(api.get_branch(branch_name))
+        except BranchNotFound:
+            return reverse("admin:pggit_branch_changelist")
+
+    def conflicts_view(self, request, merge_id):
+        self._require(request, "merge_branch")
+        merge = get_object_or_404(Merge.objects.select_related("source_branch", "target_branch"), pk=merge_id)
+        failed: tuple[str, ResolveConflictForm] | None = None
+        if request.method == "POST" and merge.status == Merge.Status.CONFLICTED:
+            form = ResolveConflictForm(request.POST)
+            if form.is_valid():
+                key = form.cleaned_data["object_key"]
+                try:
+                    commit_hash = api.resolve_conflict(merge.pk, key, form.resolution_value)
+                except PgGitError as exc:
+                    form.add_error(None, str(exc))
+                    failed = (key, form)
+                else:
+                    if commit_hash:
+                        messages.success(request, f"Last conflict resolved: merge {merge.pk} completed.")
+                        return HttpResponseRedirect(
+                            self._commit_or_branch_url(commit_hash, merge.target_branch.name))
+                    messages.success(request, f"Resolved {key} ({form.cleaned_data['resolution']}).")
+                    return HttpResponseRedirect(request.path)
+            else:
+                failed = (request.POST.get("object_key", ""), form)
+        conflicts = []
+        for conflict in merge.conflicts.all():
+            form = None
+            if conflict.resolution is None and merge.status == Merge.Status.CONFLICTED:
+                form = failed[1] if failed and failed[0] == conflict.object_key else ResolveConflictForm(
+                    initial={"object_key": conflict.object_key}, auto_id=f"id_%s_{len(conflicts)}")
+            conflicts.append((conflict, form))
+        result = Commit.objects.filter(hash=merge.result_hash).first() if merge.result_hash else None
+        return self._render(
+            request, "conflicts.html", f"Merge {merge.pk}: {merge.source_branch.name} into "
+            f"{merge.target_branch.name}", merge=merge, conflicts=conflicts, result=result,
+        )
 
 
 @admin.register(Commit)

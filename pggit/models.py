@@ -50,6 +50,14 @@ class Branch(models.Model):
         db_table = 'pggit"."branches'
         ordering = ["name", "-id"]
         verbose_name_plural = "branches"
+        # Rows change only through the SQL API: no add/change/delete permissions, but one
+        # permission per admin action (each an operation of the API).
+        default_permissions = ("view",)
+        permissions = [
+            ("create_branch", "Can create a branch"),
+            ("delete_branch", "Can delete a branch"),
+            ("merge_branch", "Can merge a branch and resolve its conflicts"),
+        ]
 
     def __str__(self) -> str:
         return self.name if self.status != self.Status.DELETED else f"{self.name} (deleted)"
@@ -90,6 +98,7 @@ class Commit(models.Model):
     class Meta:
         managed = False
         db_table = 'pggit"."commits'
+        default_permissions = ("view",)
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -122,6 +131,7 @@ class DdlEvent(models.Model):
     class Meta:
         managed = False
         db_table = 'pggit"."ddl_events'
+        default_permissions = ("view",)
         ordering = ["id"]
         verbose_name = "DDL event"
 
@@ -154,6 +164,7 @@ class DataBranch(models.Model):
     class Meta:
         managed = False
         db_table = 'pggit"."data_branches'
+        default_permissions = ("view",)
         ordering = ["-id"]
         verbose_name_plural = "data branches"
 
@@ -186,6 +197,7 @@ class Merge(models.Model):
     class Meta:
         managed = False
         db_table = 'pggit"."merges'
+        default_permissions = ("view",)
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -207,6 +219,7 @@ class MergeConflict(models.Model):
     class Meta:
         managed = False
         db_table = 'pggit"."merge_conflicts'
+        default_permissions = ("view",)
         ordering = ["object_key"]
 
     def __str__(self) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from django.db import connection
 
 
@@ -41,3 +44,10 @@ def hash_in(schema: str, table: str) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pggit.calculate_schema_hash(%s)", [f'"{schema}"."{table}"'])
         return cursor.fetchone()[0]
+
+
+def page_text(response) -> str:
+    """A page's visible text: tags stripped (highlighted SQL is split into spans), entities
+    decoded, whitespace collapsed."""
+    body = re.sub(r"<[^>]+>", "", response.content.decode())
+    return re.sub(r"\s+", " ", html.unescape(body))

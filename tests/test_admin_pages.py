@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from pggit import api
 from pggit.models import Branch
-from tests.helpers import ident, run
+from tests.helpers import ident, page_text as text, run
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def test_commit_page_shows_changed_objects_ddl_and_diff(admin_client, unique):
     commit = api.commit("add price")
     page = admin_client.get(reverse("admin:pggit_commit_change", args=[commit.pk]))
     assert page.status_code == 200
-    html = page.content.decode()
+    html = text(page)
     assert f"table:public.{t}" in html and "column price added" in html
     assert f"ALTER TABLE {t} ADD COLUMN price numeric(8,2)" in html  # captured DDL
     assert f"ALTER TABLE {t} ADD COLUMN price numeric(8,2);" in html  # diff against the parent
@@ -64,7 +64,7 @@ def test_branch_and_commit_detail_pages(admin_client, unique):
     commit = api.commit("on a page", branch=branch)
     pk = Branch.objects.get(name=branch, status="ACTIVE").pk
     page = admin_client.get(reverse("admin:pggit_branch_change", args=[pk]))
-    assert page.status_code == 200 and commit.hash in page.content.decode()
+    assert page.status_code == 200 and commit.short_hash in page.content.decode()
     page = admin_client.get(reverse("admin:pggit_commit_change", args=[commit.pk]))
     assert page.status_code == 200 and "on a page" in page.content.decode()
 

@@ -43,9 +43,11 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name_plural': 'branches',
+                'permissions': [('create_branch', 'Can create a branch'), ('delete_branch', 'Can delete a branch'), ('merge_branch', 'Can merge a branch and resolve its conflicts')],
                 'db_table': 'pggit"."branches',
                 'ordering': ['name', '-id'],
                 'managed': False,
+                'default_permissions': ('view',),
             },
         ),
         migrations.CreateModel(
@@ -63,6 +65,7 @@ class Migration(migrations.Migration):
                 'db_table': 'pggit"."commits',
                 'ordering': ['-id'],
                 'managed': False,
+                'default_permissions': ('view',),
             },
         ),
         migrations.CreateModel(
@@ -85,6 +88,7 @@ class Migration(migrations.Migration):
                 'db_table': 'pggit"."data_branches',
                 'ordering': ['-id'],
                 'managed': False,
+                'default_permissions': ('view',),
             },
         ),
         migrations.CreateModel(
@@ -104,6 +108,7 @@ class Migration(migrations.Migration):
                 'db_table': 'pggit"."ddl_events',
                 'ordering': ['id'],
                 'managed': False,
+                'default_permissions': ('view',),
             },
         ),
         migrations.CreateModel(
@@ -125,6 +130,7 @@ class Migration(migrations.Migration):
                 'db_table': 'pggit"."merges',
                 'ordering': ['-id'],
                 'managed': False,
+                'default_permissions': ('view',),
             },
         ),
         migrations.CreateModel(
@@ -142,6 +148,7 @@ class Migration(migrations.Migration):
                 'db_table': 'pggit"."merge_conflicts',
                 'ordering': ['object_key'],
                 'managed': False,
+                'default_permissions': ('view',),
             },
         ),
     ]

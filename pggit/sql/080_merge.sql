@@ -601,9 +601,20 @@ BEGIN
 END;
 $$;
 
+-- count_ahead_behind(a, b): commits reachable from commit a and not from b, and the reverse.
+CREATE FUNCTION pggit.count_ahead_behind(a text, b text) RETURNS TABLE (ahead bigint, behind bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    WITH x AS (SELECT hash FROM pggit.ancestors(a)),
+         y AS (SELECT hash FROM pggit.ancestors(b))
+    SELECT (SELECT count(*) FROM x WHERE NOT EXISTS (SELECT 1 FROM y WHERE y.hash = x.hash)),
+           (SELECT count(*) FROM y WHERE NOT EXISTS (SELECT 1 FROM x WHERE x.hash = y.hash))
+$$;
+
 -- ahead_behind(branch, other)
 -- Purpose: how many commits branch has that other does not reach (ahead), and the reverse
---   (behind), through parents and merge parents, like git rev-list --count a...b.
+--   (behind), through parents and merge parents, like git rev-list --count --left-right.
 -- Arguments: branch text; other text (default 'main').
 -- Errors: PGB04/PGB01/PGB05 for either branch.  Locks: none.
 CREATE FUNCTION pggit.ahead_behind(branch text, other text DEFAULT 'main')
@@ -611,10 +622,8 @@ RETURNS TABLE (ahead bigint, behind bigint)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
 AS $$
-    WITH a AS (SELECT hash FROM pggit.ancestors((pggit.find_branch(ahead_behind.branch)).head_hash)),
-         b AS (SELECT hash FROM pggit.ancestors((pggit.find_branch(ahead_behind.other)).head_hash))
-    SELECT (SELECT count(*) FROM a WHERE hash NOT IN (SELECT hash FROM b)),
-           (SELECT count(*) FROM b WHERE hash NOT IN (SELECT hash FROM a))
+    SELECT * FROM pggit.count_ahead_behind((pggit.find_branch(ahead_behind.branch)).head_hash,
+                                           (pggit.find_branch(ahead_behind.other)).head_hash)
 $$;
 
 -- merge_preview(source, target)
