@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) testproject/manage.py pggit_demo
 
-## test: the whole test suite against a real PostgreSQL
+## test: the whole test suite against a real PostgreSQL (and headless Chromium for the admin)
 test: $(STAMP)
+	bash .ci/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## admin: the test project's admin at http://127.0.0.1:8000/admin/ (user admin / admin)

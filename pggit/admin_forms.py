@@ -40,12 +40,12 @@ class MergeForm(forms.Form):
     message = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Default: Merge branch 'source' into 'target'.",
     )
 
     def __init__(self, *args, source: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = live_branch_choices(exclude=source)
+        self.fields["message"].help_text = f"Default: Merge branch '{source}' into 'target'."
 
 
 class ResolveConflictForm(forms.Form):

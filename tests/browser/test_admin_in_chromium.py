@@ -1,0 +1,134 @@
+"""The admin in a real browser: headless Chromium (Debian's chromium and chromedriver) driven by
+Selenium against pytest-django's live server. Log in, list branches, open a commit and its
+diff, create a branch, merge it. Each page is saved as a screenshot under
+``test-artifacts/screenshots/`` (``PGGIT_ARTIFACTS`` overrides the folder)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from pggit import api
+from pggit.models import Branch
+from tests.helpers import ident, run, table_columns
+
+ARTIFACTS = Path(os.environ.get("PGGIT_ARTIFACTS", "test-artifacts")) / "screenshots"
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not (chromium and driver_path):
+        pytest.fail("the browser test needs Debian's chromium and chromium-driver: "
+                    "apt-get install chromium chromium-driver (.ci/ensure-chromium does it)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium  # given explicitly, Selenium Manager downloads nothing
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,900"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    driver.implicitly_wait(5)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+class Pages:
+    def __init__(self, driver: WebDriver, base_url: str):
+        self.driver, self.base_url, self.shots = driver, base_url, 0
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.base_url + path)
+
+    def click_link(self, text: str) -> None:
+        self.driver.find_element(By.LINK_TEXT, text).click()
+
+    def text(self) -> str:
+        return self.driver.find_element(By.TAG_NAME, "body").text
+
+    def wait_for_text(self, text: str) -> None:
+        """Wait until the page shows ``text`` (case-insensitive: the admin's CSS upper-cases
+        headings, and Selenium reads rendered text)."""
+        WebDriverWait(self.driver, 10).until(lambda driver: text.lower() in self.text().lower(),
+                                             f"{text!r} never appeared")
+
+    def screenshot(self, name: str) -> Path:
+        self.shots += 1
+        path = ARTIFACTS / f"{self.shots:02d}-{name}.png"
+        assert self.driver.save_screenshot(str(path)), f"could not save {path}"
+        assert path.stat().st_size > 10_000, f"{path} looks empty"
+        return path
+
+
+def test_log_in_browse_create_and_merge_a_branch(live_server, browser, django_user_model, unique):
+    django_user_model.objects.create_superuser("browser", "browser@example.com", "s3cret-browser")
+    table = ident("web", unique)
+    api.commit("Baseline")
+    run(f"CREATE TABLE {table} (id int PRIMARY KEY, title text)")
+    created = api.commit(f"Add {table}")
+    pages = Pages(browser, live_server.url)
+
+    # log in
+    pages.open("/admin/login/?next=/admin/pggit/branch/")
+    browser.find_element(By.NAME, "username").send_keys("browser")
+    browser.find_element(By.NAME, "password").send_keys("s3cret-browser")
+    pages.screenshot("login")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+    # the branch list
+    pages.wait_for_text("ahead / behind main")
+    assert "main" in pages.text()
+    pages.screenshot("branch-list")
+
+    # main's page, then the commit and its diff against the parent
+    pages.click_link("main")
+    pages.wait_for_text("Commits on this branch")
+    pages.screenshot("branch-main")
+    pages.click_link(created.short_hash)
+    pages.wait_for_text("Diff against the parent")
+    diff = browser.find_element(By.CSS_SELECTOR, "#pggit-diff pre.pggit-sql")
+    assert f"CREATE TABLE {table}" in diff.text
+    assert diff.find_elements(By.CSS_SELECTOR, "span.k"), "SQL keywords are highlighted"
+    browser.execute_script("arguments[0].scrollIntoView()", diff)
+    pages.screenshot("commit-diff")
+
+    # create a branch from the list page
+    name = unique("feature/web")
+    pages.open("/admin/pggit/branch/")
+    browser.find_element(By.ID, "pggit-create-branch").click()
+    browser.find_element(By.NAME, "name").send_keys(name)
+    Select(browser.find_element(By.NAME, "from_branch")).select_by_value("main")
+    pages.screenshot("create-branch")
+    browser.find_element(By.CSS_SELECTOR, "#pggit-create-form input[type=submit]").click()
+    pages.wait_for_text(f"Branch '{name}' created")
+    assert Branch.objects.filter(name=name, status="ACTIVE").exists()
+
+    # someone works on the branch ...
+    with api.checkout(name):
+        run(f"ALTER TABLE {table} ADD COLUMN published boolean NOT NULL DEFAULT false")
+    api.commit("Publishing flag", branch=name)
+
+    # ... and it is merged from its page: preview, then confirm
+    browser.refresh()
+    browser.find_element(By.ID, "pggit-merge").click()
+    pages.wait_for_text("Preview: fast-forward")
+    preview = browser.find_element(By.ID, "pggit-preview-ddl").text
+    assert f"ALTER TABLE {table} ADD COLUMN published boolean DEFAULT false NOT NULL" in preview
+    pages.screenshot("merge-preview")
+    assert "published" not in table_columns("public", table)
+    browser.find_element(By.CSS_SELECTOR, "#pggit-merge-form input[type=submit]").click()
+    pages.wait_for_text(f"Merged '{name}' into 'main': fast-forward")
+    pages.screenshot("merged")
+    assert "published" in table_columns("public", table)
+    assert Branch.objects.filter(name=name).latest("id").status == "MERGED"
