@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
 from pggit.exceptions import PgGitError
+from pggit.management.progress import progress
 
 logger = logging.getLogger("pggit")
 
@@ -63,6 +64,10 @@ class PgGitCommand(BaseCommand):
             logger.info("pggit command failed: %s", exc)
             line = str(exc) + (f" (hint: {exc.hint})" if exc.hint else "")
             raise CommandError(line, returncode=self.USER_ERROR) from exc
+
+    def progress(self, label: str):
+        """A progress line on stderr while a long operation runs (only on a terminal)."""
+        return progress(self.stderr, label)
 
     def print_json(self, payload: Any) -> None:
         self.stdout.write(json.dumps(payload, default=_default, indent=2, ensure_ascii=False))

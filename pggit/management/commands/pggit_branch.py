@@ -33,10 +33,12 @@ class Command(PgGitCommand):
         using = options["database"]
         action = options.get("action") or "list"
         if action == "create":
-            branch = api.create_branch(options["name"], options["from_branch"], using=using)
+            with self.progress(f"creating branch {options['name']}"):
+                branch = api.create_branch(options["name"], options["from_branch"], using=using)
             self._report(options, branch, f"Created branch {branch.name} at {_short(branch)}")
         elif action == "delete":
-            branch = api.delete_branch(options["name"], force=options["force"], using=using)
+            with self.progress(f"deleting branch {options['name']}"):
+                branch = api.delete_branch(options["name"], force=options["force"], using=using)
             self._report(options, branch, f"Deleted branch {branch.name} (was {_short(branch)})")
         else:
             branches = Branch.objects.using(using).select_related("parent_branch")

@@ -21,12 +21,13 @@ class Command(PgGitCommand):
         )
 
     def handle(self, *args, **options):
-        commit = api.commit(
-            options["message"],
-            branch=options["branch"],
-            author=options["author"],
-            using=options["database"],
-        )
+        with self.progress(f"committing to {options['branch']}"):
+            commit = api.commit(
+                options["message"],
+                branch=options["branch"],
+                author=options["author"],
+                using=options["database"],
+            )
         if options["as_json"]:
             self.print_json(commit_as_dict(commit))
         else:

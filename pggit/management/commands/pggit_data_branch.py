@@ -29,16 +29,18 @@ class Command(PgGitCommand):
         using = options["database"]
         action = options.get("action") or "list"
         if action == "create":
-            name = api.create_data_branch(
-                options["table"], options["from_branch"], options["to_branch"], using=using
-            )
+            with self.progress(f"branching the rows of {options['table']}"):
+                name = api.create_data_branch(
+                    options["table"], options["from_branch"], options["to_branch"], using=using
+                )
             if options["as_json"]:
                 self.print_json({"table": options["table"], "branch": options["to_branch"],
                                  "relation": name})
             else:
                 self.stdout.write(f"{options['to_branch']}'s rows of {options['table']}: {name}")
         elif action == "diff":
-            changes = api.diff_data(options["table"], options["a"], options["b"], using=using)
+            with self.progress(f"comparing the rows of {options['table']}"):
+                changes = api.diff_data(options["table"], options["a"], options["b"], using=using)
             if options["as_json"]:
                 self.print_json([c.__dict__ for c in changes])
                 return

@@ -28,7 +28,8 @@ class Command(PgGitCommand):
             for statement in api.diff_ddl(options["a"], options["b"], using=using):
                 self.stdout.write(f"{statement};")
             return
-        entries = api.diff(options["a"], options["b"], using=using)
+        with self.progress(f"comparing {options['a']} and {options['b']}"):
+            entries = api.diff(options["a"], options["b"], using=using)
         if options["as_json"]:
             self.print_json([e.__dict__ for e in entries])
             return

@@ -44,8 +44,9 @@ class Command(PgGitCommand):
         if not options["source"]:
             raise CommandError("name the branch to merge (see --help)", returncode=1)
         try:
-            result = api.merge(options["source"], options["target"], message=options["message"],
-                               using=using)
+            with self.progress(f"merging {options['source']} into {options['target']}"):
+                result = api.merge(options["source"], options["target"], message=options["message"],
+                                   using=using)
         except MergeConflict as conflict:
             if options["as_json"]:
                 self.print_json({"status": "conflicts", "merge_id": conflict.merge_id,

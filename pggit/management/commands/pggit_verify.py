@@ -15,7 +15,8 @@ class Command(PgGitCommand):
     )
 
     def handle(self, *args, **options):
-        findings = api.verify(using=options["database"])
+        with self.progress("verifying history and objects"):
+            findings = api.verify(using=options["database"])
         if options["as_json"]:
             self.print_json([f.__dict__ for f in findings])
         else:

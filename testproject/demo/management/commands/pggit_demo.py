@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from pggit import api
+from pggit.management.progress import progress
 from pggit.models import Branch
 
 FEATURE = "demo/add-price"
@@ -17,7 +18,7 @@ FEATURE = "demo/add-price"
 class Command(BaseCommand):
     help = (
         "Run the django-pggit demo: migrate, commit, branch, change schema and data on the "
-        "branch, diff, merge, log."
+        "branch, diff, merge, log, verify."
     )
 
     def step(self, text: str) -> None:
@@ -36,7 +37,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.step("Migrate: install the pggit core into the database (a few seconds the first time)")
-        call_command("migrate", verbosity=0)
+        with progress(self.stderr, "    migrating"):
+            call_command("migrate", verbosity=0)
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('server_version'), current_database(),"
                            " pggit.ddl_capture_enabled()")
@@ -55,7 +57,8 @@ class Command(BaseCommand):
                   f"{api.get_version('demo_products')}")
 
         self.step(f"Branch {FEATURE} from main: its own schema namespace, a copy of main's structure")
-        branch = api.create_branch(FEATURE, "main")
+        with progress(self.stderr, "    creating the branch's workspace"):
+            branch = api.create_branch(FEATURE, "main")
         self.done(f"branch {branch.name} starts at {branch.base_id[:12]}; its tables are empty "
                   "copies of main's structure")
         self.step("Give the branch its own rows of demo_products (copy-on-write: nothing is copied)")
@@ -82,7 +85,8 @@ class Command(BaseCommand):
             self.stdout.write(f"    {statement};")
 
         self.step(f"Merge {FEATURE} into main (schema 3-way, then rows 3-way by primary key)")
-        result = api.merge(FEATURE, "main")
+        with progress(self.stderr, "    merging"):
+            result = api.merge(FEATURE, "main")
         self.done(f"{result.status}: main is now at {(result.commit_hash or '')[:12]}")
         with connection.cursor() as cursor:
             cursor.execute("SELECT id, name FROM demo_products ORDER BY id")
@@ -95,6 +99,13 @@ class Command(BaseCommand):
 
         self.step("Branches")
         call_command("pggit_branch", "list", "--all", stdout=self.stdout)
+
+        self.step("Verify: every hash recomputes, every branch is one chain, nothing is orphaned")
+        with progress(self.stderr, "    verifying"):
+            findings = api.verify()
+        for finding in findings:
+            self.stdout.write(self.style.ERROR(f"    {finding.check}: {finding.subject}: {finding.detail}"))
+        self.done("history verified: no finding" if not findings else f"{len(findings)} finding(s)")
         self.stdout.write(
             self.style.SUCCESS(
                 "\nDone. Browse it in the admin: run `make admin`, then open "
