@@ -144,12 +144,17 @@ $$;
 
 -- unqualify(text, schema, name): replace "schema.name" by "name" where a deparsed definition
 -- always qualifies its own table (pg_get_indexdef, pg_get_triggerdef).
+-- No SET clause, so the planner inlines it: table_definition runs once per table, and a
+-- non-inlined SQL function called inside it is parsed and planned again on every run.
+-- Its functions are schema-qualified, so it does not depend on the caller's search_path.
 CREATE FUNCTION pggit.unqualify(p_text text, p_schema name, p_name name) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog
 AS $$
-    SELECT replace(p_text, ' ON ' || quote_ident(p_schema) || '.' || quote_ident(p_name) || ' ',
-                           ' ON ' || quote_ident(p_name) || ' ')
+    SELECT pg_catalog.replace(
+               p_text,
+               ' ON ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(p_schema) OPERATOR(pg_catalog.||) '.'
+                      OPERATOR(pg_catalog.||) pg_catalog.quote_ident(p_name) OPERATOR(pg_catalog.||) ' ',
+               ' ON ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(p_name) OPERATOR(pg_catalog.||) ' ')
 $$;
 
 -- table_definition(relid)
@@ -157,6 +162,9 @@ $$;
 --   default, not null, identity, generated expression, collation, comment), constraints,
 --   indexes that do not back a constraint, triggers, comment. The caller sets search_path to
 --   pg_catalog, <the table's schema> (see the file header).
+--   Comments are read from pg_description directly rather than through obj_description() and
+--   col_description(): those are SQL functions, and inside a function that runs once per table
+--   each call would be parsed and planned again (about 0.1 ms each; most of a tree's cost).
 CREATE FUNCTION pggit.table_definition(p_relid oid) RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
@@ -166,7 +174,8 @@ AS $$
         'partition_key', CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
         'unlogged', CASE WHEN c.relpersistence = 'u' THEN true END,
         'row_security', CASE WHEN c.relrowsecurity THEN true END,
-        'comment', obj_description(c.oid, 'pg_class'),
+        'comment', (SELECT ds.description FROM pg_description ds
+                     WHERE ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0),
         'columns', coalesce((
             SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
                        'name', a.attname,
@@ -180,22 +189,29 @@ AS $$
                                                      THEN quote_ident(co.collname)
                                                      ELSE co.oid::regcollation::text END
                                            FROM pg_collation co WHERE co.oid = a.attcollation) END,
-                       'comment', col_description(c.oid, a.attnum)
+                       'comment', cd.description
                    )) ORDER BY a.attnum)
               FROM pg_attribute a
               JOIN pg_type t ON t.oid = a.atttypid
               LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+              LEFT JOIN pg_description cd
+                     ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid = a.attnum
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::jsonb),
         'constraints', (
             SELECT jsonb_object_agg(k.conname, jsonb_strip_nulls(jsonb_build_object(
                        'definition', pg_get_constraintdef(k.oid),
-                       'comment', obj_description(k.oid, 'pg_constraint'))))
-              FROM pg_constraint k WHERE k.conrelid = c.oid),
+                       'comment', kd.description)))
+              FROM pg_constraint k
+              LEFT JOIN pg_description kd
+                     ON kd.objoid = k.oid AND kd.classoid = 'pg_constraint'::regclass AND kd.objsubid = 0
+             WHERE k.conrelid = c.oid),
         'indexes', (
             SELECT jsonb_object_agg(ic.relname, jsonb_strip_nulls(jsonb_build_object(
                        'definition', pggit.unqualify(pg_get_indexdef(i.indexrelid), n.nspname, c.relname),
-                       'comment', obj_description(i.indexrelid, 'pg_class'))))
+                       'comment', id.description)))
               FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+              LEFT JOIN pg_description id
+                     ON id.objoid = i.indexrelid AND id.classoid = 'pg_class'::regclass AND id.objsubid = 0
              WHERE i.indrelid = c.oid
                AND NOT EXISTS (SELECT 1 FROM pg_constraint k
                                 WHERE k.conrelid = c.oid AND k.conindid = i.indexrelid)),
