@@ -9,6 +9,10 @@
 --   PGC04 invalid argument        PGH01 history is append-only
 -- Retryable failures keep PostgreSQL's own codes: 40001 (serialization), 40P01 (deadlock),
 -- 55P03 (lock not available).
+--
+-- Helpers on the commit path are PL/pgSQL even when one SQL expression would do: PL/pgSQL
+-- keeps its plans for the session, while a LANGUAGE sql function that cannot be inlined (any
+-- function with a SET clause) is parsed and planned again in every transaction that calls it.
 
 CREATE SCHEMA pggit;
 COMMENT ON SCHEMA pggit IS 'django-pggit: Git-style version control for this database';
@@ -18,18 +22,20 @@ COMMENT ON SCHEMA pggit IS 'django-pggit: Git-style version control for this dat
 --   RFC 9562) as text, so ids created later sort later and index inserts stay local.
 -- Arguments: none.  Errors: none.  Locks: none.
 CREATE FUNCTION pggit.generate_trinity_id() RETURNS text
-LANGUAGE sql VOLATILE PARALLEL SAFE
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
+BEGIN
     -- Overlay the 48-bit Unix time in ms on a random v4 UUID, then turn version 4 into 7
     -- (bits 52 and 53 of the big-endian bytea are the low bits of the version nibble).
-    SELECT encode(
+    RETURN encode(
         set_bit(set_bit(
             overlay(uuid_send(gen_random_uuid())
                     PLACING substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
                     FROM 1 FOR 6),
             52, 1), 53, 1),
-        'hex')::uuid::text
+        'hex')::uuid::text;
+END;
 $$;
 
 -- current_author()
@@ -38,8 +44,10 @@ $$;
 --   (current_user, which follows SET ROLE).
 -- Arguments: none.  Errors: none.  Locks: none.
 CREATE FUNCTION pggit.current_author() RETURNS text
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT coalesce(nullif(current_setting('pggit.author', true), ''), current_user::text)
+BEGIN
+    RETURN coalesce(nullif(current_setting('pggit.author', true), ''), current_user::text);
+END;
 $$;

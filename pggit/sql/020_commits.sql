@@ -88,26 +88,30 @@ CREATE FUNCTION pggit.commit_payload(
     p_id bigint, p_tree_hash text, p_parent_hash text, p_merge_parent_hash text,
     p_author text, p_committed_at timestamptz, p_message text
 ) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
-    SELECT 'commit ' || p_id
+BEGIN
+    RETURN 'commit ' || p_id
         || E'\ntree ' || p_tree_hash
         || E'\nparent ' || coalesce(p_parent_hash, '-')
         || E'\nmerge-parent ' || coalesce(p_merge_parent_hash, '-')
         || E'\nauthor ' || p_author
         || E'\ndate ' || to_char(p_committed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-        || E'\n\n' || p_message
+        || E'\n\n' || p_message;
+END;
 $$;
 
 -- commit_hash(commit): the hash a stored commit row should have (used by verify()).
 CREATE FUNCTION pggit.commit_hash(c pggit.commits) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pggit
 AS $$
-    SELECT encode(sha256(convert_to(pggit.commit_payload(
+BEGIN
+    RETURN encode(sha256(convert_to(pggit.commit_payload(
         c.id, c.tree_hash, c.parent_hash, c.merge_parent_hash, c.author, c.committed_at, c.message
-    ), 'UTF8')), 'hex')
+    ), 'UTF8')), 'hex');
+END;
 $$;
 
 -- validate_commit_input(message, author)

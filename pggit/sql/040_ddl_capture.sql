@@ -132,11 +132,13 @@ $$;
 
 -- ddl_capture_enabled(): whether both event triggers exist and are enabled.
 CREATE FUNCTION pggit.ddl_capture_enabled() RETURNS boolean
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT count(*) = 2 FROM pg_event_trigger
-     WHERE evtname IN ('pggit_capture_ddl', 'pggit_capture_drop') AND evtenabled <> 'D'
+BEGIN
+    RETURN (SELECT count(*) = 2 FROM pg_event_trigger
+             WHERE evtname IN ('pggit_capture_ddl', 'pggit_capture_drop') AND evtenabled <> 'D');
+END;
 $$;
 
 -- attach_pending_ddl(branch_id, commit_id)
