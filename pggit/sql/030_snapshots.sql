@@ -497,8 +497,10 @@ $$;
 
 -- current_branch(): the branch this session works on (pggit.checkout sets it; default main).
 CREATE FUNCTION pggit.current_branch() RETURNS text
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT coalesce(nullif(current_setting('pggit.branch', true), ''), 'main')
+BEGIN
+    RETURN coalesce(nullif(current_setting('pggit.branch', true), ''), 'main');
+END;
 $$;

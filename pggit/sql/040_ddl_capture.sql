@@ -32,27 +32,32 @@ CREATE INDEX ddl_events_commit_idx ON pggit.ddl_events (commit_id);
 --   for a tracked schema). Objects reported without a schema (triggers, policies, schemas
 --   themselves) go to the session's current branch, which at worst makes its next commit
 --   read the catalog. NULL for untracked schemas.
+-- PL/pgSQL, like ddl_role: every DDL statement's transaction calls both (see 000_schema.sql).
 CREATE FUNCTION pggit.branch_of_namespace(p_schema text) RETURNS bigint
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
 AS $$
-    SELECT coalesce(
+BEGIN
+    RETURN coalesce(
         (SELECT w.branch_id FROM pggit.workspaces w WHERE w.namespace = p_schema),
         (SELECT b.id FROM pggit.branches b
           WHERE b.status <> 'DELETED'
             AND CASE WHEN p_schema IS NULL THEN b.name = pggit.current_branch()
                      ELSE b.name = 'main' AND EXISTS (SELECT 1 FROM pggit.tracked_schemas t
-                                                       WHERE t.schema_name = p_schema) END))
+                                                       WHERE t.schema_name = p_schema) END));
+END;
 $$;
 
 -- ddl_role(): the role that ran the DDL. Inside a SECURITY DEFINER function current_user is
 -- the definer, so use the SET ROLE setting, else the session user.
 CREATE FUNCTION pggit.ddl_role() RETURNS text
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT CASE WHEN current_setting('role') = 'none' THEN session_user::text
-                ELSE current_setting('role') END
+BEGIN
+    RETURN CASE WHEN current_setting('role') = 'none' THEN session_user::text
+                ELSE current_setting('role') END;
+END;
 $$;
 
 -- capture_ddl_command(): event trigger function for ddl_command_end.
