@@ -443,7 +443,9 @@ BEGIN
             HINT = 'Rows are matched by primary key.';
     END IF;
     -- When one side is a data branch of the other, only keys changed on either side since the
-    -- branch point (delta and pre-image keys) can differ: compare just those.
+    -- branch point (delta and pre-image keys) can differ: compare just those. OFFSET 0 keeps
+    -- each side a separate subquery, so to_jsonb() runs on the rows that pass the key filter;
+    -- pulled up into the full join, the planner computed it for every row before filtering.
     IF d.id IS NOT NULL THEN
         v_candidates := format('SELECT %1$s FROM %2$s UNION SELECT %1$s FROM %3$s',
                                pggit.column_list(v_keys), d.delta_table, d.preimage_table);
@@ -456,8 +458,8 @@ BEGIN
                CASE WHEN ra.key IS NOT NULL AND rb.key IS NOT NULL THEN
                    (SELECT array_agg(e.key ORDER BY e.key) FROM jsonb_each(ra.r) e WHERE e.value IS DISTINCT FROM rb.r -> e.key) END,
                ra.r, rb.r
-          FROM (SELECT %1$s AS key, to_jsonb(x.*) AS r FROM %2$s x%3$s) ra
-          FULL JOIN (SELECT %4$s AS key, to_jsonb(y.*) AS r FROM %5$s y%6$s) rb ON ra.key = rb.key
+          FROM (SELECT %1$s AS key, to_jsonb(x.*) AS r FROM %2$s x%3$s OFFSET 0) ra
+          FULL JOIN (SELECT %4$s AS key, to_jsonb(y.*) AS r FROM %5$s y%6$s OFFSET 0) rb ON ra.key = rb.key
          WHERE ra.r IS DISTINCT FROM rb.r
          ORDER BY 1$q$,
         pggit.key_json(v_keys, 'x'), v_a.relation, v_filter_a,
