@@ -253,3 +253,39 @@ def test_columns_named_like_internal_aliases_work(unique):
 
 def q(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def test_diff_and_merge_with_a_composite_primary_key(unique):
+    """Composite keys take the general changed-key filter (a row-valued IN)."""
+    t = ident("stock", unique)
+    run(f"CREATE TABLE {t} (region text, id int, qty int NOT NULL, PRIMARY KEY (region, id))",
+        f"INSERT INTO {t} SELECT r, g, g FROM unnest(ARRAY['eu', 'us']) r, generate_series(1, 10) g")
+    api.commit(f"add {t}")
+    branch = unique("ck")
+    view = api.create_data_branch(t, "main", branch)
+    run(f"UPDATE {view} SET qty = 100 WHERE region = 'eu' AND id = 1",
+        f"DELETE FROM {view} WHERE region = 'us' AND id = 2",
+        f"INSERT INTO {view} VALUES ('asia', 1, 7)",
+        f"UPDATE {t} SET qty = -3 WHERE region = 'us' AND id = 3")
+    changes = {(c.key["region"], c.key["id"]): c.change for c in api.diff_data(t, "main", branch)}
+    assert changes == {("eu", 1): "modified", ("us", 2): "removed", ("asia", 1): "added", ("us", 3): "modified"}
+    assert api.merge(branch).status == "merged"
+    merged = dict(((r, i), q) for r, i, q in sql_rows(f"SELECT region, id, qty FROM {t}"))
+    assert merged[("eu", 1)] == 100 and ("us", 2) not in merged
+    assert merged[("asia", 1)] == 7 and merged[("us", 3)] == -3 and len(merged) == 20
+
+
+def test_diff_and_merge_when_more_than_50000_keys_changed(unique):
+    """Past 50,000 changed keys the filter switches from = ANY(array) to IN (subquery)."""
+    t = ident("wide", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY, v int NOT NULL, w int)",
+        f"INSERT INTO {t} SELECT g, g, NULL FROM generate_series(1, 50010) g")
+    api.commit(f"add {t}")
+    branch = unique("wide")
+    view = api.create_data_branch(t, "main", branch)
+    run(f"UPDATE {view} SET w = 1 WHERE id <= 5", f"UPDATE {t} SET v = v + 1")
+    changes = api.diff_data(t, "main", branch)
+    assert len(changes) == 50010 and all(c.change == "modified" for c in changes)
+    assert {tuple(c.changed_columns) for c in changes} == {("v",), ("v", "w")}
+    assert api.merge(branch).status == "merged"
+    assert sql_rows(f"SELECT count(*), count(w), sum(v - id) FROM {t}") == [(50010, 5, 50010)]

@@ -272,7 +272,7 @@ DECLARE
     v_ours   jsonb;
     v_result jsonb;
     v_extra  jsonb := '[]';
-    v_rows   jsonb;
+    v_rows   jsonb[];  -- appended in place (an expanded array); jsonb || would copy it each time
     v_data   bigint;
     v_merged_data boolean := false;
     p        record;
@@ -305,7 +305,7 @@ BEGIN
     -- Rows first, into the structure they were branched from; ending the data branches
     -- then lets the schema change alter those tables.
     FOR v_data IN SELECT * FROM pggit.merging_data_branches(v_source.id, v_target.id) LOOP
-        v_rows := '[]';
+        v_rows := '{}';
         FOR p IN SELECT m.*, c.resolution, c.resolution_value, c.object_key IS NOT NULL AS recorded
                    FROM pggit.plan_data_merge(v_data) m
                    LEFT JOIN pggit.merge_conflicts c ON c.merge_id = p_merge_id AND c.object_key = m.object_key LOOP
@@ -320,12 +320,12 @@ BEGIN
                     HINT = 'Resolve it with pggit.resolve_conflict(merge, object, ''ours''|''theirs''|row json).';
             END IF;
             CONTINUE WHEN p.resolution = 'ours';
-            v_rows := v_rows || jsonb_build_array(jsonb_build_object('key', p.key, 'row',
+            v_rows := array_append(v_rows, jsonb_build_object('key', p.key, 'row',
                 CASE WHEN p.resolution = 'theirs' THEN p.theirs_row
                      WHEN p.resolution = 'value' THEN p.resolution_value::jsonb
                      ELSE p.result_row END));
         END LOOP;
-        PERFORM pggit.apply_data_rows(v_data, v_rows);
+        PERFORM pggit.apply_data_rows(v_data, to_jsonb(v_rows));
         PERFORM pggit.end_data_branch(v_data, 'MERGED');
         v_merged_data := true;
     END LOOP;

@@ -42,6 +42,34 @@ AS $$
       FROM unnest(p_columns) WITH ORDINALITY AS x(c, o)
 $$;
 
+-- changed_keys_filter(data_branch, alias): a WHERE condition keeping the rows of alias whose
+-- key changed on either side since the branch point (delta and pre-image keys).
+-- With a one-column key and up to 50,000 changed keys it is "alias.key = ANY (ARRAY(...))": the
+-- planner pushes that into each arm of the branch's view and probes the primary keys, so the cost
+-- follows the changed rows, not the table. A subquery IN (...) is not pushed into the view's
+-- UNION ALL and scans the whole table; it stays for composite keys and for many changed keys
+-- (= ANY over a parameter array is not hashed, so a sequential plan over a huge array would be
+-- quadratic).
+CREATE FUNCTION pggit.changed_keys_filter(d pggit.data_branches, p_alias text) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_candidates text := format('SELECT %1$s FROM %2$s UNION SELECT %1$s FROM %3$s',
+                                pggit.column_list(d.key_columns), d.delta_table, d.preimage_table);
+    v_changed bigint;
+BEGIN
+    IF cardinality(d.key_columns) = 1 THEN
+        EXECUTE format('SELECT (SELECT count(*) FROM %s) + (SELECT count(*) FROM %s)',
+                       d.delta_table, d.preimage_table) INTO v_changed;
+        IF v_changed <= 50000 THEN
+            RETURN format('%s = ANY (ARRAY(%s))', pggit.column_list(d.key_columns, p_alias), v_candidates);
+        END IF;
+    END IF;
+    RETURN format('(%s) IN (%s)', pggit.column_list(d.key_columns, p_alias), v_candidates);
+END;
+$$;
+
 -- data_namespace(branch_id, logical_schema): where a branch's data-branch views live
 -- (pggit_b<id>_<n>_data, beside the workspace namespace pggit_b<id>_<n>); created on demand.
 CREATE FUNCTION pggit.data_namespace(p_branch_id bigint, p_logical_schema text) RETURNS text
@@ -423,7 +451,6 @@ DECLARE
     v_b record := pggit.branch_relation("table", pggit.find_branch(b));
     d pggit.data_branches;
     v_keys text[];
-    v_candidates text;
     v_filter_a text := '';
     v_filter_b text := '';
 BEGIN
@@ -447,10 +474,8 @@ BEGIN
     -- each side a separate subquery, so to_jsonb() runs on the rows that pass the key filter;
     -- pulled up into the full join, the planner computed it for every row before filtering.
     IF d.id IS NOT NULL THEN
-        v_candidates := format('SELECT %1$s FROM %2$s UNION SELECT %1$s FROM %3$s',
-                               pggit.column_list(v_keys), d.delta_table, d.preimage_table);
-        v_filter_a := format(' WHERE (%s) IN (%s)', pggit.column_list(v_keys, 'x'), v_candidates);
-        v_filter_b := format(' WHERE (%s) IN (%s)', pggit.column_list(v_keys, 'y'), v_candidates);
+        v_filter_a := ' WHERE ' || pggit.changed_keys_filter(d, 'x');
+        v_filter_b := ' WHERE ' || pggit.changed_keys_filter(d, 'y');
     END IF;
     RETURN QUERY EXECUTE format($q$
         SELECT coalesce(ra.key, rb.key),
@@ -491,11 +516,10 @@ DECLARE
 BEGIN
     SELECT * INTO d FROM pggit.data_branches WHERE id = p_id;
     FOR r IN EXECUTE format($q$
-        WITH k AS (SELECT %1$s FROM %2$s UNION SELECT %1$s FROM %3$s),
-        pre AS (SELECT %4$s AS key, CASE WHEN p._pggit_absent THEN NULL ELSE to_jsonb(p.*) - '_pggit_absent' END AS r
-                  FROM %3$s p),
-        ours AS (SELECT %5$s AS key, to_jsonb(s.*) AS r FROM %6$s s WHERE (%7$s) IN (SELECT * FROM k)),
-        theirs AS (SELECT %8$s AS key, to_jsonb(v.*) AS r FROM %9$s v WHERE (%10$s) IN (SELECT * FROM k)),
+        WITH pre AS (SELECT %1$s AS key, CASE WHEN p._pggit_absent THEN NULL ELSE to_jsonb(p.*) - '_pggit_absent' END AS r
+                       FROM %2$s p),
+        ours AS (SELECT %3$s AS key, to_jsonb(s.*) AS r FROM %4$s s WHERE %5$s),
+        theirs AS (SELECT %6$s AS key, to_jsonb(v.*) AS r FROM %7$s v WHERE %8$s),
         keys AS (SELECT pre.key FROM pre UNION SELECT ours.key FROM ours UNION SELECT theirs.key FROM theirs)
         SELECT keys.key,
                CASE WHEN pre.key IS NOT NULL THEN pre.r ELSE ours.r END AS b,
@@ -503,10 +527,9 @@ BEGIN
           FROM keys LEFT JOIN pre ON pre.key = keys.key LEFT JOIN ours ON ours.key = keys.key
           LEFT JOIN theirs ON theirs.key = keys.key
          ORDER BY keys.key$q$,
-        pggit.column_list(d.key_columns), d.delta_table, d.preimage_table,
-        pggit.key_json(d.key_columns, 'p'), pggit.key_json(d.key_columns, 's'), d.source_name,
-        pggit.column_list(d.key_columns, 's'), pggit.key_json(d.key_columns, 'v'), d.view_name,
-        pggit.column_list(d.key_columns, 'v'))
+        pggit.key_json(d.key_columns, 'p'), d.preimage_table,
+        pggit.key_json(d.key_columns, 's'), d.source_name, pggit.changed_keys_filter(d, 's'),
+        pggit.key_json(d.key_columns, 'v'), d.view_name, pggit.changed_keys_filter(d, 'v'))
     LOOP
         CONTINUE WHEN r.t IS NOT DISTINCT FROM r.b OR r.o IS NOT DISTINCT FROM r.t;
         object_key := format('row:%I.%I:%s', d.logical_schema, d.table_name, r.key::text);
