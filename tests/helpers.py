@@ -7,6 +7,9 @@ import re
 
 from django.db import connection
 
+from pggit import api
+from pggit.models import Commit
+
 
 def run(*statements: str) -> None:
     with connection.cursor() as cursor:
@@ -17,6 +20,22 @@ def run(*statements: str) -> None:
 def ident(prefix: str, unique) -> str:
     """A unique, lower-case identifier usable unquoted."""
     return unique(prefix).replace("-", "_")
+
+
+def committed_table(unique, prefix: str, columns: str, *fill: str) -> str:
+    """A new table ``<prefix>_<unique>`` with ``columns`` (the parenthesised list), filled by the
+    ``fill`` statements (``{t}`` is the table) and committed on main."""
+    t = ident(prefix, unique)
+    run(f"CREATE TABLE {t} {columns}", *(statement.format(t=t) for statement in fill))
+    api.commit(f"add {t}")
+    return t
+
+
+def on_branch(branch: str, *statements: str, message: str = "branch work") -> Commit:
+    """Run statements in branch's workspace (checked out) and commit them there."""
+    with api.checkout(branch):
+        run(*statements)
+    return api.commit(message, branch=branch)
 
 
 def namespace_of(branch: str) -> str:

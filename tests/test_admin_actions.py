@@ -14,7 +14,7 @@ from pggit import api
 from pggit.admin import COMMITS_PER_PAGE
 from pggit.models import Branch, Merge
 from tests.conftest import sql_scalar
-from tests.helpers import ident, page_text as text, run, table_columns
+from tests.helpers import committed_table, on_branch, page_text as text, run, table_columns
 
 pytestmark = pytest.mark.django_db
 
@@ -34,10 +34,7 @@ def live(name: str) -> Branch:
 
 @pytest.fixture
 def table(unique):
-    t = ident("aa", unique)
-    run(f"CREATE TABLE {t} (id int PRIMARY KEY, name text)")
-    api.commit(f"add {t}")
-    return t
+    return committed_table(unique, "aa", "(id int PRIMARY KEY, name text)")
 
 
 def test_custom_permissions_exist_and_replace_add_change_delete():
@@ -147,9 +144,7 @@ def test_delete_lists_unmerged_commits_and_needs_force(unique):
 def test_merge_page_previews_then_merges(unique, table):
     name = unique("mrg")
     api.create_branch(name)
-    with api.checkout(name):
-        run(f"ALTER TABLE {table} ADD COLUMN price numeric(8,2)")
-    api.commit("price", branch=name)
+    on_branch(name, f"ALTER TABLE {table} ADD COLUMN price numeric(8,2)", message="price")
     client = staff("merge_branch")
     url = reverse("admin:pggit_branch_merge", args=[live(name).pk])
     page = client.get(url)
@@ -168,9 +163,7 @@ def test_merge_page_previews_then_merges(unique, table):
 def test_merge_with_conflicts_goes_to_resolution_and_completes(unique, table):
     name = unique("cfl")
     api.create_branch(name)
-    with api.checkout(name):
-        run(f"ALTER TABLE {table} ALTER COLUMN name TYPE varchar(10)")
-    api.commit("theirs", branch=name)
+    on_branch(name, f"ALTER TABLE {table} ALTER COLUMN name TYPE varchar(10)", message="theirs")
     run(f"ALTER TABLE {table} ALTER COLUMN name TYPE varchar(20)")
     api.commit("ours")
     client = staff("merge_branch")

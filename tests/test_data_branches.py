@@ -17,7 +17,7 @@ from pggit.exceptions import (
 )
 from pggit.models import DataBranch
 from tests.conftest import sql_error, sql_rows, sql_scalar
-from tests.helpers import ident, run
+from tests.helpers import committed_table, ident, run
 
 pytestmark = pytest.mark.django_db
 
@@ -257,10 +257,8 @@ def q(identifier: str) -> str:
 
 def test_diff_and_merge_with_a_composite_primary_key(unique):
     """Composite keys take the general changed-key filter (a row-valued IN)."""
-    t = ident("stock", unique)
-    run(f"CREATE TABLE {t} (region text, id int, qty int NOT NULL, PRIMARY KEY (region, id))",
-        f"INSERT INTO {t} SELECT r, g, g FROM unnest(ARRAY['eu', 'us']) r, generate_series(1, 10) g")
-    api.commit(f"add {t}")
+    t = committed_table(unique, "stock", "(region text, id int, qty int NOT NULL, PRIMARY KEY (region, id))",
+                        "INSERT INTO {t} SELECT r, g, g FROM unnest(ARRAY['eu', 'us']) r, generate_series(1, 10) g")
     branch = unique("ck")
     view = api.create_data_branch(t, "main", branch)
     run(f"UPDATE {view} SET qty = 100 WHERE region = 'eu' AND id = 1",
@@ -270,17 +268,15 @@ def test_diff_and_merge_with_a_composite_primary_key(unique):
     changes = {(c.key["region"], c.key["id"]): c.change for c in api.diff_data(t, "main", branch)}
     assert changes == {("eu", 1): "modified", ("us", 2): "removed", ("asia", 1): "added", ("us", 3): "modified"}
     assert api.merge(branch).status == "merged"
-    merged = dict(((r, i), q) for r, i, q in sql_rows(f"SELECT region, id, qty FROM {t}"))
+    merged = {(region, id_): qty for region, id_, qty in sql_rows(f"SELECT region, id, qty FROM {t}")}
     assert merged[("eu", 1)] == 100 and ("us", 2) not in merged
     assert merged[("asia", 1)] == 7 and merged[("us", 3)] == -3 and len(merged) == 20
 
 
 def test_diff_and_merge_when_more_than_50000_keys_changed(unique):
     """Past 50,000 changed keys the filter switches from = ANY(array) to IN (subquery)."""
-    t = ident("wide", unique)
-    run(f"CREATE TABLE {t} (id int PRIMARY KEY, v int NOT NULL, w int)",
-        f"INSERT INTO {t} SELECT g, g, NULL FROM generate_series(1, 50010) g")
-    api.commit(f"add {t}")
+    t = committed_table(unique, "wide", "(id int PRIMARY KEY, v int NOT NULL, w int)",
+                        "INSERT INTO {t} SELECT g, g, NULL FROM generate_series(1, 50010) g")
     branch = unique("wide")
     view = api.create_data_branch(t, "main", branch)
     run(f"UPDATE {view} SET w = 1 WHERE id <= 5", f"UPDATE {t} SET v = v + 1")

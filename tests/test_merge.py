@@ -19,7 +19,7 @@ from pggit.exceptions import (
 )
 from pggit.models import Branch, Commit
 from tests.conftest import sql_error, sql_rows, sql_scalar
-from tests.helpers import hash_in, ident, namespace_of, run, table_columns
+from tests.helpers import hash_in, ident, namespace_of, on_branch, run, table_columns
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +31,6 @@ def table(unique):
     run(f"CREATE TABLE {t} (id int PRIMARY KEY, name text, qty int)")
     api.commit(f"add {t}")
     return t
-
-
-def on_branch(branch: str, *statements: str, message: str = "branch work") -> Commit:
-    with api.checkout(branch):
-        run(*statements)
-    return api.commit(message, branch=branch)
 
 
 def main_tree() -> str:

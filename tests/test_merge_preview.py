@@ -8,8 +8,8 @@ from pggit import api
 from pggit.exceptions import BranchDeleted, BranchNotFound, SameBranch
 from pggit.models import Branch
 from tests.conftest import sql_error, sql_scalar
-from tests.helpers import ident, run, table_columns
-from tests.test_merge import on_branch, table  # noqa: F401  (fixture)
+from tests.helpers import committed_table, on_branch, run, table_columns
+from tests.test_merge import table  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +63,7 @@ def test_preview_when_target_already_has_everything(unique):
 
 
 def test_preview_counts_data_branch_rows_and_conflicts(unique):
-    t = ident("pvd", unique)
-    run(f"CREATE TABLE {t} (id int PRIMARY KEY, v int)", f"INSERT INTO {t} VALUES (1, 1), (2, 2)")
-    api.commit("rows")
+    t = committed_table(unique, "pvd", "(id int PRIMARY KEY, v int)", "INSERT INTO {t} VALUES (1, 1), (2, 2)")
     branch = unique("pvd")
     rel = api.create_data_branch(t, "main", branch)
     run(f"UPDATE {rel} SET v = 10 WHERE id = 1", f"INSERT INTO {rel} VALUES (3, 3)",

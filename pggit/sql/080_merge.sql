@@ -221,6 +221,20 @@ BEGIN
 END;
 $$;
 
+-- refuse_self_merge(source, target): PGM02 when both name the same branch (merge, merge_preview).
+CREATE FUNCTION pggit.refuse_self_merge(p_source pggit.branches, p_target pggit.branches) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    IF p_source.id = p_target.id THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM02',
+            MESSAGE = format('cannot merge branch %L into itself', p_source.name),
+            HINT = 'Name two different branches.';
+    END IF;
+END;
+$$;
+
 -- lock_two_branches(a, b): lock two branch rows FOR UPDATE in primary-key order (no deadlock
 -- between opposite-order merges by construction) and return them fresh.
 CREATE FUNCTION pggit.lock_two_branches(p_a bigint, p_b bigint) RETURNS SETOF pggit.branches
@@ -408,11 +422,7 @@ DECLARE
     v_count  integer;
     v_extra  integer;
 BEGIN
-    IF v_source.id = v_target.id THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGM02',
-            MESSAGE = format('cannot merge branch %L into itself', v_source.name),
-            HINT = 'Name two different branches.';
-    END IF;
+    PERFORM pggit.refuse_self_merge(v_source, v_target);
     PERFORM pggit.validate_commit_input(coalesce(merge.message, ''), pggit.current_author());
     PERFORM pggit.lock_two_branches(v_source.id, v_target.id);
     SELECT * INTO v_source FROM pggit.branches b WHERE b.id = v_source.id;
@@ -650,13 +660,8 @@ DECLARE
     v_result  jsonb;
     v_objects jsonb := '[]';
     v_data    jsonb;
-    p         record;
 BEGIN
-    IF v_source.id = v_target.id THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGM02',
-            MESSAGE = format('cannot merge branch %L into itself', v_source.name),
-            HINT = 'Name two different branches.';
-    END IF;
+    PERFORM pggit.refuse_self_merge(v_source, v_target);
     v_base := pggit.merge_base(v_source.head_hash, v_target.head_hash);
     v_mode := pggit.merge_mode(v_source.head_hash, v_target.head_hash, v_base);
     v_ours := pggit.commit_tree(v_target.head_hash);
@@ -668,23 +673,23 @@ BEGIN
           FROM (SELECT key FROM jsonb_each_text(v_ours) UNION SELECT key FROM jsonb_each_text(v_result)) x(k)
          WHERE v_ours->>k IS DISTINCT FROM v_result->>k;
     ELSIF v_mode = '3way' THEN
-        FOR p IN SELECT * FROM pggit.plan_merge(pggit.commit_tree(v_base), v_ours,
-                                                pggit.commit_tree(v_source.head_hash)) LOOP
-            v_objects := v_objects || jsonb_build_array(jsonb_build_object(
-                'object', p.object_key, 'outcome', p.outcome, 'conflict', p.conflict_kind));
-            IF p.outcome <> 'conflict' THEN
-                v_result := CASE WHEN p.result_hash IS NULL THEN v_result - p.object_key
-                                 ELSE jsonb_set(v_result, ARRAY[p.object_key], to_jsonb(p.result_hash)) END;
-            END IF;
-        END LOOP;
+        -- target's tree with every non-conflicting outcome applied (a NULL result removes it)
+        SELECT coalesce(jsonb_agg(jsonb_build_object('object', m.object_key, 'outcome', m.outcome,
+                                                     'conflict', m.conflict_kind) ORDER BY m.object_key), '[]'),
+               (v_ours - coalesce(array_agg(m.object_key) FILTER (WHERE m.outcome <> 'conflict'), '{}'))
+               || coalesce(jsonb_object_agg(m.object_key, m.result_hash)
+                               FILTER (WHERE m.outcome <> 'conflict' AND m.result_hash IS NOT NULL), '{}')
+          INTO v_objects, v_result
+          FROM pggit.plan_merge(pggit.commit_tree(v_base), v_ours, pggit.commit_tree(v_source.head_hash)) m;
     END IF;
     SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'table', d.logical_schema || '.' || d.table_name,
-               'rows', (SELECT count(*) FROM pggit.plan_data_merge(d.id) m WHERE m.outcome <> 'conflict'),
-               'conflicts', (SELECT count(*) FROM pggit.plan_data_merge(d.id) m WHERE m.outcome = 'conflict'))
+               'table', d.logical_schema || '.' || d.table_name, 'rows', n.rows, 'conflicts', n.conflicts)
              ORDER BY d.id), '[]')
       INTO v_data
       FROM pggit.data_branches d
+     CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE m.outcome <> 'conflict') AS rows,
+                                count(*) FILTER (WHERE m.outcome = 'conflict') AS conflicts
+                           FROM pggit.plan_data_merge(d.id) m) n
      WHERE d.id IN (SELECT pggit.merging_data_branches(v_source.id, v_target.id));
     RETURN jsonb_build_object(
         'mode', CASE v_mode WHEN 'none' THEN 'up-to-date' WHEN 'ff' THEN 'fast-forward' ELSE v_mode END,

@@ -42,31 +42,33 @@ AS $$
       FROM unnest(p_columns) WITH ORDINALITY AS x(c, o)
 $$;
 
--- changed_keys_filter(data_branch, alias): a WHERE condition keeping the rows of alias whose
--- key changed on either side since the branch point (delta and pre-image keys).
--- With a one-column key and up to 50,000 changed keys it is "alias.key = ANY (ARRAY(...))": the
+-- changed_keys_filter(data_branch): a WHERE condition keeping the rows whose key changed on
+-- either side since the branch point (delta and pre-image keys). Its key columns are unqualified:
+-- use it in a query with one relation (the source or the branch's view), computed once for both.
+-- With a one-column key and up to 50,000 changed keys it is "key = ANY (ARRAY(...))": the
 -- planner pushes that into each arm of the branch's view and probes the primary keys, so the cost
 -- follows the changed rows, not the table. A subquery IN (...) is not pushed into the view's
 -- UNION ALL and scans the whole table; it stays for composite keys and for many changed keys
 -- (= ANY over a parameter array is not hashed, so a sequential plan over a huge array would be
 -- quadratic).
-CREATE FUNCTION pggit.changed_keys_filter(d pggit.data_branches, p_alias text) RETURNS text
+CREATE FUNCTION pggit.changed_keys_filter(d pggit.data_branches) RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
 AS $$
 DECLARE
+    v_keys text := pggit.column_list(d.key_columns);
     v_candidates text := format('SELECT %1$s FROM %2$s UNION SELECT %1$s FROM %3$s',
-                                pggit.column_list(d.key_columns), d.delta_table, d.preimage_table);
+                                v_keys, d.delta_table, d.preimage_table);
     v_changed bigint;
 BEGIN
     IF cardinality(d.key_columns) = 1 THEN
         EXECUTE format('SELECT (SELECT count(*) FROM %s) + (SELECT count(*) FROM %s)',
                        d.delta_table, d.preimage_table) INTO v_changed;
         IF v_changed <= 50000 THEN
-            RETURN format('%s = ANY (ARRAY(%s))', pggit.column_list(d.key_columns, p_alias), v_candidates);
+            RETURN format('%s = ANY (ARRAY(%s))', v_keys, v_candidates);
         END IF;
     END IF;
-    RETURN format('(%s) IN (%s)', pggit.column_list(d.key_columns, p_alias), v_candidates);
+    RETURN format('(%s) IN (%s)', v_keys, v_candidates);
 END;
 $$;
 
@@ -451,8 +453,7 @@ DECLARE
     v_b record := pggit.branch_relation("table", pggit.find_branch(b));
     d pggit.data_branches;
     v_keys text[];
-    v_filter_a text := '';
-    v_filter_b text := '';
+    v_filter text := '';
 BEGIN
     SELECT * INTO d FROM pggit.data_branches x
      WHERE x.id IN (v_a.data_branch_id, v_b.data_branch_id)
@@ -474,8 +475,7 @@ BEGIN
     -- each side a separate subquery, so to_jsonb() runs on the rows that pass the key filter;
     -- pulled up into the full join, the planner computed it for every row before filtering.
     IF d.id IS NOT NULL THEN
-        v_filter_a := ' WHERE ' || pggit.changed_keys_filter(d, 'x');
-        v_filter_b := ' WHERE ' || pggit.changed_keys_filter(d, 'y');
+        v_filter := ' WHERE ' || pggit.changed_keys_filter(d);
     END IF;
     RETURN QUERY EXECUTE format($q$
         SELECT coalesce(ra.key, rb.key),
@@ -487,8 +487,8 @@ BEGIN
           FULL JOIN (SELECT %4$s AS key, to_jsonb(y.*) AS r FROM %5$s y%6$s OFFSET 0) rb ON ra.key = rb.key
          WHERE ra.r IS DISTINCT FROM rb.r
          ORDER BY 1$q$,
-        pggit.key_json(v_keys, 'x'), v_a.relation, v_filter_a,
-        pggit.key_json(v_keys, 'y'), v_b.relation, v_filter_b);
+        pggit.key_json(v_keys, 'x'), v_a.relation, v_filter,
+        pggit.key_json(v_keys, 'y'), v_b.relation, v_filter);
 END;
 $$;
 
@@ -519,7 +519,7 @@ BEGIN
         WITH pre AS (SELECT %1$s AS key, CASE WHEN p._pggit_absent THEN NULL ELSE to_jsonb(p.*) - '_pggit_absent' END AS r
                        FROM %2$s p),
         ours AS (SELECT %3$s AS key, to_jsonb(s.*) AS r FROM %4$s s WHERE %5$s),
-        theirs AS (SELECT %6$s AS key, to_jsonb(v.*) AS r FROM %7$s v WHERE %8$s),
+        theirs AS (SELECT %6$s AS key, to_jsonb(v.*) AS r FROM %7$s v WHERE %5$s),
         keys AS (SELECT pre.key FROM pre UNION SELECT ours.key FROM ours UNION SELECT theirs.key FROM theirs)
         SELECT keys.key,
                CASE WHEN pre.key IS NOT NULL THEN pre.r ELSE ours.r END AS b,
@@ -528,8 +528,8 @@ BEGIN
           LEFT JOIN theirs ON theirs.key = keys.key
          ORDER BY keys.key$q$,
         pggit.key_json(d.key_columns, 'p'), d.preimage_table,
-        pggit.key_json(d.key_columns, 's'), d.source_name, pggit.changed_keys_filter(d, 's'),
-        pggit.key_json(d.key_columns, 'v'), d.view_name, pggit.changed_keys_filter(d, 'v'))
+        pggit.key_json(d.key_columns, 's'), d.source_name, pggit.changed_keys_filter(d),
+        pggit.key_json(d.key_columns, 'v'), d.view_name)
     LOOP
         CONTINUE WHEN r.t IS NOT DISTINCT FROM r.b OR r.o IS NOT DISTINCT FROM r.t;
         object_key := format('row:%I.%I:%s', d.logical_schema, d.table_name, r.key::text);

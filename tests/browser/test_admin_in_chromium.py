@@ -19,7 +19,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from pggit import api
 from pggit.models import Branch
-from tests.helpers import ident, run, table_columns
+from tests.helpers import ident, on_branch, run, table_columns
 
 ARTIFACTS = Path(os.environ.get("PGGIT_ARTIFACTS", "test-artifacts")) / "screenshots"
 
@@ -115,9 +115,8 @@ def test_log_in_browse_create_and_merge_a_branch(live_server, browser, django_us
     assert Branch.objects.filter(name=name, status="ACTIVE").exists()
 
     # someone works on the branch ...
-    with api.checkout(name):
-        run(f"ALTER TABLE {table} ADD COLUMN published boolean NOT NULL DEFAULT false")
-    api.commit("Publishing flag", branch=name)
+    on_branch(name, f"ALTER TABLE {table} ADD COLUMN published boolean NOT NULL DEFAULT false",
+              message="Publishing flag")
 
     # ... and it is merged from its page: preview, then confirm
     browser.refresh()
