@@ -33,8 +33,7 @@ def server_conninfo() -> str:
 def install_files() -> list[str]:
     """The SQL files the migration installs, in order (so the benchmark measures the same core)."""
     sys.path.insert(0, str(ROOT))
-    migration = importlib.import_module("pggit.migrations.0001_initial").Migration
-    return migration.operations[0].files
+    return importlib.import_module("pggit.operations").installed_sql_files()
 
 
 @dataclass

@@ -7,6 +7,7 @@ files loaded by new migrations.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from django.db import NotSupportedError, migrations
@@ -16,6 +17,17 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 def read_sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
+
+
+def installed_sql_files() -> list[str]:
+    """Every file the app's migrations run forwards, in migration order: what ``migrate``
+    installs, for installs outside Django (the benchmark suite, non-superuser install tests).
+    The app's migrations form one chain, so file-name order is dependency order."""
+    files: list[str] = []
+    for path in sorted((Path(__file__).resolve().parent / "migrations").glob("[0-9][0-9][0-9][0-9]_*.py")):
+        migration = importlib.import_module(f"pggit.migrations.{path.stem}").Migration
+        files += [name for op in migration.operations if isinstance(op, RunSQLFiles) for name in op.files]
+    return files
 
 
 class RunSQLFiles(migrations.RunSQL):

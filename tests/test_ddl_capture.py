@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 import uuid
 
 import pytest
 from django.db import connection, transaction
 
 from pggit import api
-from pggit.operations import read_sql
+from pggit.operations import installed_sql_files, read_sql
 from tests.conftest import sql_rows, sql_scalar
 
 # exactly what the migration installs
-INSTALL_FILES = importlib.import_module("pggit.migrations.0001_initial").Migration.operations[0].files
+INSTALL_FILES = installed_sql_files()
 
 
 def run(statement: str) -> None:

@@ -62,3 +62,35 @@ def test_sql_operation_refuses_other_databases():
     with pytest.raises(NotSupportedError, match="needs PostgreSQL"):
         RunSQLFiles(files=["000_schema.sql"])._run_sql(FakeEditor, ["SELECT 1"])
     assert connection.vendor == "postgresql"
+
+
+FOREIGN_KEYS = """
+SELECT conname FROM pg_constraint WHERE contype = 'f' AND conname IN
+ ('commits_parent_hash_fkey', 'commits_merge_parent_hash_fkey', 'commits_tree_hash_fkey',
+  'commits_branch_id_fkey', 'branches_head_hash_fkey') ORDER BY conname
+"""
+HASH_CHECK = "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'commits_hash_check'"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_commit_path_migration_reverses_to_0001_and_back():
+    """0002 replaces the hash checks, drops the commit-path foreign keys and folds two helpers
+    into record_commit; unapplying it restores 0001's definitions, and both states commit and
+    verify clean."""
+    assert sql_rows(FOREIGN_KEYS) == []
+    assert "{64}" not in sql_scalar(HASH_CHECK)
+    try:
+        call_command("migrate", "pggit", "0001", verbosity=0)
+        assert [r[0] for r in sql_rows(FOREIGN_KEYS)] == [
+            "branches_head_hash_fkey", "commits_branch_id_fkey", "commits_merge_parent_hash_fkey",
+            "commits_parent_hash_fkey", "commits_tree_hash_fkey"]
+        assert "{64}" in sql_scalar(HASH_CHECK)
+        assert sql_scalar("SELECT to_regprocedure('pggit.snapshot(pggit.branches, boolean)') IS NOT NULL")
+        assert sql_scalar("SELECT pggit.commit_changes('main', 'on 0001')")
+        assert sql_rows("SELECT * FROM pggit.verify()") == []
+    finally:
+        call_command("migrate", "pggit", verbosity=0)
+    assert sql_rows(FOREIGN_KEYS) == []
+    assert sql_scalar("SELECT to_regprocedure('pggit.snapshot(pggit.branches, boolean)') IS NULL")
+    assert sql_scalar("SELECT pggit.commit_changes('main', 'on 0002')")
+    assert sql_rows("SELECT * FROM pggit.verify()") == []

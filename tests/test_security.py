@@ -77,3 +77,38 @@ def test_security_definer_functions_pin_search_path():
     assert unpinned == []
     assert sql_scalar("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
                       " WHERE n.nspname = 'pggit' AND p.prosecdef") >= 3
+
+
+INLINED = ["unqualify", "generate_trinity_id", "current_author", "commit_payload", "commit_hash"]
+
+
+def test_inlined_helpers_ignore_a_hostile_search_path(unique):
+    """The helpers without a SET clause name pg_catalog for everything: objects a caller puts
+    first on search_path (here a || operator and a to_char function) change nothing."""
+    commit = api.commit("genuine", branch=unique("evil"))
+    recompute = "SELECT pggit.commit_hash(c) = c.hash FROM pggit.commits c WHERE c.hash = %s"
+    with transaction.atomic():
+        run("CREATE SCHEMA evil",
+            "CREATE FUNCTION evil.cat(text, text) RETURNS text LANGUAGE sql AS $$ SELECT 'pwned' $$",
+            "CREATE OPERATOR evil.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.cat)",
+            "CREATE FUNCTION evil.to_char(timestamp, text) RETURNS text LANGUAGE sql AS $$ SELECT 'pwned' $$",
+            "SET LOCAL search_path = evil, pg_catalog, public")
+        assert sql_scalar("SELECT 'a' || 'b'") == "pwned"  # the trap works for plain SQL
+        assert sql_scalar(recompute, [commit.hash]) is True
+        assert sql_scalar("SELECT pggit.unqualify('CREATE INDEX i ON s.t (x)', 's', 't')") == "CREATE INDEX i ON t (x)"
+        assert sql_scalar("SELECT pggit.current_author()") == sql_scalar("SELECT current_user::text")
+        assert len(sql_scalar("SELECT pggit.generate_trinity_id()")) == 36
+        transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("name", INLINED)
+def test_hot_helpers_stay_inlinable(name):
+    """A SET clause (or SECURITY DEFINER) would stop the planner from inlining these, and each
+    call would be planned again per transaction: the commit path's cost, see 120_commit_path.sql."""
+    row = sql_rows("SELECT p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'sql'), p.proconfig, p.prosecdef"
+                   " FROM pg_proc p WHERE p.pronamespace = 'pggit'::regnamespace AND p.proname = %s", [name])
+    assert row == [(True, None, False)]
+    if name == "commit_hash":
+        plan = "\n".join(r[0] for r in sql_rows(
+            "EXPLAIN (VERBOSE, COSTS OFF) SELECT pggit.commit_hash(c) FROM pggit.commits c"))
+        assert "sha256" in plan and "commit_hash" not in plan and "commit_payload" not in plan

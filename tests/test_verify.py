@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from pggit import api
-from tests.conftest import sql_error
+from tests.conftest import sql_error, sql_scalar
 from tests.helpers import ident, run
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +63,32 @@ def test_broken_chains_heads_and_orphans_are_caught(unique):
     assert "workspace" in checks()
     run("CREATE TABLE pggit.data_999999_delta (id int)")
     assert "data_branch" in checks()
+
+
+def test_dangling_references_are_caught(unique):
+    """Commit rows do not carry foreign keys (they cost a row lock per reference on every
+    commit); verify() reports what they would have refused."""
+    commit = api.commit("genuine", branch=unique("refs"))
+    missing = "f" * 64
+    run("INSERT INTO pggit.commits (hash, parent_hash, merge_parent_hash, branch_id, tree_hash, message, author,"
+        f" committed_at) VALUES ('{'e' * 64}', '{missing}', '{commit.hash}', 999999999, '{missing}', 'forged', 'x',"
+        " now())")
+    forged = sql_scalar("SELECT id FROM pggit.commits WHERE hash = %s", ["e" * 64])
+    findings = {f.detail.split(" that ")[0] for f in api.verify() if f.check == "reference"}
+    assert findings == {f"commit {forged} names a parent", f"commit {forged} names a tree",
+                        f"commit {forged} names a branch"}
+    run(f"UPDATE pggit.branches SET head_hash = '{'d' * 64}' WHERE name = 'main'")
+    assert ("reference", "main") in {(f.check, f.subject) for f in api.verify()}
+
+
+@pytest.mark.parametrize("column, value", [
+    ("hash", "E" * 64), ("hash", "e" * 63), ("hash", "e" * 63 + "\n"), ("tree_hash", "g" * 64), ("tree_hash", ""),
+])
+def test_hash_columns_refuse_anything_but_64_lowercase_hex_digits(unique, column, value):
+    commit = api.commit("genuine", branch=unique("chk"))
+    row = {"hash": "c" * 64, "tree_hash": commit.tree_hash, column: value}
+    error = sql_error(
+        "INSERT INTO pggit.commits (hash, parent_hash, branch_id, tree_hash, message, author, committed_at)"
+        " SELECT %s, hash, branch_id, %s, 'x', 'x', now() FROM pggit.commits WHERE hash = %s",
+        [row["hash"], row["tree_hash"], commit.hash])
+    assert error.sqlstate == "23514"
