@@ -65,6 +65,20 @@ def hash_in(schema: str, table: str) -> str | None:
         return cursor.fetchone()[0]
 
 
+FULL_TREE = """
+SELECT encode(sha256(convert_to(coalesce(string_agg(w.object_key || ' ' || w.hash, E'\\n'
+                                         ORDER BY w.object_key), ''), 'UTF8')), 'hex')
+  FROM pggit.workspace_objects((SELECT id FROM pggit.branches WHERE name = %s AND status <> 'DELETED')) w
+"""
+
+
+def full_tree(branch: str = "main") -> str:
+    """The tree hash a full snapshot of the branch's workspace gives now (what a commit records)."""
+    with connection.cursor() as cursor:
+        cursor.execute(FULL_TREE, [branch])
+        return cursor.fetchone()[0]
+
+
 def page_text(response) -> str:
     """A page's visible text: tags stripped (highlighted SQL is split into spans), entities
     decoded, whitespace collapsed."""
