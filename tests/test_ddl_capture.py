@@ -136,3 +136,31 @@ def test_non_superuser_install_works_with_capture_off_and_a_warning(connect):
         )
         admin.execute(f'DROP DATABASE IF EXISTS "{database}"')
         admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_superuser_install_of_every_file_in_one_transaction_works(connect):
+    """Installs outside Django (the benchmark suite, psql -1) run every migration's files in one
+    transaction with capture on; DDL captured early in it must not block later files."""
+    database = f"pggit_onetx_{uuid.uuid4().hex[:8]}"
+    admin = connect()
+    admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        conn = connect(dbname=database)
+        with conn.transaction():
+            for name in INSTALL_FILES:
+                conn.execute(read_sql(name))
+        assert conn.execute("SELECT pggit.ddl_capture_enabled()").fetchone()[0] is True
+        conn.execute("CREATE TABLE public.gadgets (id int PRIMARY KEY)")
+        first = conn.execute("SELECT pggit.commit_changes('main', 'gadgets')").fetchone()[0]
+        conn.execute("ALTER TABLE public.gadgets ADD COLUMN name text")
+        second = conn.execute("SELECT pggit.commit_changes('main', 'name')").fetchone()[0]
+        assert conn.execute("SELECT count(DISTINCT tree_hash) FROM pggit.commits WHERE hash IN (%s, %s)",
+                            [first, second]).fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM pggit.verify()").fetchone()[0] == 0
+        conn.close()
+    finally:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [database]
+        )
+        admin.execute(f'DROP DATABASE IF EXISTS "{database}"')

@@ -27,6 +27,10 @@
 -- Triggers, policies and rules have no schema in pg_event_trigger_ddl_commands(); their events
 -- went to the session's current branch. They now go to the branch owning their table.
 
+-- DDL captured earlier in this transaction (e.g. an install of every file at once) leaves
+-- deferred foreign-key checks queued on ddl_events, and ALTER TABLE refuses a table with pending
+-- trigger events: run them now.
+SET CONSTRAINTS pggit.ddl_events_commit_id_fkey IMMEDIATE;
 ALTER TABLE pggit.ddl_events
     ADD COLUMN classid oid,
     ADD COLUMN objid oid;

@@ -284,4 +284,8 @@ DROP FUNCTION pggit.namespace_objects(oid, oid[]);
 DROP FUNCTION pggit.changed_objects(bigint, jsonb);
 DROP FUNCTION pggit.owner_schema(oid, oid);
 DROP FUNCTION pggit.tracked_owner(oid, oid);
+-- DDL captured earlier in this transaction (e.g. an install of every file at once) leaves
+-- deferred foreign-key checks queued on ddl_events, and ALTER TABLE refuses a table with pending
+-- trigger events: run them now.
+SET CONSTRAINTS pggit.ddl_events_commit_id_fkey IMMEDIATE;
 ALTER TABLE pggit.ddl_events DROP COLUMN classid, DROP COLUMN objid;
