@@ -66,6 +66,28 @@ def test_each_side_is_isolated_from_the_others_writes(unique, items):
     assert seen[1][1] == 999 and 2 not in seen and seen[100] == ("branch row", 1, None)
 
 
+def test_a_source_update_that_changes_keys_stays_out_of_the_branch(unique, items):
+    """Moving a row to a new key on the source, or swapping two keys, is a source write: the
+    branch keeps the rows it had and never sees the new keys."""
+    branch = unique("srckey")
+    view = api.create_data_branch(items, "main", branch)
+    before = rows(view)
+    run(f"UPDATE {items} SET id = 2000 WHERE id = 2",
+        f"UPDATE {items} SET id = -3 WHERE id = 3", f"UPDATE {items} SET id = 3 WHERE id = 4",
+        f"UPDATE {items} SET id = 4 WHERE id = -3",  # 3 and 4 swapped
+        f"UPDATE {items} SET id = id + 1000, price = 0 WHERE id BETWEEN 10 AND 12")
+    assert rows(view) == before
+    assert 2000 in rows(items) and 2 not in rows(items)
+    changes = {(r[0], r[1]) for r in sql_rows(
+        "SELECT (key ->> 'id')::int, change FROM pggit.diff_data(%s, 'main', %s)", [items, branch])}
+    # from main to the branch: the branch has the old keys, main the new ones
+    assert {(2, "added"), (2000, "removed"), (10, "added"), (1010, "removed")} <= changes
+    assert {k for k, c in changes if k in (-3, 3, 4)} == {3, 4} and all(
+        c == "modified" for k, c in changes if k in (3, 4))
+    api.merge(branch, "main")
+    assert 2000 in rows(items) and 2 not in rows(items), "main's move survives the merge of an untouched branch"
+
+
 def test_updates_that_change_the_key_and_returning_work(unique, items):
     view = api.create_data_branch(items, "main", unique("key"))
     assert sql_rows(f"UPDATE {view} SET id = 500 WHERE id = 5 RETURNING id, name") == [(500, "item 5")]
@@ -285,3 +307,30 @@ def test_diff_and_merge_when_more_than_50000_keys_changed(unique):
     assert {tuple(c.changed_columns) for c in changes} == {("v",), ("v", "w")}
     assert api.merge(branch).status == "merged"
     assert sql_rows(f"SELECT count(*), count(w), sum(v - id) FROM {t}") == [(50010, 5, 50010)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_key_update_migration_converts_live_sources_and_reverses(unique):
+    from django.core.management import call_command
+
+    t = ident("mig", unique)
+    branch = unique("mig")
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY, name text)",
+        f"INSERT INTO {t} SELECT g, 'row ' || g FROM generate_series(1, 5) g")
+    api.commit(f"add {t}")
+    view = api.create_data_branch(t, "main", branch)
+    sees_new_rows = ("SELECT tgnewtable IS NOT NULL FROM pg_trigger"
+                     " WHERE tgrelid = %s::regclass AND tgname = 'pggit_data_capture_update'")
+    try:
+        assert sql_scalar(sees_new_rows, [t]) is True
+        call_command("migrate", "pggit", "0003", verbosity=0)
+        assert sql_scalar(sees_new_rows, [t]) is False
+        run(f"UPDATE {t} SET name = 'on 0003' WHERE id = 1")
+        call_command("migrate", "pggit", verbosity=0)
+        assert sql_scalar(sees_new_rows, [t]) is True
+        run(f"UPDATE {t} SET id = 50 WHERE id = 5")
+        assert sql_rows(f"SELECT id, name FROM {view} ORDER BY id") == [(i, f"row {i}") for i in range(1, 6)]
+        assert sql_rows("SELECT * FROM pggit.verify()") == []
+    finally:
+        api.delete_branch(branch, force=True)
+        run(f"DROP TABLE {t}")
