@@ -418,6 +418,7 @@ AS $$
 DECLARE
     v_commit pggit.commits;
     v_head_tree text;
+    v_head_branch bigint;
     v_pending boolean;
     v_reused boolean := false;
 BEGIN
@@ -431,7 +432,8 @@ BEGIN
      WHERE branch_id = p_branch.id AND commit_id IS NULL;
     v_pending := FOUND;
     IF NOT p_full_snapshot AND p_branch.head_hash IS NOT NULL AND pggit.ddl_capture_enabled() THEN
-        SELECT c.tree_hash INTO v_head_tree FROM pggit.commits c WHERE c.hash = p_branch.head_hash;
+        SELECT c.tree_hash, c.branch_id INTO v_head_tree, v_head_branch
+          FROM pggit.commits c WHERE c.hash = p_branch.head_hash;
     END IF;
     IF v_head_tree IS NULL THEN
         v_commit.tree_hash := pggit.store_tree(p_branch.id);
@@ -451,7 +453,7 @@ BEGIN
     INSERT INTO pggit.commits SELECT v_commit.*;
     UPDATE pggit.branches SET head_hash = v_commit.hash, status = 'ACTIVE' WHERE id = p_branch.id;
     -- a reused tree on the same branch changes no object: versions stay as they are
-    IF NOT v_reused OR (SELECT c.branch_id FROM pggit.commits c WHERE c.hash = p_branch.head_hash) <> p_branch.id THEN
+    IF NOT v_reused OR v_head_branch <> p_branch.id THEN
         PERFORM pggit.record_versions(p_branch.id, v_commit.hash);
     END IF;
     RETURN v_commit.hash;
