@@ -76,12 +76,15 @@ def run(bench: Bench) -> None:
                   lk / base <= target[1], f"<= {target[1]}x plain")
 
         seconds = 2.0 if bench.quick else 5.0
-        updates = {}
-        for name, relation in [("source", rel), ("plain", plain)]:
-            ops, _, _ = throughput(bench, 1, seconds, lambda c, n: None,
-                                   lambda c, n, relation=relation: c.execute(
-                                       f"UPDATE {relation} SET v = v + 1 WHERE id = %s", [random.randint(1, largest)]))
-            updates[name] = ops
+        updates: dict[str, list[float]] = {"source": [], "plain": []}
+        for _ in range(4):  # alternated, like the reads: background bursts land on both sides
+            for name, relation in [("source", rel), ("plain", plain)]:
+                ops, _, _ = throughput(bench, 1, seconds / 4, lambda c, n: None,
+                                       lambda c, n, relation=relation: c.execute(
+                                           f"UPDATE {relation} SET v = v + 1 WHERE id = %s",
+                                           [random.randint(1, largest)]))
+                updates[name].append(ops)
+        updates = {name: statistics.median(ops) for name, ops in updates.items()}
         judge(bench.record(Figure("single-row UPDATE on a source with a live data branch", updates["source"], "tx/s",
                                   updates["plain"], "plain table")), updates["source"] / updates["plain"] >= 0.5,
               ">= 0.5x plain")

@@ -84,6 +84,8 @@ def test_a_source_update_that_changes_keys_stays_out_of_the_branch(unique, items
     assert {(2, "added"), (2000, "removed"), (10, "added"), (1010, "removed")} <= changes
     assert {k for k, c in changes if k in (-3, 3, 4)} == {3, 4} and all(
         c == "modified" for k, c in changes if k in (3, 4))
+    flag = f"pggit.keys_moved_{sql_scalar('SELECT %s::regclass::oid', [items])}"
+    assert sql_scalar("SELECT coalesce(current_setting(%s, true), '')", [flag]) == "", "each statement clears it"
     api.merge(branch, "main")
     assert 2000 in rows(items) and 2 not in rows(items), "main's move survives the merge of an untouched branch"
 
@@ -165,6 +167,8 @@ def test_deleting_the_branch_removes_its_data_branch_objects(unique, items):
     for name in (view, data.delta_table, data.preimage_table):
         assert sql_scalar("SELECT to_regclass(%s)", [name]) is None
     assert DataBranch.objects.get(pk=data.pk).status == "DROPPED"
+    assert sql_rows("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'pggit%%'",
+                    [items]) == [], "the source is a plain table again, without capture triggers"
 
 
 def test_diff_data_lists_added_removed_and_modified_rows(unique, items):

@@ -87,6 +87,25 @@ BEGIN
 END;
 $$;
 
+-- branch_of_namespace(schema_name): result unchanged (040_ddl_capture.sql). Its branch lookup
+-- had a CASE in the WHERE clause, so it scanned pggit.branches for every DDL statement: every
+-- commit updates its branch's row, and on a busy database that scan reads many dead row versions
+-- (about 0.1 ms per DDL statement measured). Each case is now an index lookup by name.
+CREATE OR REPLACE FUNCTION pggit.branch_of_namespace(p_schema text) RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+BEGIN
+    IF p_schema IS NULL THEN
+        RETURN (SELECT b.id FROM pggit.branches b WHERE b.name = pggit.current_branch() AND b.status <> 'DELETED');
+    END IF;
+    RETURN coalesce(
+        (SELECT w.branch_id FROM pggit.workspaces w WHERE w.namespace = p_schema),
+        CASE WHEN EXISTS (SELECT 1 FROM pggit.tracked_schemas t WHERE t.schema_name = p_schema) THEN
+            (SELECT b.id FROM pggit.branches b WHERE b.name = 'main' AND b.status <> 'DELETED') END);
+END;
+$$;
+
 -- capture_ddl_command(): event trigger function for ddl_command_end (see 040_ddl_capture.sql);
 -- now records the catalog address of each object, and the branch of a schema-less object
 -- (trigger, policy, rule) is the branch owning its table.

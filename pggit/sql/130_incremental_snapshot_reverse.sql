@@ -26,6 +26,22 @@ BEGIN
 END;
 $$;
 
+CREATE OR REPLACE FUNCTION pggit.branch_of_namespace(p_schema text) RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+BEGIN
+    RETURN coalesce(
+        (SELECT w.branch_id FROM pggit.workspaces w WHERE w.namespace = p_schema),
+        (SELECT b.id FROM pggit.branches b
+          WHERE b.status <> 'DELETED'
+            AND CASE WHEN p_schema IS NULL THEN b.name = pggit.current_branch()
+                     ELSE b.name = 'main' AND EXISTS (SELECT 1 FROM pggit.tracked_schemas t
+                                                       WHERE t.schema_name = p_schema) END));
+END;
+$$;
+
+
 CREATE OR REPLACE FUNCTION pggit.record_commit(p_branch pggit.branches, p_message text, p_author text,
                                                p_merge_parent_hash text DEFAULT NULL,
                                                p_full_snapshot boolean DEFAULT false)

@@ -5,10 +5,15 @@
 --
 -- The source's update trigger saved the pre-images of the old rows only, so after
 -- UPDATE source SET id = 2000 WHERE id = 2 a data branch still showed row 2 (its pre-image) but
--- also row 2000, read through from the source: a write on main leaked into the branch. The
--- trigger now also sees the new rows (REFERENCING NEW TABLE) and marks every new key that no
--- old row had as absent for the branch, as an INSERT on the source does. An UPDATE that keeps
--- its keys pays one anti-join of the statement's transition tables per live data branch.
+-- also row 2000, read through from the source: a write on main leaked into the branch. Now the
+-- update trigger also sees the new rows (REFERENCING NEW TABLE) and marks every new key that no
+-- old row of the statement had as absent for the branch, as an INSERT on the source does.
+-- That takes a dynamic anti-join of the two transition tables, planned on every run (about
+-- 0.1 ms), so it runs only for statements that moved a key: a row-level trigger whose WHEN
+-- clause compares the old and new key (evaluated by the executor, no function call) raises a
+-- transaction-local flag for the table, which the statement-level trigger reads and clears.
+-- Comparing per statement, not per row, keeps it right whatever order the rows were updated in
+-- (a deferrable primary key lets a statement take a key another row gives up).
 
 -- install_source_capture(source)
 -- Purpose: create the triggers that keep a source's live data branches isolated (pre-images on
@@ -34,13 +39,45 @@ BEGIN
                     FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
     EXECUTE format('CREATE TRIGGER pggit_data_refuse_truncate BEFORE TRUNCATE ON %s
                     FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_source_truncate()', v_source);
+    PERFORM pggit.install_key_move_flag(p_source);
+END;
+$$;
+
+-- install_key_move_flag(source): the row-level trigger that flags a statement moving a key of
+-- source (see the file header); its WHEN clause compares the primary key columns.
+CREATE FUNCTION pggit.install_key_move_flag(p_source oid) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_keys text[];
+BEGIN
+    SELECT array_agg(a.attname::text ORDER BY k.o) INTO v_keys
+      FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, o)
+      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+     WHERE i.indrelid = p_source AND i.indisprimary;
+    EXECUTE format('CREATE TRIGGER pggit_data_key_moved AFTER UPDATE ON %s FOR EACH ROW
+                    WHEN ((%s) IS DISTINCT FROM (%s)) EXECUTE FUNCTION pggit.flag_source_key_move()',
+                   p_source::regclass, pggit.column_list(v_keys, 'old'), pggit.column_list(v_keys, 'new'));
+END;
+$$;
+
+-- flag_source_key_move(): row-level trigger function: an UPDATE moved a key of TG_RELID.
+-- No SET clause: a function's SET clause would undo the setting on exit.
+CREATE FUNCTION pggit.flag_source_key_move() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('pggit.keys_moved_' OPERATOR(pg_catalog.||) TG_RELID::pg_catalog.text, 'on', true);
+    RETURN NULL;
 END;
 $$;
 
 -- capture_source_changes(): statement-level AFTER trigger on a data branch's source (see
 -- 090_data_branches.sql). Saves, for each live data branch of the source, the first pre-image of
 -- every row the statement updated or deleted, and marks as absent every key it inserted: new
--- rows of an INSERT, and new rows of an UPDATE whose key no old row of the statement had.
+-- rows of an INSERT, and new rows of an UPDATE whose key no old row of the statement had (only
+-- looked for when pggit_data_key_moved flagged the statement; the flag is cleared here).
 -- SECURITY DEFINER: writers of the source need no rights on pggit.
 CREATE OR REPLACE FUNCTION pggit.capture_source_changes() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -48,6 +85,8 @@ SET search_path = pg_catalog, pggit
 AS $$
 DECLARE
     d record;
+    v_flag text := 'pggit.keys_moved_' || TG_RELID::text;
+    v_moved boolean := TG_OP = 'UPDATE' AND current_setting(v_flag, true) = 'on';
 BEGIN
     FOR d IN SELECT preimage_table, key_columns FROM pggit.data_branches
               WHERE source_relid = TG_RELID AND status = 'ACTIVE' LOOP
@@ -55,14 +94,19 @@ BEGIN
             EXECUTE format('INSERT INTO %s SELECT n.*, true FROM pggit_new_rows n ON CONFLICT DO NOTHING', d.preimage_table);
         ELSIF TG_OP = 'DELETE' THEN
             EXECUTE format('INSERT INTO %s SELECT o.*, false FROM pggit_old_rows o ON CONFLICT DO NOTHING', d.preimage_table);
-        ELSE
+        ELSIF v_moved THEN
             EXECUTE format('INSERT INTO %1$s SELECT o.*, false FROM pggit_old_rows o
                             UNION ALL
                             SELECT n.*, true FROM pggit_new_rows n
                              WHERE NOT EXISTS (SELECT 1 FROM pggit_old_rows o WHERE %2$s)
                             ON CONFLICT DO NOTHING', d.preimage_table, pggit.key_match(d.key_columns, 'o', 'n'));
+        ELSE
+            EXECUTE format('INSERT INTO %s SELECT o.*, false FROM pggit_old_rows o ON CONFLICT DO NOTHING', d.preimage_table);
         END IF;
     END LOOP;
+    IF v_moved THEN
+        PERFORM set_config(v_flag, '', true);
+    END IF;
     RETURN NULL;
 END;
 $$;
@@ -185,7 +229,39 @@ END;
 $$;
 
 
--- Sources with live data branches get the new update trigger (same name, NEW TABLE added).
+-- end_data_branch(id, status): contract unchanged (090_data_branches.sql); also drops the
+-- key-move trigger with the source's other capture triggers.
+CREATE OR REPLACE FUNCTION pggit.end_data_branch(p_id bigint, p_status text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_internal text := pggit.begin_internal();
+    d pggit.data_branches;
+BEGIN
+    UPDATE pggit.data_branches SET status = p_status, ended_at = now()
+     WHERE id = p_id AND status = 'ACTIVE' RETURNING * INTO d;
+    IF d.id IS NULL THEN
+        PERFORM pggit.end_internal(v_internal);
+        RETURN;
+    END IF;
+    EXECUTE format('DROP VIEW IF EXISTS %s', d.view_name);
+    EXECUTE format('DROP TABLE IF EXISTS %s, %s', d.delta_table, d.preimage_table);
+    IF NOT EXISTS (SELECT 1 FROM pggit.data_branches WHERE source_relid = d.source_relid AND status = 'ACTIVE')
+       AND EXISTS (SELECT 1 FROM pg_class WHERE oid = d.source_relid) THEN
+        EXECUTE format('DROP TRIGGER IF EXISTS pggit_data_capture_insert ON %1$s;
+                        DROP TRIGGER IF EXISTS pggit_data_capture_update ON %1$s;
+                        DROP TRIGGER IF EXISTS pggit_data_capture_delete ON %1$s;
+                        DROP TRIGGER IF EXISTS pggit_data_refuse_truncate ON %1$s;
+                        DROP TRIGGER IF EXISTS pggit_data_key_moved ON %1$s', d.source_relid::regclass);
+    END IF;
+    PERFORM pggit.end_internal(v_internal);
+END;
+$$;
+
+
+-- Sources with live data branches get the new update trigger (same name, NEW TABLE added) and
+-- the key-move flag.
 DO $upgrade$
 DECLARE
     v_internal text := pggit.begin_internal();
@@ -197,6 +273,7 @@ BEGIN
         EXECUTE format('CREATE TRIGGER pggit_data_capture_update AFTER UPDATE ON %s
                         REFERENCING OLD TABLE AS pggit_old_rows NEW TABLE AS pggit_new_rows
                         FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source::regclass);
+        PERFORM pggit.install_key_move_flag(v_source);
     END LOOP;
     PERFORM pggit.end_internal(v_internal);
 END;

@@ -1,6 +1,6 @@
--- django-pggit 0004 reversed: restores 090_data_branches.sql's capture_source_changes and
--- create_data_branch (copied verbatim) and its update trigger on live sources, and drops
--- install_source_capture.
+-- django-pggit 0004 reversed: restores 090_data_branches.sql's capture_source_changes,
+-- create_data_branch and end_data_branch (copied verbatim) and its update trigger on live
+-- sources, drops the key-move triggers and the functions 0004 added.
 --
 -- FROZEN once shipped: a change is a new file loaded by a new migration.
 
@@ -149,6 +149,34 @@ END;
 $$;
 
 
+CREATE OR REPLACE FUNCTION pggit.end_data_branch(p_id bigint, p_status text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+AS $$
+DECLARE
+    v_internal text := pggit.begin_internal();
+    d pggit.data_branches;
+BEGIN
+    UPDATE pggit.data_branches SET status = p_status, ended_at = now()
+     WHERE id = p_id AND status = 'ACTIVE' RETURNING * INTO d;
+    IF d.id IS NULL THEN
+        PERFORM pggit.end_internal(v_internal);
+        RETURN;
+    END IF;
+    EXECUTE format('DROP VIEW IF EXISTS %s', d.view_name);
+    EXECUTE format('DROP TABLE IF EXISTS %s, %s', d.delta_table, d.preimage_table);
+    IF NOT EXISTS (SELECT 1 FROM pggit.data_branches WHERE source_relid = d.source_relid AND status = 'ACTIVE')
+       AND EXISTS (SELECT 1 FROM pg_class WHERE oid = d.source_relid) THEN
+        EXECUTE format('DROP TRIGGER IF EXISTS pggit_data_capture_insert ON %1$s;
+                        DROP TRIGGER IF EXISTS pggit_data_capture_update ON %1$s;
+                        DROP TRIGGER IF EXISTS pggit_data_capture_delete ON %1$s;
+                        DROP TRIGGER IF EXISTS pggit_data_refuse_truncate ON %1$s', d.source_relid::regclass);
+    END IF;
+    PERFORM pggit.end_internal(v_internal);
+END;
+$$;
+
+
 DO $downgrade$
 DECLARE
     v_internal text := pggit.begin_internal();
@@ -156,6 +184,7 @@ DECLARE
 BEGIN
     FOR v_source IN SELECT DISTINCT d.source_relid FROM pggit.data_branches d
                      WHERE d.status = 'ACTIVE' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid) LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS pggit_data_key_moved ON %s', v_source::regclass);
         EXECUTE format('DROP TRIGGER IF EXISTS pggit_data_capture_update ON %s', v_source::regclass);
         EXECUTE format('CREATE TRIGGER pggit_data_capture_update AFTER UPDATE ON %s REFERENCING OLD TABLE AS pggit_old_rows
                         FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source::regclass);
@@ -165,3 +194,5 @@ END;
 $downgrade$;
 
 DROP FUNCTION pggit.install_source_capture(oid);
+DROP FUNCTION pggit.install_key_move_flag(oid);
+DROP FUNCTION pggit.flag_source_key_move();
