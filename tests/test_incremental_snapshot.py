@@ -169,3 +169,34 @@ def test_the_incremental_snapshot_migration_reverses_to_0002_and_back():
         assert sql_rows("SELECT * FROM pggit.verify()") == []
     finally:
         run("DROP TABLE public.inc_on_0002")
+
+
+# DDL outside the tracked schemas that changes how tracked objects read (setup, change, key)
+UNTRACKED_CHANGES = [
+    ("type renamed in another schema",
+     ["CREATE TYPE {s}.mood AS ENUM ('calm')", "CREATE TABLE {t} (id int, m {s}.mood)"],
+     ["ALTER TYPE {s}.mood RENAME TO feeling"]),
+    ("function renamed in another schema",
+     ["CREATE FUNCTION {s}.f() RETURNS int LANGUAGE sql AS 'SELECT 1'", "CREATE TABLE {t} (id int DEFAULT {s}.f())"],
+     ["ALTER FUNCTION {s}.f() RENAME TO g"]),
+    ("function dropped with CASCADE in another schema",
+     ["CREATE FUNCTION {s}.f() RETURNS int LANGUAGE sql AS 'SELECT 1'", "CREATE TABLE {t} (id int DEFAULT {s}.f())"],
+     ["DROP FUNCTION {s}.f() CASCADE"]),
+    ("trigger function dropped with CASCADE in another schema",
+     ["CREATE FUNCTION {s}.tf() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'",
+      "CREATE TABLE {t} (id int)", "CREATE TRIGGER {t}_trg BEFORE INSERT ON {t} FOR EACH ROW EXECUTE FUNCTION {s}.tf()"],
+     ["DROP FUNCTION {s}.tf() CASCADE"]),
+]
+
+
+@pytest.mark.parametrize("name, setup, change", UNTRACKED_CHANGES, ids=[c[0] for c in UNTRACKED_CHANGES])
+def test_ddl_outside_the_tracked_schemas_reaches_the_commits_of_what_depends_on_it(unique, name, setup, change):
+    """An event on an object no branch tracks is recorded for the branches whose objects depend
+    on it; before, main's next commit reused its parent's (now stale) tree."""
+    t, s = ident("dep", unique), ident("elsewhere", unique)
+    run(f"CREATE SCHEMA {s}", *(x.format(t=t, s=s) for x in setup))
+    before = api.commit("setup")
+    run(*(x.format(t=t, s=s) for x in change))
+    after = api.commit(name)
+    assert after.tree_hash == full_tree(), name
+    assert entry(after.tree_hash, f"table:public.{t}") != entry(before.tree_hash, f"table:public.{t}")

@@ -106,9 +106,53 @@ BEGIN
 END;
 $$;
 
+-- dependents_closure(seeds)
+-- Purpose: the seeds and every object that depends on them through pg_depend, transitively,
+--   each as tracked_owner numbers it (a view's rule counts as the view, a column default as
+--   its table...); a table's row type leads to what uses it (functions, other tables' columns).
+-- Returns: the oids, seeds included.  Errors: none.  Locks: none (catalog reads).
+CREATE FUNCTION pggit.dependents_closure(p_seeds oid[]) RETURNS oid[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    WITH RECURSIVE closure(oid) AS (
+        SELECT unnest(p_seeds)
+        UNION
+        SELECT pggit.tracked_owner(d.classid, d.objid)
+          FROM closure x
+         CROSS JOIN LATERAL (SELECT x.oid UNION ALL
+                             SELECT c.reltype FROM pg_class c WHERE c.oid = x.oid AND c.reltype <> 0) r(ref)
+          JOIN pg_depend d ON d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass)
+                          AND d.refobjid = r.ref
+         WHERE x.oid IS NOT NULL AND d.deptype <> 'p'
+    )
+    SELECT coalesce(array_agg(oid), '{}') FROM closure WHERE oid IS NOT NULL
+$$;
+
+-- dependent_branches(classid, objid)
+-- Purpose: the branches whose workspaces hold an object depending (transitively) on the given
+--   one: DDL on an object outside every tracked schema and workspace (a type or function in
+--   another schema, say) can still change their definitions, so its event is recorded for them
+--   too. Called by capture_ddl_command for such objects only.
+-- Returns: branch ids.  Errors: none.  Locks: none (catalog reads).
+CREATE FUNCTION pggit.dependent_branches(p_classid oid, p_objid oid) RETURNS SETOF bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    SELECT DISTINCT b.branch_id
+      FROM unnest(pggit.dependents_closure(ARRAY[pggit.tracked_owner(p_classid, p_objid)])) o(oid)
+     CROSS JOIN LATERAL (SELECT coalesce((SELECT c.relnamespace FROM pg_class c WHERE c.oid = o.oid),
+                                         (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = o.oid),
+                                         (SELECT t.typnamespace FROM pg_type t WHERE t.oid = o.oid)) AS ns) n
+     CROSS JOIN LATERAL (SELECT pggit.branch_of_namespace(s.nspname::text) AS branch_id
+                           FROM pg_namespace s WHERE s.oid = n.ns) b
+     WHERE n.ns IS NOT NULL AND b.branch_id IS NOT NULL
+$$;
+
 -- capture_ddl_command(): event trigger function for ddl_command_end (see 040_ddl_capture.sql);
--- now records the catalog address of each object, and the branch of a schema-less object
--- (trigger, policy, rule) is the branch owning its table.
+-- now records the catalog address of each object; the branch of a schema-less object (trigger,
+-- policy, rule) is the branch owning its table; and DDL on an object outside the tracked
+-- schemas and workspaces is also recorded for every branch whose objects depend on it.
 CREATE OR REPLACE FUNCTION pggit.capture_ddl_command() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pggit
@@ -120,15 +164,68 @@ BEGIN
     IF current_setting('pggit.internal', true) = 'on' THEN
         RETURN;  -- pggit's own DDL (workspaces, data branches) is not user history
     END IF;
+    WITH commands AS MATERIALIZED (
+        SELECT r.command_tag, r.object_type, r.schema_name, r.object_identity, r.classid, r.objid,
+               pggit.branch_of_namespace(coalesce(r.schema_name, pggit.owner_schema(r.classid, r.objid))) AS branch_id
+          FROM pg_event_trigger_ddl_commands() r
+         WHERE NOT r.in_extension
+           AND coalesce(r.schema_name, '') <> 'pggit'
+           AND coalesce(r.schema_name, '') !~ '^pg_(temp|toast)'
+    )
     INSERT INTO pggit.ddl_events (branch_id, command_tag, object_type, schema_name,
                                   object_identity, statement, role_name, classid, objid)
-    SELECT pggit.branch_of_namespace(coalesce(r.schema_name, pggit.owner_schema(r.classid, r.objid))),
-           r.command_tag, r.object_type, r.schema_name,
-           r.object_identity, current_query(), pggit.ddl_role(), r.classid, r.objid
-      FROM pg_event_trigger_ddl_commands() r
-     WHERE NOT r.in_extension
-       AND coalesce(r.schema_name, '') <> 'pggit'
-       AND coalesce(r.schema_name, '') !~ '^pg_(temp|toast)';
+    SELECT c.branch_id, c.command_tag, c.object_type, c.schema_name, c.object_identity,
+           current_query(), pggit.ddl_role(), c.classid, c.objid
+      FROM commands c
+    UNION ALL
+    -- an untracked object that tracked objects depend on: an event for each of their branches
+    SELECT d.branch_id, c.command_tag, c.object_type, c.schema_name, c.object_identity,
+           current_query(), pggit.ddl_role(), c.classid, c.objid
+      FROM commands c CROSS JOIN LATERAL pggit.dependent_branches(c.classid, c.objid) d(branch_id)
+     WHERE c.branch_id IS NULL AND c.objid IS NOT NULL AND c.command_tag NOT IN ('GRANT', 'REVOKE');
+END;
+$$;
+
+-- capture_ddl_drop(): event trigger function for sql_drop (see 040_ddl_capture.sql); now also
+-- records, for each other schema where the command dropped objects by CASCADE (a column default
+-- or a trigger on a tracked table that used a dropped function, say), one event for that
+-- schema's branch, whose next commit then reads its whole workspace.
+CREATE OR REPLACE FUNCTION pggit.capture_ddl_drop() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pggit
+AS $$
+BEGIN
+    PERFORM pggit.refuse_data_branch_source_change(
+        ARRAY(SELECT o.objid FROM pg_event_trigger_dropped_objects() o WHERE o.object_type = 'table'));
+    IF current_setting('pggit.internal', true) = 'on' THEN
+        RETURN;
+    END IF;
+    WITH dropped AS MATERIALIZED (
+        -- a column default, trigger, policy or rule has no schema here: its table's is the first
+        -- of its address names
+        SELECT o.original, o.object_type, o.object_identity,
+               coalesce(o.schema_name, CASE WHEN o.object_type IN ('default value', 'trigger', 'policy', 'rule')
+                                            THEN o.address_names[1] END) AS schema_name
+          FROM pg_event_trigger_dropped_objects() o
+         WHERE NOT o.is_temporary
+           AND coalesce(o.schema_name, '') <> 'pggit'
+           AND NOT (o.object_type = 'schema' AND o.object_identity = 'pggit')
+    )
+    INSERT INTO pggit.ddl_events (branch_id, command_tag, object_type, schema_name,
+                                  object_identity, statement, role_name)
+    SELECT pggit.branch_of_namespace(d.schema_name), tg_tag, d.object_type, d.schema_name,
+           d.object_identity, current_query(), pggit.ddl_role()
+      FROM dropped d WHERE d.original
+    UNION ALL
+    SELECT x.branch_id, tg_tag, x.object_type, x.schema_name, x.object_identity, current_query(), pggit.ddl_role()
+      FROM (SELECT DISTINCT ON (d.schema_name) d.schema_name, d.object_type, d.object_identity,
+                   pggit.branch_of_namespace(d.schema_name) AS branch_id
+              FROM dropped d
+             WHERE NOT d.original AND d.schema_name IS NOT NULL
+               AND d.schema_name NOT IN (SELECT o.schema_name FROM dropped o
+                                          WHERE o.original AND o.schema_name IS NOT NULL)
+             ORDER BY d.schema_name, d.object_identity) x
+     WHERE x.branch_id IS NOT NULL;
 END;
 $$;
 
@@ -158,18 +255,7 @@ BEGIN
        OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = ANY (v_seeds) AND (c.relkind = 'p' OR c.relispartition)) THEN
         RETURN NULL;
     END IF;
-    WITH RECURSIVE changed(oid) AS (
-        SELECT unnest(v_seeds)
-        UNION
-        SELECT pggit.tracked_owner(d.classid, d.objid)
-          FROM changed x
-         CROSS JOIN LATERAL (SELECT x.oid UNION ALL
-                             SELECT c.reltype FROM pg_class c WHERE c.oid = x.oid AND c.reltype <> 0) r(ref)
-          JOIN pg_depend d ON d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass)
-                          AND d.refobjid = r.ref
-         WHERE x.oid IS NOT NULL AND d.deptype <> 'p'
-    )
-    SELECT array_agg(oid) INTO v_changed FROM changed WHERE oid IS NOT NULL;
+    v_changed := pggit.dependents_closure(v_seeds);
     IF cardinality(v_changed) > greatest(16, (SELECT count(*) FROM jsonb_object_keys(p_parent_entries)) / 4) THEN
         RETURN NULL;
     END IF;

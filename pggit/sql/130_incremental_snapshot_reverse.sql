@@ -26,6 +26,28 @@ BEGIN
 END;
 $$;
 
+CREATE OR REPLACE FUNCTION pggit.capture_ddl_drop() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pggit
+AS $$
+BEGIN
+    PERFORM pggit.refuse_data_branch_source_change(
+        ARRAY(SELECT o.objid FROM pg_event_trigger_dropped_objects() o WHERE o.object_type = 'table'));
+    IF current_setting('pggit.internal', true) = 'on' THEN
+        RETURN;
+    END IF;
+    INSERT INTO pggit.ddl_events (branch_id, command_tag, object_type, schema_name,
+                                  object_identity, statement, role_name)
+    SELECT pggit.branch_of_namespace(o.schema_name), tg_tag, o.object_type, o.schema_name,
+           o.object_identity, current_query(), pggit.ddl_role()
+      FROM pg_event_trigger_dropped_objects() o
+     WHERE o.original AND NOT o.is_temporary
+       AND coalesce(o.schema_name, '') <> 'pggit'
+       AND NOT (o.object_type = 'schema' AND o.object_identity = 'pggit');
+END;
+$$;
+
+
 CREATE OR REPLACE FUNCTION pggit.branch_of_namespace(p_schema text) RETURNS bigint
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
@@ -298,6 +320,8 @@ DROP FUNCTION pggit.store_tree(bigint, text, oid[]);
 DROP FUNCTION pggit.workspace_objects(bigint, oid[]);
 DROP FUNCTION pggit.namespace_objects(oid, oid[]);
 DROP FUNCTION pggit.changed_objects(bigint, jsonb);
+DROP FUNCTION pggit.dependent_branches(oid, oid);
+DROP FUNCTION pggit.dependents_closure(oid[]);
 DROP FUNCTION pggit.owner_schema(oid, oid);
 DROP FUNCTION pggit.tracked_owner(oid, oid);
 -- DDL captured earlier in this transaction (e.g. an install of every file at once) leaves
