@@ -24,8 +24,16 @@
 -- of the tree. GRANT, REVOKE and ALTER DEFAULT PRIVILEGES change no definition and are skipped.
 -- A property test checks the law "incremental tree = full tree" over random schema changes.
 --
--- Triggers, policies and rules have no schema in pg_event_trigger_ddl_commands(); their events
--- went to the session's current branch. They now go to the branch owning their table.
+-- Which branch an event belongs to, made exact: triggers, policies and rules have no schema in
+-- pg_event_trigger_ddl_commands() and went to the session's current branch, now to the branch
+-- owning their table; DDL on an object outside the tracked schemas and workspaces went to no
+-- branch (so a commit reused a stale tree after, say, a type its tables use was renamed), now
+-- to every branch whose objects depend on it; a DROP ... CASCADE reaching another schema's
+-- objects now records an event for that schema's branch too.
+--
+-- Event triggers only see what runs while they are enabled: DDL run with capture disabled (or
+-- under session_replication_role = replica) leaves no event, as before; pggit.status() shows
+-- such drift between the head's tree and the workspace.
 
 -- DDL captured earlier in this transaction (e.g. an install of every file at once) leaves
 -- deferred foreign-key checks queued on ddl_events, and ALTER TABLE refuses a table with pending
