@@ -62,8 +62,10 @@ BEGIN
 END;
 $$;
 
--- flag_source_key_move(): row-level trigger function: an UPDATE moved a key of TG_RELID.
--- No SET clause: a function's SET clause would undo the setting on exit.
+-- flag_source_key_move(): row-level trigger function: an UPDATE moved a key of TG_RELID (a
+-- transaction-local setting, read and cleared by capture_source_changes at the statement's end).
+-- It runs once per moved row: no SET clause (a GUC save and restore per call); every name in it
+-- is schema-qualified instead.
 CREATE FUNCTION pggit.flag_source_key_move() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
