@@ -155,7 +155,7 @@ def test_the_incremental_snapshot_migration_reverses_to_0002_and_back():
     try:
         call_command("migrate", "pggit", "0002", verbosity=0)
         assert sql_scalar(has_columns) == 0
-        assert sql_scalar("SELECT to_regprocedure('pggit.changed_objects(bigint, jsonb)') IS NULL")
+        assert sql_scalar("SELECT to_regprocedure('pggit.changed_objects(bigint)') IS NULL")
         run("CREATE TABLE public.inc_on_0002 (id int)")
         assert sql_scalar("SELECT pggit.commit_changes('main', 'on 0002')")
         assert sql_rows("SELECT * FROM pggit.verify()") == []

@@ -237,20 +237,18 @@ BEGIN
 END;
 $$;
 
--- changed_objects(commit_id, parent_entries)
+-- changed_objects(commit_id)
 -- Purpose: the objects a commit must re-serialize: the owners of its DDL events (already
 --   attached to it) and everything that depends on them, transitively (see the file header).
 -- Returns: their oids (tracked_owner's numbering), or NULL when the commit needs a full
---   snapshot: an event that cannot be followed, or more changed objects than a quarter of the
---   parent tree's entries.
+--   snapshot because an event cannot be followed.
 -- Errors: none.  Locks: none (catalog reads).
-CREATE FUNCTION pggit.changed_objects(p_commit_id bigint, p_parent_entries jsonb) RETURNS oid[]
+CREATE FUNCTION pggit.changed_objects(p_commit_id bigint) RETURNS oid[]
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
 AS $$
 DECLARE
     v_seeds oid[];
-    v_changed oid[];
 BEGIN
     SELECT array_agg(DISTINCT pggit.tracked_owner(e.classid, e.objid)) INTO v_seeds
       FROM pggit.ddl_events e
@@ -263,11 +261,7 @@ BEGIN
        OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = ANY (v_seeds) AND (c.relkind = 'p' OR c.relispartition)) THEN
         RETURN NULL;
     END IF;
-    v_changed := pggit.dependents_closure(v_seeds);
-    IF cardinality(v_changed) > greatest(16, (SELECT count(*) FROM jsonb_object_keys(p_parent_entries)) / 4) THEN
-        RETURN NULL;
-    END IF;
-    RETURN v_changed;
+    RETURN pggit.dependents_closure(v_seeds);
 END;
 $$;
 
@@ -454,7 +448,8 @@ $$;
 -- store_tree(branch_id, parent_tree, changed)
 -- Purpose: snapshot a branch's workspace as store_tree(branch_id) does, re-serializing only the
 --   objects in changed plus those the parent tree has no entry for, and taking every other
---   object's hash from the parent tree (see the file header). changed NULL: serialize all.
+--   object's hash from the parent tree (see the file header). changed NULL, or more changed
+--   objects than a quarter of the parent's entries: serialize all.
 --   Stores new definitions and the tree (each once per distinct hash).
 -- Returns: the tree hash.  Locks: none beyond the inserted rows.
 CREATE FUNCTION pggit.store_tree(p_branch_id bigint, p_parent_tree text, p_changed oid[]) RETURNS text
@@ -467,6 +462,9 @@ DECLARE
 BEGIN
     IF p_changed IS NOT NULL THEN
         SELECT t.entries INTO v_parent FROM pggit.trees t WHERE t.hash = p_parent_tree;
+        IF cardinality(p_changed) > greatest(16, (SELECT count(*) FROM jsonb_object_keys(v_parent)) / 4) THEN
+            v_parent := NULL;  -- a change this wide: serialize everything in one pass
+        END IF;
     END IF;
     -- The parent's entries are joined, not looked up per object: a stored tree is a compressed
     -- jsonb, and each lookup in it would decompress it again.
@@ -554,8 +552,7 @@ BEGIN
         v_commit.tree_hash := v_head_tree;
         v_reused := true;
     ELSE
-        v_commit.tree_hash := pggit.store_tree(p_branch.id, v_head_tree, pggit.changed_objects(
-            v_commit.id, (SELECT t.entries FROM pggit.trees t WHERE t.hash = v_head_tree)));
+        v_commit.tree_hash := pggit.store_tree(p_branch.id, v_head_tree, pggit.changed_objects(v_commit.id));
     END IF;
     v_commit.message := p_message;
     v_commit.author := p_author;

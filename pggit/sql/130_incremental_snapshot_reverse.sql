@@ -319,7 +319,7 @@ $$;
 DROP FUNCTION pggit.store_tree(bigint, text, oid[]);
 DROP FUNCTION pggit.workspace_objects(bigint, oid[]);
 DROP FUNCTION pggit.namespace_objects(oid, oid[]);
-DROP FUNCTION pggit.changed_objects(bigint, jsonb);
+DROP FUNCTION pggit.changed_objects(bigint);
 DROP FUNCTION pggit.dependent_branches(oid, oid);
 DROP FUNCTION pggit.dependents_closure(oid[]);
 DROP FUNCTION pggit.owner_schema(oid, oid);
