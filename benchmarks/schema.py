@@ -16,6 +16,8 @@ def create_tables(conn, schema: str, count: int) -> None:
 def run(bench: Bench) -> None:
     with bench.connect() as conn:
         progress("creating 1,000 tables")
+        # the INSERT baseline's table (the commits suite makes it too; --only schema runs alone)
+        conn.execute("CREATE TABLE IF NOT EXISTS public.bench_plain (id bigserial PRIMARY KEY, v int)")
         conn.execute("CREATE SCHEMA hashing")
         create_tables(conn, "hashing", 1000)
         main_id = conn.execute("SELECT id FROM pggit.branches WHERE name = 'main' AND status <> 'DELETED'").fetchone()[0]
