@@ -181,7 +181,7 @@ class DiffEntry:
     """One changed object between two states (see :func:`diff`)."""
 
     object_key: str
-    change: str
+    change: str  # "added" | "removed" | "modified" | "rebuilt" (a view re-created for a view it uses)
     detail: str | None
     ddl: list[str]
 

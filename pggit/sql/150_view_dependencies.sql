@@ -1,0 +1,107 @@
+-- django-pggit 0005: views that depend on views.
+--
+-- FROZEN once shipped: a change is a new file loaded by a new migration.
+-- Reversed by 150_view_dependencies_reverse.sql.
+--
+-- tree_ddl ordered the statements of one phase by object key, so a view over a view whose name
+-- sorts after it could not be created (create_branch failed: "relation ... does not exist"),
+-- nor dropped before it, and changing a view that unchanged views depend on failed at its DROP
+-- ("cannot drop view ... because other objects depend on it"). Now, when a view or
+-- materialized view changes:
+--   * the names each view's query mentions (its identifier tokens, compared with quote_ident of
+--     the other views' names; string literals are skipped) give the "uses" edges between the
+--     views of each tree;
+--   * views are created in dependency order (phase 120, deepest dependency first) and dropped
+--     in the reverse order (phase 20, dependents first);
+--   * an unchanged view that uses, directly or through other views, one that is dropped or
+--     re-created is dropped and re-created with it (change 'rebuilt'). A rebuilt materialized
+--     view is created WITH NO DATA like any other: reading it raises "has not been populated"
+--     until it is refreshed.
+-- Stored definitions hold the query text only, so the edges come from tokens: a column or alias
+-- that happens to carry another view's name adds an edge that only affects the order (a cycle
+-- such false edges could form is cut at as many levels as there are views, and its views then
+-- go in key order).
+-- Trees without a changed view skip all this.
+
+-- tree_ddl(from_tree, to_tree): contract unchanged (060_ddl_generation.sql), plus the ordering
+-- and the rebuilt views described above.
+CREATE OR REPLACE FUNCTION pggit.tree_ddl(p_from jsonb, p_to jsonb)
+RETURNS TABLE (step bigint, phase integer, object_key text, change text, statement text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+AS $$
+    WITH RECURSIVE entries AS (
+        SELECT coalesce(t.key, f.key) AS object_key, split_part(coalesce(t.key, f.key), ':', 1) AS object_type,
+               f.value AS old_hash, t.value AS new_hash
+          FROM jsonb_each_text(coalesce(p_from, '{}')) f
+          FULL JOIN jsonb_each_text(coalesce(p_to, '{}')) t ON t.key = f.key
+    ), view_changed AS (
+        SELECT EXISTS (SELECT 1 FROM entries e WHERE e.old_hash IS DISTINCT FROM e.new_hash
+                          AND e.object_type IN ('view', 'materialized_view')) AS yes
+    ), views AS (  -- the views of each side (only when a view changed), with their definitions
+        SELECT e.object_key, s.side, o.definition->>'name' AS name, o.definition->>'query' AS query
+          FROM entries e
+         CROSS JOIN LATERAL (VALUES ('old', e.old_hash), ('new', e.new_hash)) s(side, hash)
+          JOIN pggit.objects o ON o.hash = s.hash
+         WHERE e.object_type IN ('view', 'materialized_view') AND (SELECT yes FROM view_changed)
+    ), tokens AS MATERIALIZED (  -- each view's identifiers (a string literal is one token)
+        SELECT DISTINCT x.side, x.object_key, m.token[1] AS token
+          FROM views x
+         CROSS JOIN LATERAL regexp_matches(x.query, '''(?:[^'']|'''')*''|"(?:[^"]|"")*"|[[:alpha:]_][[:alnum:]_$]*', 'g') AS m(token)
+    ), uses AS (  -- on one side, view x's query names view y
+        SELECT DISTINCT t.side, t.object_key AS x, y.object_key AS y
+          FROM tokens t
+          JOIN views y ON y.side = t.side AND quote_ident(y.name) = t.token AND y.object_key <> t.object_key
+    ), depth(side, object_key, depth) AS (  -- x has a chain of uses depth long below it
+        SELECT v.side, v.object_key, 0 FROM views v
+        UNION
+        SELECT u.side, u.x, d.depth + 1 FROM uses u JOIN depth d ON d.side = u.side AND d.object_key = u.y
+         WHERE d.depth < (SELECT count(*) FROM views)  -- bounds a cycle of false edges
+    ), levels AS (
+        SELECT d.side, d.object_key, max(d.depth) AS depth FROM depth d GROUP BY d.side, d.object_key
+    ), dropped(object_key) AS (  -- views the script drops: removed, re-created, or using those
+        SELECT e.object_key FROM entries e
+         WHERE e.object_type IN ('view', 'materialized_view') AND e.old_hash IS NOT NULL
+           AND e.old_hash IS DISTINCT FROM e.new_hash AND (SELECT yes FROM view_changed)
+        UNION
+        SELECT u.x FROM uses u JOIN dropped d ON u.side = 'old' AND u.y = d.object_key
+    ), pairs AS (
+        SELECT e.object_key, e.object_type, fo.definition AS old_def, tob.definition AS new_def,
+               e.old_hash = e.new_hash AS rebuilt
+          FROM entries e
+          LEFT JOIN pggit.objects fo ON fo.hash = e.old_hash
+          LEFT JOIN pggit.objects tob ON tob.hash = e.new_hash
+         WHERE e.old_hash IS DISTINCT FROM e.new_hash
+            OR (e.new_hash IS NOT NULL AND e.object_key IN (SELECT d.object_key FROM dropped d))
+    ), statements AS (
+        SELECT p.object_key,
+               CASE WHEN p.rebuilt THEN 'rebuilt' WHEN p.old_def IS NULL THEN 'added'
+                    WHEN p.new_def IS NULL THEN 'removed' ELSE 'modified' END AS change,
+               s.phase, s.statement, s.ord
+          FROM pairs p
+         CROSS JOIN LATERAL (
+            SELECT x.phase, x.statement, row_number() OVER () AS ord FROM (
+                SELECT * FROM pggit.create_ddl(p.object_type, p.new_def) WHERE p.old_def IS NULL
+                UNION ALL
+                SELECT * FROM pggit.drop_ddl(p.object_type, p.old_def) WHERE p.new_def IS NULL
+                UNION ALL
+                SELECT * FROM pggit.alter_ddl(p.object_type, p.old_def, p.new_def)
+                 WHERE p.old_def IS NOT NULL AND p.new_def IS NOT NULL AND NOT p.rebuilt
+                UNION ALL
+                SELECT * FROM pggit.drop_ddl(p.object_type, p.old_def) WHERE p.rebuilt
+                UNION ALL
+                SELECT * FROM pggit.create_ddl(p.object_type, p.new_def) WHERE p.rebuilt
+            ) x
+         ) s
+    ), ordered AS (
+        SELECT s.*, CASE s.phase WHEN 20 THEN -coalesce(o.depth, 0) WHEN 120 THEN coalesce(n.depth, 0)
+                                 ELSE 0 END AS dependency_rank
+          FROM statements s
+          LEFT JOIN levels o ON o.side = 'old' AND o.object_key = s.object_key
+          LEFT JOIN levels n ON n.side = 'new' AND n.object_key = s.object_key
+    )
+    SELECT row_number() OVER (ORDER BY s.phase, s.dependency_rank, s.object_key, s.ord),
+           s.phase, s.object_key, s.change, s.statement
+      FROM ordered s
+     ORDER BY 1
+$$;
