@@ -11,8 +11,31 @@ TARGETS = {  # (workers, mode) -> minimum ratio to the INSERT baseline
 }
 
 
+# The least any commit with one chain per branch must do, without pggit: lock the branch's row,
+# hash, insert the commit, move the head. Measured next to the INSERT baseline, it shows how
+# much of the gap to the targets is the shape of the work rather than pggit's extras (pending
+# DDL check, tree reuse check, UUID, author check, indexes for history and lookups by hash).
+FLOOR_SETUP = """
+CREATE TABLE public.floor_branches (id int PRIMARY KEY, head bytea);
+INSERT INTO public.floor_branches SELECT g, NULL FROM generate_series(0, 63) g;
+CREATE TABLE public.floor_commits (id bigserial PRIMARY KEY, hash bytea NOT NULL, parent bytea,
+                                   branch_id int NOT NULL, message text, author text, at timestamptz);
+CREATE FUNCTION public.floor_commit(p_branch int, p_message text) RETURNS bytea LANGUAGE plpgsql AS $$
+DECLARE v_head bytea; v_hash bytea;
+BEGIN
+    SELECT head INTO v_head FROM public.floor_branches WHERE id = p_branch FOR UPDATE;
+    v_hash := sha256(convert_to(coalesce(encode(v_head, 'hex'), '') || p_message || clock_timestamp(), 'UTF8'));
+    INSERT INTO public.floor_commits (hash, parent, branch_id, message, author, at)
+    VALUES (v_hash, v_head, p_branch, p_message, current_user, clock_timestamp());
+    UPDATE public.floor_branches SET head = v_hash WHERE id = p_branch;
+    RETURN v_hash;
+END $$;
+"""
+
+
 def run(bench: Bench) -> None:
     with bench.connect() as conn:
+        conn.execute(FLOOR_SETUP)
         for i in range(10):
             conn.execute(f"CREATE TABLE public.tracked_{i} (id int PRIMARY KEY, v text, at timestamptz DEFAULT now())")
         conn.execute("CREATE TABLE public.bench_plain (id bigserial PRIMARY KEY, v int)")
@@ -42,3 +65,10 @@ def run(bench: Bench) -> None:
             minimum = TARGETS.get((workers, mode))
             if minimum is not None:
                 judge(figure, figure.ratio >= minimum, f">= {minimum}x INSERT")
+        for mode, row in [("one row", lambda n: 0), ("own rows", lambda n: n)]:
+            if workers in (1, 8) and not (workers == 1 and mode == "own rows"):
+                floor, _, _ = throughput(bench, workers, seconds, lambda c, n: None,
+                                         lambda c, n, row=row: c.execute("SELECT public.floor_commit(%s, 'bench')",
+                                                                         [row(n)]))
+                bench.record(Figure(f"  floor: bare locked chain, {workers} worker(s), {mode}",
+                                    floor, "tx/s", base, "one-row INSERT tx/s"))
