@@ -224,9 +224,14 @@ def commit(
     *,
     branch: str = "main",
     author: str | None = None,
+    full: bool = False,
     using: str = DEFAULT_DB_ALIAS,
 ) -> Commit:
     """Record a commit on ``branch`` (created from main's head if the name was never used).
+
+    ``full`` snapshots every object of the branch's workspace instead of following the captured
+    DDL: use it after DDL the event triggers did not see (capture disabled, or
+    ``session_replication_role = replica`` as in pg_restore), which :func:`status` shows.
 
     Returns the new :class:`Commit`. Raises InvalidBranchName, BranchDeleted, InvalidMessage,
     InvalidAuthor, or RetryableError after the retries are spent.
@@ -239,7 +244,7 @@ def commit(
         with transaction.atomic(using=using):
             _lock_live_branch(using, branch)
             commit_hash = _scalar(
-                using, "SELECT pggit.commit_changes(%s, %s, %s)", [branch, message, author]
+                using, "SELECT pggit.commit_changes(%s, %s, %s, %s)", [branch, message, author, bool(full)]
             )
             return Commit.objects.using(using).select_related("branch").get(hash=commit_hash)
 

@@ -4,6 +4,8 @@ the tree a full snapshot of the workspace gives."""
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 
@@ -200,3 +202,58 @@ def test_ddl_outside_the_tracked_schemas_reaches_the_commits_of_what_depends_on_
     after = api.commit(name)
     assert after.tree_hash == full_tree(), name
     assert entry(after.tree_hash, f"table:public.{t}") != entry(before.tree_hash, f"table:public.{t}")
+
+
+def unseen_ddl(*statements: str) -> None:
+    """Run DDL the event triggers do not see (as pg_restore and logical replication do)."""
+    run("SET session_replication_role = replica")
+    try:
+        run(*statements)
+    finally:
+        run("SET session_replication_role = origin")
+
+
+def test_a_full_commit_records_ddl_that_capture_did_not_see(unique):
+    t = ident("unseen", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY)")
+    head = api.commit(f"add {t}")
+    unseen_ddl(f"ALTER TABLE {t} ADD COLUMN note text", f"CREATE INDEX {t}_note ON {t} (note)")
+    key = f"table:public.{t}"
+    assert [(c.object_key, c.change) for c in api.status()] == [(key, "modified")]
+    stale = api.commit("no event, so the head's tree is kept")
+    assert stale.tree_hash == head.tree_hash and api.status() != []
+    out = StringIO()
+    call_command("pggit_commit", "-m", "read everything", "--full", stdout=out)
+    full = api.log("main", limit=1)[0]
+    assert out.getvalue().strip() == f"[main {full.short_hash}] read everything"
+    assert full.tree_hash == full_tree("main") != head.tree_hash
+    assert "note" in sql_scalar("SELECT o.definition::text FROM pggit.objects o WHERE o.hash = %s",
+                                [entry(full.tree_hash, key)])
+    assert api.status() == []
+    assert api.get_version(t).major == 1 and (api.get_version(t).minor, api.get_version(t).patch) != (0, 0)
+    assert sql_rows("SELECT * FROM pggit.verify()") == []
+
+
+def test_full_snapshot_is_an_sql_argument_and_the_default_follows_events(unique):
+    t = ident("unseen2", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY)")
+    api.commit(f"add {t}")
+    unseen_ddl(f"ALTER TABLE {t} ADD COLUMN x int")
+    kept = sql_scalar("SELECT pggit.commit_changes('main', 'default')")
+    full = sql_scalar("SELECT pggit.commit_changes('main', 'full', NULL, full_snapshot => true)")
+    trees = dict(sql_rows("SELECT hash, tree_hash FROM pggit.commits WHERE hash IN (%s, %s)", [kept, full]))
+    assert trees[full] == full_tree("main") != trees[kept]
+    assert sql_scalar("SELECT pggit.commit_changes('main', 'null flag', NULL, NULL)") is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_full_snapshot_migration_reverses():
+    signature = "SELECT to_regprocedure('pggit.commit_changes(text, text, text, boolean)') IS NOT NULL"
+    try:
+        call_command("migrate", "pggit", "0006", verbosity=0)
+        assert sql_scalar(signature) is False
+        assert sql_scalar("SELECT pggit.commit_changes('main', 'on 0006')") is not None
+    finally:
+        call_command("migrate", "pggit", verbosity=0)
+    assert sql_scalar(signature) is True
+    assert sql_scalar("SELECT pggit.commit_changes('main', 'on 0007', NULL, true)") is not None

@@ -7,7 +7,8 @@ class Command(PgGitCommand):
         "Record a commit of the database's schema on a branch.\n\n"
         "Examples:\n"
         "  manage.py pggit_commit -m 'Add invoices table'\n"
-        "  manage.py pggit_commit -m 'Try a new index' --branch feature/search --author 'Ada'"
+        "  manage.py pggit_commit -m 'Try a new index' --branch feature/search --author 'Ada'\n"
+        "  manage.py pggit_commit -m 'Restored from a dump' --full"
     )
 
     def add_arguments(self, parser) -> None:
@@ -19,6 +20,12 @@ class Command(PgGitCommand):
         parser.add_argument(
             "--author", default=None, help="Author to record (default: the database user)."
         )
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Snapshot every object instead of following the captured DDL (after DDL the "
+            "event triggers did not see, e.g. a pg_restore).",
+        )
 
     def handle(self, *args, **options):
         with self.progress(f"committing to {options['branch']}"):
@@ -26,6 +33,7 @@ class Command(PgGitCommand):
                 options["message"],
                 branch=options["branch"],
                 author=options["author"],
+                full=options["full"],
                 using=options["database"],
             )
         if options["as_json"]:
