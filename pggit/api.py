@@ -153,10 +153,12 @@ def _text(value: Any, what: str, error: type[PgGitError], *, optional: bool = Fa
     return value
 
 
-def _lock_live_branch(using: str, name: str) -> Branch | None:
+def _lock_live_branch(using: str, name: str, *, no_key: bool = False) -> Branch | None:
+    """The live branch row, locked FOR UPDATE (FOR NO KEY UPDATE with no_key, as commits do: it
+    excludes the other writers but not the foreign-key checks of rows that reference it)."""
     return (
         Branch.objects.using(using)
-        .select_for_update()
+        .select_for_update(no_key=no_key)
         .filter(name=name)
         .exclude(status=Branch.Status.DELETED)
         .first()
@@ -242,7 +244,7 @@ def commit(
 
     def operation() -> Commit:
         with transaction.atomic(using=using):
-            _lock_live_branch(using, branch)
+            _lock_live_branch(using, branch, no_key=True)
             commit_hash = _scalar(
                 using, "SELECT pggit.commit_changes(%s, %s, %s, %s)", [branch, message, author, bool(full)]
             )

@@ -367,3 +367,43 @@ def test_mixed_load(connect, seconds):
     admin.execute(f"DROP TABLE {table}")
     admin.execute("SELECT pggit.commit_changes('main', 'drop table')")
     verify_clean(admin)
+
+
+def test_ddl_on_a_branch_does_not_wait_for_a_commit_in_flight_there(connect):
+    """A commit locks its branch row FOR NO KEY UPDATE: the foreign-key check of the DDL event
+    that capture records for another session (FOR KEY SHARE on the same row) does not wait for
+    the committing transaction to end, whether it committed through SQL or the Python API."""
+    from django.db import transaction
+
+    from pggit import api
+
+    ddl = connect()
+    ddl.execute("SET lock_timeout = '3s'")  # 55P03 instead of a wait
+    sql_table, api_table = (f"chaos_nowait_{uuid.uuid4().hex[:8]}" for _ in range(2))
+
+    def create_pending(table: str) -> None:
+        ddl.execute(f"CREATE TABLE public.{table} (id int PRIMARY KEY)")
+        pending = ddl.execute("SELECT count(*) FROM pggit.ddl_events WHERE object_identity = %s"
+                              " AND commit_id IS NULL", [f"public.{table}"]).fetchone()[0]
+        assert pending == 1, "captured, waiting for the next commit"
+
+    try:
+        committer = connect()
+        with committer.transaction():
+            committer.execute("SELECT pggit.commit_changes('main', 'held open (SQL)')")
+            create_pending(sql_table)
+        with transaction.atomic():
+            api.commit("held open (Python API)")
+            create_pending(api_table)
+        ddl.execute("SELECT pggit.commit_changes('main', 'picks up the last one')")
+        # each event went to the first commit after it (the first to the API's commit)
+        attached = ddl.execute(
+            "SELECT e.object_identity, c.message FROM pggit.ddl_events e JOIN pggit.commits c ON c.id = e.commit_id"
+            " WHERE e.object_identity = ANY (%s) ORDER BY e.id",
+            [[f"public.{sql_table}", f"public.{api_table}"]]).fetchall()
+        assert attached == [(f"public.{sql_table}", "held open (Python API)"),
+                            (f"public.{api_table}", "picks up the last one")]
+    finally:
+        ddl.execute(f"DROP TABLE IF EXISTS public.{sql_table}, public.{api_table}")
+        ddl.execute("SELECT pggit.commit_changes('main', 'drop the probes')")
+    verify_clean(ddl)
