@@ -162,3 +162,26 @@ def test_the_view_order_migration_reverses(unique):
                 api.delete_branch(name, force=True)
         run(f"DROP VIEW {t}_a", f"DROP VIEW {t}_z", f"DROP TABLE {t}")
         api.commit(f"drop {t}")
+
+
+def test_a_column_type_change_under_a_view_merges(unique):
+    """PostgreSQL refuses ALTER COLUMN ... TYPE on a column a view uses. On a branch the user drops
+    the view, changes the type and re-creates the view with the same text, so the view's stored
+    definition does not change; the merge must still drop it before the ALTER and re-create it."""
+    t = ident("vtype", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY, n int)",
+        f"CREATE VIEW {t}_v AS SELECT id, n FROM {t}",
+        f"CREATE VIEW {t}_w AS SELECT id FROM {t}_v")
+    api.commit(f"views over {t}")
+    branch = unique("vtype")
+    api.create_branch(branch)
+    on_branch(branch, f"DROP VIEW {t}_w, {t}_v", f"ALTER TABLE {t} ALTER COLUMN n TYPE bigint",
+              f"CREATE VIEW {t}_v AS SELECT id, n FROM {t}", f"CREATE VIEW {t}_w AS SELECT id FROM {t}_v",
+              message="n becomes bigint")
+    changes = {e.object_key: e.change for e in api.diff("main", branch)}
+    assert changes == {f"table:public.{t}": "modified", f"view:public.{t}_v": "rebuilt",
+                       f"view:public.{t}_w": "rebuilt"}
+    assert api.merge(branch, "main").status == "fast-forward"
+    assert sql_scalar("SELECT data_type FROM information_schema.columns WHERE table_name = %s"
+                      " AND column_name = 'n'", [f"{t}_v"]) == "bigint"
+    assert view_query("public", f"{t}_w") is not None and api.status() == []

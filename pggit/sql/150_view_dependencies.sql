@@ -6,22 +6,24 @@
 -- tree_ddl ordered the statements of one phase by object key, so a view over a view whose name
 -- sorts after it could not be created (create_branch failed: "relation ... does not exist"),
 -- nor dropped before it, and changing a view that unchanged views depend on failed at its DROP
--- ("cannot drop view ... because other objects depend on it"). Now, when a view or
--- materialized view changes:
+-- ("cannot drop view ... because other objects depend on it"), as did a merge that changes the
+-- type of a column a view uses. Now, when a view, a materialized view or a column type changes:
 --   * the names each view's query mentions (its identifier tokens, compared with quote_ident of
 --     the other views' names; string literals are skipped) give the "uses" edges between the
 --     views of each tree;
 --   * views are created in dependency order (phase 120, deepest dependency first) and dropped
 --     in the reverse order (phase 20, dependents first);
 --   * an unchanged view that uses, directly or through other views, one that is dropped or
---     re-created is dropped and re-created with it (change 'rebuilt'). A rebuilt materialized
---     view is created WITH NO DATA like any other: reading it raises "has not been populated"
---     until it is refreshed.
+--     re-created, or a table one of whose columns changes type (ALTER COLUMN ... TYPE is refused
+--     under a view, so on the branch the view was dropped and re-created with the same text),
+--     is dropped and re-created with it (change 'rebuilt'). A rebuilt materialized view is
+--     created WITH NO DATA like any other: reading it raises "has not been populated" until it
+--     is refreshed.
 -- Stored definitions hold the query text only, so the edges come from tokens: a column or alias
 -- that happens to carry another view's name adds an edge that only affects the order (a cycle
 -- such false edges could form is cut at as many levels as there are views, and its views then
 -- go in key order).
--- Trees without a changed view skip all this.
+-- Trees without a changed view or column type skip all this.
 
 -- tree_ddl(from_tree, to_tree): contract unchanged (060_ddl_generation.sql), plus the ordering
 -- and the rebuilt views described above.
@@ -35,10 +37,20 @@ AS $$
                f.value AS old_hash, t.value AS new_hash
           FROM jsonb_each_text(coalesce(p_from, '{}')) f
           FULL JOIN jsonb_each_text(coalesce(p_to, '{}')) t ON t.key = f.key
+    ), retyped AS (  -- tables whose columns change type: PostgreSQL refuses that under a view
+        SELECT e.object_key, fo.definition->>'name' AS name
+          FROM entries e
+          JOIN pggit.objects fo ON fo.hash = e.old_hash
+          JOIN pggit.objects tob ON tob.hash = e.new_hash
+         WHERE e.object_type = 'table' AND e.old_hash <> e.new_hash
+           AND EXISTS (SELECT 1 FROM jsonb_array_elements(fo.definition->'columns') o
+                         JOIN jsonb_array_elements(tob.definition->'columns') n ON n->>'name' = o->>'name'
+                        WHERE (n->>'type', n->>'collation') IS DISTINCT FROM (o->>'type', o->>'collation'))
     ), view_changed AS (
         SELECT EXISTS (SELECT 1 FROM entries e WHERE e.old_hash IS DISTINCT FROM e.new_hash
-                          AND e.object_type IN ('view', 'materialized_view')) AS yes
-    ), views AS (  -- the views of each side (only when a view changed), with their definitions
+                          AND e.object_type IN ('view', 'materialized_view'))
+            OR EXISTS (SELECT 1 FROM retyped) AS yes
+    ), views AS (  -- the views of each side (only when a view or a column type changed)
         SELECT e.object_key, s.side, o.definition->>'name' AS name, o.definition->>'query' AS query
           FROM entries e
          CROSS JOIN LATERAL (VALUES ('old', e.old_hash), ('new', e.new_hash)) s(side, hash)
@@ -59,10 +71,13 @@ AS $$
          WHERE d.depth < (SELECT count(*) FROM views)  -- bounds a cycle of false edges
     ), levels AS (
         SELECT d.side, d.object_key, max(d.depth) AS depth FROM depth d GROUP BY d.side, d.object_key
-    ), dropped(object_key) AS (  -- views the script drops: removed, re-created, or using those
+    ), dropped(object_key) AS (  -- views the script drops: removed, re-created, using a retyped
+                                 -- table, or using those
         SELECT e.object_key FROM entries e
          WHERE e.object_type IN ('view', 'materialized_view') AND e.old_hash IS NOT NULL
            AND e.old_hash IS DISTINCT FROM e.new_hash AND (SELECT yes FROM view_changed)
+        UNION
+        SELECT t.object_key FROM tokens t JOIN retyped r ON t.side = 'old' AND t.token = quote_ident(r.name)
         UNION
         SELECT u.x FROM uses u JOIN dropped d ON u.side = 'old' AND u.y = d.object_key
     ), pairs AS (
