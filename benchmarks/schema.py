@@ -45,7 +45,7 @@ def run(bench: Bench) -> None:
         rows = conn.execute("SELECT count(*) FROM pggit.objects").fetchone()[0]
         nochange = min(timed(lambda: conn.execute("SELECT pggit.commit_changes('main', 'no change')")) for _ in range(5))
         written = conn.execute("SELECT count(*) FROM pggit.objects").fetchone()[0] - rows
-        figure = bench.record(Figure(f"commit, 1,000 tables, nothing changed ({written} definition rows)",
+        figure = bench.record(Figure(f"commit, 1,000 tables, nothing changed ({written} definition row{'' if written == 1 else 's'})",
                                      nochange * 1000, "ms", insert * 1000,
                                      "one-row INSERT tx", extra={"definition_rows_written": written}))
         judge(figure, nochange < 0.02 and written == 0, "< 20 ms, 0 rows")
@@ -57,7 +57,7 @@ def run(bench: Bench) -> None:
             timings.append(timed(lambda: conn.execute("SELECT pggit.commit_changes('main', 'one table changed')")))
             written = conn.execute("SELECT count(*) FROM pggit.objects").fetchone()[0] - rows
         one = min(timings)
-        figure = bench.record(Figure(f"commit, 1,000 tables, one changed ({written} definition rows)",
+        figure = bench.record(Figure(f"commit, 1,000 tables, one changed ({written} definition row{'' if written == 1 else 's'})",
                                      one * 1000, "ms", insert * 1000,
                                      "one-row INSERT tx", extra={"definition_rows_written": written}))
         judge(figure, one < 0.1, "< 100 ms")
