@@ -1,5 +1,6 @@
-"""Views that depend on views: branch workspaces, merges and DDL scripts create and drop them in
-dependency order, whatever their names, and re-create unchanged dependents of a re-created view."""
+"""Views and types that depend on views and types: branch workspaces, merges and DDL scripts create
+and drop them in dependency order, whatever their names, and re-create unchanged views that
+depend on a re-created view or on a column whose type changes."""
 
 from __future__ import annotations
 
@@ -185,3 +186,25 @@ def test_a_column_type_change_under_a_view_merges(unique):
     assert sql_scalar("SELECT data_type FROM information_schema.columns WHERE table_name = %s"
                       " AND column_name = 'n'", [f"{t}_v"]) == "bigint"
     assert view_query("public", f"{t}_w") is not None and api.status() == []
+
+
+def test_types_over_types_are_created_and_dropped_in_dependency_order(unique):
+    """Every domain sorts before every enum and a composite type before the domains it uses; a
+    branch and a merge take them in dependency order instead."""
+    t = ident("ty", unique)
+    run(f"CREATE TYPE {t}_z_mood AS ENUM ('calm', 'busy')",
+        f"CREATE DOMAIN {t}_m_dom AS {t}_z_mood NOT NULL",
+        f'CREATE DOMAIN "{t}_B dom" AS {t}_m_dom',
+        f'CREATE TYPE {t}_a_pair AS (x "{t}_B dom", y int)',
+        f"CREATE TABLE {t} (id int PRIMARY KEY, p {t}_a_pair)")
+    api.commit(f"types under {t}")
+    branch = unique("types")
+    api.create_branch(branch)
+    assert api.status(branch) == []
+    assert sql_scalar("SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+                      " WHERE n.nspname = %s AND t.typname LIKE %s AND t.typtype IN ('e', 'd', 'c')",
+                      [namespace_of(branch), f"{t}%"]) == 5, "enum, 2 domains, composite, the table's row type"
+    on_branch(branch, f"DROP TABLE {t}", f"DROP TYPE {t}_a_pair", f'DROP DOMAIN "{t}_B dom"',
+              f"DROP DOMAIN {t}_m_dom", f"DROP TYPE {t}_z_mood", message="no types")
+    assert api.merge(branch, "main").status == "fast-forward"
+    assert sql_scalar("SELECT count(*) FROM pg_type WHERE typname LIKE %s", [f"{t}%"]) == 0

@@ -1,4 +1,4 @@
--- django-pggit 0005: views that depend on views.
+-- django-pggit 0005: views and types that depend on views and types.
 --
 -- FROZEN once shipped: a change is a new file loaded by a new migration.
 -- Reversed by 150_view_dependencies_reverse.sql.
@@ -7,23 +7,28 @@
 -- sorts after it could not be created (create_branch failed: "relation ... does not exist"),
 -- nor dropped before it, and changing a view that unchanged views depend on failed at its DROP
 -- ("cannot drop view ... because other objects depend on it"), as did a merge that changes the
--- type of a column a view uses. Now, when a view, a materialized view or a column type changes:
---   * the names each view's query mentions (its identifier tokens, compared with quote_ident of
---     the other views' names; string literals are skipped) give the "uses" edges between the
---     views of each tree;
---   * views are created in dependency order (phase 120, deepest dependency first) and dropped
---     in the reverse order (phase 20, dependents first);
+-- type of a column a view uses. Types had the same problem: every domain sorts before the enums
+-- and a composite type before the domains it may use ("type ... does not exist"). Now, when a
+-- view, a materialized view, an enum, a domain, a composite type or a column type changes:
+--   * the names each view's query and each type's definition mention (identifier tokens of the
+--     query, of a domain's base type, of a composite type's attribute types, compared with
+--     quote_ident of the other objects' names; string literals are skipped) give the "uses"
+--     edges between these objects in each tree;
+--   * they are created in dependency order (types in phase 50, views in phase 120, deepest
+--     dependency first) and dropped in the reverse order (views in phase 20, types in phase 40,
+--     dependents first);
 --   * an unchanged view that uses, directly or through other views, one that is dropped or
 --     re-created, or a table one of whose columns changes type (ALTER COLUMN ... TYPE is refused
 --     under a view, so on the branch the view was dropped and re-created with the same text),
 --     is dropped and re-created with it (change 'rebuilt'). A rebuilt materialized view is
 --     created WITH NO DATA like any other: reading it raises "has not been populated" until it
 --     is refreshed.
--- Stored definitions hold the query text only, so the edges come from tokens: a column or alias
--- that happens to carry another view's name adds an edge that only affects the order (a cycle
--- such false edges could form is cut at as many levels as there are views, and its views then
--- go in key order).
--- Trees without a changed view or column type skip all this.
+-- Stored definitions hold text, not references, so the edges come from tokens: a column or alias
+-- that happens to carry another object's name adds an edge that only affects the order (a cycle
+-- such false edges could form is cut at as many levels as there are objects, and its objects
+-- then go in key order). Types are only ordered: a type that changes is dropped and re-created,
+-- which fails while a table column uses it, as before.
+-- Trees without such a change skip all this.
 
 -- tree_ddl(from_tree, to_tree): contract unchanged (060_ddl_generation.sql), plus the ordering
 -- and the rebuilt views described above.
@@ -46,40 +51,46 @@ AS $$
            AND EXISTS (SELECT 1 FROM jsonb_array_elements(fo.definition->'columns') o
                          JOIN jsonb_array_elements(tob.definition->'columns') n ON n->>'name' = o->>'name'
                         WHERE (n->>'type', n->>'collation') IS DISTINCT FROM (o->>'type', o->>'collation'))
-    ), view_changed AS (
+    ), ordering_needed AS (
         SELECT EXISTS (SELECT 1 FROM entries e WHERE e.old_hash IS DISTINCT FROM e.new_hash
-                          AND e.object_type IN ('view', 'materialized_view'))
+                          AND e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type'))
             OR EXISTS (SELECT 1 FROM retyped) AS yes
-    ), views AS (  -- the views of each side (only when a view or a column type changed)
-        SELECT e.object_key, s.side, o.definition->>'name' AS name, o.definition->>'query' AS query
+    ), nodes AS (  -- views and types of each side, with the text their references are read from
+        SELECT e.object_key, e.object_type IN ('view', 'materialized_view') AS is_view, s.side,
+               o.definition->>'name' AS name,
+               CASE WHEN e.object_type IN ('view', 'materialized_view') THEN o.definition->>'query'
+                    WHEN e.object_type = 'domain' THEN o.definition->>'base_type'
+                    ELSE (SELECT string_agg(a->>1, ', ') FROM jsonb_array_elements(o.definition->'attributes') a)
+               END AS source
           FROM entries e
          CROSS JOIN LATERAL (VALUES ('old', e.old_hash), ('new', e.new_hash)) s(side, hash)
           JOIN pggit.objects o ON o.hash = s.hash
-         WHERE e.object_type IN ('view', 'materialized_view') AND (SELECT yes FROM view_changed)
-    ), tokens AS MATERIALIZED (  -- each view's identifiers (a string literal is one token)
-        SELECT DISTINCT x.side, x.object_key, m.token[1] AS token
-          FROM views x
-         CROSS JOIN LATERAL regexp_matches(x.query, '''(?:[^'']|'''')*''|"(?:[^"]|"")*"|[[:alpha:]_][[:alnum:]_$]*', 'g') AS m(token)
-    ), uses AS (  -- on one side, view x's query names view y
-        SELECT DISTINCT t.side, t.object_key AS x, y.object_key AS y
+         WHERE e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type')
+           AND (SELECT yes FROM ordering_needed)
+    ), tokens AS MATERIALIZED (  -- each node's identifiers (a string literal is one token)
+        SELECT DISTINCT x.side, x.object_key, x.is_view, m.token[1] AS token
+          FROM nodes x
+         CROSS JOIN LATERAL regexp_matches(x.source, '''(?:[^'']|'''')*''|"(?:[^"]|"")*"|[[:alpha:]_][[:alnum:]_$]*', 'g') AS m(token)
+    ), uses AS (  -- on one side, x's text names y
+        SELECT DISTINCT t.side, t.object_key AS x, t.is_view AS x_is_view, y.object_key AS y
           FROM tokens t
-          JOIN views y ON y.side = t.side AND quote_ident(y.name) = t.token AND y.object_key <> t.object_key
+          JOIN nodes y ON y.side = t.side AND quote_ident(y.name) = t.token AND y.object_key <> t.object_key
     ), depth(side, object_key, depth) AS (  -- x has a chain of uses depth long below it
-        SELECT v.side, v.object_key, 0 FROM views v
+        SELECT v.side, v.object_key, 0 FROM nodes v
         UNION
         SELECT u.side, u.x, d.depth + 1 FROM uses u JOIN depth d ON d.side = u.side AND d.object_key = u.y
-         WHERE d.depth < (SELECT count(*) FROM views)  -- bounds a cycle of false edges
+         WHERE d.depth < (SELECT count(*) FROM nodes)  -- bounds a cycle of false edges
     ), levels AS (
         SELECT d.side, d.object_key, max(d.depth) AS depth FROM depth d GROUP BY d.side, d.object_key
     ), dropped(object_key) AS (  -- views the script drops: removed, re-created, using a retyped
                                  -- table, or using those
         SELECT e.object_key FROM entries e
          WHERE e.object_type IN ('view', 'materialized_view') AND e.old_hash IS NOT NULL
-           AND e.old_hash IS DISTINCT FROM e.new_hash AND (SELECT yes FROM view_changed)
+           AND e.old_hash IS DISTINCT FROM e.new_hash AND (SELECT yes FROM ordering_needed)
         UNION
-        SELECT t.object_key FROM tokens t JOIN retyped r ON t.side = 'old' AND t.token = quote_ident(r.name)
+        SELECT t.object_key FROM tokens t JOIN retyped r ON t.side = 'old' AND t.is_view AND t.token = quote_ident(r.name)
         UNION
-        SELECT u.x FROM uses u JOIN dropped d ON u.side = 'old' AND u.y = d.object_key
+        SELECT u.x FROM uses u JOIN dropped d ON u.side = 'old' AND u.x_is_view AND u.y = d.object_key
     ), pairs AS (
         SELECT e.object_key, e.object_type, fo.definition AS old_def, tob.definition AS new_def,
                e.old_hash = e.new_hash AS rebuilt
@@ -108,9 +119,10 @@ AS $$
                 SELECT * FROM pggit.create_ddl(p.object_type, p.new_def) WHERE p.rebuilt
             ) x
          ) s
-    ), ordered AS (
-        SELECT s.*, CASE s.phase WHEN 20 THEN -coalesce(o.depth, 0) WHEN 120 THEN coalesce(n.depth, 0)
-                                 ELSE 0 END AS dependency_rank
+    ), ordered AS (  -- drops: dependents first; creates: dependencies first
+        SELECT s.*, CASE WHEN s.phase IN (20, 40) THEN -coalesce(o.depth, 0)
+                         WHEN s.phase IN (50, 120) THEN coalesce(n.depth, 0)
+                         ELSE 0 END AS dependency_rank
           FROM statements s
           LEFT JOIN levels o ON o.side = 'old' AND o.object_key = s.object_key
           LEFT JOIN levels n ON n.side = 'new' AND n.object_key = s.object_key
