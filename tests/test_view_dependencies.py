@@ -208,3 +208,43 @@ def test_types_over_types_are_created_and_dropped_in_dependency_order(unique):
               f"DROP DOMAIN {t}_m_dom", f"DROP TYPE {t}_z_mood", message="no types")
     assert api.merge(branch, "main").status == "fast-forward"
     assert sql_scalar("SELECT count(*) FROM pg_type WHERE typname LIKE %s", [f"{t}%"]) == 0
+
+
+def test_sql_standard_functions_come_after_what_they_read(unique):
+    """A BEGIN ATOMIC / RETURN body is parsed when the function is created: it must come after the
+    tables, views and functions it reads, and views that call it after it."""
+    t = ident("fb", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY)",
+        f"CREATE VIEW {t}_z_view AS SELECT id FROM {t}",
+        f"CREATE FUNCTION {t}_z_count() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM {t}_z_view; END",
+        f"CREATE FUNCTION {t}_a_twice() RETURNS bigint LANGUAGE sql RETURN {t}_z_count() * 2",
+        f"CREATE VIEW {t}_a_view AS SELECT {t}_a_twice() AS n")
+    api.commit(f"functions over {t}")
+    branch = unique("fbody")
+    api.create_branch(branch)
+    assert api.status(branch) == []
+    with api.checkout(branch):
+        run(f"INSERT INTO {t} VALUES (1), (2)")
+        assert sql_scalar(f"SELECT n FROM {t}_a_view") == 4
+    on_branch(branch, f"DROP VIEW {t}_a_view", f"DROP FUNCTION {t}_a_twice()", f"DROP FUNCTION {t}_z_count()",
+              f"DROP VIEW {t}_z_view", f"DROP TABLE {t}", message="none of it")
+    assert api.merge(branch, "main").status == "fast-forward"
+    assert sql_scalar("SELECT count(*) FROM pg_proc WHERE proname LIKE %s", [f"{t}%"]) == 0
+
+
+def test_sql_standard_functions_that_read_no_table_stay_before_tables(unique):
+    """A RETURN-body function that reads no table may be used by a table's default, generated
+    column or index, so it is still created before the tables."""
+    t = ident("fn", unique)
+    run(f"CREATE FUNCTION {t}_z_norm(s text) RETURNS text IMMUTABLE LANGUAGE sql RETURN lower(btrim(s))",
+        f"CREATE FUNCTION {t}_a_code() RETURNS text LANGUAGE sql RETURN {t}_z_norm(' X ')",
+        f"CREATE TABLE {t} (id int PRIMARY KEY, code text DEFAULT {t}_a_code(),"
+        f" k text GENERATED ALWAYS AS ({t}_z_norm(code)) STORED)",
+        f"CREATE INDEX {t}_k ON {t} ({t}_z_norm(code))")
+    api.commit(f"functions under {t}")
+    branch = unique("fnorm")
+    api.create_branch(branch)
+    assert api.status(branch) == []
+    with api.checkout(branch):
+        run(f"INSERT INTO {t} (id) VALUES (1)")
+        assert sql_rows(f"SELECT code, k FROM {t}") == [("x", "x")]

@@ -1,4 +1,4 @@
--- django-pggit 0005: views and types that depend on views and types.
+-- django-pggit 0005: views, types and SQL-standard functions in dependency order.
 --
 -- FROZEN once shipped: a change is a new file loaded by a new migration.
 -- Reversed by 150_view_dependencies_reverse.sql.
@@ -8,15 +8,21 @@
 -- nor dropped before it, and changing a view that unchanged views depend on failed at its DROP
 -- ("cannot drop view ... because other objects depend on it"), as did a merge that changes the
 -- type of a column a view uses. Types had the same problem: every domain sorts before the enums
--- and a composite type before the domains it may use ("type ... does not exist"). Now, when a
--- view, a materialized view, an enum, a domain, a composite type or a column type changes:
---   * the names each view's query and each type's definition mention (identifier tokens of the
---     query, of a domain's base type, of a composite type's attribute types, compared with
---     quote_ident of the other objects' names; string literals are skipped) give the "uses"
---     edges between these objects in each tree;
---   * they are created in dependency order (types in phase 50, views in phase 120, deepest
---     dependency first) and dropped in the reverse order (views in phase 20, types in phase 40,
---     dependents first);
+-- and a composite type before the domains it may use ("type ... does not exist"). So did
+-- functions with a SQL-standard body (BEGIN ATOMIC / RETURN), which PostgreSQL parses at
+-- creation: they were created with the other functions, before the tables they read. Now, when
+-- a view, a materialized view, a type, a function or a column type changes:
+--   * the names each view's query, each SQL-standard function body and each type's definition
+--     mention (identifier tokens of the query, the body, a domain's base type, a composite
+--     type's attribute types, compared with quote_ident of the other objects' names; string
+--     literals are skipped) give the "uses" edges between these objects in each tree;
+--   * a SQL-standard-body function that reads a table or view (directly or through another such
+--     function) is created with the views (phase 120, after every table) and dropped with them
+--     (phase 20, before any table); the others stay with the functions (phases 70 and 30), so
+--     a table default, check or index can still use them;
+--   * all of them are created in dependency order (types in phase 50, functions in 70, views
+--     and late functions in 120, deepest dependency first) and dropped in the reverse order
+--     (phases 20, 30 and 40, dependents first);
 --   * an unchanged view that uses, directly or through other views, one that is dropped or
 --     re-created, or a table one of whose columns changes type (ALTER COLUMN ... TYPE is refused
 --     under a view, so on the branch the view was dropped and re-created with the same text),
@@ -53,28 +59,47 @@ AS $$
                         WHERE (n->>'type', n->>'collation') IS DISTINCT FROM (o->>'type', o->>'collation'))
     ), ordering_needed AS (
         SELECT EXISTS (SELECT 1 FROM entries e WHERE e.old_hash IS DISTINCT FROM e.new_hash
-                          AND e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type'))
+                          AND e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type',
+                                                'function', 'procedure'))
             OR EXISTS (SELECT 1 FROM retyped) AS yes
-    ), nodes AS (  -- views and types of each side, with the text their references are read from
-        SELECT e.object_key, e.object_type IN ('view', 'materialized_view') AS is_view, s.side,
+    ), nodes AS (  -- views, types and SQL-standard-body functions of each side, with the text
+                   -- their references are read from
+        SELECT e.object_key, e.object_type IN ('view', 'materialized_view') AS is_view,
+               e.object_type IN ('function', 'procedure') AS is_function, s.side,
                o.definition->>'name' AS name,
                CASE WHEN e.object_type IN ('view', 'materialized_view') THEN o.definition->>'query'
+                    WHEN e.object_type IN ('function', 'procedure') THEN o.definition->>'body'
                     WHEN e.object_type = 'domain' THEN o.definition->>'base_type'
                     ELSE (SELECT string_agg(a->>1, ', ') FROM jsonb_array_elements(o.definition->'attributes') a)
                END AS source
           FROM entries e
          CROSS JOIN LATERAL (VALUES ('old', e.old_hash), ('new', e.new_hash)) s(side, hash)
           JOIN pggit.objects o ON o.hash = s.hash
-         WHERE e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type')
+         WHERE (e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type')
+                OR (e.object_type IN ('function', 'procedure') AND (o.definition->>'sql_body')::boolean))
            AND (SELECT yes FROM ordering_needed)
     ), tokens AS MATERIALIZED (  -- each node's identifiers (a string literal is one token)
-        SELECT DISTINCT x.side, x.object_key, x.is_view, m.token[1] AS token
+        SELECT DISTINCT x.side, x.object_key, x.is_view, x.is_function, m.token[1] AS token
           FROM nodes x
          CROSS JOIN LATERAL regexp_matches(x.source, '''(?:[^'']|'''')*''|"(?:[^"]|"")*"|[[:alpha:]_][[:alnum:]_$]*', 'g') AS m(token)
     ), uses AS (  -- on one side, x's text names y
-        SELECT DISTINCT t.side, t.object_key AS x, t.is_view AS x_is_view, y.object_key AS y
+        SELECT DISTINCT t.side, t.object_key AS x, t.is_view AS x_is_view, t.is_function AS x_is_function,
+               y.object_key AS y
           FROM tokens t
           JOIN nodes y ON y.side = t.side AND quote_ident(y.name) = t.token AND y.object_key <> t.object_key
+    ), relations AS (  -- the tables' and views' names on each side, as a query would write them
+        SELECT DISTINCT s.side, quote_ident(o.definition->>'name') AS token
+          FROM entries e
+         CROSS JOIN LATERAL (VALUES ('old', e.old_hash), ('new', e.new_hash)) s(side, hash)
+          JOIN pggit.objects o ON o.hash = s.hash
+         WHERE e.object_type IN ('table', 'view', 'materialized_view') AND (SELECT yes FROM ordering_needed)
+    ), late(side, object_key) AS (  -- SQL-standard functions that read a table or view, directly
+                                    -- or through such functions: they go with the views
+        SELECT t.side, t.object_key FROM tokens t JOIN relations r ON r.side = t.side AND r.token = t.token
+         WHERE t.is_function
+        UNION
+        SELECT u.side, u.x FROM uses u JOIN late l ON l.side = u.side AND l.object_key = u.y
+         WHERE u.x_is_function
     ), depth(side, object_key, depth) AS (  -- x has a chain of uses depth long below it
         SELECT v.side, v.object_key, 0 FROM nodes v
         UNION
@@ -103,7 +128,14 @@ AS $$
         SELECT p.object_key,
                CASE WHEN p.rebuilt THEN 'rebuilt' WHEN p.old_def IS NULL THEN 'added'
                     WHEN p.new_def IS NULL THEN 'removed' ELSE 'modified' END AS change,
-               s.phase, s.statement, s.ord
+               -- a SQL-standard body is parsed when it is created and depends on what it reads:
+               -- one that reads tables or views is created with the views (after every table)
+               -- and dropped with them (before any table)
+               CASE WHEN p.object_type NOT IN ('function', 'procedure') THEN s.phase
+                    WHEN s.phase = 70 AND p.object_key IN (SELECT l.object_key FROM late l WHERE l.side = 'new') THEN 120
+                    WHEN s.phase = 30 AND p.object_key IN (SELECT l.object_key FROM late l WHERE l.side = 'old') THEN 20
+                    ELSE s.phase END AS phase,
+               s.statement, s.ord
           FROM pairs p
          CROSS JOIN LATERAL (
             SELECT x.phase, x.statement, row_number() OVER () AS ord FROM (
@@ -120,8 +152,8 @@ AS $$
             ) x
          ) s
     ), ordered AS (  -- drops: dependents first; creates: dependencies first
-        SELECT s.*, CASE WHEN s.phase IN (20, 40) THEN -coalesce(o.depth, 0)
-                         WHEN s.phase IN (50, 120) THEN coalesce(n.depth, 0)
+        SELECT s.*, CASE WHEN s.phase IN (20, 30, 40) THEN -coalesce(o.depth, 0)
+                         WHEN s.phase IN (50, 70, 120) THEN coalesce(n.depth, 0)
                          ELSE 0 END AS dependency_rank
           FROM statements s
           LEFT JOIN levels o ON o.side = 'old' AND o.object_key = s.object_key
