@@ -212,3 +212,57 @@ def test_incremental_commit_tree_equals_the_full_snapshot(case):
                     schema="public")
                 expected = full_tree()
                 assert api.commit(change.kind).tree_hash == expected, change.kind
+
+
+# Views over a table and over each other, named so that name order and dependency order are
+# unrelated: keywords, mixed case, spaces, unicode, quotes, semicolons.
+VIEW_NAMES = ["a", "Zed", "select", "m x", "ünï", 'q"t', "s;c", "order", "b9", "yy"]
+
+
+@st.composite
+def view_stacks(draw):
+    """[(name, materialized, sources, literal)] in creation order: each view reads the table or
+    earlier views (sources), and may carry another view's name in a string literal."""
+    names = draw(st.lists(st.sampled_from(VIEW_NAMES), min_size=2, max_size=6, unique=True))
+    stack = []
+    for i, name in enumerate(names):
+        earlier = [None] + names[:i]
+        sources = draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=2, unique=True))
+        literal = draw(st.sampled_from(names))
+        stack.append((name, draw(st.booleans()) and i > 0, sources, literal))
+    return stack
+
+
+def view_sql(table: str, name: str, materialized: bool, sources: list, literal: str) -> str:
+    """Every view has the columns (id, label): the id of the first relation it reads."""
+    joined = " CROSS JOIN ".join(f"{q(table) if s is None else q(s)} r{i}" for i, s in enumerate(sources))
+    kind = "MATERIALIZED VIEW" if materialized else "VIEW"
+    return f"CREATE {kind} {q(name)} AS SELECT r0.id, '{literal.replace(chr(39), chr(39) * 2)}' AS label FROM {joined}"
+
+
+@DB_SETTINGS
+@given(view_stacks())
+def test_any_stack_of_views_branches_and_its_scripts_apply_both_ways(stack):
+    """Law: whatever the names, a branch copies a stack of views exactly, and diff_ddl's scripts
+    build it on a copy without it and tear it down on a copy with it."""
+    table = f"vs_{uuid.uuid4().hex[:10]}"
+    with isolated():
+        run(f"CREATE TABLE {q(table)} (id int PRIMARY KEY)", schema="public")
+        api.commit("base")
+        empty, full = f"prop/vs-empty/{table}", f"prop/vs-full/{table}"
+        api.create_branch(empty)
+        api.create_branch(full)
+        run(*[view_sql(table, *view) for view in stack], schema=_namespace(full))
+        full_tree_hash = api.commit("views", branch=full).tree_hash
+
+        copy = f"prop/vs-copy/{table}"
+        api.create_branch(copy, from_branch=full)
+        assert api.status(copy) == [], "the branch copied every view exactly"
+
+        build = f"prop/vs-build/{table}"
+        api.create_branch(build, from_branch=empty)
+        run(*api.diff_ddl(empty, full), schema=_namespace(build))
+        assert api.commit("built", branch=build).tree_hash == full_tree_hash
+
+        run(*api.diff_ddl(full, empty), schema=_namespace(copy))
+        assert api.commit("torn down", branch=copy).tree_hash == api.log(empty, limit=1)[0].tree_hash
