@@ -9,7 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from pggit import api
 from tests.conftest import sql_rows, sql_scalar
@@ -248,3 +248,30 @@ def test_sql_standard_functions_that_read_no_table_stay_before_tables(unique):
     with api.checkout(branch):
         run(f"INSERT INTO {t} (id) VALUES (1)")
         assert sql_rows(f"SELECT code, k FROM {t}") == [("x", "x")]
+
+
+def test_functions_over_row_types_and_domain_checks_over_functions(unique):
+    """A function returning SETOF a table (or taking its row type) needs the table first; a
+    domain's CHECK that calls a function needs the function first."""
+    t = ident("fr", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY, n int)",
+        f"CREATE FUNCTION {t}_rows() RETURNS SETOF {t} LANGUAGE sql AS 'SELECT * FROM {t}'",
+        f"CREATE FUNCTION {t}_twice(r {t}) RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN r.n * 2; END'",
+        f"CREATE VIEW {t}_a_view AS SELECT {t}_twice(x) AS n FROM {t}_rows() x",
+        f"CREATE FUNCTION {t}_z_even(x int) RETURNS boolean LANGUAGE sql IMMUTABLE RETURN x % 2 = 0",
+        f"CREATE DOMAIN {t}_a_even AS int CHECK ({t}_z_even(VALUE))",
+        f"CREATE TABLE {t}_uses (e {t}_a_even)")
+    api.commit(f"functions over {t}")
+    branch = unique("frow")
+    api.create_branch(branch)
+    assert api.status(branch) == []
+    with api.checkout(branch):
+        run(f"INSERT INTO {t} VALUES (1, 21)", f"INSERT INTO {t}_uses VALUES (4)")
+        assert sql_scalar(f"SELECT n FROM {t}_a_view") == 42
+        with pytest.raises(IntegrityError, match="violates check constraint"), transaction.atomic():
+            run(f"INSERT INTO {t}_uses VALUES (3)")
+    on_branch(branch, f"DROP VIEW {t}_a_view", f"DROP FUNCTION {t}_twice({t})", f"DROP FUNCTION {t}_rows()",
+              f"DROP TABLE {t}", f"DROP TABLE {t}_uses", f"DROP DOMAIN {t}_a_even", f"DROP FUNCTION {t}_z_even(int)",
+              message="none of it")
+    assert api.merge(branch, "main").status == "fast-forward"
+    assert sql_scalar("SELECT count(*) FROM pg_proc WHERE proname LIKE %s", [f"{t}%"]) == 0

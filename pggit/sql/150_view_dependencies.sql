@@ -8,18 +8,22 @@
 -- nor dropped before it, and changing a view that unchanged views depend on failed at its DROP
 -- ("cannot drop view ... because other objects depend on it"), as did a merge that changes the
 -- type of a column a view uses. Types had the same problem: every domain sorts before the enums
--- and a composite type before the domains it may use ("type ... does not exist"). So did
--- functions with a SQL-standard body (BEGIN ATOMIC / RETURN), which PostgreSQL parses at
--- creation: they were created with the other functions, before the tables they read. Now, when
--- a view, a materialized view, a type, a function or a column type changes:
---   * the names each view's query, each SQL-standard function body and each type's definition
---     mention (identifier tokens of the query, the body, a domain's base type, a composite
---     type's attribute types, compared with quote_ident of the other objects' names; string
---     literals are skipped) give the "uses" edges between these objects in each tree;
---   * a SQL-standard-body function that reads a table or view (directly or through another such
---     function) is created with the views (phase 120, after every table) and dropped with them
+-- and a composite type before the domains it may use ("type ... does not exist"). Functions
+-- were created before every table, so one returning SETOF a table or taking its row type, or
+-- with a SQL-standard body (BEGIN ATOMIC / RETURN, parsed at creation) reading a table, failed;
+-- and a domain's CHECK calling a function was added before any function existed. Now, when a
+-- view, a materialized view, a type, a function or a column type changes:
+--   * the names each view's query, each function's signature and SQL-standard body and each
+--     type's definition mention (identifier tokens of the query, the argument and result types,
+--     the body, a domain's base type, a composite type's attribute types, compared with
+--     quote_ident of the other objects' names; string literals are skipped) give the "uses"
+--     edges between these objects in each tree;
+--   * a function whose signature or SQL-standard body names a table or view (or that calls such
+--     a function) is created with the views (phase 120, after every table) and dropped with them
 --     (phase 20, before any table); the others stay with the functions (phases 70 and 30), so
 --     a table default, check or index can still use them;
+--   * a domain's CHECK constraints are added after the functions (phase 75) instead of with the
+--     domain (phase 50), and dropped before them (phase 25) when the domain goes or changes;
 --   * all of them are created in dependency order (types in phase 50, functions in 70, views
 --     and late functions in 120, deepest dependency first) and dropped in the reverse order
 --     (phases 20, 30 and 40, dependents first);
@@ -62,21 +66,24 @@ AS $$
                           AND e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type',
                                                 'function', 'procedure'))
             OR EXISTS (SELECT 1 FROM retyped) AS yes
-    ), nodes AS (  -- views, types and SQL-standard-body functions of each side, with the text
-                   -- their references are read from
+    ), nodes AS (  -- views, types and functions of each side, with the text their references
+                   -- are read from
         SELECT e.object_key, e.object_type IN ('view', 'materialized_view') AS is_view,
                e.object_type IN ('function', 'procedure') AS is_function, s.side,
                o.definition->>'name' AS name,
                CASE WHEN e.object_type IN ('view', 'materialized_view') THEN o.definition->>'query'
-                    WHEN e.object_type IN ('function', 'procedure') THEN o.definition->>'body'
+                    -- the signature's types; a SQL-standard body is parsed at creation too
+                    WHEN e.object_type IN ('function', 'procedure') THEN
+                        concat_ws(' ', o.definition->>'arguments', o.definition->>'result',
+                                  CASE WHEN (o.definition->>'sql_body')::boolean THEN o.definition->>'body' END)
                     WHEN e.object_type = 'domain' THEN o.definition->>'base_type'
                     ELSE (SELECT string_agg(a->>1, ', ') FROM jsonb_array_elements(o.definition->'attributes') a)
                END AS source
           FROM entries e
          CROSS JOIN LATERAL (VALUES ('old', e.old_hash), ('new', e.new_hash)) s(side, hash)
           JOIN pggit.objects o ON o.hash = s.hash
-         WHERE (e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type')
-                OR (e.object_type IN ('function', 'procedure') AND (o.definition->>'sql_body')::boolean))
+         WHERE e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type',
+                                 'function', 'procedure')
            AND (SELECT yes FROM ordering_needed)
     ), tokens AS MATERIALIZED (  -- each node's identifiers (a string literal is one token)
         SELECT DISTINCT x.side, x.object_key, x.is_view, x.is_function, m.token[1] AS token
@@ -93,8 +100,8 @@ AS $$
          CROSS JOIN LATERAL (VALUES ('old', e.old_hash), ('new', e.new_hash)) s(side, hash)
           JOIN pggit.objects o ON o.hash = s.hash
          WHERE e.object_type IN ('table', 'view', 'materialized_view') AND (SELECT yes FROM ordering_needed)
-    ), late(side, object_key) AS (  -- SQL-standard functions that read a table or view, directly
-                                    -- or through such functions: they go with the views
+    ), late(side, object_key) AS (  -- functions whose signature or SQL-standard body names a table
+                                    -- or view, or that call such functions: they go with the views
         SELECT t.side, t.object_key FROM tokens t JOIN relations r ON r.side = t.side AND r.token = t.token
          WHERE t.is_function
         UNION
@@ -118,7 +125,7 @@ AS $$
         SELECT u.x FROM uses u JOIN dropped d ON u.side = 'old' AND u.x_is_view AND u.y = d.object_key
     ), pairs AS (
         SELECT e.object_key, e.object_type, fo.definition AS old_def, tob.definition AS new_def,
-               e.old_hash = e.new_hash AS rebuilt
+               coalesce(e.old_hash = e.new_hash, false) AS rebuilt
           FROM entries e
           LEFT JOIN pggit.objects fo ON fo.hash = e.old_hash
           LEFT JOIN pggit.objects tob ON tob.hash = e.new_hash
@@ -128,10 +135,11 @@ AS $$
         SELECT p.object_key,
                CASE WHEN p.rebuilt THEN 'rebuilt' WHEN p.old_def IS NULL THEN 'added'
                     WHEN p.new_def IS NULL THEN 'removed' ELSE 'modified' END AS change,
-               -- a SQL-standard body is parsed when it is created and depends on what it reads:
-               -- one that reads tables or views is created with the views (after every table)
-               -- and dropped with them (before any table)
-               CASE WHEN p.object_type NOT IN ('function', 'procedure') THEN s.phase
+               -- a function whose signature or SQL-standard body (parsed at creation) names a
+               -- table or view is created with the views (after every table) and dropped with
+               -- them (before any table); a domain's CHECKs may call functions: after those
+               CASE WHEN p.object_type = 'domain' AND s.phase = 50 AND s.statement LIKE 'ALTER DOMAIN %' THEN 75
+                    WHEN p.object_type NOT IN ('function', 'procedure') THEN s.phase
                     WHEN s.phase = 70 AND p.object_key IN (SELECT l.object_key FROM late l WHERE l.side = 'new') THEN 120
                     WHEN s.phase = 30 AND p.object_key IN (SELECT l.object_key FROM late l WHERE l.side = 'old') THEN 20
                     ELSE s.phase END AS phase,
@@ -149,6 +157,11 @@ AS $$
                 SELECT * FROM pggit.drop_ddl(p.object_type, p.old_def) WHERE p.rebuilt
                 UNION ALL
                 SELECT * FROM pggit.create_ddl(p.object_type, p.new_def) WHERE p.rebuilt
+                UNION ALL  -- a domain that goes or is re-created lets go of the functions its
+                           -- CHECKs call before they are dropped (phase 30)
+                SELECT 25, format('ALTER DOMAIN %s DROP CONSTRAINT %I', quote_ident(p.old_def->>'name'), c.key)
+                  FROM jsonb_each(coalesce(p.old_def->'constraints', '{}')) c
+                 WHERE p.object_type = 'domain' AND p.old_def IS NOT NULL AND NOT p.rebuilt
             ) x
          ) s
     ), ordered AS (  -- drops: dependents first; creates: dependencies first
