@@ -9,7 +9,7 @@ from pggit.operations import RunSQLFiles
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("pggit", "0005_view_dependencies"),
+        ("pggit", "0005_dependency_order"),
     ]
 
     operations = [

@@ -1,7 +1,7 @@
 -- django-pggit 0005: views, types and SQL-standard functions in dependency order.
 --
 -- FROZEN once shipped: a change is a new file loaded by a new migration.
--- Reversed by 150_view_dependencies_reverse.sql.
+-- Reversed by 150_dependency_order_reverse.sql.
 --
 -- tree_ddl ordered the statements of one phase by object key, so a view over a view whose name
 -- sorts after it could not be created (create_branch failed: "relation ... does not exist"),
