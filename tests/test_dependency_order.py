@@ -275,3 +275,19 @@ def test_functions_over_row_types_and_domain_checks_over_functions(unique):
               message="none of it")
     assert api.merge(branch, "main").status == "fast-forward"
     assert sql_scalar("SELECT count(*) FROM pg_proc WHERE proname LIKE %s", [f"{t}%"]) == 0
+
+
+def test_an_argument_named_like_a_table_does_not_move_a_function_after_the_tables(unique):
+    """Only the argument types count as what a signature names: a function whose argument is
+    called like a table stays before the tables, so that table's default can call it. (In a
+    SQL-standard body the argument's name is a token like any other.)"""
+    t = ident("fa", unique)
+    run(f"CREATE FUNCTION {t}_next({t}_acct integer DEFAULT 1, OUT n integer) LANGUAGE sql AS 'SELECT $1 + 1'",
+        f"CREATE TABLE {t}_acct (id int PRIMARY KEY, n int DEFAULT {t}_next(41))")
+    api.commit(f"a default over {t}_next")
+    branch = unique("fargs")
+    api.create_branch(branch)
+    assert api.status(branch) == []
+    with api.checkout(branch):
+        run(f"INSERT INTO {t}_acct (id) VALUES (1)")
+        assert sql_scalar(f"SELECT n FROM {t}_acct") == 42

@@ -14,10 +14,10 @@
 -- and a domain's CHECK calling a function was added before any function existed. Now, when a
 -- view, a materialized view, a type, a function or a column type changes:
 --   * the names each view's query, each function's signature and SQL-standard body and each
---     type's definition mention (identifier tokens of the query, the argument and result types,
+--     type's definition mention give the "uses" edges between these objects in each tree: the
+--     identifier tokens of the query, the argument types (not their names) and result type,
 --     the body, a domain's base type, a composite type's attribute types, compared with
---     quote_ident of the other objects' names; string literals are skipped) give the "uses"
---     edges between these objects in each tree;
+--     quote_ident of the other objects' names (string literals are skipped);
 --   * a function whose signature or SQL-standard body names a table or view (or that calls such
 --     a function) is created with the views (phase 120, after every table) and dropped with them
 --     (phase 20, before any table); the others stay with the functions (phases 70 and 30), so
@@ -39,6 +39,25 @@
 -- then go in key order). Types are only ordered: a type that changes is dropped and re-created,
 -- which fails while a table column uses it, as before.
 -- Trees without such a change skip all this.
+
+-- argument_types(arguments): the types of pg_get_function_arguments' text, without modes, names
+--   and defaults ("OUT n integer, r users DEFAULT NULL" -> "integer users"), so an argument
+--   named like a table is not read as a use of it. An argument is "[mode] [name] type
+--   [DEFAULT expr]": with a name, the type is every token after the first; a multi-word type
+--   without a name loses its first word, which never names a relation (it is a keyword).
+CREATE FUNCTION pggit.argument_types(p_arguments text) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT string_agg(array_to_string(CASE WHEN cardinality(t.tokens) > 1 THEN t.tokens[2:] ELSE t.tokens END, ' '),
+                      ' ' ORDER BY a.n)
+      FROM regexp_split_to_table(p_arguments, ', ') WITH ORDINALITY AS a(arg, n)
+     CROSS JOIN LATERAL (
+        SELECT ARRAY(SELECT m[1] FROM regexp_matches(
+                   regexp_replace(regexp_replace(a.arg, ' DEFAULT .*$', ''), '^(IN|OUT|INOUT|VARIADIC) ', ''),
+                   '"(?:[^"]|"")*"|[[:alpha:]_][[:alnum:]_$]*', 'g') AS m) AS tokens
+     ) t
+$$;
 
 -- tree_ddl(from_tree, to_tree): contract unchanged (060_ddl_generation.sql), plus the ordering
 -- and the rebuilt views described above.
@@ -74,7 +93,7 @@ AS $$
                CASE WHEN e.object_type IN ('view', 'materialized_view') THEN o.definition->>'query'
                     -- the signature's types; a SQL-standard body is parsed at creation too
                     WHEN e.object_type IN ('function', 'procedure') THEN
-                        concat_ws(' ', o.definition->>'arguments', o.definition->>'result',
+                        concat_ws(' ', pggit.argument_types(o.definition->>'arguments'), o.definition->>'result',
                                   CASE WHEN (o.definition->>'sql_body')::boolean THEN o.definition->>'body' END)
                     WHEN e.object_type = 'domain' THEN o.definition->>'base_type'
                     ELSE (SELECT string_agg(a->>1, ', ') FROM jsonb_array_elements(o.definition->'attributes') a)

@@ -1,5 +1,5 @@
 -- django-pggit 0005 reversed: restores 060_ddl_generation.sql's tree_ddl (copied verbatim):
--- statements of one phase in object-key order, no rebuilt views.
+-- statements of one phase in object-key order, no rebuilt views; drops argument_types.
 --
 -- FROZEN once shipped: a change is a new file loaded by a new migration.
 
@@ -39,3 +39,5 @@ AS $$
       FROM statements s
      ORDER BY 1
 $$;
+
+DROP FUNCTION pggit.argument_types(text);
