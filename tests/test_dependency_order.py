@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 
 from pggit import api
 from tests.conftest import sql_rows, sql_scalar
-from tests.helpers import ident, namespace_of, on_branch, run
+from tests.helpers import full_tree, ident, namespace_of, on_branch, run
 
 pytestmark = pytest.mark.django_db
 
@@ -291,3 +291,29 @@ def test_an_argument_named_like_a_table_does_not_move_a_function_after_the_table
     with api.checkout(branch):
         run(f"INSERT INTO {t}_acct (id) VALUES (1)")
         assert sql_scalar(f"SELECT n FROM {t}_acct") == 42
+
+
+def test_a_domain_in_use_is_altered_in_place_by_a_merge(unique):
+    """Dropping and re-creating a domain fails while a column uses it: a change that keeps its
+    base type (constraints, default, NOT NULL, comment) is applied with ALTER DOMAIN."""
+    t = ident("dm", unique)
+    run(f"CREATE DOMAIN {t}_qty AS int CONSTRAINT {t}_positive CHECK (VALUE >= 0) CONSTRAINT {t}_cap CHECK (VALUE < 10000)",
+        f"CREATE TABLE {t} (id int PRIMARY KEY, q {t}_qty)",
+        f"INSERT INTO {t} VALUES (1, 5), (2, 7)")
+    api.commit(f"a domain used by {t}")
+    branch = unique("domain")
+    api.create_branch(branch)
+    on_branch(branch, f"ALTER DOMAIN {t}_qty DROP CONSTRAINT {t}_cap",
+              f"ALTER DOMAIN {t}_qty ADD CONSTRAINT {t}_cap CHECK (VALUE < 1000)",
+              f"ALTER DOMAIN {t}_qty DROP CONSTRAINT {t}_positive",
+              f"ALTER DOMAIN {t}_qty ADD CONSTRAINT {t}_odd_or_even CHECK (VALUE % 1 = 0)",
+              f"ALTER DOMAIN {t}_qty SET DEFAULT 1", f"ALTER DOMAIN {t}_qty SET NOT NULL",
+              f"COMMENT ON DOMAIN {t}_qty IS 'how many'", message="the domain changes")
+    script = api.diff_ddl("main", branch)
+    assert all(s.startswith(("ALTER DOMAIN", "COMMENT ON DOMAIN")) for s in script), script
+    assert api.merge(branch, "main").status == "fast-forward"
+    assert api.status() == [] and full_tree("main") == full_tree(branch)
+    assert sql_rows(f"SELECT id, q FROM {t} ORDER BY id") == [(1, 5), (2, 7)], "the rows stayed"
+    with pytest.raises(IntegrityError, match=f"{t}_cap"), transaction.atomic():
+        run(f"INSERT INTO {t} VALUES (3, 5000)")
+    assert sql_scalar("SELECT typnotnull AND typdefault = '1' FROM pg_type WHERE typname = %s", [f"{t}_qty"])

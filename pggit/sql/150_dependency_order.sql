@@ -24,6 +24,9 @@
 --     a table default, check or index can still use them;
 --   * a domain's CHECK constraints are added after the functions (phase 75) instead of with the
 --     domain (phase 50), and dropped before them (phase 25) when the domain goes or changes;
+--   * a domain whose base type stays is altered in place (constraints, default, NOT NULL,
+--     comment): dropping and re-creating it, as alter_ddl does, fails while a column uses it,
+--     so no domain in use could be changed by a merge;
 --   * all of them are created in dependency order (types in phase 50, functions in 70, views
 --     and late functions in 120, deepest dependency first) and dropped in the reverse order
 --     (phases 20, 30 and 40, dependents first);
@@ -144,7 +147,13 @@ AS $$
         SELECT u.x FROM uses u JOIN dropped d ON u.side = 'old' AND u.x_is_view AND u.y = d.object_key
     ), pairs AS (
         SELECT e.object_key, e.object_type, fo.definition AS old_def, tob.definition AS new_def,
-               coalesce(e.old_hash = e.new_hash, false) AS rebuilt
+               coalesce(e.old_hash = e.new_hash, false) AS rebuilt,
+               -- a domain keeps its base type: alter it in place (alter_ddl drops and re-creates
+               -- it, which PostgreSQL refuses while a column uses it)
+               coalesce(e.object_type = 'domain' AND e.old_hash <> e.new_hash
+                        AND (fo.definition - 'constraints' - 'default' - 'not_null' - 'comment')
+                          = (tob.definition - 'constraints' - 'default' - 'not_null' - 'comment'), false)
+                   AS domain_in_place
           FROM entries e
           LEFT JOIN pggit.objects fo ON fo.hash = e.old_hash
           LEFT JOIN pggit.objects tob ON tob.hash = e.new_hash
@@ -171,7 +180,29 @@ AS $$
                 SELECT * FROM pggit.drop_ddl(p.object_type, p.old_def) WHERE p.new_def IS NULL
                 UNION ALL
                 SELECT * FROM pggit.alter_ddl(p.object_type, p.old_def, p.new_def)
-                 WHERE p.old_def IS NOT NULL AND p.new_def IS NOT NULL AND NOT p.rebuilt
+                 WHERE p.old_def IS NOT NULL AND p.new_def IS NOT NULL AND NOT p.rebuilt AND NOT p.domain_in_place
+                UNION ALL
+                SELECT d.phase, d.statement FROM (
+                    SELECT 25 AS phase, format('ALTER DOMAIN %s DROP CONSTRAINT %I', quote_ident(p.new_def->>'name'), o.key) AS statement
+                      FROM jsonb_each_text(coalesce(p.old_def->'constraints', '{}')) o
+                     WHERE (p.new_def->'constraints'->>o.key) IS DISTINCT FROM o.value
+                    UNION ALL
+                    SELECT 75, format('ALTER DOMAIN %s ADD CONSTRAINT %I %s', quote_ident(p.new_def->>'name'), n.key, n.value)
+                      FROM jsonb_each_text(coalesce(p.new_def->'constraints', '{}')) n
+                     WHERE (p.old_def->'constraints'->>n.key) IS DISTINCT FROM n.value
+                    UNION ALL
+                    SELECT 75, format('ALTER DOMAIN %s %s', quote_ident(p.new_def->>'name'),
+                                      coalesce('SET DEFAULT ' || (p.new_def->>'default'), 'DROP DEFAULT'))
+                     WHERE (p.old_def->>'default') IS DISTINCT FROM (p.new_def->>'default')
+                    UNION ALL
+                    SELECT 75, format('ALTER DOMAIN %s %s NOT NULL', quote_ident(p.new_def->>'name'),
+                                      CASE WHEN (p.new_def->>'not_null')::boolean THEN 'SET' ELSE 'DROP' END)
+                     WHERE coalesce((p.old_def->>'not_null')::boolean, false)
+                           <> coalesce((p.new_def->>'not_null')::boolean, false)
+                    UNION ALL
+                    SELECT 140, pggit.comment_ddl('DOMAIN ' || quote_ident(p.new_def->>'name'), p.new_def->>'comment')
+                     WHERE (p.old_def->>'comment') IS DISTINCT FROM (p.new_def->>'comment')
+                ) d WHERE p.domain_in_place
                 UNION ALL
                 SELECT * FROM pggit.drop_ddl(p.object_type, p.old_def) WHERE p.rebuilt
                 UNION ALL
@@ -180,7 +211,7 @@ AS $$
                            -- CHECKs call before they are dropped (phase 30)
                 SELECT 25, format('ALTER DOMAIN %s DROP CONSTRAINT %I', quote_ident(p.old_def->>'name'), c.key)
                   FROM jsonb_each(coalesce(p.old_def->'constraints', '{}')) c
-                 WHERE p.object_type = 'domain' AND p.old_def IS NOT NULL AND NOT p.rebuilt
+                 WHERE p.object_type = 'domain' AND p.old_def IS NOT NULL AND NOT p.rebuilt AND NOT p.domain_in_place
             ) x
          ) s
     ), ordered AS (  -- drops: dependents first; creates: dependencies first
