@@ -317,3 +317,24 @@ def test_a_domain_in_use_is_altered_in_place_by_a_merge(unique):
     with pytest.raises(IntegrityError, match=f"{t}_cap"), transaction.atomic():
         run(f"INSERT INTO {t} VALUES (3, 5000)")
     assert sql_scalar("SELECT typnotnull AND typdefault = '1' FROM pg_type WHERE typname = %s", [f"{t}_qty"])
+
+
+def test_renamed_enum_labels_are_renamed_in_place_by_a_merge(unique):
+    t = ident("en", unique)
+    run(f"CREATE TYPE {t}_state AS ENUM ('new', 'pendng', 'done')",
+        f"CREATE TABLE {t} (id int PRIMARY KEY, s {t}_state)",
+        f"INSERT INTO {t} VALUES (1, 'pendng'), (2, 'done')")
+    api.commit(f"an enum used by {t}")
+    branch = unique("enum")
+    api.create_branch(branch)
+    on_branch(branch, f"ALTER TYPE {t}_state RENAME VALUE 'pendng' TO 'pending'", message="spelling")
+    assert api.diff_ddl("main", branch) == [f"ALTER TYPE {t}_state RENAME VALUE 'pendng' TO 'pending'"]
+    assert api.merge(branch, "main").status == "fast-forward"
+    assert sql_rows(f"SELECT id, s::text FROM {t} ORDER BY id") == [(1, "pending"), (2, "done")]
+    assert api.status() == [] and full_tree("main") == full_tree(branch)
+    # a label that moves to another position is not a rename: that still re-creates the type
+    other = unique("enum-swap")
+    api.create_branch(other)
+    on_branch(other, f"DROP TABLE {t}", f"DROP TYPE {t}_state", f"CREATE TYPE {t}_state AS ENUM ('done', 'new', 'x')",
+              message="another enum")
+    assert [s.split()[0] for s in api.diff_ddl("main", other)][:2] == ["DROP", "DROP"]

@@ -25,8 +25,9 @@
 --   * a domain's CHECK constraints are added after the functions (phase 75) instead of with the
 --     domain (phase 50), and dropped before them (phase 25) when the domain goes or changes;
 --   * a domain whose base type stays is altered in place (constraints, default, NOT NULL,
---     comment): dropping and re-creating it, as alter_ddl does, fails while a column uses it,
---     so no domain in use could be changed by a merge;
+--     comment), and an enum whose labels are only renamed gets RENAME VALUE: dropping and
+--     re-creating them, as alter_ddl does, fails while a column uses them, so no merge could
+--     change a domain in use or fix a label's spelling;
 --   * all of them are created in dependency order (types in phase 50, functions in 70, views
 --     and late functions in 120, deepest dependency first) and dropped in the reverse order
 --     (phases 20, 30 and 40, dependents first);
@@ -153,7 +154,16 @@ AS $$
                coalesce(e.object_type = 'domain' AND e.old_hash <> e.new_hash
                         AND (fo.definition - 'constraints' - 'default' - 'not_null' - 'comment')
                           = (tob.definition - 'constraints' - 'default' - 'not_null' - 'comment'), false)
-                   AS domain_in_place
+                   AS domain_in_place,
+               -- an enum whose labels are only renamed, position by position: RENAME VALUE
+               coalesce(e.object_type = 'enum' AND e.old_hash <> e.new_hash
+                        AND (fo.definition - 'labels' - 'comment') = (tob.definition - 'labels' - 'comment')
+                        AND jsonb_array_length(fo.definition->'labels') = jsonb_array_length(tob.definition->'labels')
+                        AND NOT EXISTS (
+                            SELECT 1 FROM jsonb_array_elements_text(fo.definition->'labels') WITH ORDINALITY o(l, i)
+                              JOIN jsonb_array_elements_text(tob.definition->'labels') WITH ORDINALITY n(l, i) ON n.i = o.i
+                             WHERE o.l <> n.l AND (tob.definition->'labels' ? o.l OR fo.definition->'labels' ? n.l)), false)
+                   AS enum_renamed
           FROM entries e
           LEFT JOIN pggit.objects fo ON fo.hash = e.old_hash
           LEFT JOIN pggit.objects tob ON tob.hash = e.new_hash
@@ -181,6 +191,15 @@ AS $$
                 UNION ALL
                 SELECT * FROM pggit.alter_ddl(p.object_type, p.old_def, p.new_def)
                  WHERE p.old_def IS NOT NULL AND p.new_def IS NOT NULL AND NOT p.rebuilt AND NOT p.domain_in_place
+                   AND NOT p.enum_renamed
+                UNION ALL
+                SELECT 50, format('ALTER TYPE %s RENAME VALUE %L TO %L', quote_ident(p.new_def->>'name'), o.l, n.l)
+                  FROM jsonb_array_elements_text(p.old_def->'labels') WITH ORDINALITY o(l, i)
+                  JOIN jsonb_array_elements_text(p.new_def->'labels') WITH ORDINALITY n(l, i) ON n.i = o.i
+                 WHERE p.enum_renamed AND o.l <> n.l
+                UNION ALL
+                SELECT 140, pggit.comment_ddl('TYPE ' || quote_ident(p.new_def->>'name'), p.new_def->>'comment')
+                 WHERE p.enum_renamed AND (p.old_def->>'comment') IS DISTINCT FROM (p.new_def->>'comment')
                 UNION ALL
                 SELECT d.phase, d.statement FROM (
                     SELECT 25 AS phase, format('ALTER DOMAIN %s DROP CONSTRAINT %I', quote_ident(p.new_def->>'name'), o.key) AS statement
