@@ -1,6 +1,7 @@
-"""Views and types that depend on views and types: branch workspaces, merges and DDL scripts create
-and drop them in dependency order, whatever their names, and re-create unchanged views that
-depend on a re-created view or on a column whose type changes."""
+"""Dependency order in generated DDL: branch workspaces, merges and DDL scripts create views, types
+and functions after what they use and drop them before it, whatever their names; re-create
+unchanged views over a re-created view or a retyped column; alter domains and rename enum labels
+in place, since columns may use them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 
 from pggit import api
 from tests.conftest import sql_rows, sql_scalar
@@ -152,7 +153,7 @@ def test_the_view_order_migration_reverses(unique):
     branches = [unique("vm-before"), unique("vm-after")]
     try:
         call_command("migrate", "pggit", "0004", verbosity=0)
-        with pytest.raises(Exception, match="does not exist"):  # the 0001 order: by name
+        with pytest.raises(ProgrammingError, match="does not exist"):  # the 0001 order: by name
             api.create_branch(branches[0])
         call_command("migrate", "pggit", verbosity=0)
         api.create_branch(branches[1])
