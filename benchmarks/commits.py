@@ -11,6 +11,9 @@ TARGETS = {  # (workers, mode) -> minimum ratio to the INSERT baseline
 }
 
 
+# workers -> the floor runs next to the commits: (label, each worker on its own row)
+FLOORS = {1: [("one row", False)], 8: [("one row", False), ("own rows", True)]}
+
 # The least any commit with one chain per branch must do, without pggit: lock the branch's row,
 # hash, insert the commit, move the head. Measured next to the INSERT baseline, it shows how
 # much of the gap to the targets is the shape of the work rather than pggit's extras (pending
@@ -67,10 +70,9 @@ def run(bench: Bench) -> None:
             minimum = TARGETS.get((workers, mode))
             if minimum is not None:
                 judge(figure, figure.ratio >= minimum, f">= {minimum}x INSERT")
-        for mode, row in [("one row", lambda n: 0), ("own rows", lambda n: n)]:
-            if workers in (1, 8) and not (workers == 1 and mode == "own rows"):
-                floor, _, _ = throughput(bench, workers, seconds, lambda c, n: None,
-                                         lambda c, n, row=row: c.execute("SELECT bench_floor.floor_commit(%s, 'bench')",
-                                                                         [row(n)]))
-                bench.record(Figure(f"  floor: bare locked chain, {workers} worker(s), {mode}",
-                                    floor, "tx/s", base, "one-row INSERT tx/s"))
+        for mode, own_rows in FLOORS.get(workers, []):
+            floor, _, _ = throughput(bench, workers, seconds, lambda c, n: None,
+                                     lambda c, n, own_rows=own_rows: c.execute(
+                                         "SELECT bench_floor.floor_commit(%s, 'bench')", [n if own_rows else 0]))
+            bench.record(Figure(f"  floor: bare locked chain, {workers} worker(s), {mode}",
+                                floor, "tx/s", base, "one-row INSERT tx/s"))

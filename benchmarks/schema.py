@@ -13,6 +13,10 @@ def create_tables(conn, schema: str, count: int) -> None:
     END LOOP; END $$""")
 
 
+def rows_label(written: int) -> str:
+    return f"{written} definition row{'' if written == 1 else 's'}"
+
+
 def run(bench: Bench) -> None:
     with bench.connect() as conn:
         progress("creating 1,000 tables")
@@ -45,7 +49,7 @@ def run(bench: Bench) -> None:
         rows = conn.execute("SELECT count(*) FROM pggit.objects").fetchone()[0]
         nochange = min(timed(lambda: conn.execute("SELECT pggit.commit_changes('main', 'no change')")) for _ in range(5))
         written = conn.execute("SELECT count(*) FROM pggit.objects").fetchone()[0] - rows
-        figure = bench.record(Figure(f"commit, 1,000 tables, nothing changed ({written} definition row{'' if written == 1 else 's'})",
+        figure = bench.record(Figure(f"commit, 1,000 tables, nothing changed ({rows_label(written)})",
                                      nochange * 1000, "ms", insert * 1000,
                                      "one-row INSERT tx", extra={"definition_rows_written": written}))
         judge(figure, nochange < 0.02 and written == 0, "< 20 ms, 0 rows")
@@ -57,7 +61,7 @@ def run(bench: Bench) -> None:
             timings.append(timed(lambda: conn.execute("SELECT pggit.commit_changes('main', 'one table changed')")))
             written = conn.execute("SELECT count(*) FROM pggit.objects").fetchone()[0] - rows
         one = min(timings)
-        figure = bench.record(Figure(f"commit, 1,000 tables, one changed ({written} definition row{'' if written == 1 else 's'})",
+        figure = bench.record(Figure(f"commit, 1,000 tables, one changed ({rows_label(written)})",
                                      one * 1000, "ms", insert * 1000,
                                      "one-row INSERT tx", extra={"definition_rows_written": written}))
         judge(figure, one < 0.1, "< 100 ms")

@@ -28,6 +28,14 @@ def view_query(schema: str, view: str) -> str | None:
     return query and query.replace(f"{schema}.", "")
 
 
+def exact_branch(unique, prefix: str) -> str:
+    """A new branch from main, checked to hold exactly main's schema (nothing to commit)."""
+    branch = unique(prefix)
+    api.create_branch(branch)
+    assert api.status(branch) == [], "the branch copied every object exactly"
+    return branch
+
+
 @pytest.fixture
 def stacked_views(unique):
     """A table and views stacked over it in the reverse of their name order:
@@ -44,18 +52,15 @@ def stacked_views(unique):
 
 def test_a_branch_copies_views_that_depend_on_later_sorting_views(unique, stacked_views):
     t = stacked_views
-    branch = unique("views")
-    api.create_branch(branch)
+    branch = exact_branch(unique, "views")
     ns = namespace_of(branch)
     for view in (f"{t}_z_base", f"{t}_m_mat", f"{t}_a_top", f"{t}_B x"):
         assert view_query(ns, view) == view_query("public", view)
-    assert api.status(branch) == []
 
 
 def test_the_ddl_script_creates_dependencies_first_and_drops_dependents_first(unique, stacked_views):
     t = stacked_views
-    branch = unique("views-script")
-    api.create_branch(branch)
+    branch = exact_branch(unique, "views-script")
     empty = unique("views-empty")
     api.create_branch(empty)
     with api.checkout(empty):
@@ -75,8 +80,7 @@ def test_the_ddl_script_creates_dependencies_first_and_drops_dependents_first(un
 
 def test_merging_a_branch_that_adds_and_removes_stacked_views(unique, stacked_views):
     t = stacked_views
-    branch = unique("views-merge")
-    api.create_branch(branch)
+    branch = exact_branch(unique, "views-merge")
     on_branch(branch,
               f"CREATE VIEW {t}_y_new AS SELECT id, v FROM {t}",
               f"CREATE VIEW {t}_c_new AS SELECT id FROM {t}_y_new",
@@ -95,8 +99,7 @@ def test_merging_a_branch_that_adds_and_removes_stacked_views(unique, stacked_vi
 
 def test_changing_a_view_rebuilds_its_unchanged_dependents(unique, stacked_views):
     t = stacked_views
-    branch = unique("views-change")
-    api.create_branch(branch)
+    branch = exact_branch(unique, "views-change")
     # z_base changes (a column is added); m_mat, a_top and "B x" depend on it and do not change
     on_branch(branch, f"CREATE OR REPLACE VIEW {t}_z_base AS SELECT id, v, v AS w FROM {t}",
               message="z_base gains a column")
@@ -132,8 +135,7 @@ def test_hostile_view_names_and_names_inside_string_literals(unique):
         f"CREATE VIEW {t}_a_lit AS SELECT id FROM {t}_z_lit",
         f'CREATE VIEW "{t}_0 top" AS SELECT id FROM {t}_a_lit')
     api.commit(f"hostile views over {t}")
-    branch = unique("views-hostile")
-    api.create_branch(branch)
+    branch = exact_branch(unique, "views-hostile")
     ns = namespace_of(branch)
     for view in (base, f"{t}_a_lit", f"{t}_z_lit", f"{t}_0 top"):
         assert view_query(ns, view) == view_query("public", view)
@@ -175,8 +177,7 @@ def test_a_column_type_change_under_a_view_merges(unique):
         f"CREATE VIEW {t}_v AS SELECT id, n FROM {t}",
         f"CREATE VIEW {t}_w AS SELECT id FROM {t}_v")
     api.commit(f"views over {t}")
-    branch = unique("vtype")
-    api.create_branch(branch)
+    branch = exact_branch(unique, "vtype")
     on_branch(branch, f"DROP VIEW {t}_w, {t}_v", f"ALTER TABLE {t} ALTER COLUMN n TYPE bigint",
               f"CREATE VIEW {t}_v AS SELECT id, n FROM {t}", f"CREATE VIEW {t}_w AS SELECT id FROM {t}_v",
               message="n becomes bigint")
@@ -199,9 +200,7 @@ def test_types_over_types_are_created_and_dropped_in_dependency_order(unique):
         f'CREATE TYPE {t}_a_pair AS (x "{t}_B dom", y int)',
         f"CREATE TABLE {t} (id int PRIMARY KEY, p {t}_a_pair)")
     api.commit(f"types under {t}")
-    branch = unique("types")
-    api.create_branch(branch)
-    assert api.status(branch) == []
+    branch = exact_branch(unique, "types")
     assert sql_scalar("SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
                       " WHERE n.nspname = %s AND t.typname LIKE %s AND t.typtype IN ('e', 'd', 'c')",
                       [namespace_of(branch), f"{t}%"]) == 5, "enum, 2 domains, composite, the table's row type"
@@ -221,9 +220,7 @@ def test_sql_standard_functions_come_after_what_they_read(unique):
         f"CREATE FUNCTION {t}_a_twice() RETURNS bigint LANGUAGE sql RETURN {t}_z_count() * 2",
         f"CREATE VIEW {t}_a_view AS SELECT {t}_a_twice() AS n")
     api.commit(f"functions over {t}")
-    branch = unique("fbody")
-    api.create_branch(branch)
-    assert api.status(branch) == []
+    branch = exact_branch(unique, "fbody")
     with api.checkout(branch):
         run(f"INSERT INTO {t} VALUES (1), (2)")
         assert sql_scalar(f"SELECT n FROM {t}_a_view") == 4
@@ -243,9 +240,7 @@ def test_sql_standard_functions_that_read_no_table_stay_before_tables(unique):
         f" k text GENERATED ALWAYS AS ({t}_z_norm(code)) STORED)",
         f"CREATE INDEX {t}_k ON {t} ({t}_z_norm(code))")
     api.commit(f"functions under {t}")
-    branch = unique("fnorm")
-    api.create_branch(branch)
-    assert api.status(branch) == []
+    branch = exact_branch(unique, "fnorm")
     with api.checkout(branch):
         run(f"INSERT INTO {t} (id) VALUES (1)")
         assert sql_rows(f"SELECT code, k FROM {t}") == [("x", "x")]
@@ -263,9 +258,7 @@ def test_functions_over_row_types_and_domain_checks_over_functions(unique):
         f"CREATE DOMAIN {t}_a_even AS int CHECK ({t}_z_even(VALUE))",
         f"CREATE TABLE {t}_uses (e {t}_a_even)")
     api.commit(f"functions over {t}")
-    branch = unique("frow")
-    api.create_branch(branch)
-    assert api.status(branch) == []
+    branch = exact_branch(unique, "frow")
     with api.checkout(branch):
         run(f"INSERT INTO {t} VALUES (1, 21)", f"INSERT INTO {t}_uses VALUES (4)")
         assert sql_scalar(f"SELECT n FROM {t}_a_view") == 42
@@ -286,9 +279,7 @@ def test_an_argument_named_like_a_table_does_not_move_a_function_after_the_table
     run(f"CREATE FUNCTION {t}_next({t}_acct integer DEFAULT 1, OUT n integer) LANGUAGE sql AS 'SELECT $1 + 1'",
         f"CREATE TABLE {t}_acct (id int PRIMARY KEY, n int DEFAULT {t}_next(41))")
     api.commit(f"a default over {t}_next")
-    branch = unique("fargs")
-    api.create_branch(branch)
-    assert api.status(branch) == []
+    branch = exact_branch(unique, "fargs")
     with api.checkout(branch):
         run(f"INSERT INTO {t}_acct (id) VALUES (1)")
         assert sql_scalar(f"SELECT n FROM {t}_acct") == 42
@@ -302,8 +293,7 @@ def test_a_domain_in_use_is_altered_in_place_by_a_merge(unique):
         f"CREATE TABLE {t} (id int PRIMARY KEY, q {t}_qty)",
         f"INSERT INTO {t} VALUES (1, 5), (2, 7)")
     api.commit(f"a domain used by {t}")
-    branch = unique("domain")
-    api.create_branch(branch)
+    branch = exact_branch(unique, "domain")
     on_branch(branch, f"ALTER DOMAIN {t}_qty DROP CONSTRAINT {t}_cap",
               f"ALTER DOMAIN {t}_qty ADD CONSTRAINT {t}_cap CHECK (VALUE < 1000)",
               f"ALTER DOMAIN {t}_qty DROP CONSTRAINT {t}_positive",
@@ -326,8 +316,7 @@ def test_renamed_enum_labels_are_renamed_in_place_by_a_merge(unique):
         f"CREATE TABLE {t} (id int PRIMARY KEY, s {t}_state)",
         f"INSERT INTO {t} VALUES (1, 'pendng'), (2, 'done')")
     api.commit(f"an enum used by {t}")
-    branch = unique("enum")
-    api.create_branch(branch)
+    branch = exact_branch(unique, "enum")
     on_branch(branch, f"ALTER TYPE {t}_state RENAME VALUE 'pendng' TO 'pending'", message="spelling")
     assert api.diff_ddl("main", branch) == [f"ALTER TYPE {t}_state RENAME VALUE 'pendng' TO 'pending'"]
     assert api.merge(branch, "main").status == "fast-forward"

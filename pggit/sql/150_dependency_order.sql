@@ -117,12 +117,13 @@ AS $$
                y.object_key AS y
           FROM tokens t
           JOIN nodes y ON y.side = t.side AND quote_ident(y.name) = t.token AND y.object_key <> t.object_key
-    ), relations AS (  -- the tables' and views' names on each side, as a query would write them
-        SELECT DISTINCT s.side, quote_ident(o.definition->>'name') AS token
+    ), relations AS (  -- the tables' and views' names on each side, as a query would write them:
+                       -- the key's part after the schema is quote_ident(name) (see object_key)
+        SELECT DISTINCT s.side, substring(e.object_key FROM '^[a-z_]+:(?:"(?:[^"]|"")*"|[^".]*)\.(.*)$') AS token
           FROM entries e
          CROSS JOIN LATERAL (VALUES ('old', e.old_hash), ('new', e.new_hash)) s(side, hash)
-          JOIN pggit.objects o ON o.hash = s.hash
-         WHERE e.object_type IN ('table', 'view', 'materialized_view') AND (SELECT yes FROM ordering_needed)
+         WHERE s.hash IS NOT NULL AND e.object_type IN ('table', 'view', 'materialized_view')
+           AND (SELECT yes FROM ordering_needed)
     ), late(side, object_key) AS (  -- functions whose signature or SQL-standard body names a table
                                     -- or view, or that call such functions: they go with the views
         SELECT t.side, t.object_key FROM tokens t JOIN relations r ON r.side = t.side AND r.token = t.token
