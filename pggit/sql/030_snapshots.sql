@@ -165,10 +165,15 @@ $$;
 --   Comments are read from pg_description directly rather than through obj_description() and
 --   col_description(): those are SQL functions, and inside a function that runs once per table
 --   each call would be parsed and planned again (about 0.1 ms each; most of a tree's cost).
+--   PL/pgSQL, not SQL: PL/pgSQL keeps the query's plan for the session, while a SQL function
+--   that cannot be inlined (this one has subqueries) is planned again in every statement that
+--   calls it: 2-3 ms a call, most of calculate_schema_hash's cost when a client asks for one
+--   table per round trip. No search_path in its SET clause: it reads the caller's (see above).
 CREATE FUNCTION pggit.table_definition(p_relid oid) RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-    SELECT jsonb_strip_nulls(jsonb_build_object(
+BEGIN
+    RETURN (SELECT jsonb_strip_nulls(jsonb_build_object(
         'type', 'table',
         'name', c.relname,
         'partition_key', CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
@@ -223,7 +228,8 @@ AS $$
                AND tg.tgname !~ '^pggit_')  -- data-branch capture triggers are pggit's, not the table's
     ))
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.oid = p_relid AND c.relkind IN ('r', 'p')
+     WHERE c.oid = p_relid AND c.relkind IN ('r', 'p'));
+END;
 $$;
 
 -- namespace_objects(namespace)
