@@ -7,7 +7,7 @@ import sys
 import time
 
 from benchmarks import commits, data, ddl, schema
-from benchmarks.harness import Bench, print_table, progress, write_json
+from benchmarks.harness import Bench, print_table, progress, server_facts, write_json
 
 SUITES = {"commits": commits, "schema": schema, "data": data, "ddl": ddl}
 
@@ -21,8 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(quick=args.quick)
     started = time.monotonic()
     with bench.database(bench.dbname), bench.connect() as conn:
-        version = conn.execute("SHOW server_version").fetchone()[0]
-        progress(f"PostgreSQL {version}, scratch database {bench.dbname}")
+        server = server_facts(conn)
+        progress(f"{server.describe()}, scratch database {bench.dbname}")
         for name, suite in SUITES.items():
             if args.only and args.only not in name:
                 continue
@@ -31,10 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print_table(bench.figures)
     missed = [f.name for f in bench.figures if f.status == "miss"]
-    print(f"\nPostgreSQL {version}; {len(bench.figures)} figures in {time.monotonic() - started:.0f} s;"
+    print(f"\n{server.describe()}; {len(bench.figures)} figures in {time.monotonic() - started:.0f} s;"
           f" targets missed: {len(missed)}")
     if args.json:
-        write_json(args.json, bench, version)
+        write_json(args.json, bench, server)
     return 0
 
 

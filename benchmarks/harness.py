@@ -37,6 +37,28 @@ def install_files() -> list[str]:
 
 
 @dataclass
+class Server:
+    """What the figures depend on: the server's version and whether it compiles with JIT (the
+    embedded build cannot; Debian's, Ubuntu's and most managed servers do, by default)."""
+
+    version: str
+    jit_available: bool
+    jit: str
+    jit_above_cost: str
+
+    def describe(self) -> str:
+        jit = f"JIT {self.jit} (jit_above_cost {self.jit_above_cost})" if self.jit_available else "no JIT"
+        return f"PostgreSQL {self.version}, {jit}"
+
+
+def server_facts(conn: psycopg.Connection) -> Server:
+    version, available, jit, above = conn.execute(
+        "SELECT current_setting('server_version'), pg_jit_available(), current_setting('jit'),"
+        " current_setting('jit_above_cost')").fetchone()
+    return Server(version, available, jit, above)
+
+
+@dataclass
 class Figure:
     name: str
     value: float
@@ -142,9 +164,10 @@ def print_table(figures: list[Figure]) -> None:
         print(f"{f.name:<58} {value:>12} {base:>12} {ratio:>8}  {f.target:<22} {status}")
 
 
-def write_json(path: str, bench: Bench, server_version: str) -> None:
+def write_json(path: str, bench: Bench, server: Server) -> None:
     payload = {
-        "server_version": server_version,
+        "server_version": server.version,
+        "server": asdict(server),
         "quick": bench.quick,
         "figures": [{**asdict(f), "ratio": f.ratio} for f in bench.figures],
         "targets": [{"figure": f.name, "target": f.target, "status": f.status} for f in bench.figures if f.status],
