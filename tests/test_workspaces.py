@@ -7,7 +7,7 @@ from django.db import connection
 
 from pggit import api
 from pggit.exceptions import BranchDeleted, BranchNotFound
-from tests.conftest import sql_rows, sql_scalar
+from tests.conftest import sql_error, sql_rows, sql_scalar
 from tests.helpers import hash_in, ident, namespace_of, run, table_columns
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +144,23 @@ def test_branch_inherits_object_versions(unique, product_table):
         assert str(api.get_version(product_table)) == "2.0.0"
     assert str(api.get_version(product_table)) == "1.1.0"
     assert connection.vendor == "postgresql"
+
+
+def test_run_statements_puts_each_statement_in_its_schemas_namespace(unique):
+    """run_statements maps an object key's logical schema to the branch's namespace for it, and
+    refuses (PGD02, nothing applied) a key whose schema the branch has no namespace for."""
+    branch = unique("rs")
+    api.create_branch(branch)
+    branch_id = sql_scalar("SELECT id FROM pggit.branches WHERE name = %s", [branch])
+    t = ident("rs", unique)
+    statements = f'[{{"object_key": "table:public.{t}", "statement": "CREATE TABLE {t} (id int)"}}]'
+    assert sql_scalar("SELECT pggit.run_statements(%s, %s)", [branch_id, statements]) == 1
+    assert table_columns(namespace_of(branch), t) == ["id"]
+    assert table_columns("public", t) == []
+
+    other = ident("rs2", unique)
+    statements = (f'[{{"object_key": "table:public.{other}", "statement": "CREATE TABLE {other} (id int)"}},'
+                  f' {{"object_key": "table:untracked.{other}", "statement": "CREATE TABLE {other} (x int)"}}]')
+    error = sql_error("SELECT pggit.run_statements(%s, %s)", [branch_id, statements])
+    assert error.sqlstate == "PGD02" and "table:untracked." in error.diag.message_primary
+    assert table_columns(namespace_of(branch), other) == []
