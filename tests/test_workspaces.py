@@ -164,3 +164,31 @@ def test_run_statements_puts_each_statement_in_its_schemas_namespace(unique):
     error = sql_error("SELECT pggit.run_statements(%s, %s)", [branch_id, statements])
     assert error.sqlstate == "PGD02" and "table:untracked." in error.diag.message_primary
     assert table_columns(namespace_of(branch), other) == []
+
+
+def test_new_tables_carry_their_own_row_constraints_in_create_table(unique):
+    """create_ddl folds primary key, unique, check and exclusion constraints into CREATE TABLE
+    (one statement, not one ALTER TABLE each); a foreign key and a NOT VALID check stay ALTER
+    TABLE statements (the referenced table may come later; CREATE TABLE would validate the
+    check), and the branch's copy is still exact."""
+    t = ident("cc", unique)
+    run(f"CREATE TABLE {t}_ref (id int PRIMARY KEY)",
+        f"CREATE TABLE {t} (id int CONSTRAINT {t}_pk PRIMARY KEY, code text CONSTRAINT {t}_code UNIQUE,"
+        f" qty int CONSTRAINT {t}_qty CHECK (qty > 0), ref int CONSTRAINT {t}_fk REFERENCES {t}_ref (id))",
+        f"ALTER TABLE {t} ADD CONSTRAINT {t}_later CHECK (qty < 100) NOT VALID")
+    api.commit(f"add {t}")
+    statements = [r[0] for r in sql_rows(
+        "SELECT d.statement FROM pggit.objects o, pggit.create_ddl('table', o.definition) d"
+        " WHERE o.hash = pggit.calculate_schema_hash(%s)", [t])]
+    create = statements[0]
+    assert create.startswith(f"CREATE TABLE {t} (")
+    for inline in (f"CONSTRAINT {t}_pk PRIMARY KEY (id)", f"CONSTRAINT {t}_code UNIQUE (code)",
+                   f"CONSTRAINT {t}_qty CHECK ((qty > 0))"):
+        assert inline in create
+    assert sorted(statements[1:]) == sorted([
+        f"ALTER TABLE {t} ADD CONSTRAINT {t}_fk FOREIGN KEY (ref) REFERENCES {t}_ref(id)",
+        f"ALTER TABLE {t} ADD CONSTRAINT {t}_later CHECK ((qty < 100)) NOT VALID",
+    ])
+    branch = unique("cc")
+    api.create_branch(branch)
+    assert hash_in(namespace_of(branch), t) == hash_in("public", t)
