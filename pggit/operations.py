@@ -1,8 +1,8 @@
-"""Migration operations that install the SQL core from frozen files in ``pggit/sql/``.
+"""Migration operations that install the SQL core from the files in ``pggit/sql/``.
 
 A migration names its files; it never builds SQL from live code, so replaying an old migration
-installs exactly the SQL it shipped with. A shipped file is never edited: changes come as new
-files loaded by new migrations.
+installs exactly the SQL it shipped with. From the first release on, a released file is never
+edited: changes come as new files loaded by new migrations (docs/upgrading.md).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, ProgrammingError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from pggit import api
 from tests.conftest import sql_rows, sql_scalar
@@ -144,28 +144,6 @@ def test_hostile_view_names_and_names_inside_string_literals(unique):
     assert api.merge(branch, "main").status == "fast-forward"
     assert view_query("public", base) is None and view_query("public", f"{t}_0 top") is None
 
-
-@pytest.mark.django_db(transaction=True)
-def test_the_view_order_migration_reverses(unique):
-    t = ident("vm", unique)
-    run(f"CREATE TABLE {t} (id int PRIMARY KEY)",
-        f"CREATE VIEW {t}_z AS SELECT id FROM {t}",
-        f"CREATE VIEW {t}_a AS SELECT id FROM {t}_z")
-    api.commit(f"views over {t}")
-    branches = [unique("vm-before"), unique("vm-after")]
-    try:
-        call_command("migrate", "pggit", "0004", verbosity=0)
-        with pytest.raises(ProgrammingError, match="does not exist"):  # the 0001 order: by name
-            api.create_branch(branches[0])
-        call_command("migrate", "pggit", verbosity=0)
-        api.create_branch(branches[1])
-        assert view_query(namespace_of(branches[1]), f"{t}_a") == view_query("public", f"{t}_a")
-    finally:
-        for name in branches:
-            if sql_scalar("SELECT count(*) FROM pggit.branches WHERE name = %s AND status <> 'DELETED'", [name]):
-                api.delete_branch(name, force=True)
-        run(f"DROP VIEW {t}_a", f"DROP VIEW {t}_z", f"DROP TABLE {t}")
-        api.commit(f"drop {t}")
 
 
 def test_a_column_type_change_under_a_view_merges(unique):

@@ -149,29 +149,6 @@ def test_branch_commits_are_incremental_too(unique):
     assert head.tree_hash == full_tree(branch) != full_tree("main")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_incremental_snapshot_migration_reverses_to_0002_and_back():
-    has_columns = ("SELECT count(*) FROM pg_attribute WHERE attrelid = 'pggit.ddl_events'::regclass"
-                   " AND attname IN ('classid', 'objid') AND NOT attisdropped")
-    assert sql_scalar(has_columns) == 2
-    try:
-        call_command("migrate", "pggit", "0002", verbosity=0)
-        assert sql_scalar(has_columns) == 0
-        assert sql_scalar("SELECT to_regprocedure('pggit.changed_objects(bigint)') IS NULL")
-        run("CREATE TABLE public.inc_on_0002 (id int)")
-        assert sql_scalar("SELECT pggit.commit_changes('main', 'on 0002')")
-        assert sql_rows("SELECT * FROM pggit.verify()") == []
-    finally:
-        call_command("migrate", "pggit", verbosity=0)
-    try:
-        assert sql_scalar(has_columns) == 2
-        run("ALTER TABLE public.inc_on_0002 ADD COLUMN a int")
-        assert sql_scalar("SELECT pggit.commit_changes('main', 'on 0003')")
-        assert sql_scalar("SELECT tree_hash FROM pggit.commits ORDER BY id DESC LIMIT 1") == full_tree()
-        assert sql_rows("SELECT * FROM pggit.verify()") == []
-    finally:
-        run("DROP TABLE public.inc_on_0002")
-
 
 # DDL outside the tracked schemas that changes how tracked objects read (setup, change, key)
 UNTRACKED_CHANGES = [
@@ -246,14 +223,3 @@ def test_full_snapshot_is_an_sql_argument_and_the_default_follows_events(unique)
     assert sql_scalar("SELECT pggit.commit_changes('main', 'null flag', NULL, NULL)") is not None
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_full_snapshot_migration_reverses():
-    signature = "SELECT to_regprocedure('pggit.commit_changes(text, text, text, boolean)') IS NOT NULL"
-    try:
-        call_command("migrate", "pggit", "0006", verbosity=0)
-        assert sql_scalar(signature) is False
-        assert sql_scalar("SELECT pggit.commit_changes('main', 'on 0006')") is not None
-    finally:
-        call_command("migrate", "pggit", verbosity=0)
-    assert sql_scalar(signature) is True
-    assert sql_scalar("SELECT pggit.commit_changes('main', 'on 0007', NULL, true)") is not None

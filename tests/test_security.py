@@ -104,7 +104,7 @@ def test_inlined_helpers_ignore_a_hostile_search_path(unique):
 @pytest.mark.parametrize("name", INLINED)
 def test_hot_helpers_stay_inlinable(name):
     """A SET clause (or SECURITY DEFINER) would stop the planner from inlining these, and each
-    call would be planned again per transaction: the commit path's cost, see 120_commit_path.sql."""
+    call would be planned again per transaction: the commit path's cost, see 020_commits.sql."""
     row = sql_rows("SELECT p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'sql'), p.proconfig, p.prosecdef"
                    " FROM pg_proc p WHERE p.pronamespace = 'pggit'::regnamespace AND p.proname = %s", [name])
     assert row == [(True, None, False)]

@@ -1,4 +1,5 @@
-# Installs the SQL core (frozen files in pggit/sql/) and the state of the unmanaged models.
+# Installs the SQL core (pggit/sql/, one file per concern, in dependency order) and the state of
+# the unmanaged models. Reversed by uninstall.sql.
 
 from django.db import migrations, models
 
@@ -23,10 +24,11 @@ class Migration(migrations.Migration):
                 "050_changes.sql",
                 "060_ddl_generation.sql",
                 "070_workspaces.sql",
-                "080_merge.sql",
-                "090_data_branches.sql",
+                "080_data_branches.sql",
+                "090_merge.sql",
                 "100_verify.sql",
                 "110_roles.sql",
+                "120_enable_capture.sql",
             ],
             reverse=["uninstall.sql"],
         ),

@@ -1,6 +1,7 @@
 -- django-pggit core: schema and shared helpers.
 --
--- FROZEN once shipped: a change is a new file loaded by a new migration.
+-- Installed by migration 0001_initial, which holds the live definition of every function of
+-- this concern until the first release; from then on the file is frozen (docs/upgrading.md).
 --
 -- Errors raised by pggit use SQLSTATE class "PG" (see docs/errors.md):
 --   PGB01 branch not found        PGB02 branch already exists   PGB03 protected branch
@@ -15,27 +16,30 @@
 -- function with a SET clause) is parsed and planned again in every transaction that calls it.
 
 CREATE SCHEMA pggit;
+
 COMMENT ON SCHEMA pggit IS 'django-pggit: Git-style version control for this database';
 
 -- generate_trinity_id()
 -- Purpose: a new public identifier for a pggit entity: a time-ordered UUID (version 7,
 --   RFC 9562) as text, so ids created later sort later and index inserts stay local.
 -- Arguments: none.  Errors: none.  Locks: none.
+-- The time field rounds down to the millisecond, as RFC 9562 asks. No SET clause, so the
+-- planner inlines it into its callers: every name in it is schema-qualified instead.
 CREATE FUNCTION pggit.generate_trinity_id() RETURNS text
-LANGUAGE plpgsql VOLATILE PARALLEL SAFE
-SET search_path = pg_catalog
+LANGUAGE sql VOLATILE PARALLEL SAFE
 AS $$
-BEGIN
     -- Overlay the 48-bit Unix time in ms on a random v4 UUID, then turn version 4 into 7
     -- (bits 52 and 53 of the big-endian bytea are the low bits of the version nibble).
-    RETURN encode(
-        set_bit(set_bit(
-            overlay(uuid_send(gen_random_uuid())
-                    PLACING substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
-                    FROM 1 FOR 6),
-            52, 1), 53, 1),
-        'hex')::uuid::text;
-END;
+    SELECT pg_catalog.encode(
+               pg_catalog.set_bit(pg_catalog.set_bit(
+                   pg_catalog.overlay(
+                       pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
+                       pg_catalog.substring(pg_catalog.int8send(
+                           pg_catalog.trunc(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp())
+                                            OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8), 3),
+                       1, 6),
+                   52, 1), 53, 1),
+               'hex')::pg_catalog.uuid::pg_catalog.text
 $$;
 
 -- current_author()
@@ -43,11 +47,11 @@ $$;
 --   pggit.author (set by the Python API's author() context manager) or else the role acting
 --   (current_user, which follows SET ROLE).
 -- Arguments: none.  Errors: none.  Locks: none.
+-- Inlined by the planner (no SET clause; every name schema-qualified).
 CREATE FUNCTION pggit.current_author() RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog
+LANGUAGE sql STABLE
 AS $$
-BEGIN
-    RETURN coalesce(nullif(current_setting('pggit.author', true), ''), current_user::text);
-END;
+    SELECT CASE WHEN pg_catalog.current_setting('pggit.author', true) OPERATOR(pg_catalog.<>) ''
+                THEN pg_catalog.current_setting('pggit.author', true)
+                ELSE CURRENT_USER::pg_catalog.text END
 $$;

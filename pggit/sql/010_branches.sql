@@ -1,6 +1,7 @@
 -- django-pggit core: branches.
 --
--- FROZEN once shipped: a change is a new file loaded by a new migration.
+-- Installed by migration 0001_initial, which holds the live definition of every function of
+-- this concern until the first release; from then on the file is frozen (docs/upgrading.md).
 
 CREATE TABLE pggit.branches (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -16,12 +17,14 @@ CREATE TABLE pggit.branches (
     deleted_at       timestamptz,
     CHECK ((status = 'DELETED') = (deleted_at IS NOT NULL))
 );
+
 COMMENT ON TABLE pggit.branches IS
     'Named pointers into the commit graph. Soft-deleted rows (status DELETED) keep their history; '
     'a name is unique among branches that are not deleted, so it can be reused after a delete.';
 
 -- A name is taken while its branch is not deleted; creation races resolve through this index.
 CREATE UNIQUE INDEX branches_live_name_key ON pggit.branches (name) WHERE status <> 'DELETED';
+
 CREATE INDEX branches_name_idx ON pggit.branches (name);
 
 -- validate_branch_name(name)
@@ -34,6 +37,7 @@ CREATE INDEX branches_name_idx ON pggit.branches (name);
 CREATE FUNCTION pggit.validate_branch_name(p_name text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog
+SET jit = off
 AS $$
 DECLARE
     v_problem text;
@@ -70,6 +74,7 @@ CREATE FUNCTION pggit.find_branch(p_name text, p_for_update boolean DEFAULT fals
 RETURNS pggit.branches
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_branch pggit.branches;
@@ -95,6 +100,7 @@ $$;
 CREATE FUNCTION pggit.raise_missing_branch(p_name text) RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pggit.branches WHERE name = p_name) THEN
@@ -124,6 +130,7 @@ CREATE FUNCTION pggit.create_branch(name text, from_branch text DEFAULT 'main')
 RETURNS pggit.branches
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -166,6 +173,7 @@ CREATE FUNCTION pggit.delete_branch(name text, force boolean DEFAULT false)
 RETURNS pggit.branches
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE

@@ -1,6 +1,7 @@
 -- django-pggit core: schema snapshots, content-addressed object definitions, schema hashing.
 --
--- FROZEN once shipped: a change is a new file loaded by a new migration.
+-- Installed by migration 0001_initial, which holds the live definition of every function of
+-- this concern until the first release; from then on the file is frozen (docs/upgrading.md).
 --
 -- A tracked object (table, view, materialized view, sequence, function/procedure, enum, domain,
 -- composite type) is serialized to a normalized jsonb definition. Normalized means: no OIDs,
@@ -10,35 +11,61 @@
 -- schemas or two databases gives the same definition. Its SHA-256 is the object's hash.
 -- A tree maps object keys ("table:public.users") to object hashes; its hash covers the sorted
 -- entries. Definitions and trees are stored once per distinct hash.
+--
+-- Incremental snapshots. Serializing costs about 0.1 ms per table (PostgreSQL's deparsers), so
+-- a commit does not re-serialize what cannot have changed. DDL capture records each command's
+-- catalog address (ddl_events.classid, objid), and a commit re-serializes only
+--   * the objects its pending DDL events name (an index, constraint, trigger, column default,
+--     rule or policy stands for its table; a table's row type for the table),
+--   * every object that depends on those, transitively (pg_depend): a view over a renamed
+--     column, a foreign key naming a renamed table, a table whose column type was renamed,
+--     a function whose argument type was renamed...,
+--   * every object that has no entry in the parent tree (created without a followable event),
+-- and takes every other object's hash from the parent commit's tree. Objects that no longer
+-- exist drop out because the tree is built from a listing of the workspace's objects, which
+-- costs a catalog scan and no deparsing. It falls back to the full snapshot whenever an event
+-- cannot be followed object by object: a DROP (sql_drop: cascades reach objects the event does
+-- not name), an event without a catalog address (pggit's own "tracked schemas changed"),
+-- schemas and other object classes, partitioned tables and partitions (ATTACH and DETACH
+-- change the child without naming it), or a change that reaches more than a quarter of the
+-- tree. GRANT, REVOKE and ALTER DEFAULT PRIVILEGES change no definition and are skipped. A
+-- property test checks the law "incremental tree = full tree" over random schema changes.
+-- Event triggers only see what runs while they are enabled: DDL run with capture disabled (or
+-- under session_replication_role = replica) leaves no event; pggit.status() shows such drift
+-- and commit_changes(..., full_snapshot => true) records it.
 
 CREATE TABLE pggit.tracked_schemas (
     schema_name text PRIMARY KEY
                 CHECK (schema_name <> 'pggit' AND schema_name !~ '^pg_' AND schema_name !~ '^pggit_b[0-9]'),
     added_at    timestamptz NOT NULL DEFAULT now()
 );
+
 COMMENT ON TABLE pggit.tracked_schemas IS
     'Schemas whose objects main''s commits snapshot (synced from settings.PGGIT["TRACKED_SCHEMAS"]).';
+
 INSERT INTO pggit.tracked_schemas (schema_name) VALUES ('public');
 
 CREATE TABLE pggit.objects (
-    hash        text PRIMARY KEY CHECK (hash ~ '^[0-9a-f]{64}$'),
+    hash        text PRIMARY KEY
+                CONSTRAINT objects_hash_check CHECK (octet_length(hash) = 64 AND hash !~ '[^0-9a-f]'),
     object_type text NOT NULL,
     definition  jsonb NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
+
 COMMENT ON TABLE pggit.objects IS 'Content-addressed object definitions: one row per distinct hash.';
 
 CREATE TABLE pggit.trees (
-    hash       text PRIMARY KEY CHECK (hash ~ '^[0-9a-f]{64}$'),
+    hash       text PRIMARY KEY
+               CONSTRAINT trees_hash_check CHECK (octet_length(hash) = 64 AND hash !~ '[^0-9a-f]'),
     entries    jsonb NOT NULL,   -- {"table:public.users": "<object hash>", ...}
     created_at timestamptz NOT NULL DEFAULT now()
 );
+
 COMMENT ON TABLE pggit.trees IS 'Content-addressed trees: object key -> object hash.';
 
 -- The empty tree exists from the start, so every commit's tree_hash has a row.
 INSERT INTO pggit.trees (hash, entries) VALUES (encode(sha256(''::bytea), 'hex'), '{}');
-ALTER TABLE pggit.commits
-    ADD CONSTRAINT commits_tree_hash_fkey FOREIGN KEY (tree_hash) REFERENCES pggit.trees (hash);
 
 -- set_tracked_schemas(schemas)
 -- Purpose: replace the list of tracked schemas (used by the Django app's post_migrate sync);
@@ -48,6 +75,7 @@ ALTER TABLE pggit.commits
 CREATE FUNCTION pggit.set_tracked_schemas(schemas text[]) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_schema  text;
@@ -81,65 +109,14 @@ BEGIN
 END;
 $$;
 
-CREATE TABLE pggit.workspaces (
-    branch_id      bigint NOT NULL REFERENCES pggit.branches (id),
-    logical_schema text NOT NULL,
-    namespace      text NOT NULL UNIQUE,
-    PRIMARY KEY (branch_id, logical_schema)
-);
-COMMENT ON TABLE pggit.workspaces IS
-    'Namespace holding a branch''s version of each tracked schema (main''s are the schemas '
-    'themselves and are not listed). Names are derived from the branch id: pggit_b<id>_<n>.';
-
--- Copy-on-write data branches of a branch's tables (see 090_data_branches.sql).
-CREATE TABLE pggit.data_branches (
-    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    uuid            uuid NOT NULL DEFAULT pggit.generate_trinity_id()::uuid UNIQUE,
-    branch_id       bigint NOT NULL REFERENCES pggit.branches (id),
-    from_branch_id  bigint NOT NULL REFERENCES pggit.branches (id),
-    logical_schema  text NOT NULL,
-    table_name      text NOT NULL,
-    source_relid    oid NOT NULL,      -- from_branch's table
-    source_name     text NOT NULL,     -- its qualified name, for messages and SQL
-    view_name       text NOT NULL,     -- the branch's table (qualified)
-    delta_table     text NOT NULL,     -- qualified
-    preimage_table  text NOT NULL,     -- qualified
-    key_columns     text[] NOT NULL,
-    columns         text[] NOT NULL,
-    status          text NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'MERGED', 'DROPPED')),
-    created_at      timestamptz NOT NULL DEFAULT now(),
-    ended_at        timestamptz
-);
-CREATE UNIQUE INDEX data_branches_live_key ON pggit.data_branches (branch_id, logical_schema, table_name)
-    WHERE status = 'ACTIVE';
-CREATE INDEX data_branches_source_idx ON pggit.data_branches (source_relid) WHERE status = 'ACTIVE';
-COMMENT ON TABLE pggit.data_branches IS 'Copy-on-write data branches: one table''s rows for one branch.';
-
--- branch_namespaces(branch_id)
--- Purpose: the namespaces holding a branch's version of each tracked schema. main's
---   workspace is the tracked schemas themselves; other branches' are in pggit.workspaces.
--- Returns: (logical_schema, namespace oid), by logical schema.
-CREATE FUNCTION pggit.branch_namespaces(p_branch_id bigint)
-RETURNS TABLE (logical_schema text, namespace oid)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-AS $$
-    SELECT t.schema_name, n.oid
-      FROM pggit.tracked_schemas t JOIN pg_namespace n ON n.nspname = t.schema_name
-     WHERE EXISTS (SELECT 1 FROM pggit.branches b WHERE b.id = p_branch_id AND b.name = 'main')
-    UNION ALL
-    SELECT w.logical_schema, n.oid
-      FROM pggit.workspaces w JOIN pg_namespace n ON n.nspname = w.namespace
-     WHERE w.branch_id = p_branch_id
-     ORDER BY 1
-$$;
-
 -- hash_definition(definition): SHA-256 hex of a definition's canonical jsonb text.
+-- Inlined by the planner (no SET clause; every name schema-qualified): it runs once per object
+-- of every snapshot. STABLE, not IMMUTABLE: convert_to is STABLE, and an IMMUTABLE SQL
+-- function whose body calls a STABLE one is never inlined.
 CREATE FUNCTION pggit.hash_definition(p_definition jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog
+LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    SELECT encode(sha256(convert_to(p_definition::text, 'UTF8')), 'hex')
+    SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(p_definition::pg_catalog.text, 'UTF8')), 'hex')
 $$;
 
 -- unqualify(text, schema, name): replace "schema.name" by "name" where a deparsed definition
@@ -171,6 +148,7 @@ $$;
 --   table per round trip. No search_path in its SET clause: it reads the caller's (see above).
 CREATE FUNCTION pggit.table_definition(p_relid oid) RETURNS jsonb
 LANGUAGE plpgsql STABLE
+SET jit = off
 AS $$
 BEGIN
     RETURN (SELECT jsonb_strip_nulls(jsonb_build_object(
@@ -232,16 +210,20 @@ BEGIN
 END;
 $$;
 
--- namespace_objects(namespace)
--- Purpose: every tracked object of one namespace with its definition (see table_definition
---   for the search_path precondition). Extension members and pggit's internal objects
---   (name prefix "pggit_") are excluded, as are identity sequences (part of their column).
-CREATE FUNCTION pggit.namespace_objects(p_namespace oid)
-RETURNS TABLE (object_type text, object_name text, definition jsonb)
+-- namespace_objects(namespace, serialize)
+-- Purpose: every tracked object of one namespace with its oid (tracked_owner's numbering) and
+--   its definition. Extension members and pggit's internal objects (name prefix "pggit_") are
+--   excluded, as are identity sequences (part of their column). The definition is computed
+--   only for the oids in serialize (for all when serialize is NULL) and is NULL for the
+--   others, which costs a catalog scan and no deparsing. The caller sets search_path (see
+--   table_definition). No SET clause: inlined into workspace_objects' query.
+CREATE FUNCTION pggit.namespace_objects(p_namespace oid, p_serialize oid[] DEFAULT NULL)
+RETURNS TABLE (object_type text, object_name text, object_oid oid, definition jsonb)
 LANGUAGE sql STABLE
 AS $$
     -- tables
-    SELECT 'table', c.relname::text, pggit.table_definition(c.oid)
+    SELECT 'table', c.relname::text, c.oid,
+           CASE WHEN p_serialize IS NULL OR c.oid = ANY (p_serialize) THEN pggit.table_definition(c.oid) END
       FROM pg_class c
      WHERE c.relnamespace = p_namespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
        AND c.relname !~ '^pggit_'
@@ -249,15 +231,17 @@ AS $$
                           AND e.objid = c.oid AND e.deptype = 'e')
     UNION ALL
     -- partitions are tables too, with their bound
-    SELECT 'table', c.relname::text,
-           pggit.table_definition(c.oid)
-           || jsonb_build_object('partition_of', i.inhparent::regclass::text,
-                                 'partition_bound', pg_get_expr(c.relpartbound, c.oid))
+    SELECT 'table', c.relname::text, c.oid,
+           CASE WHEN p_serialize IS NULL OR c.oid = ANY (p_serialize) THEN
+               pggit.table_definition(c.oid)
+               || jsonb_build_object('partition_of', i.inhparent::regclass::text,
+                                     'partition_bound', pg_get_expr(c.relpartbound, c.oid)) END
       FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
      WHERE c.relnamespace = p_namespace AND c.relkind IN ('r', 'p') AND c.relispartition
     UNION ALL
     -- views and materialized views
-    SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized_view' END, c.relname::text,
+    SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized_view' END, c.relname::text, c.oid,
+           CASE WHEN p_serialize IS NULL OR c.oid = ANY (p_serialize) THEN
            jsonb_strip_nulls(jsonb_build_object(
                'type', CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized_view' END,
                'name', c.relname,
@@ -266,14 +250,15 @@ AS $$
                'indexes', (SELECT jsonb_object_agg(ic.relname,
                                       pggit.unqualify(pg_get_indexdef(i.indexrelid), n.nspname, c.relname))
                              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-                            WHERE i.indrelid = c.oid)))
+                            WHERE i.indrelid = c.oid))) END
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relnamespace = p_namespace AND c.relkind IN ('v', 'm') AND c.relname !~ '^pggit_'
        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass
                           AND e.objid = c.oid AND e.deptype = 'e')
     UNION ALL
     -- sequences (not identity sequences; serial sequences say which column owns them)
-    SELECT 'sequence', c.relname::text,
+    SELECT 'sequence', c.relname::text, c.oid,
+           CASE WHEN p_serialize IS NULL OR c.oid = ANY (p_serialize) THEN
            jsonb_strip_nulls(jsonb_build_object(
                'type', 'sequence', 'name', c.relname,
                'data_type', format_type(s.seqtypid, NULL),
@@ -285,7 +270,7 @@ AS $$
                               JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
                              WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                                AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'),
-               'comment', obj_description(c.oid, 'pg_class')))
+               'comment', obj_description(c.oid, 'pg_class'))) END
       FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid
      WHERE c.relnamespace = p_namespace AND c.relkind = 'S' AND c.relname !~ '^pggit_'
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
@@ -293,7 +278,8 @@ AS $$
     UNION ALL
     -- functions, procedures, aggregates, window functions
     SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,
-           p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+           p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', p.oid,
+           CASE WHEN p_serialize IS NULL OR p.oid = ANY (p_serialize) THEN
            jsonb_strip_nulls(jsonb_build_object(
                'type', CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,
                'name', p.proname,
@@ -307,7 +293,7 @@ AS $$
                'volatility', p.provolatile, 'strict', p.proisstrict,
                'security_definer', p.prosecdef, 'leakproof', p.proleakproof,
                'parallel', p.proparallel, 'config', p.proconfig,
-               'comment', obj_description(p.oid, 'pg_proc')))
+               'comment', obj_description(p.oid, 'pg_proc'))) END
       FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
      WHERE p.pronamespace = p_namespace AND p.proname !~ '^pggit_'
        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass
@@ -315,7 +301,8 @@ AS $$
     UNION ALL
     -- enums, domains, standalone composite types (not table row types or arrays)
     SELECT CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' ELSE 'composite_type' END,
-           t.typname::text,
+           t.typname::text, t.oid,
+           CASE WHEN p_serialize IS NULL OR t.oid = ANY (p_serialize) THEN
            jsonb_strip_nulls(jsonb_build_object(
                'type', CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' ELSE 'composite_type' END,
                'name', t.typname,
@@ -330,7 +317,7 @@ AS $$
                'attributes', CASE WHEN t.typtype = 'c' THEN
                    (SELECT jsonb_agg(jsonb_build_array(a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
                       FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,
-               'comment', obj_description(t.oid, 'pg_type')))
+               'comment', obj_description(t.oid, 'pg_type'))) END
       FROM pg_type t
      WHERE t.typnamespace = p_namespace AND t.typname !~ '^pggit_'
        AND (t.typtype IN ('e', 'd')
@@ -340,23 +327,28 @@ AS $$
 $$;
 
 -- object_key(type, schema, name): the tree key of an object, e.g. table:public.users.
+-- Inlined by the planner (no SET clause; every function and operator schema-qualified): it
+-- runs once per object of every snapshot.
 CREATE FUNCTION pggit.object_key(p_type text, p_schema text, p_name text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog
 AS $$
-    SELECT p_type || ':' || quote_ident(p_schema) || '.'
-        || CASE WHEN p_type IN ('function', 'procedure') THEN p_name ELSE quote_ident(p_name) END
+    SELECT p_type OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(p_schema)
+           OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||)
+           CASE WHEN p_type OPERATOR(pg_catalog.=) ANY (ARRAY['function', 'procedure']) THEN p_name
+                ELSE pg_catalog.quote_ident(p_name) END
 $$;
 
--- workspace_objects(branch_id)
--- Purpose: the current definition and hash of every tracked object of a branch's workspace,
---   read from the catalog, keyed by logical schema.
+-- workspace_objects(branch_id, serialize)
+-- Purpose: every tracked object of a branch's workspace, read from the catalog and keyed by
+--   logical schema, with its oid; its current definition and hash only for the oids in
+--   serialize (all when NULL, the default).
 -- Locks: none (catalog reads).
-CREATE FUNCTION pggit.workspace_objects(p_branch_id bigint)
+CREATE FUNCTION pggit.workspace_objects(p_branch_id bigint, p_serialize oid[] DEFAULT NULL)
 RETURNS TABLE (object_key text, object_type text, schema_name text, object_name text,
-               definition jsonb, hash text)
+               object_oid oid, definition jsonb, hash text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_ns record;
@@ -367,25 +359,52 @@ BEGIN
         PERFORM set_config('search_path', 'pg_catalog, ' || quote_ident(v_ns.namespace::regnamespace::text), true);
         RETURN QUERY
             SELECT pggit.object_key(o.object_type, v_ns.logical_schema, o.object_name),
-                   o.object_type, v_ns.logical_schema, o.object_name, o.definition,
+                   o.object_type, v_ns.logical_schema, o.object_name, o.object_oid, o.definition,
                    pggit.hash_definition(o.definition)
-              FROM pggit.namespace_objects(v_ns.namespace) o;
+              FROM pggit.namespace_objects(v_ns.namespace, p_serialize) o;
     END LOOP;
 END;
 $$;
 
--- store_tree(branch_id)
+-- store_tree(branch_id, parent_tree, changed)
 -- Purpose: snapshot a branch's workspace: store new definitions and the tree (each once per
---   distinct hash) and return the tree hash. A schema whose tree is already stored writes
---   nothing. Tree hash = SHA-256 of the sorted lines "<object key> <object hash>".
--- Locks: none beyond the inserted rows.
-CREATE FUNCTION pggit.store_tree(p_branch_id bigint) RETURNS text
-LANGUAGE sql
+--   distinct hash; a tree already stored writes nothing). Tree hash = SHA-256 of the sorted
+--   lines "<object key> <object hash>". With changed, only the objects in changed plus those
+--   the parent tree has no entry for are re-serialized, and every other object's hash is
+--   taken from the parent tree (see the file header); changed NULL (the default), or more
+--   changed objects than a quarter of the parent's entries: serialize all.
+-- Returns: the tree hash.  Locks: none beyond the inserted rows.
+CREATE FUNCTION pggit.store_tree(p_branch_id bigint, p_parent_tree text DEFAULT NULL,
+                                 p_changed oid[] DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
-    WITH current_objects AS MATERIALIZED (
+DECLARE
+    v_parent jsonb;
+    v_hash text;
+BEGIN
+    IF p_changed IS NOT NULL THEN
+        SELECT t.entries INTO v_parent FROM pggit.trees t WHERE t.hash = p_parent_tree;
+        IF cardinality(p_changed) > greatest(16, (SELECT count(*) FROM jsonb_object_keys(v_parent)) / 4) THEN
+            v_parent := NULL;  -- a change this wide: serialize everything in one pass
+        END IF;
+    END IF;
+    -- The parent's entries are joined, not looked up per object: a stored tree is a compressed
+    -- jsonb, and each lookup in it would decompress it again.
+    WITH listed AS MATERIALIZED (
+        SELECT w.object_key, w.object_type, w.object_oid, w.definition, coalesce(w.hash, p.value) AS hash
+          FROM pggit.workspace_objects(p_branch_id, CASE WHEN v_parent IS NOT NULL THEN p_changed END) w
+          LEFT JOIN jsonb_each_text(v_parent) p ON p.key = w.object_key
+    ), unknown AS MATERIALIZED (
+        -- objects the parent tree has no entry for: serialized in a second pass (rare)
+        SELECT array_agg(l.object_oid) AS oids FROM listed l WHERE l.hash IS NULL
+    ), current_objects AS MATERIALIZED (
+        SELECT l.object_key, l.object_type, l.definition, l.hash FROM listed l WHERE l.hash IS NOT NULL
+        UNION ALL
         SELECT w.object_key, w.object_type, w.definition, w.hash
-          FROM pggit.workspace_objects(p_branch_id) w
+          FROM unknown u CROSS JOIN LATERAL pggit.workspace_objects(p_branch_id, u.oids) w
+         WHERE u.oids IS NOT NULL AND w.object_oid = ANY (u.oids)
     ), tree AS MATERIALIZED (
         SELECT encode(sha256(convert_to(coalesce(
                    string_agg(o.object_key || ' ' || o.hash, E'\n' ORDER BY o.object_key), ''), 'UTF8')), 'hex') AS hash,
@@ -396,13 +415,15 @@ AS $$
     ), stored_objects AS (
         INSERT INTO pggit.objects (hash, object_type, definition)
         SELECT DISTINCT ON (o.hash) o.hash, o.object_type, o.definition
-          FROM current_objects o WHERE EXISTS (SELECT 1 FROM new_tree)
+          FROM current_objects o WHERE o.definition IS NOT NULL AND EXISTS (SELECT 1 FROM new_tree)
         ON CONFLICT (hash) DO NOTHING
     ), stored_tree AS (
         INSERT INTO pggit.trees (hash, entries) SELECT hash, entries FROM new_tree
         ON CONFLICT (hash) DO NOTHING
     )
-    SELECT hash FROM tree
+    SELECT hash INTO v_hash FROM tree;
+    RETURN v_hash;
+END;
 $$;
 
 -- resolve_table(name)
@@ -413,6 +434,7 @@ $$;
 CREATE FUNCTION pggit.resolve_table(p_name text) RETURNS oid
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_parts text[];
@@ -467,6 +489,7 @@ $$;
 CREATE FUNCTION pggit.calculate_schema_hash("table" text) RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_oid oid := pggit.resolve_table("table");
@@ -481,32 +504,42 @@ BEGIN
 END;
 $$;
 
--- snapshot(branch, changed)
--- Purpose: the tree hash for a new commit on branch (called by commit_changes, which holds
---   the branch lock). When DDL capture is on and no DDL of the branch was captured since its
---   last commit (changed = false), the head's tree is reused without reading the catalog;
---   otherwise the workspace is serialized and stored.
-CREATE FUNCTION pggit.snapshot(p_branch pggit.branches, p_changed boolean) RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-AS $$
-DECLARE
-    v_head_tree text;
-BEGIN
-    IF NOT p_changed AND p_branch.head_hash IS NOT NULL AND pggit.ddl_capture_enabled() THEN
-        SELECT tree_hash INTO v_head_tree FROM pggit.commits WHERE hash = p_branch.head_hash;
-        RETURN v_head_tree;
-    END IF;
-    RETURN pggit.store_tree(p_branch.id);
-END;
-$$;
-
 -- current_branch(): the branch this session works on (pggit.checkout sets it; default main).
 CREATE FUNCTION pggit.current_branch() RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
+SET jit = off
 AS $$
 BEGIN
     RETURN coalesce(nullif(current_setting('pggit.branch', true), ''), 'main');
+END;
+$$;
+
+-- changed_objects(commit_id)
+-- Purpose: the objects a commit must re-serialize: the owners of its DDL events (already
+--   attached to it) and everything that depends on them, transitively (see the file header).
+-- Returns: their oids (tracked_owner's numbering), or NULL when the commit needs a full
+--   snapshot because an event cannot be followed.
+-- Errors: none.  Locks: none (catalog reads).
+CREATE FUNCTION pggit.changed_objects(p_commit_id bigint) RETURNS oid[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_seeds oid[];
+BEGIN
+    SELECT array_agg(DISTINCT pggit.tracked_owner(e.classid, e.objid)) INTO v_seeds
+      FROM pggit.ddl_events e
+     WHERE e.commit_id = p_commit_id
+       AND e.command_tag NOT IN ('GRANT', 'REVOKE', 'ALTER DEFAULT PRIVILEGES');
+    IF v_seeds IS NULL THEN
+        RETURN '{}';
+    END IF;
+    IF array_position(v_seeds, NULL) IS NOT NULL
+       OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = ANY (v_seeds) AND (c.relkind = 'p' OR c.relispartition)) THEN
+        RETURN NULL;
+    END IF;
+    RETURN pggit.dependents_closure(v_seeds);
 END;
 $$;

@@ -1,11 +1,19 @@
 -- django-pggit core: DDL capture by event triggers.
 --
--- FROZEN once shipped: a change is a new file loaded by a new migration.
+-- Installed by migration 0001_initial, which holds the live definition of every function of
+-- this concern until the first release; from then on the file is frozen (docs/upgrading.md).
 --
 -- Every DDL command on a tracked object (and any other DDL outside pggit's own schema) is
 -- recorded in pggit.ddl_events by the same transaction that runs it, so DDL that rolls back
 -- leaves no event. Events of a branch's workspace stay pending until the next commit on that
 -- branch attaches them; a commit with no pending event reuses its parent's tree.
+-- Each event keeps the catalog address of its object (classid, objid), which lets a commit
+-- re-serialize only what changed (see 030_snapshots.sql). Which branch an event belongs to:
+-- the branch whose workspace holds the object's schema; a trigger, policy or rule (reported
+-- without a schema) goes to the branch owning its table; DDL on an object outside the tracked
+-- schemas and workspaces goes to every branch whose objects depend on it (pg_depend,
+-- transitively), so renaming a type that tracked tables use is not lost; and a DROP ... CASCADE
+-- that reaches another schema's objects records an event for that schema's branch too.
 -- Event triggers need a superuser: for any other installing role everything else installs,
 -- capture stays off (commits then always read the catalog) and a WARNING says so.
 
@@ -20,31 +28,45 @@ CREATE TABLE pggit.ddl_events (
     statement       text,
     role_name       text NOT NULL,
     transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
-    occurred_at     timestamptz NOT NULL DEFAULT clock_timestamp()
+    occurred_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    classid         oid,
+    objid           oid
 );
+
 COMMENT ON TABLE pggit.ddl_events IS
     'DDL captured by event triggers; commit_id is the commit that recorded it (NULL: pending).';
+
+COMMENT ON COLUMN pggit.ddl_events.classid IS
+    'catalog of the object the command created or altered (NULL for drops and commands without one)';
+
+COMMENT ON COLUMN pggit.ddl_events.objid IS 'that object''s oid in its catalog';
+
 CREATE INDEX ddl_events_pending_idx ON pggit.ddl_events (branch_id) WHERE commit_id IS NULL;
+
 CREATE INDEX ddl_events_commit_idx ON pggit.ddl_events (commit_id);
 
 -- branch_of_namespace(schema_name)
 -- Purpose: the branch a DDL event belongs to: the one whose workspace holds schema_name (main
---   for a tracked schema). Objects reported without a schema (triggers, policies, schemas
---   themselves) go to the session's current branch, which at worst makes its next commit
---   read the catalog. NULL for untracked schemas.
+--   for a tracked schema). Objects reported without a schema (schemas themselves) go to the
+--   session's current branch, which at worst makes its next commit read the catalog. NULL for
+--   untracked schemas.
 -- PL/pgSQL, like ddl_role: every DDL statement's transaction calls both (see 000_schema.sql).
+-- Each case is an index lookup by name: a CASE in one WHERE clause scanned pggit.branches for
+-- every DDL statement, and every commit updates its branch's row, so on a busy database that
+-- scan read many dead row versions (about 0.1 ms per DDL statement).
 CREATE FUNCTION pggit.branch_of_namespace(p_schema text) RETURNS bigint
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 BEGIN
+    IF p_schema IS NULL THEN
+        RETURN (SELECT b.id FROM pggit.branches b WHERE b.name = pggit.current_branch() AND b.status <> 'DELETED');
+    END IF;
     RETURN coalesce(
         (SELECT w.branch_id FROM pggit.workspaces w WHERE w.namespace = p_schema),
-        (SELECT b.id FROM pggit.branches b
-          WHERE b.status <> 'DELETED'
-            AND CASE WHEN p_schema IS NULL THEN b.name = pggit.current_branch()
-                     ELSE b.name = 'main' AND EXISTS (SELECT 1 FROM pggit.tracked_schemas t
-                                                       WHERE t.schema_name = p_schema) END));
+        CASE WHEN EXISTS (SELECT 1 FROM pggit.tracked_schemas t WHERE t.schema_name = p_schema) THEN
+            (SELECT b.id FROM pggit.branches b WHERE b.name = 'main' AND b.status <> 'DELETED') END);
 END;
 $$;
 
@@ -53,6 +75,7 @@ $$;
 CREATE FUNCTION pggit.ddl_role() RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
+SET jit = off
 AS $$
 BEGIN
     RETURN CASE WHEN current_setting('role') = 'none' THEN session_user::text
@@ -60,12 +83,111 @@ BEGIN
 END;
 $$;
 
+-- tracked_owner(classid, objid)
+-- Purpose: the tracked object a catalog object belongs to, as the oid namespace_objects lists
+--   it under: a table, view, materialized view or sequence (pg_class), a function (pg_proc),
+--   an enum, domain or composite type (pg_type). Indexes, constraints, triggers, column
+--   defaults, rules, policies and row types stand for their table or domain.
+-- Returns: that oid; NULL when the object is gone or of a class snapshots do not follow.
+-- Errors: none.  Locks: none.
+CREATE FUNCTION pggit.tracked_owner(p_classid oid, p_objid oid) RETURNS oid
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+SET jit = off
+AS $$
+BEGIN
+    RETURN CASE p_classid
+        WHEN 'pg_class'::regclass THEN
+            (SELECT CASE WHEN c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') THEN c.oid
+                         WHEN c.relkind = 'c' THEN c.reltype
+                         WHEN c.relkind IN ('i', 'I') THEN (SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.oid)
+                         END  -- a TOAST table is reached only from its own table
+               FROM pg_class c WHERE c.oid = p_objid)
+        WHEN 'pg_type'::regclass THEN
+            (SELECT CASE WHEN t.typrelid <> 0 AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) <> 'c'
+                         THEN t.typrelid ELSE t.oid END
+               FROM pg_type t WHERE t.oid = p_objid)
+        WHEN 'pg_proc'::regclass THEN (SELECT p.oid FROM pg_proc p WHERE p.oid = p_objid)
+        WHEN 'pg_constraint'::regclass THEN
+            (SELECT CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END FROM pg_constraint k WHERE k.oid = p_objid)
+        WHEN 'pg_trigger'::regclass THEN (SELECT g.tgrelid FROM pg_trigger g WHERE g.oid = p_objid)
+        WHEN 'pg_attrdef'::regclass THEN (SELECT d.adrelid FROM pg_attrdef d WHERE d.oid = p_objid)
+        WHEN 'pg_rewrite'::regclass THEN (SELECT w.ev_class FROM pg_rewrite w WHERE w.oid = p_objid)
+        WHEN 'pg_policy'::regclass THEN (SELECT y.polrelid FROM pg_policy y WHERE y.oid = p_objid)
+    END;
+END;
+$$;
+
+-- owner_schema(classid, objid): the schema of the table a trigger, policy or rule belongs to
+-- (pg_event_trigger_ddl_commands() reports them without one); NULL for anything else.
+CREATE FUNCTION pggit.owner_schema(p_classid oid, p_objid oid) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+SET jit = off
+AS $$
+BEGIN
+    IF p_classid NOT IN ('pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_rewrite'::regclass) THEN
+        RETURN NULL;
+    END IF;
+    RETURN (SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.oid = pggit.tracked_owner(p_classid, p_objid));
+END;
+$$;
+
+-- dependents_closure(seeds)
+-- Purpose: the seeds and every object that depends on them through pg_depend, transitively,
+--   each as tracked_owner numbers it (a view's rule counts as the view, a column default as
+--   its table...); a table's row type leads to what uses it (functions, other tables' columns).
+-- Returns: the oids, seeds included.  Errors: none.  Locks: none (catalog reads).
+CREATE FUNCTION pggit.dependents_closure(p_seeds oid[]) RETURNS oid[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+    WITH RECURSIVE closure(oid) AS (
+        SELECT unnest(p_seeds)
+        UNION
+        SELECT pggit.tracked_owner(d.classid, d.objid)
+          FROM closure x
+         CROSS JOIN LATERAL (SELECT x.oid UNION ALL
+                             SELECT c.reltype FROM pg_class c WHERE c.oid = x.oid AND c.reltype <> 0) r(ref)
+          JOIN pg_depend d ON d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass)
+                          AND d.refobjid = r.ref
+         WHERE x.oid IS NOT NULL AND d.deptype <> 'p'
+    )
+    SELECT coalesce(array_agg(oid), '{}') FROM closure WHERE oid IS NOT NULL
+$$;
+
+-- dependent_branches(classid, objid)
+-- Purpose: the branches whose workspaces hold an object depending (transitively) on the given
+--   one: DDL on an object outside every tracked schema and workspace (a type or function in
+--   another schema, say) can still change their definitions, so its event is recorded for them
+--   too. Called by capture_ddl_command for such objects only.
+-- Returns: branch ids.  Errors: none.  Locks: none (catalog reads).
+CREATE FUNCTION pggit.dependent_branches(p_classid oid, p_objid oid) RETURNS SETOF bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+    SELECT DISTINCT b.branch_id
+      FROM unnest(pggit.dependents_closure(ARRAY[pggit.tracked_owner(p_classid, p_objid)])) o(oid)
+     CROSS JOIN LATERAL (SELECT coalesce((SELECT c.relnamespace FROM pg_class c WHERE c.oid = o.oid),
+                                         (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = o.oid),
+                                         (SELECT t.typnamespace FROM pg_type t WHERE t.oid = o.oid)) AS ns) n
+     CROSS JOIN LATERAL (SELECT pggit.branch_of_namespace(s.nspname::text) AS branch_id
+                           FROM pg_namespace s WHERE s.oid = n.ns) b
+     WHERE n.ns IS NOT NULL AND b.branch_id IS NOT NULL
+$$;
+
 -- capture_ddl_command(): event trigger function for ddl_command_end.
+-- Records each command with its object's catalog address and branch (see the file header).
 -- SECURITY DEFINER so that roles without rights on pggit can still run DDL (and get it
--- recorded); search_path is pinned. Never raises for ordinary DDL.
+-- recorded); search_path is pinned. Never raises for ordinary DDL; refuses (PGX09) to alter a
+-- table that live data branches read.
 CREATE FUNCTION pggit.capture_ddl_command() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 BEGIN
     PERFORM pggit.refuse_data_branch_source_change(
@@ -74,22 +196,37 @@ BEGIN
     IF current_setting('pggit.internal', true) = 'on' THEN
         RETURN;  -- pggit's own DDL (workspaces, data branches) is not user history
     END IF;
+    WITH commands AS MATERIALIZED (
+        SELECT r.command_tag, r.object_type, r.schema_name, r.object_identity, r.classid, r.objid,
+               pggit.branch_of_namespace(coalesce(r.schema_name, pggit.owner_schema(r.classid, r.objid))) AS branch_id
+          FROM pg_event_trigger_ddl_commands() r
+         WHERE NOT r.in_extension
+           AND coalesce(r.schema_name, '') <> 'pggit'
+           AND coalesce(r.schema_name, '') !~ '^pg_(temp|toast)'
+    )
     INSERT INTO pggit.ddl_events (branch_id, command_tag, object_type, schema_name,
-                                  object_identity, statement, role_name)
-    SELECT pggit.branch_of_namespace(r.schema_name), r.command_tag, r.object_type, r.schema_name,
-           r.object_identity, current_query(), pggit.ddl_role()
-      FROM pg_event_trigger_ddl_commands() r
-     WHERE NOT r.in_extension
-       AND coalesce(r.schema_name, '') <> 'pggit'
-       AND coalesce(r.schema_name, '') !~ '^pg_(temp|toast)';
+                                  object_identity, statement, role_name, classid, objid)
+    SELECT c.branch_id, c.command_tag, c.object_type, c.schema_name, c.object_identity,
+           current_query(), pggit.ddl_role(), c.classid, c.objid
+      FROM commands c
+    UNION ALL
+    -- an untracked object that tracked objects depend on: an event for each of their branches
+    SELECT d.branch_id, c.command_tag, c.object_type, c.schema_name, c.object_identity,
+           current_query(), pggit.ddl_role(), c.classid, c.objid
+      FROM commands c CROSS JOIN LATERAL pggit.dependent_branches(c.classid, c.objid) d(branch_id)
+     WHERE c.branch_id IS NULL AND c.objid IS NOT NULL AND c.command_tag NOT IN ('GRANT', 'REVOKE');
 END;
 $$;
 
 -- capture_ddl_drop(): event trigger function for sql_drop (DROP is not reported at
--- ddl_command_end). Records each object the command dropped directly.
+-- ddl_command_end). Records each object the command dropped directly and, for each other
+-- schema where it dropped objects by CASCADE (a column default or a trigger on a tracked table
+-- that used a dropped function, say), one event for that schema's branch, whose next commit
+-- then reads its whole workspace. Refuses (PGX09) to drop a table that live data branches read.
 CREATE FUNCTION pggit.capture_ddl_drop() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 BEGIN
     PERFORM pggit.refuse_data_branch_source_change(
@@ -97,14 +234,32 @@ BEGIN
     IF current_setting('pggit.internal', true) = 'on' THEN
         RETURN;
     END IF;
+    WITH dropped AS MATERIALIZED (
+        -- a column default, trigger, policy or rule has no schema here: its table's is the first
+        -- of its address names
+        SELECT o.original, o.object_type, o.object_identity,
+               coalesce(o.schema_name, CASE WHEN o.object_type IN ('default value', 'trigger', 'policy', 'rule')
+                                            THEN o.address_names[1] END) AS schema_name
+          FROM pg_event_trigger_dropped_objects() o
+         WHERE NOT o.is_temporary
+           AND coalesce(o.schema_name, '') <> 'pggit'
+           AND NOT (o.object_type = 'schema' AND o.object_identity = 'pggit')
+    )
     INSERT INTO pggit.ddl_events (branch_id, command_tag, object_type, schema_name,
                                   object_identity, statement, role_name)
-    SELECT pggit.branch_of_namespace(o.schema_name), tg_tag, o.object_type, o.schema_name,
-           o.object_identity, current_query(), pggit.ddl_role()
-      FROM pg_event_trigger_dropped_objects() o
-     WHERE o.original AND NOT o.is_temporary
-       AND coalesce(o.schema_name, '') <> 'pggit'
-       AND NOT (o.object_type = 'schema' AND o.object_identity = 'pggit');
+    SELECT pggit.branch_of_namespace(d.schema_name), tg_tag, d.object_type, d.schema_name,
+           d.object_identity, current_query(), pggit.ddl_role()
+      FROM dropped d WHERE d.original
+    UNION ALL
+    SELECT x.branch_id, tg_tag, x.object_type, x.schema_name, x.object_identity, current_query(), pggit.ddl_role()
+      FROM (SELECT DISTINCT ON (d.schema_name) d.schema_name, d.object_type, d.object_identity,
+                   pggit.branch_of_namespace(d.schema_name) AS branch_id
+              FROM dropped d
+             WHERE NOT d.original AND d.schema_name IS NOT NULL
+               AND d.schema_name NOT IN (SELECT o.schema_name FROM dropped o
+                                          WHERE o.original AND o.schema_name IS NOT NULL)
+             ORDER BY d.schema_name, d.object_identity) x
+     WHERE x.branch_id IS NOT NULL;
 END;
 $$;
 
@@ -115,6 +270,7 @@ $$;
 CREATE FUNCTION pggit.refuse_data_branch_source_change(p_relids oid[]) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_table text;
@@ -139,6 +295,7 @@ $$;
 CREATE FUNCTION pggit.ddl_capture_enabled() RETURNS boolean
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
+SET jit = off
 AS $$
 BEGIN
     RETURN (SELECT count(*) = 2 FROM pg_event_trigger
@@ -146,35 +303,35 @@ BEGIN
 END;
 $$;
 
--- attach_pending_ddl(branch_id, commit_id)
--- Purpose: give the branch's pending DDL events to the commit being recorded.
--- Returns: whether there were any (i.e. whether the workspace may have changed).
--- Locks: the pending event rows (the caller holds the branch lock, so no other commit on the
---   branch competes for them).
-CREATE FUNCTION pggit.attach_pending_ddl(p_branch_id bigint, p_commit_id bigint) RETURNS boolean
+-- enable_ddl_capture()
+-- Purpose: create the two event triggers that capture DDL, when they do not exist yet. The
+--   install runs it as its last step (so pggit's own install DDL is never captured); a
+--   superuser runs it later to turn capture on for an install made by another role.
+-- Returns: whether capture is on afterwards.
+-- Errors: none; for a role that is not a superuser (event triggers need one) a WARNING says
+--   that capture stays off and what that means.  Locks: none.
+CREATE FUNCTION pggit.enable_ddl_capture() RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 BEGIN
-    UPDATE pggit.ddl_events SET commit_id = p_commit_id
-     WHERE branch_id = p_branch_id AND commit_id IS NULL;
-    RETURN FOUND;
-END;
-$$;
-
-DO $install$
-BEGIN
-    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
-        CREATE EVENT TRIGGER pggit_capture_ddl ON ddl_command_end
-            EXECUTE FUNCTION pggit.capture_ddl_command();
-        CREATE EVENT TRIGGER pggit_capture_drop ON sql_drop
-            EXECUTE FUNCTION pggit.capture_ddl_drop();
-    ELSE
+    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         RAISE WARNING USING
             MESSAGE = format('pggit: DDL capture is OFF: role %I is not a superuser, and event triggers need one',
                              current_user),
             HINT = 'Everything else works; commits read the catalog every time. To turn capture on, '
-                   'run pggit/sql/040_ddl_capture.sql''s CREATE EVENT TRIGGER statements as a superuser.';
+                   'run SELECT pggit.enable_ddl_capture() as a superuser.';
+        RETURN false;
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pggit_capture_ddl') THEN
+        CREATE EVENT TRIGGER pggit_capture_ddl ON ddl_command_end
+            EXECUTE FUNCTION pggit.capture_ddl_command();
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pggit_capture_drop') THEN
+        CREATE EVENT TRIGGER pggit_capture_drop ON sql_drop
+            EXECUTE FUNCTION pggit.capture_ddl_drop();
+    END IF;
+    RETURN pggit.ddl_capture_enabled();
 END;
-$install$;
+$$;

@@ -1,6 +1,7 @@
 -- django-pggit core: what changed between two definitions, semantic versions, status, show.
 --
--- FROZEN once shipped: a change is a new file loaded by a new migration.
+-- Installed by migration 0001_initial, which holds the live definition of every function of
+-- this concern until the first release; from then on the file is frozen (docs/upgrading.md).
 
 -- definition_changes(old, new)
 -- Purpose: element-level differences between two object definitions: columns (by name),
@@ -10,6 +11,8 @@ CREATE FUNCTION pggit.definition_changes(p_old jsonb, p_new jsonb)
 RETURNS TABLE (element text, name text, change text, old_value jsonb, new_value jsonb)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog
+ROWS 5
+SET jit = off
 AS $$
     WITH old_columns AS (
         SELECT c->>'name' AS name, c AS value FROM jsonb_array_elements(coalesce(p_old->'columns', '[]')) c
@@ -63,6 +66,7 @@ $$;
 CREATE FUNCTION pggit.is_widening(p_old text, p_new text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog
+SET jit = off
 AS $$
     SELECT CASE
         WHEN p_old = 'smallint' THEN p_new IN ('integer', 'bigint', 'numeric') OR p_new LIKE 'numeric(%'
@@ -96,6 +100,7 @@ $$;
 CREATE FUNCTION pggit.classify_change(p_old jsonb, p_new jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     SELECT CASE
         WHEN p_old IS NOT DISTINCT FROM p_new THEN NULL
@@ -131,6 +136,7 @@ $$;
 CREATE FUNCTION pggit.change_detail(p_old jsonb, p_new jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     SELECT string_agg(
         CASE
@@ -160,6 +166,7 @@ CREATE FUNCTION pggit.increment_version(major integer, minor integer, patch inte
 RETURNS pggit.semantic_version
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog
+SET jit = off
 AS $$
 DECLARE
     v_kind text := lower(btrim(kind));
@@ -196,6 +203,7 @@ CREATE TABLE pggit.object_versions (
     updated_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (branch_id, object_key)
 );
+
 COMMENT ON TABLE pggit.object_versions IS
     'Semantic version of every tracked object per branch, bumped by commits (classify_change).';
 
@@ -207,31 +215,40 @@ SELECT b.name AS branch,
        v.dropped, v.commit_hash, v.updated_at
   FROM pggit.object_versions v JOIN pggit.branches b ON b.id = v.branch_id
  WHERE v.object_type = 'table';
+
 COMMENT ON VIEW pggit.table_versions IS 'Versions of tracked tables per branch.';
 
 -- record_versions(branch_id, commit_hash)
 -- Purpose: reconcile the branch's object versions with the commit's tree: new objects start at
 --   1.0.0 (a re-created one bumps major), changed ones bump by classify_change, removed ones
 --   bump major and are marked dropped. Nothing to do when the tree equals the parent's on the
---   same branch. Called by commit_changes under the branch lock.
+--   same branch. When the parent commit is on the same branch, the branch's versions already
+--   reflect the parent's tree, so only the entries that differ from it are reconciled (not
+--   every object of the schema). Called by record_commit under the branch lock.
 CREATE FUNCTION pggit.record_versions(p_branch_id bigint, p_commit_hash text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_commit pggit.commits;
     v_parent pggit.commits;
+    v_parent_entries jsonb;
 BEGIN
     SELECT * INTO v_commit FROM pggit.commits WHERE hash = p_commit_hash;
     SELECT * INTO v_parent FROM pggit.commits WHERE hash = v_commit.parent_hash;
-    IF v_parent.branch_id = p_branch_id AND v_parent.tree_hash = v_commit.tree_hash THEN
-        RETURN;
+    IF v_parent.branch_id = p_branch_id THEN
+        IF v_parent.tree_hash = v_commit.tree_hash THEN
+            RETURN;
+        END IF;
+        SELECT t.entries INTO v_parent_entries FROM pggit.trees t WHERE t.hash = v_parent.tree_hash;
     END IF;
 
     WITH entries AS (
         SELECT e.key AS object_key, e.value AS object_hash
           FROM pggit.trees t CROSS JOIN LATERAL jsonb_each_text(t.entries) e
-         WHERE t.hash = v_commit.tree_hash
+          LEFT JOIN jsonb_each_text(v_parent_entries) p ON p.key = e.key  -- joined: see store_tree
+         WHERE t.hash = v_commit.tree_hash AND p.value IS DISTINCT FROM e.value
     )
     INSERT INTO pggit.object_versions AS v
            (branch_id, object_key, object_type, major, minor, patch, object_hash, dropped, commit_hash)
@@ -269,6 +286,7 @@ CREATE FUNCTION pggit.get_version("table" text)
 RETURNS TABLE (major integer, minor integer, patch integer, full_version text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_oid oid := pggit.resolve_table("table");
@@ -293,6 +311,7 @@ CREATE FUNCTION pggit.tree_entries(p_tree_hash text)
 RETURNS TABLE (object_key text, object_hash text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     SELECT e.key, e.value FROM pggit.trees t CROSS JOIN LATERAL jsonb_each_text(t.entries) e
      WHERE t.hash = p_tree_hash
@@ -308,6 +327,7 @@ CREATE FUNCTION pggit.status(branch text DEFAULT NULL)
 RETURNS TABLE (object_key text, object_type text, change text, detail text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_branch pggit.branches := pggit.find_branch(coalesce(status.branch, pggit.current_branch()));
@@ -338,6 +358,7 @@ $$;
 CREATE FUNCTION pggit.resolve_commit(p_ref text) RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_hashes text[];
@@ -370,6 +391,7 @@ $$;
 CREATE FUNCTION pggit.show("commit" text) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_commit pggit.commits;

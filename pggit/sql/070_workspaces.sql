@@ -1,6 +1,38 @@
 -- django-pggit core: branch workspaces, checkout and schema diff.
 --
--- FROZEN once shipped: a change is a new file loaded by a new migration.
+-- Installed by migration 0001_initial, which holds the live definition of every function of
+-- this concern until the first release; from then on the file is frozen (docs/upgrading.md).
+
+CREATE TABLE pggit.workspaces (
+    branch_id      bigint NOT NULL REFERENCES pggit.branches (id),
+    logical_schema text NOT NULL,
+    namespace      text NOT NULL UNIQUE,
+    PRIMARY KEY (branch_id, logical_schema)
+);
+
+COMMENT ON TABLE pggit.workspaces IS
+    'Namespace holding a branch''s version of each tracked schema (main''s are the schemas '
+    'themselves and are not listed). Names are derived from the branch id: pggit_b<id>_<n>.';
+
+-- branch_namespaces(branch_id)
+-- Purpose: the namespaces holding a branch's version of each tracked schema. main's
+--   workspace is the tracked schemas themselves; other branches' are in pggit.workspaces.
+-- Returns: (logical_schema, namespace oid), by logical schema.
+CREATE FUNCTION pggit.branch_namespaces(p_branch_id bigint)
+RETURNS TABLE (logical_schema text, namespace oid)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+    SELECT t.schema_name, n.oid
+      FROM pggit.tracked_schemas t JOIN pg_namespace n ON n.nspname = t.schema_name
+     WHERE EXISTS (SELECT 1 FROM pggit.branches b WHERE b.id = p_branch_id AND b.name = 'main')
+    UNION ALL
+    SELECT w.logical_schema, n.oid
+      FROM pggit.workspaces w JOIN pg_namespace n ON n.nspname = w.namespace
+     WHERE w.branch_id = p_branch_id
+     ORDER BY 1
+$$;
 
 -- begin_internal() / end_internal(previous)
 -- Purpose: mark the DDL that follows in this transaction as pggit's own (the capture event
@@ -10,6 +42,7 @@
 CREATE FUNCTION pggit.begin_internal() RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog
+SET jit = off
 AS $$
 DECLARE
     v_previous text := coalesce(current_setting('pggit.internal', true), '');
@@ -22,6 +55,7 @@ $$;
 CREATE FUNCTION pggit.end_internal(p_previous text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog
+SET jit = off
 AS $$
 BEGIN
     PERFORM set_config('pggit.internal', p_previous, true);
@@ -41,6 +75,7 @@ CREATE FUNCTION pggit.run_statements(p_branch_id bigint, p_statements jsonb) RET
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
 SET check_function_bodies = off
+SET jit = off
 AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
@@ -98,6 +133,7 @@ $$;
 CREATE FUNCTION pggit.create_workspace(p_branch_id bigint, p_commit_hash text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
@@ -128,6 +164,7 @@ $$;
 CREATE FUNCTION pggit.drop_workspace(p_branch_id bigint) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
@@ -146,10 +183,11 @@ $$;
 --   kept). Session-level, like SET; undone by a rollback of the calling transaction.
 -- Returns: the new search_path.
 -- Errors: PGB04, PGB01, PGB05 (deleted branch).  Locks: none.
--- No SET clause on purpose: the search_path it sets must outlive the call; every reference
+-- No search_path in its SET clause on purpose: the one it sets must outlive the call; every reference
 -- inside is schema-qualified.
 CREATE FUNCTION pggit.checkout(name text) RETURNS text
 LANGUAGE plpgsql
+SET jit = off
 AS $$
 DECLARE
     v_branch pggit.branches := pggit.find_branch(checkout.name);
@@ -179,6 +217,7 @@ $$;
 CREATE FUNCTION pggit.resolve_tree(p_ref text) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_head text;
@@ -208,6 +247,7 @@ CREATE FUNCTION pggit.diff(a text, b text)
 RETURNS TABLE (object_key text, change text, detail text, ddl text[])
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     WITH trees AS (SELECT pggit.resolve_tree(a) AS ta, pggit.resolve_tree(b) AS tb),
     script AS (SELECT d.* FROM trees, pggit.tree_ddl(trees.ta, trees.tb) d)
@@ -228,6 +268,7 @@ CREATE FUNCTION pggit.diff_ddl(a text, b text)
 RETURNS TABLE (step bigint, object_key text, statement text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     SELECT d.step, d.object_key, d.statement
       FROM pggit.tree_ddl(pggit.resolve_tree(a), pggit.resolve_tree(b)) d

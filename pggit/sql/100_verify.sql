@@ -1,6 +1,7 @@
 -- django-pggit core: integrity verification.
 --
--- FROZEN once shipped: a change is a new file loaded by a new migration.
+-- Installed by migration 0001_initial, which holds the live definition of every function of
+-- this concern until the first release; from then on the file is frozen (docs/upgrading.md).
 
 -- verify()
 -- Purpose: check the history and the objects pggit manages; returns one row per finding
@@ -13,6 +14,8 @@
 --                      fast-forward moves the head to the source's commit)
 --   chain_gap          a commit's first parent is outside its branch's chain
 --   chain_fork         two commits of one branch share a first parent
+--   reference          a commit's parent, merge parent, tree or branch, or a branch's head, is
+--                      not stored (these are not foreign keys: see 020_commits.sql)
 --   append_only        the append-only trigger on pggit.commits is missing or disabled
 --   workspace          a live branch's workspace namespace is missing, or a pggit_b* namespace
 --                      belongs to no live branch
@@ -23,6 +26,7 @@ CREATE FUNCTION pggit.verify()
 RETURNS TABLE ("check" text, subject text, detail text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     -- every commit hash recomputes
     SELECT 'commit_hash', c.hash, format('commit %s recomputes to %s', c.id, pggit.commit_hash(c))
@@ -61,6 +65,21 @@ AS $$
     SELECT 'chain_fork', b.name, format('%s commits share the parent %s', count(*), coalesce(c.parent_hash, '(none)'))
       FROM pggit.commits c JOIN pggit.branches b ON b.id = c.branch_id
      GROUP BY b.name, c.branch_id, c.parent_hash HAVING count(*) > 1
+    UNION ALL
+    SELECT 'reference', c.hash, format('commit %s names a %s that is not stored: %s', c.id, r.kind, r.ref)
+      FROM pggit.commits c
+     CROSS JOIN LATERAL (VALUES ('parent', c.parent_hash), ('merge parent', c.merge_parent_hash)) r(kind, ref)
+     WHERE r.ref IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pggit.commits p WHERE p.hash = r.ref)
+    UNION ALL
+    SELECT 'reference', c.hash, format('commit %s names a tree that is not stored: %s', c.id, c.tree_hash)
+      FROM pggit.commits c WHERE NOT EXISTS (SELECT 1 FROM pggit.trees t WHERE t.hash = c.tree_hash)
+    UNION ALL
+    SELECT 'reference', c.hash, format('commit %s names a branch that does not exist: %s', c.id, c.branch_id)
+      FROM pggit.commits c WHERE NOT EXISTS (SELECT 1 FROM pggit.branches b WHERE b.id = c.branch_id)
+    UNION ALL
+    SELECT 'reference', b.name, format('head %s is not a stored commit', b.head_hash)
+      FROM pggit.branches b
+     WHERE b.head_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pggit.commits c WHERE c.hash = b.head_hash)
     UNION ALL
     SELECT 'append_only', 'pggit.commits', format('trigger %s is missing or disabled', t.name)
       FROM (VALUES ('commits_append_only'), ('commits_no_truncate')) t(name)

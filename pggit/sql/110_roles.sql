@@ -1,6 +1,7 @@
 -- django-pggit core: roles.
 --
--- FROZEN once shipped: a change is a new file loaded by a new migration.
+-- Installed by migration 0001_initial, which holds the live definition of every function of
+-- this concern until the first release; from then on the file is frozen (docs/upgrading.md).
 --
 -- pggit_reader  reads history: SELECT on pggit's tables (and the read functions, which only
 --               read). It cannot write history: the write functions need INSERT/UPDATE.

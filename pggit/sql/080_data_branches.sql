@@ -1,6 +1,7 @@
 -- django-pggit core: copy-on-write data branches.
 --
--- FROZEN once shipped: a change is a new file loaded by a new migration.
+-- Installed by migration 0001_initial, which holds the live definition of every function of
+-- this concern until the first release; from then on the file is frozen (docs/upgrading.md).
 --
 -- A data branch gives a branch its own version of one table's rows without copying them:
 --   delta     pggit.data_<id>_delta: the branch's own inserts/updates (and deletes, flagged),
@@ -12,13 +13,55 @@
 --             INSTEAD OF triggers for INSERT/UPDATE/DELETE. Every arm is an index lookup for
 --             a primary-key predicate.
 -- The source stays a plain table on its readers' path: no view, rule or function in front.
+--
+-- The view's source arm keeps a source row whose key is in neither the pre-images nor the
+-- delta: one anti-join against the UNION ALL of both tables' keys, one hash probe per source
+-- row (a full scan of 1M rows with 1% changed: about 2.0x the plain table; two anti-joins, one
+-- per table, took 2.4x). A primary-key lookup probes both tables' primary keys.
+--
+-- A source UPDATE that changes a primary key must stay out of its data branches: after
+-- UPDATE source SET id = 2000 WHERE id = 2 the branch shows row 2 (its pre-image) and must not
+-- read row 2000 through from the source. So the source's update trigger also sees the new rows
+-- (REFERENCING NEW TABLE) and marks every new key that no old row of the statement had as
+-- absent for the branch, as an INSERT on the source does. That takes a dynamic anti-join of the
+-- two transition tables, planned on every run (about 0.1 ms), so it runs only for statements
+-- that moved a key: a row-level trigger whose WHEN clause compares the old and new key
+-- (evaluated by the executor, no function call) raises a transaction-local flag for the table,
+-- which the statement-level trigger reads and clears. Comparing per statement, not per row,
+-- keeps it right whatever order the rows were updated in (a deferrable primary key lets a
+-- statement take a key another row gives up).
 
--- The registry, pggit.data_branches, is created with the workspaces (030).
+CREATE TABLE pggit.data_branches (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    uuid            uuid NOT NULL DEFAULT pggit.generate_trinity_id()::uuid UNIQUE,
+    branch_id       bigint NOT NULL REFERENCES pggit.branches (id),
+    from_branch_id  bigint NOT NULL REFERENCES pggit.branches (id),
+    logical_schema  text NOT NULL,
+    table_name      text NOT NULL,
+    source_relid    oid NOT NULL,      -- from_branch's table
+    source_name     text NOT NULL,     -- its qualified name, for messages and SQL
+    view_name       text NOT NULL,     -- the branch's table (qualified)
+    delta_table     text NOT NULL,     -- qualified
+    preimage_table  text NOT NULL,     -- qualified
+    key_columns     text[] NOT NULL,
+    columns         text[] NOT NULL,
+    status          text NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'MERGED', 'DROPPED')),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    ended_at        timestamptz
+);
+
+CREATE UNIQUE INDEX data_branches_live_key ON pggit.data_branches (branch_id, logical_schema, table_name)
+    WHERE status = 'ACTIVE';
+
+CREATE INDEX data_branches_source_idx ON pggit.data_branches (source_relid) WHERE status = 'ACTIVE';
+
+COMMENT ON TABLE pggit.data_branches IS 'Copy-on-write data branches: one table''s rows for one branch.';
 
 -- key_match(columns, left, right): "l.a = r.a AND l.b = r.b" for the key columns.
 CREATE FUNCTION pggit.key_match(p_columns text[], p_left text, p_right text) RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog
+SET jit = off
 AS $$
     SELECT string_agg(format('%s.%I = %s.%I', p_left, c, p_right, c), ' AND ' ORDER BY o)
       FROM unnest(p_columns) WITH ORDINALITY AS x(c, o)
@@ -28,6 +71,7 @@ $$;
 CREATE FUNCTION pggit.key_json(p_columns text[], p_alias text) RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog
+SET jit = off
 AS $$
     SELECT 'jsonb_build_object(' || string_agg(format('%L, %s.%I', c, p_alias, c), ', ' ORDER BY o) || ')'
       FROM unnest(p_columns) WITH ORDINALITY AS x(c, o)
@@ -37,6 +81,7 @@ $$;
 CREATE FUNCTION pggit.column_list(p_columns text[], p_alias text DEFAULT NULL) RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog
+SET jit = off
 AS $$
     SELECT string_agg(coalesce(p_alias || '.', '') || quote_ident(c), ', ' ORDER BY o)
       FROM unnest(p_columns) WITH ORDINALITY AS x(c, o)
@@ -54,6 +99,7 @@ $$;
 CREATE FUNCTION pggit.changed_keys_filter(d pggit.data_branches) RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_keys text := pggit.column_list(d.key_columns);
@@ -77,6 +123,7 @@ $$;
 CREATE FUNCTION pggit.data_namespace(p_branch_id bigint, p_logical_schema text) RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
@@ -90,24 +137,41 @@ BEGIN
 END;
 $$;
 
--- capture_source_changes(): statement-level trigger on a source table with live data
--- branches: saves the first pre-image of every changed row for each of them (inserted rows
--- are saved flagged absent). SECURITY DEFINER: writers of the source need no rights on pggit.
+-- capture_source_changes(): statement-level AFTER trigger on a data branch's source. Saves, for
+-- each live data branch of the source, the first pre-image of every row the statement updated
+-- or deleted, and marks as absent every key it inserted: new rows of an INSERT, and new rows of
+-- an UPDATE whose key no old row of the statement had (only looked for when
+-- pggit_data_key_moved flagged the statement; the flag is cleared here; see the file header).
+-- SECURITY DEFINER: writers of the source need no rights on pggit.
 CREATE FUNCTION pggit.capture_source_changes() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
-    v_pre text;
+    d record;
+    v_flag text := 'pggit.keys_moved_' || TG_RELID::text;
+    v_moved boolean := TG_OP = 'UPDATE' AND current_setting(v_flag, true) = 'on';
 BEGIN
-    FOR v_pre IN SELECT preimage_table FROM pggit.data_branches
-                  WHERE source_relid = TG_RELID AND status = 'ACTIVE' LOOP
+    FOR d IN SELECT preimage_table, key_columns FROM pggit.data_branches
+              WHERE source_relid = TG_RELID AND status = 'ACTIVE' LOOP
         IF TG_OP = 'INSERT' THEN
-            EXECUTE format('INSERT INTO %s SELECT n.*, true FROM pggit_new_rows n ON CONFLICT DO NOTHING', v_pre);
+            EXECUTE format('INSERT INTO %s SELECT n.*, true FROM pggit_new_rows n ON CONFLICT DO NOTHING', d.preimage_table);
+        ELSIF TG_OP = 'DELETE' THEN
+            EXECUTE format('INSERT INTO %s SELECT o.*, false FROM pggit_old_rows o ON CONFLICT DO NOTHING', d.preimage_table);
+        ELSIF v_moved THEN
+            EXECUTE format('INSERT INTO %1$s SELECT o.*, false FROM pggit_old_rows o
+                            UNION ALL
+                            SELECT n.*, true FROM pggit_new_rows n
+                             WHERE NOT EXISTS (SELECT 1 FROM pggit_old_rows o WHERE %2$s)
+                            ON CONFLICT DO NOTHING', d.preimage_table, pggit.key_match(d.key_columns, 'o', 'n'));
         ELSE
-            EXECUTE format('INSERT INTO %s SELECT o.*, false FROM pggit_old_rows o ON CONFLICT DO NOTHING', v_pre);
+            EXECUTE format('INSERT INTO %s SELECT o.*, false FROM pggit_old_rows o ON CONFLICT DO NOTHING', d.preimage_table);
         END IF;
     END LOOP;
+    IF v_moved THEN
+        PERFORM set_config(v_flag, '', true);
+    END IF;
     RETURN NULL;
 END;
 $$;
@@ -116,6 +180,7 @@ $$;
 CREATE FUNCTION pggit.refuse_source_truncate() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 BEGIN
     RAISE EXCEPTION USING ERRCODE = 'PGX08',
@@ -134,6 +199,7 @@ $$;
 CREATE FUNCTION pggit.data_branch_write() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     d pggit.data_branches;
@@ -190,6 +256,7 @@ CREATE FUNCTION pggit.resolve_branch_table(p_table text, p_branch pggit.branches
                                            OUT logical_schema text, OUT table_name text, OUT relid oid)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_parts text[];
@@ -226,6 +293,92 @@ BEGIN
 END;
 $$;
 
+-- install_source_capture(source)
+-- Purpose: create the triggers that keep a source's live data branches isolated (pre-images on
+--   INSERT, UPDATE and DELETE; TRUNCATE refused) unless they exist. Called by
+--   create_data_branch; pggit's own DDL (the caller sets pggit.internal).
+-- Errors: none of its own.  Locks: the triggers' CREATE TRIGGER takes SHARE ROW EXCLUSIVE on source.
+CREATE FUNCTION pggit.install_source_capture(p_source oid) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_source text := p_source::regclass::text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = p_source AND tgname = 'pggit_data_capture_insert') THEN
+        RETURN;
+    END IF;
+    EXECUTE format('CREATE TRIGGER pggit_data_capture_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pggit_new_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
+    EXECUTE format('CREATE TRIGGER pggit_data_capture_update AFTER UPDATE ON %s
+                    REFERENCING OLD TABLE AS pggit_old_rows NEW TABLE AS pggit_new_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
+    EXECUTE format('CREATE TRIGGER pggit_data_capture_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS pggit_old_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
+    EXECUTE format('CREATE TRIGGER pggit_data_refuse_truncate BEFORE TRUNCATE ON %s
+                    FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_source_truncate()', v_source);
+    PERFORM pggit.install_key_move_flag(p_source);
+END;
+$$;
+
+-- install_key_move_flag(source): the row-level trigger that flags a statement moving a key of
+-- source (see the file header); its WHEN clause compares the primary key columns.
+CREATE FUNCTION pggit.install_key_move_flag(p_source oid) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_keys text[];
+BEGIN
+    SELECT array_agg(a.attname::text ORDER BY k.o) INTO v_keys
+      FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, o)
+      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+     WHERE i.indrelid = p_source AND i.indisprimary;
+    EXECUTE format('CREATE TRIGGER pggit_data_key_moved AFTER UPDATE ON %s FOR EACH ROW
+                    WHEN ((%s) IS DISTINCT FROM (%s)) EXECUTE FUNCTION pggit.flag_source_key_move()',
+                   p_source::regclass, pggit.column_list(v_keys, 'old'), pggit.column_list(v_keys, 'new'));
+END;
+$$;
+
+-- flag_source_key_move(): row-level trigger function: an UPDATE moved a key of TG_RELID (a
+-- transaction-local setting, read and cleared by capture_source_changes at the statement's end).
+-- It runs once per moved row: no SET clause (a GUC save and restore per call); every name in it
+-- is schema-qualified instead.
+CREATE FUNCTION pggit.flag_source_key_move() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('pggit.keys_moved_' OPERATOR(pg_catalog.||) TG_RELID::pg_catalog.text, 'on', true);
+    RETURN NULL;
+END;
+$$;
+
+-- data_branch_view_sql(id): the CREATE OR REPLACE VIEW statement of a data branch's table: the
+--   rows the branch changed (delta, not deleted), pre-images of rows the source changed since
+--   the branch point (not absent, not changed on the branch), and the source's other rows.
+-- Errors: none (NULL for an unknown id).  Locks: none.
+CREATE FUNCTION pggit.data_branch_view_sql(p_id bigint) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+    SELECT format($v$CREATE OR REPLACE VIEW %1$s AS
+        SELECT %2$s FROM %3$s d WHERE NOT d._pggit_deleted
+        UNION ALL
+        SELECT %4$s FROM %5$s p WHERE NOT p._pggit_absent AND NOT EXISTS (SELECT 1 FROM %3$s d WHERE %6$s)
+        UNION ALL
+        SELECT %7$s FROM %8$s s
+         WHERE NOT EXISTS (SELECT 1 FROM (SELECT %9$s FROM %5$s p UNION ALL SELECT %10$s FROM %3$s d) k
+                            WHERE %11$s)$v$,
+        b.view_name, pggit.column_list(b.columns, 'd'), b.delta_table, pggit.column_list(b.columns, 'p'),
+        b.preimage_table, pggit.key_match(b.key_columns, 'd', 'p'), pggit.column_list(b.columns, 's'),
+        b.source_relid::regclass, pggit.column_list(b.key_columns, 'p'), pggit.column_list(b.key_columns, 'd'),
+        pggit.key_match(b.key_columns, 'k', 's'))
+      FROM pggit.data_branches b WHERE b.id = p_id
+$$;
+
 -- create_data_branch(table, from_branch, to_branch)
 -- Purpose: give to_branch (created from from_branch when it does not exist) its own version
 --   of table's rows, copy-on-write: no row is copied, so the cost does not grow with the
@@ -242,6 +395,7 @@ CREATE FUNCTION pggit.create_data_branch("table" text, from_branch text, to_bran
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
@@ -323,16 +477,9 @@ BEGIN
     EXECUTE format('CREATE TABLE %s (LIKE %s)', v_pre, v_source);
     EXECUTE format('ALTER TABLE %s ADD COLUMN _pggit_absent boolean NOT NULL DEFAULT false, ADD PRIMARY KEY (%s)',
                    v_pre, pggit.column_list(v_keys));
-    EXECUTE format($v$CREATE VIEW %1$s AS
-        SELECT %2$s FROM %3$s d WHERE NOT d._pggit_deleted
-        UNION ALL
-        SELECT %4$s FROM %5$s p WHERE NOT p._pggit_absent AND NOT EXISTS (SELECT 1 FROM %3$s d WHERE %6$s)
-        UNION ALL
-        SELECT %7$s FROM %8$s s WHERE NOT EXISTS (SELECT 1 FROM %5$s p WHERE %9$s)
-                                AND NOT EXISTS (SELECT 1 FROM %3$s d WHERE %10$s)$v$,
-        v_view, pggit.column_list(v_cols, 'd'), v_delta, pggit.column_list(v_cols, 'p'), v_pre,
-        pggit.key_match(v_keys, 'd', 'p'), pggit.column_list(v_cols, 's'), v_source,
-        pggit.key_match(v_keys, 'p', 's'), pggit.key_match(v_keys, 'd', 's'));
+    -- the names first: data_branch_view_sql reads them from the row
+    UPDATE pggit.data_branches SET view_name = v_view, delta_table = v_delta, preimage_table = v_pre WHERE id = v_id;
+    EXECUTE pggit.data_branch_view_sql(v_id);
     -- the view takes the source's column defaults (identity columns draw from its sequence)
     FOR v_default IN
         SELECT a.attname, CASE WHEN a.attidentity <> '' THEN format('nextval(%L::regclass)', pg_get_serial_sequence(v_source, a.attname))
@@ -345,28 +492,20 @@ BEGIN
     END LOOP;
     EXECUTE format('CREATE TRIGGER pggit_data_write INSTEAD OF INSERT OR UPDATE OR DELETE ON %s
                     FOR EACH ROW EXECUTE FUNCTION pggit.data_branch_write(%L)', v_view, v_id);
-    UPDATE pggit.data_branches SET view_name = v_view, delta_table = v_delta, preimage_table = v_pre WHERE id = v_id;
 
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = v_src.relid AND tgname = 'pggit_data_capture_insert') THEN
-        EXECUTE format('CREATE TRIGGER pggit_data_capture_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pggit_new_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
-        EXECUTE format('CREATE TRIGGER pggit_data_capture_update AFTER UPDATE ON %s REFERENCING OLD TABLE AS pggit_old_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
-        EXECUTE format('CREATE TRIGGER pggit_data_capture_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS pggit_old_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
-        EXECUTE format('CREATE TRIGGER pggit_data_refuse_truncate BEFORE TRUNCATE ON %s
-                        FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_source_truncate()', v_source);
-    END IF;
+    PERFORM pggit.install_source_capture(v_src.relid);
     PERFORM pggit.end_internal(v_internal);
     RETURN v_view;
 END;
 $$;
 
 -- end_data_branch(id, status): drop a data branch's objects (view, delta, pre-images; the
--- source's capture triggers when it was the source's last live data branch).
+-- source's capture triggers, key-move trigger included, when it was the source's last live
+-- data branch).
 CREATE FUNCTION pggit.end_data_branch(p_id bigint, p_status text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
@@ -385,7 +524,8 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS pggit_data_capture_insert ON %1$s;
                         DROP TRIGGER IF EXISTS pggit_data_capture_update ON %1$s;
                         DROP TRIGGER IF EXISTS pggit_data_capture_delete ON %1$s;
-                        DROP TRIGGER IF EXISTS pggit_data_refuse_truncate ON %1$s', d.source_relid::regclass);
+                        DROP TRIGGER IF EXISTS pggit_data_refuse_truncate ON %1$s;
+                        DROP TRIGGER IF EXISTS pggit_data_key_moved ON %1$s', d.source_relid::regclass);
     END IF;
     PERFORM pggit.end_internal(v_internal);
 END;
@@ -395,6 +535,7 @@ $$;
 CREATE FUNCTION pggit.drop_data_branches(p_branch_id bigint) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
@@ -420,6 +561,7 @@ CREATE FUNCTION pggit.branch_relation(p_table text, p_branch pggit.branches,
                                       OUT logical_schema text, OUT table_name text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_t record := pggit.resolve_branch_table(p_table, p_branch);
@@ -447,6 +589,7 @@ CREATE FUNCTION pggit.diff_data("table" text, a text, b text)
 RETURNS TABLE (key jsonb, change text, changed_columns text[], a_row jsonb, b_row jsonb)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_a record := pggit.branch_relation("table", pggit.find_branch(a));
@@ -507,6 +650,7 @@ RETURNS TABLE (object_key text, key jsonb, outcome text, conflict_kind text, det
                base_row jsonb, ours_row jsonb, theirs_row jsonb, result_row jsonb)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     d pggit.data_branches;
@@ -565,6 +709,7 @@ $$;
 CREATE FUNCTION pggit.apply_data_rows(p_id bigint, p_rows jsonb) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     d pggit.data_branches;
@@ -597,6 +742,7 @@ CREATE FUNCTION pggit.data_branch_changes(p_id bigint,
                                           OUT source_rows_changed bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     d pggit.data_branches;
@@ -618,6 +764,7 @@ RETURNS TABLE (id bigint, branch_name text, from_branch text, table_name text, v
                rows_written bigint, rows_deleted bigint, source_rows_changed bigint, created_at timestamptz)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     SELECT d.id, b.name, f.name, quote_ident(d.logical_schema) || '.' || quote_ident(d.table_name), d.view_name,
            c.rows_written, c.rows_deleted, c.source_rows_changed, d.created_at

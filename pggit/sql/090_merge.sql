@@ -1,6 +1,7 @@
 -- django-pggit core: 3-way merge, conflicts and their resolution, revert.
 --
--- FROZEN once shipped: a change is a new file loaded by a new migration.
+-- Installed by migration 0001_initial, which holds the live definition of every function of
+-- this concern until the first release; from then on the file is frozen (docs/upgrading.md).
 
 CREATE TABLE pggit.merges (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -17,6 +18,7 @@ CREATE TABLE pggit.merges (
     created_at       timestamptz NOT NULL DEFAULT now(),
     completed_at     timestamptz
 );
+
 COMMENT ON TABLE pggit.merges IS 'Merges that stopped on conflicts or completed.';
 
 CREATE TABLE pggit.merge_conflicts (
@@ -34,6 +36,7 @@ CREATE TABLE pggit.merge_conflicts (
     resolved_at    timestamptz,
     PRIMARY KEY (merge_id, object_key)
 );
+
 COMMENT ON TABLE pggit.merge_conflicts IS
     'Objects (and data-branch rows, keys "row:<table>:<key>") changed differently on both sides '
     'of a merge; nothing is applied until all are resolved.';
@@ -42,6 +45,7 @@ COMMENT ON TABLE pggit.merge_conflicts IS
 CREATE FUNCTION pggit.ancestors(p_hash text) RETURNS TABLE (hash text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     WITH RECURSIVE walk(hash) AS (
         SELECT p_hash WHERE p_hash IS NOT NULL
@@ -57,6 +61,7 @@ $$;
 CREATE FUNCTION pggit.merge_base(a text, b text) RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     SELECT c.hash FROM pggit.commits c
      WHERE c.hash IN (SELECT hash FROM pggit.ancestors(a))
@@ -68,6 +73,7 @@ $$;
 CREATE FUNCTION pggit.commit_tree(p_hash text) RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     SELECT coalesce((SELECT t.entries FROM pggit.commits c JOIN pggit.trees t ON t.hash = c.tree_hash
                       WHERE c.hash = p_hash), '{}'::jsonb)
@@ -80,6 +86,7 @@ $$;
 CREATE FUNCTION pggit.merge_definitions(p_base jsonb, p_ours jsonb, p_theirs jsonb) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_result jsonb := p_ours;
@@ -135,6 +142,7 @@ RETURNS TABLE (object_key text, outcome text, conflict_kind text, base_hash text
                theirs_hash text, result_hash text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     r record;
@@ -185,6 +193,7 @@ CREATE FUNCTION pggit.apply_tree(p_branch_id bigint, p_from jsonb, p_to jsonb,
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_statements jsonb;
@@ -207,6 +216,7 @@ $$;
 CREATE FUNCTION pggit.refuse_uncommitted(p_branch pggit.branches) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_objects text;
@@ -225,6 +235,7 @@ $$;
 CREATE FUNCTION pggit.refuse_self_merge(p_source pggit.branches, p_target pggit.branches) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog
+SET jit = off
 AS $$
 BEGIN
     IF p_source.id = p_target.id THEN
@@ -240,6 +251,7 @@ $$;
 CREATE FUNCTION pggit.lock_two_branches(p_a bigint, p_b bigint) RETURNS SETOF pggit.branches
 LANGUAGE sql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     SELECT * FROM pggit.branches WHERE id IN (p_a, p_b) ORDER BY id FOR UPDATE
 $$;
@@ -249,6 +261,7 @@ $$;
 CREATE FUNCTION pggit.merge_mode(p_source text, p_target text, p_base text) RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     SELECT CASE WHEN p_source IS NULL OR p_source IN (SELECT hash FROM pggit.ancestors(p_target)) THEN 'none'
                 WHEN p_target IS NULL OR p_base = p_target THEN 'ff'
@@ -260,6 +273,7 @@ $$;
 CREATE FUNCTION pggit.merging_data_branches(p_source bigint, p_target bigint) RETURNS SETOF bigint
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     SELECT id FROM pggit.data_branches
      WHERE branch_id = p_source AND from_branch_id = p_target AND status = 'ACTIVE' ORDER BY id
@@ -277,6 +291,7 @@ $$;
 CREATE FUNCTION pggit.complete_merge(p_merge_id bigint) RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_merge  pggit.merges;
@@ -410,6 +425,7 @@ CREATE FUNCTION pggit.merge(source text, target text DEFAULT 'main', message tex
 RETURNS TABLE (status text, merge_id bigint, commit_hash text, conflicts integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -482,6 +498,7 @@ $$;
 CREATE FUNCTION pggit.json_object_or_null(p_text text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog
+SET jit = off
 AS $$
 BEGIN
     RETURN CASE WHEN jsonb_typeof(p_text::jsonb) = 'object' THEN p_text::jsonb END;
@@ -503,6 +520,7 @@ $$;
 CREATE FUNCTION pggit.resolve_conflict(merge bigint, object text, resolution text) RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 #variable_conflict use_variable
 DECLARE
@@ -561,6 +579,7 @@ $$;
 CREATE FUNCTION pggit.revert("commit" text, parent integer DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_commit pggit.commits;
@@ -615,6 +634,7 @@ $$;
 CREATE FUNCTION pggit.count_ahead_behind(a text, b text) RETURNS TABLE (ahead bigint, behind bigint)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     WITH x AS (SELECT hash FROM pggit.ancestors(a)),
          y AS (SELECT hash FROM pggit.ancestors(b))
@@ -631,6 +651,7 @@ CREATE FUNCTION pggit.ahead_behind(branch text, other text DEFAULT 'main')
 RETURNS TABLE (ahead bigint, behind bigint)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
     SELECT * FROM pggit.count_ahead_behind((pggit.find_branch(ahead_behind.branch)).head_hash,
                                            (pggit.find_branch(ahead_behind.other)).head_hash)
@@ -650,6 +671,7 @@ $$;
 CREATE FUNCTION pggit.merge_preview(source text, target text DEFAULT 'main') RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
+SET jit = off
 AS $$
 DECLARE
     v_source  pggit.branches := pggit.find_branch(merge_preview.source);
