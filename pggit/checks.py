@@ -53,3 +53,36 @@ def check_ddl_capture(app_configs=None, databases=None, **kwargs):
                 )
             )
     return warnings
+
+
+@register("database")
+def check_core_version(app_configs=None, databases=None, **kwargs):
+    """pggit.W002: the database's SQL core is not the one this package installs."""
+    from django.core.checks import Warning
+
+    from pggit.installation import core_drift, is_installed
+
+    hints = {
+        "older": "run manage.py migrate pggit.",
+        "newer": "the database was migrated by a newer django-pggit: upgrade the package.",
+        "edited": "a function was replaced, or a file edited, after the install: reinstall "
+        "(manage.py migrate pggit zero, then manage.py migrate pggit) on a database whose "
+        "history you can lose, or restore the released files.",
+    }
+    warnings = []
+    for alias in databases or ():
+        if connections[alias].vendor != "postgresql" or not is_installed(alias):
+            continue
+        drift = core_drift(alias)
+        if drift is None:
+            continue
+        state, functions = drift
+        if state == "edited":
+            listed = ", ".join(functions[:5])
+            if len(functions) > 5:
+                listed += f" and {len(functions) - 5} more"
+            message = f"pggit's SQL core on database {alias!r} differs from this package's files ({listed})."
+        else:
+            message = f"pggit's SQL core on database {alias!r} is {state} than this package's."
+        warnings.append(Warning(message, hint=hints[state], id="pggit.W002"))
+    return warnings

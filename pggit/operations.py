@@ -7,7 +7,9 @@ edited: changes come as new files loaded by new migrations (docs/upgrading.md).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import re
 from pathlib import Path
 
 from django.db import NotSupportedError, migrations
@@ -19,6 +21,41 @@ def read_sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
+DEFINED_FUNCTION = re.compile(r"^CREATE (?:OR REPLACE )?FUNCTION pggit\.(\w+)\s*\(", re.MULTILINE)
+
+
+def file_stamp(name: str) -> str:
+    """What every function a file defines carries in its COMMENT once installed (followed by
+    " src-md5:<md5 of its body>"): the file and its SHA-256, so a check can tell whether a
+    database's core is the package's, and whether a function was replaced by hand since."""
+    return f"pggit {name} sha256:{hashlib.sha256(read_sql(name).encode('utf-8')).hexdigest()}"
+
+
+def defined_functions(name: str) -> list[str]:
+    """The pggit functions (names) a file creates or replaces."""
+    return sorted(set(DEFINED_FUNCTION.findall(read_sql(name))))
+
+
+def stamp_sql(name: str) -> str | None:
+    """The statement that stamps every function a file defines with file_stamp(name)."""
+    functions = defined_functions(name)
+    if not functions:
+        return None
+    names = ", ".join(f"'{f}'" for f in functions)  # \w+ names: nothing to escape
+    return f"""DO $stamp$
+DECLARE
+    f record;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure AS signature, md5(p.prosrc) AS source
+               FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'pggit'::regnamespace AND p.proname = ANY (ARRAY[{names}]) LOOP
+        EXECUTE format('COMMENT ON FUNCTION %s IS %L', f.signature,
+                       '{file_stamp(name)} src-md5:' || f.source);
+    END LOOP;
+END;
+$stamp$"""
+
+
 def installed_sql_files() -> list[str]:
     """Every file the app's migrations run forwards, in migration order: what ``migrate``
     installs, for installs outside Django (the benchmark suite, non-superuser install tests).
@@ -28,6 +65,26 @@ def installed_sql_files() -> list[str]:
         migration = importlib.import_module(f"pggit.migrations.{path.stem}").Migration
         files += [name for op in migration.operations if isinstance(op, RunSQLFiles) for name in op.files]
     return files
+
+
+def shipped_changes(manifest: Path = SQL_DIR / "SHIPPED") -> list[str]:
+    """The files of the manifest of released files whose SHA-256 is not the recorded one (or
+    that are gone): a released file must never change."""
+    changed = []
+    for line in manifest.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        digest, name = line.split(maxsplit=1)
+        path = manifest.parent / name
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            changed.append(name)
+    return changed
+
+
+def install_statements() -> list[str]:
+    """What ``migrate pggit`` runs, as statements to send one by one (each file, then its
+    stamp): for installs outside Django (the benchmark suite, the non-superuser install test)."""
+    return [sql for name in installed_sql_files() for sql in (read_sql(name), stamp_sql(name)) if sql]
 
 
 class RunSQLFiles(migrations.RunSQL):
@@ -42,7 +99,7 @@ class RunSQLFiles(migrations.RunSQL):
         self.files = list(files)
         self.reverse_files = list(reverse) if reverse is not None else None
         super().__init__(
-            sql=[read_sql(name) for name in self.files],
+            sql=[sql for name in self.files for sql in (read_sql(name), stamp_sql(name)) if sql],
             reverse_sql=(
                 [read_sql(name) for name in self.reverse_files]
                 if self.reverse_files is not None

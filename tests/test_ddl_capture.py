@@ -8,11 +8,10 @@ import pytest
 from django.db import connection, transaction
 
 from pggit import api
-from pggit.operations import installed_sql_files, read_sql
+from pggit.operations import install_statements
 from tests.conftest import sql_rows, sql_scalar
 
 # exactly what the migration installs
-INSTALL_FILES = installed_sql_files()
 
 
 def run(statement: str) -> None:
@@ -102,8 +101,8 @@ def test_non_superuser_install_works_with_capture_off_and_a_warning(connect):
         notices: list[tuple[str, str]] = []  # a Diagnostic is only valid inside the handler
         plain.add_notice_handler(lambda d: notices.append((d.severity_nonlocalized, d.message_primary)))
         with plain.transaction():
-            for name in INSTALL_FILES:
-                plain.execute(read_sql(name))
+            for statement in install_statements():
+                plain.execute(statement)
         warnings = [message for severity, message in notices if severity == "WARNING"]
         assert any("DDL capture is OFF" in w for w in warnings), warnings
         # the roles exist cluster-wide already (the superuser install made them): the owner
@@ -148,8 +147,8 @@ def test_superuser_install_of_every_file_in_one_transaction_works(connect):
     try:
         conn = connect(dbname=database)
         with conn.transaction():
-            for name in INSTALL_FILES:
-                conn.execute(read_sql(name))
+            for statement in install_statements():
+                conn.execute(statement)
         assert conn.execute("SELECT pggit.ddl_capture_enabled()").fetchone()[0] is True
         conn.execute("CREATE TABLE public.gadgets (id int PRIMARY KEY)")
         first = conn.execute("SELECT pggit.commit_changes('main', 'gadgets')").fetchone()[0]
