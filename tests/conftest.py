@@ -117,6 +117,24 @@ class ScratchDatabase:
                               capture_output=True, text=True, timeout=240)
 
 
+    def created_objects(self) -> list[str]:
+        """Schemas, relations, functions and event triggers that are not PostgreSQL's own."""
+        with self.connect(autocommit=True) as conn:
+            return [r[0] for r in conn.execute(CREATED_OBJECTS).fetchall()]
+
+
+CREATED_OBJECTS = """
+WITH own AS (SELECT oid, nspname FROM pg_namespace
+              WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%')
+SELECT 'schema ' || nspname FROM own WHERE nspname <> 'public'
+UNION ALL SELECT 'relation ' || c.oid::regclass::text
+            FROM pg_class c JOIN own ON own.oid = c.relnamespace
+UNION ALL SELECT 'function ' || p.oid::regproc::text
+            FROM pg_proc p JOIN own ON own.oid = p.pronamespace
+UNION ALL SELECT 'event trigger ' || evtname FROM pg_event_trigger
+"""
+
+
 @pytest.fixture
 def scratch_database() -> Iterator[ScratchDatabase]:
     """A new empty database on the server the tests use, dropped at teardown."""
