@@ -116,7 +116,6 @@ class ScratchDatabase:
         return subprocess.run([sys.executable, str(self.MANAGE), *args], env=env,
                               capture_output=True, text=True, timeout=240)
 
-
     def created_objects(self) -> list[str]:
         """Schemas, relations, functions and event triggers that are not PostgreSQL's own."""
         with self.connect(autocommit=True) as conn:

@@ -53,6 +53,7 @@ def test_check_warns_until_pggit_is_migrated(scratch_database):
 
     migrated = scratch_database.manage("migrate", "pggit")  # the warning does not stop it
     assert migrated.returncode == 0, migrated.stderr
+    assert "schema pggit" in scratch_database.created_objects()  # the probe sees what is there
     after = scratch_database.manage("check", "--database", "default", "--fail-level", "WARNING")
     assert after.returncode == 0 and "pggit.W" not in after.stderr, after.stderr
     assert scratch_database.manage("pggit_log").returncode == 0
