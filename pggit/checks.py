@@ -1,9 +1,24 @@
-"""System checks, shown by ``manage.py check``."""
+"""System checks, shown by ``manage.py check --database ALIAS`` (and before ``migrate``).
 
-from django.core.checks import Error, register
+They are registered with Django's ``database`` tag: Django runs such checks only when it is told
+which databases to check (``check --database``, ``migrate``), so ``check`` alone, and every other
+command, never connects to a database because of them. A database that does not answer gets no
+message from them either (the connection error shows where the database is used).
+"""
+
+from django.core.checks import Error, Warning, register
 from django.db import connections
+from django.db.utils import OperationalError
 
 MIN_SERVER_VERSION = 150000
+
+
+def _reachable(alias: str) -> bool:
+    try:
+        connections[alias].ensure_connection()
+    except OperationalError:
+        return False
+    return True
 
 
 @register("database")
@@ -21,7 +36,8 @@ def check_postgresql(app_configs=None, databases=None, **kwargs):
                 )
             )
             continue
-        conn.ensure_connection()
+        if not _reachable(alias):
+            continue
         if conn.pg_version < MIN_SERVER_VERSION:
             errors.append(
                 Error(
@@ -33,15 +49,33 @@ def check_postgresql(app_configs=None, databases=None, **kwargs):
 
 
 @register("database")
+def check_installed(app_configs=None, databases=None, **kwargs):
+    """pggit.W002: ``migrate pggit`` has not run on the database, so every pggit command and
+    API call would fail. A warning, not an error: ``migrate`` runs these checks before it
+    migrates, and an error would stop the very command that installs pggit."""
+    from django.db import router
+
+    from pggit.installation import is_installed, not_installed_message
+
+    warnings = []
+    for alias in databases or ():
+        if connections[alias].vendor != "postgresql" or not router.allow_migrate(alias, "pggit"):
+            continue
+        if _reachable(alias) and not is_installed(alias):
+            warnings.append(Warning(not_installed_message(alias) + ".", id="pggit.W002"))
+    return warnings
+
+
+@register("database")
 def check_ddl_capture(app_configs=None, databases=None, **kwargs):
     """pggit.W001: DDL capture is off (the installing role was not a superuser)."""
-    from django.core.checks import Warning
-
     from pggit.installation import ddl_capture_enabled, is_installed
 
     warnings = []
     for alias in databases or ():
-        if connections[alias].vendor != "postgresql" or not is_installed(alias):
+        if connections[alias].vendor != "postgresql" or not _reachable(alias):
+            continue
+        if not is_installed(alias):
             continue
         if not ddl_capture_enabled(alias):
             warnings.append(
@@ -57,9 +91,7 @@ def check_ddl_capture(app_configs=None, databases=None, **kwargs):
 
 @register("database")
 def check_core_version(app_configs=None, databases=None, **kwargs):
-    """pggit.W002: the database's SQL core is not the one this package installs."""
-    from django.core.checks import Warning
-
+    """pggit.W003: the database's SQL core is not the one this package installs."""
     from pggit.installation import core_drift, is_installed
 
     hints = {
@@ -71,7 +103,7 @@ def check_core_version(app_configs=None, databases=None, **kwargs):
     }
     warnings = []
     for alias in databases or ():
-        if connections[alias].vendor != "postgresql" or not is_installed(alias):
+        if connections[alias].vendor != "postgresql" or not _reachable(alias) or not is_installed(alias):
             continue
         drift = core_drift(alias)
         if drift is None:
@@ -84,5 +116,5 @@ def check_core_version(app_configs=None, databases=None, **kwargs):
             message = f"pggit's SQL core on database {alias!r} differs from this package's files ({listed})."
         else:
             message = f"pggit's SQL core on database {alias!r} is {state} than this package's."
-        warnings.append(Warning(message, hint=hints[state], id="pggit.W002"))
+        warnings.append(Warning(message, hint=hints[state], id="pggit.W003"))
     return warnings

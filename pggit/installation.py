@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.db import connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
 from pggit import conf
@@ -15,6 +15,13 @@ def is_installed(using: str) -> bool:
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT to_regprocedure('pggit.set_tracked_schemas(text[])') IS NOT NULL")
         return cursor.fetchone()[0]
+
+
+def not_installed_message(using: str) -> str:
+    """What commands and ``manage.py check`` say about a database ``migrate pggit`` has not
+    reached."""
+    fix = "manage.py migrate pggit" + (f" --database {using}" if using != DEFAULT_DB_ALIAS else "")
+    return f"pggit is not installed in database {using!r}: run {fix}"
 
 
 def sync_tracked_schemas(using: str = "default", **kwargs) -> None:

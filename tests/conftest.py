@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -80,3 +84,67 @@ def snapshot_counts() -> dict[str, int]:
         " WHERE n.nspname = 'pggit' AND c.relkind = 'r' ORDER BY 1"
     )]
     return {t: sql_scalar(f'SELECT count(*) FROM pggit."{t}"') for t in tables}
+
+
+class ScratchDatabase:
+    """An empty database of its own on the test server, pggit not migrated into it: for what
+    happens before ``migrate pggit``, or from a fresh install with no history."""
+
+    MANAGE = Path(__file__).resolve().parent.parent / "testproject" / "manage.py"
+
+    def __init__(self, params: dict, name: str) -> None:
+        self.params = {**params, "dbname": name}
+        self.name = name
+
+    @property
+    def url(self) -> str:
+        """A DATABASE_URL for it (a socket directory goes percent-encoded in the host part)."""
+        host = quote(str(self.params.get("host") or "localhost"), safe="")
+        port = f":{self.params['port']}" if self.params.get("port") else ""
+        user = quote(self.params.get("user") or "", safe="")
+        password = quote(self.params.get("password") or "", safe="")
+        password = f":{password}" if password else ""
+        return f"postgres://{user}{password}@{host}{port}/{self.name}"
+
+    def connect(self, **kwargs) -> psycopg.Connection:
+        return psycopg.connect(**{**self.params, **kwargs})
+
+    def manage(self, *args: str) -> subprocess.CompletedProcess:
+        """``manage.py *args`` of the test project in a subprocess pointed at this database."""
+        env = {**os.environ, "DATABASE_URL": self.url,
+               "DJANGO_SETTINGS_MODULE": "testproject.settings"}
+        return subprocess.run([sys.executable, str(self.MANAGE), *args], env=env,
+                              capture_output=True, text=True, timeout=240)
+
+    def created_objects(self) -> list[str]:
+        """Schemas, relations, functions and event triggers that are not PostgreSQL's own."""
+        with self.connect(autocommit=True) as conn:
+            return [r[0] for r in conn.execute(CREATED_OBJECTS).fetchall()]
+
+
+CREATED_OBJECTS = """
+WITH own AS (SELECT oid, nspname FROM pg_namespace
+              WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%')
+SELECT 'schema ' || nspname FROM own WHERE nspname <> 'public'
+UNION ALL SELECT 'relation ' || c.oid::regclass::text
+            FROM pg_class c JOIN own ON own.oid = c.relnamespace
+UNION ALL SELECT 'function ' || p.oid::regproc::text
+            FROM pg_proc p JOIN own ON own.oid = p.pronamespace
+UNION ALL SELECT 'event trigger ' || evtname FROM pg_event_trigger
+"""
+
+
+@pytest.fixture
+def scratch_database() -> Iterator[ScratchDatabase]:
+    """A new empty database on the server the tests use, dropped at teardown."""
+    params = connection.get_connection_params()
+    for key in ("cursor_factory", "context", "dbname", "database"):
+        params.pop(key, None)
+    name = f"pggit_scratch_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(**params, dbname="postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield ScratchDatabase(params, name)
+    finally:
+        with psycopg.connect(**params, dbname="postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

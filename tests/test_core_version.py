@@ -1,4 +1,4 @@
-"""Installed functions carry their file's stamp; check pggit.W002 says when the database's core
+"""Installed functions carry their file's stamp; check pggit.W003 says when the database's core
 is not the package's (older, newer, or edited after the install)."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def test_a_function_replaced_by_hand_is_reported():
             " AS $$ SELECT 'main' $$")
         assert core_drift("default") == ("edited", ["current_branch"])
         [warning] = check_core_version(databases=["default"])
-        assert warning.id == "pggit.W002" and "current_branch" in warning.msg
+        assert warning.id == "pggit.W003" and "current_branch" in warning.msg
         assert "migrate pggit zero" in warning.hint
         transaction.set_rollback(True)
     assert core_drift("default") is None

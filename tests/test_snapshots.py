@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from pggit import api
@@ -181,6 +182,32 @@ def test_show_reports_tree_changes_and_ddl(unique):
 def test_show_unknown_commit_is_refused(ref):
     with pytest.raises(CommitNotFound):
         api.show(ref)
+
+
+def test_unknown_refs_are_refused_on_an_empty_history_whatever_the_plan(scratch_database):
+    """Issue 21 item 8: show() and revert() resolved the reference inside the WHERE clause of
+    their lookup. After five calls a session may switch to the statement's generic plan; once
+    (auto)vacuum has recorded the rolled-back commits' table as empty (0 pages, 0 rows) that
+    plan is a sequential scan, which on an empty history calls nothing per row, so any
+    reference, even '' or 'xyz', "found" a commit of NULLs. This is that sequence, as the
+    suite's session lived it: commits shown and rolled back, then a VACUUM."""
+    assert scratch_database.manage("migrate", "pggit", "--verbosity", "0").returncode == 0
+    with scratch_database.connect() as session, scratch_database.connect(autocommit=True) as other:
+        for _ in range(3):
+            commit = session.execute("SELECT pggit.commit_changes('main', 'x')").fetchone()[0]
+            for _ in range(3):
+                shown = session.execute("SELECT pggit.show(%s)", [commit]).fetchone()[0]
+                assert shown["commit"]["hash"] == commit
+            session.rollback()
+        other.execute("VACUUM pggit.commits")  # what autovacuum does in its own time
+        assert other.execute("SELECT relpages, reltuples FROM pg_class"
+                             " WHERE oid = 'pggit.commits'::regclass").fetchone() == (0, 0)
+        for ref in ["", "xyz", "12", "g" * 64, "0" * 64, "abcd"]:
+            for call in ["show(%s)", "revert(%s)"]:
+                with pytest.raises(psycopg.Error) as info:
+                    session.execute(f"SELECT pggit.{call}", [ref])
+                session.rollback()
+                assert info.value.sqlstate == "PGC03", (call, ref, info.value)
 
 
 def test_increment_version_is_pure_and_validates():

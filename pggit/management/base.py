@@ -1,7 +1,8 @@
 """The base class of every pggit management command.
 
-Gives each command ``--database`` and ``--json``, turns pggit's typed errors into one readable
-line and exit status 1 (never a traceback for a user error), and renders JSON consistently.
+Gives each command ``--database`` and ``--json``, refuses to run (one line, exit status 1) on a
+database where ``migrate pggit`` has not run, turns pggit's typed errors into one readable line
+and exit status 1 (never a traceback for a user error), and renders JSON consistently.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
 from pggit.exceptions import PgGitError
+from pggit.installation import is_installed, not_installed_message
 from pggit.management.progress import progress
 
 logger = logging.getLogger("pggit")
@@ -59,11 +61,18 @@ class PgGitCommand(BaseCommand):
 
     def execute(self, *args, **options):
         try:
+            self.require_installed(options.get("database") or DEFAULT_DB_ALIAS)
             return super().execute(*args, **options)
         except PgGitError as exc:
             logger.info("pggit command failed: %s", exc)
             line = str(exc) + (f" (hint: {exc.hint})" if exc.hint else "")
             raise CommandError(line, returncode=self.USER_ERROR) from exc
+
+    def require_installed(self, alias: str) -> None:
+        """One line and exit 1 when ``migrate pggit`` has not run on ``alias`` (every command
+        would otherwise fail deep inside with 'relation "pggit.branches" does not exist')."""
+        if not is_installed(alias):
+            raise CommandError(not_installed_message(alias), returncode=self.USER_ERROR)
 
     def progress(self, label: str):
         """A progress line on stderr while a long operation runs (only on a terminal)."""

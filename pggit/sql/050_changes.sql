@@ -394,10 +394,14 @@ SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
 DECLARE
+    v_hash text;
     v_commit pggit.commits;
     v_parent_tree text;
 BEGIN
-    SELECT * INTO v_commit FROM pggit.commits WHERE hash = pggit.resolve_commit("commit");
+    -- Resolve before the query, not in its WHERE: a call there is not made when the plan reads
+    -- no row (a sequential scan of an empty history), and any reference then "found" nothing.
+    v_hash := pggit.resolve_commit("commit");
+    SELECT * INTO v_commit FROM pggit.commits WHERE hash = v_hash;
     SELECT tree_hash INTO v_parent_tree FROM pggit.commits WHERE hash = v_commit.parent_hash;
     RETURN jsonb_build_object(
         'commit', jsonb_build_object(

@@ -582,6 +582,7 @@ SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
 DECLARE
+    v_hash text;
     v_commit pggit.commits;
     v_branch pggit.branches;
     v_parent text;
@@ -590,7 +591,9 @@ DECLARE
     v_conflicts text;
     p record;
 BEGIN
-    SELECT * INTO v_commit FROM pggit.commits c WHERE c.hash = pggit.resolve_commit("commit");
+    -- Resolved first, as in show(): in the WHERE it is not called when the plan reads no row.
+    v_hash := pggit.resolve_commit("commit");
+    SELECT * INTO v_commit FROM pggit.commits c WHERE c.hash = v_hash;
     IF v_commit.merge_parent_hash IS NOT NULL AND parent IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PGM06',
             MESSAGE = format('commit %s is a merge: say which parent to revert to', left(v_commit.hash, 12)),
