@@ -30,10 +30,10 @@ def server_conninfo() -> str:
     return _embedded_server().get_uri()
 
 
-def install_files() -> list[str]:
-    """The SQL files the migration installs, in order (so the benchmark measures the same core)."""
+def install_statements() -> list[str]:
+    """What the migration runs, in order (so the benchmark measures the same core)."""
     sys.path.insert(0, str(ROOT))
-    return importlib.import_module("pggit.operations").installed_sql_files()
+    return importlib.import_module("pggit.operations").install_statements()
 
 
 @dataclass
@@ -94,8 +94,8 @@ class Bench:
         try:
             if with_core:
                 with self.connect(name) as conn, conn.transaction():
-                    for file in install_files():
-                        conn.execute((ROOT / "pggit" / "sql" / file).read_text())
+                    for statement in install_statements():
+                        conn.execute(statement)
             yield
         finally:
             with psycopg.connect(self.server, autocommit=True) as admin:
