@@ -1,4 +1,6 @@
-"""Shared fixtures: Hypothesis profiles, unique names, raw connections for threads."""
+"""Shared fixtures: Hypothesis profiles, unique names, raw connections for threads.
+
+Plain helper functions live in tests/helpers.py; this module holds fixtures only."""
 
 from __future__ import annotations
 
@@ -51,32 +53,3 @@ def connect(transactional_db) -> Iterator[Callable[..., psycopg.Connection]]:
     for conn in opened:
         conn.close()
 
-
-def sql_scalar(statement: str, params: list | tuple = ()):
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchone()[0]
-
-
-def sql_rows(statement: str, params: list | tuple = ()) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall()
-
-
-def sql_error(statement: str, params: list | tuple = ()) -> psycopg.Error:
-    """Run a statement that must fail (in a savepoint) and return the psycopg error."""
-    from django.db import DatabaseError, transaction
-
-    with pytest.raises(DatabaseError) as info, transaction.atomic():
-        sql_scalar(statement, params)
-    return info.value.__cause__
-
-
-def snapshot_counts() -> dict[str, int]:
-    """Row counts of pggit's tables: 'nothing changed' means these stay equal."""
-    tables = [r[0] for r in sql_rows(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname = 'pggit' AND c.relkind = 'r' ORDER BY 1"
-    )]
-    return {t: sql_scalar(f'SELECT count(*) FROM pggit."{t}"') for t in tables}

@@ -4,17 +4,65 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
-from django.db import connection
+import psycopg
+import pytest
+from django.db import DatabaseError, connection, transaction
 
 from pggit import api
 from pggit.models import Commit
 
 
-def run(*statements: str) -> None:
+def run(*statements: str, params: Sequence | None = None, schema: str | None = None) -> int:
+    """Run ``statements`` in order on Django's connection; the last one's row count.
+
+    ``params`` binds the placeholders of a single statement. ``schema`` puts that schema alone on
+    ``search_path`` for these statements (the previous path is restored afterwards).
+    """
+    if params is not None and len(statements) != 1:
+        raise TypeError("params go with exactly one statement")
+    rowcount = -1
     with connection.cursor() as cursor:
+        if schema:
+            cursor.execute("SELECT current_setting('search_path')")
+            previous = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('search_path', quote_ident(%s), true)", [schema])
         for statement in statements:
-            cursor.execute(statement)
+            cursor.execute(statement, params)
+            rowcount = cursor.rowcount
+        if schema:
+            cursor.execute("SELECT set_config('search_path', %s, true)", [previous])
+    return rowcount
+
+
+def sql_scalar(statement: str, params: Sequence = ()):
+    """The first column of the first row ``statement`` returns."""
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchone()[0]
+
+
+def sql_rows(statement: str, params: Sequence = ()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+def sql_error(statement: str, params: Sequence = ()) -> psycopg.Error:
+    """Run a statement that must fail (in a savepoint) and return the psycopg error."""
+    with pytest.raises(DatabaseError) as info, transaction.atomic():
+        sql_scalar(statement, params)
+    return info.value.__cause__
+
+
+def snapshot_counts() -> dict[str, int]:
+    """Row counts of pggit's tables: 'nothing changed' means these stay equal."""
+    tables = [r[0] for r in sql_rows(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'pggit' AND c.relkind = 'r' ORDER BY 1"
+    )]
+    return {t: sql_scalar(f'SELECT count(*) FROM pggit."{t}"') for t in tables}
 
 
 def ident(prefix: str, unique) -> str:

@@ -13,8 +13,8 @@ from django.urls import reverse
 from pggit import api
 from pggit.admin import COMMITS_PER_PAGE
 from pggit.models import Branch, Merge
-from tests.conftest import sql_scalar
-from tests.helpers import committed_table, on_branch, page_text as text, run, table_columns
+from tests.helpers import committed_table, on_branch, run, sql_scalar, table_columns
+from tests.helpers import page_text as text
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from pggit import api
 from pggit.exceptions import BranchDeleted, InvalidAuthor, InvalidBranchName, InvalidMessage
 from pggit.models import Branch, Commit
-from tests.conftest import snapshot_counts, sql_error, sql_rows, sql_scalar
+from tests.helpers import snapshot_counts, sql_error, sql_rows, sql_scalar
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ from django.test import override_settings
 from pggit import conf
 from pggit.exceptions import InvalidTrackedSchema
 from pggit.installation import sync_tracked_schemas
-from tests.conftest import sql_rows
-from tests.helpers import ident, run
+from tests.helpers import ident, run, sql_rows
 
 pytestmark = pytest.mark.django_db
 
