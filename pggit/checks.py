@@ -1,22 +1,33 @@
-"""System checks, shown by ``manage.py check``."""
+"""System checks, shown by ``manage.py check --database ALIAS``.
 
-from django.core.checks import Error, register
-from django.db import connections
+Both checks look only at the databases the router lets pggit migrate into
+(``router.allow_migrate(alias, "pggit")``, the question the pggit migrations ask): an alias the
+router keeps pggit away from needs neither PostgreSQL nor DDL capture.
+"""
+
+from django.core.checks import Error, Warning, register
+from django.db import connections, router
 
 MIN_SERVER_VERSION = 150000
+
+
+def pggit_databases(databases) -> list[str]:
+    """The aliases among ``databases`` that pggit is migrated into."""
+    return [alias for alias in databases or () if router.allow_migrate(alias, "pggit")]
 
 
 @register("database")
 def check_postgresql(app_configs=None, databases=None, **kwargs):
     """pggit.E001: pggit needs PostgreSQL 15 or newer on every database it is migrated into."""
     errors = []
-    for alias in databases or ():
+    for alias in pggit_databases(databases):
         conn = connections[alias]
         if conn.vendor != "postgresql":
             errors.append(
                 Error(
                     f"Database {alias!r} is {conn.vendor}; pggit needs PostgreSQL.",
-                    hint="Point this alias at PostgreSQL 15+, or route pggit away from it.",
+                    hint="Point this alias at PostgreSQL 15+, or route pggit away from it "
+                    "(a database router whose allow_migrate() refuses app 'pggit' there).",
                     id="pggit.E001",
                 )
             )
@@ -26,6 +37,7 @@ def check_postgresql(app_configs=None, databases=None, **kwargs):
             errors.append(
                 Error(
                     f"Database {alias!r} runs PostgreSQL {conn.pg_version}; pggit needs 15+.",
+                    hint="Upgrade the server, or route pggit away from this alias.",
                     id="pggit.E001",
                 )
             )
@@ -35,12 +47,10 @@ def check_postgresql(app_configs=None, databases=None, **kwargs):
 @register("database")
 def check_ddl_capture(app_configs=None, databases=None, **kwargs):
     """pggit.W001: DDL capture is off (the installing role was not a superuser)."""
-    from django.core.checks import Warning
-
     from pggit.installation import ddl_capture_enabled, is_installed
 
     warnings = []
-    for alias in databases or ():
+    for alias in pggit_databases(databases):
         if connections[alias].vendor != "postgresql" or not is_installed(alias):
             continue
         if not ddl_capture_enabled(alias):
