@@ -45,7 +45,9 @@ async def test_async_calls_do_the_work_and_raise_typed_errors(unique):
     log = await api.alog(branch, limit=10)
     assert created.name == branch
     assert {c.hash for c in commits} <= {c.hash for c in log}
-    assert [c.message for c in log[:4]] != [], "the commits landed"
+    # the four landed, one after another, on top of the branch's starting point
+    assert sorted(c.message for c in log[:4]) == ["c0", "c1", "c2", "c3"]
+    assert [c.parent_id for c in log[:4]] == [c.hash for c in log[1:4]] + [created.head_id]
     with pytest.raises(ProtectedBranch):
         await api.adelete_branch("main")
     with pytest.raises(BranchNotFound):
