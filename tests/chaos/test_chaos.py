@@ -207,8 +207,15 @@ def test_serializable_callers_get_40001_and_a_retry_succeeds(connect):
 
     waiter = threading.Thread(target=second_commit)
     waiter.start()
-    time.sleep(0.2)  # second now waits on the branch row first holds
-    first.commit()
+    waiting = "SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted"
+    deadline = time.monotonic() + 60
+    try:  # second now waits on the branch row first holds
+        while admin.execute(waiting, [second.info.backend_pid]).fetchone()[0] == 0:
+            assert not outcome, f"second did not wait for first: {outcome}"
+            assert time.monotonic() < deadline, "second never waited for the branch row"
+            time.sleep(0.02)
+    finally:
+        first.commit()
     waiter.join(timeout=30)
     assert outcome["second"] == "40001"
     second.execute("SELECT pggit.commit_changes(%s, 'second, retried')", [branch])
