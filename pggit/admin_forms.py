@@ -45,7 +45,9 @@ class MergeForm(forms.Form):
     def __init__(self, *args, source: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = live_branch_choices(exclude=source)
-        self.fields["message"].help_text = f"Default: Merge branch '{source}' into 'target'."
+        target = self["target"].value()  # the posted target, else the initial one
+        into = f"'{target}'" if target else "the target"
+        self.fields["message"].help_text = f"Default: Merge branch '{source}' into {into}."
 
 
 class ResolveConflictForm(forms.Form):

@@ -4,13 +4,22 @@ They are registered with Django's ``database`` tag: Django runs such checks only
 which databases to check (``check --database``, ``migrate``), so ``check`` alone, and every other
 command, never connects to a database because of them. A database that does not answer gets no
 message from them either (the connection error shows where the database is used).
+
+They look only at the databases the router lets pggit migrate into
+(``router.allow_migrate(alias, "pggit")``, the question the pggit migrations ask): an alias the
+router keeps pggit away from needs neither PostgreSQL nor pggit.
 """
 
 from django.core.checks import Error, Warning, register
-from django.db import connections
+from django.db import connections, router
 from django.db.utils import OperationalError
 
 MIN_SERVER_VERSION = 150000
+
+
+def pggit_databases(databases) -> list[str]:
+    """The aliases among ``databases`` that pggit is migrated into."""
+    return [alias for alias in databases or () if router.allow_migrate(alias, "pggit")]
 
 
 def _reachable(alias: str) -> bool:
@@ -21,17 +30,28 @@ def _reachable(alias: str) -> bool:
     return True
 
 
+def _installed_databases(databases) -> list[str]:
+    """The pggit databases that are PostgreSQL, answer, and have pggit installed."""
+    from pggit.installation import is_installed
+
+    return [
+        alias for alias in pggit_databases(databases)
+        if connections[alias].vendor == "postgresql" and _reachable(alias) and is_installed(alias)
+    ]
+
+
 @register("database")
 def check_postgresql(app_configs=None, databases=None, **kwargs):
     """pggit.E001: pggit needs PostgreSQL 15 or newer on every database it is migrated into."""
     errors = []
-    for alias in databases or ():
+    for alias in pggit_databases(databases):
         conn = connections[alias]
         if conn.vendor != "postgresql":
             errors.append(
                 Error(
                     f"Database {alias!r} is {conn.vendor}; pggit needs PostgreSQL.",
-                    hint="Point this alias at PostgreSQL 15+, or route pggit away from it.",
+                    hint="Point this alias at PostgreSQL 15+, or route pggit away from it "
+                    "(a database router whose allow_migrate() refuses app 'pggit' there).",
                     id="pggit.E001",
                 )
             )
@@ -42,6 +62,7 @@ def check_postgresql(app_configs=None, databases=None, **kwargs):
             errors.append(
                 Error(
                     f"Database {alias!r} runs PostgreSQL {conn.pg_version}; pggit needs 15+.",
+                    hint="Upgrade the server, or route pggit away from this alias.",
                     id="pggit.E001",
                 )
             )
@@ -53,13 +74,11 @@ def check_installed(app_configs=None, databases=None, **kwargs):
     """pggit.W002: ``migrate pggit`` has not run on the database, so every pggit command and
     API call would fail. A warning, not an error: ``migrate`` runs these checks before it
     migrates, and an error would stop the very command that installs pggit."""
-    from django.db import router
-
     from pggit.installation import is_installed, not_installed_message
 
     warnings = []
-    for alias in databases or ():
-        if connections[alias].vendor != "postgresql" or not router.allow_migrate(alias, "pggit"):
+    for alias in pggit_databases(databases):
+        if connections[alias].vendor != "postgresql":
             continue
         if _reachable(alias) and not is_installed(alias):
             warnings.append(Warning(not_installed_message(alias) + ".", id="pggit.W002"))
@@ -69,14 +88,10 @@ def check_installed(app_configs=None, databases=None, **kwargs):
 @register("database")
 def check_ddl_capture(app_configs=None, databases=None, **kwargs):
     """pggit.W001: DDL capture is off (the installing role was not a superuser)."""
-    from pggit.installation import ddl_capture_enabled, is_installed
+    from pggit.installation import ddl_capture_enabled
 
     warnings = []
-    for alias in databases or ():
-        if connections[alias].vendor != "postgresql" or not _reachable(alias):
-            continue
-        if not is_installed(alias):
-            continue
+    for alias in _installed_databases(databases):
         if not ddl_capture_enabled(alias):
             warnings.append(
                 Warning(
@@ -92,7 +107,7 @@ def check_ddl_capture(app_configs=None, databases=None, **kwargs):
 @register("database")
 def check_core_version(app_configs=None, databases=None, **kwargs):
     """pggit.W003: the database's SQL core is not the one this package installs."""
-    from pggit.installation import core_drift, is_installed
+    from pggit.installation import core_drift
 
     hints = {
         "older": "run manage.py migrate pggit.",
@@ -102,9 +117,7 @@ def check_core_version(app_configs=None, databases=None, **kwargs):
         "history you can lose, or restore the released files.",
     }
     warnings = []
-    for alias in databases or ():
-        if connections[alias].vendor != "postgresql" or not _reachable(alias) or not is_installed(alias):
-            continue
+    for alias in _installed_databases(databases):
         drift = core_drift(alias)
         if drift is None:
             continue

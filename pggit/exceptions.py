@@ -192,7 +192,10 @@ class RetryableError(PgGitError):
     the caller's own transaction, which only the caller can retry)."""
 
 
-class LockNotAvailable(RetryableError):
+class LockNotAvailable(PgGitError):
+    """A ``lock_timeout`` the caller set expired while pggit waited for a lock. Not retried:
+    the caller chose how long to wait, so the API gives up at once and says so."""
+
     sqlstate = "55P03"
 
 
@@ -200,6 +203,7 @@ class TruncateRefused(LiveDataBranches):
     sqlstate = "PGX08"
 
 
+# The only SQLSTATEs the API retries (docs/python-api.md, "Retries").
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 

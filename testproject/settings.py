@@ -47,7 +47,12 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": database_settings()}
+DATABASES = {
+    "default": database_settings(),
+    # Not PostgreSQL: the system-check tests (pggit.E001) route pggit to and away from it.
+    # Nothing connects to it unless a test asks.
+    "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -3,18 +3,71 @@
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import quote
 
-from django.db import connection
+import psycopg
+import pytest
+from django.db import DatabaseError, connection, transaction
 
 from pggit import api
 from pggit.models import Commit
 
 
-def run(*statements: str) -> None:
+def run(*statements: str, params: Sequence | None = None, schema: str | None = None) -> int:
+    """Run ``statements`` in order on Django's connection; the last one's row count.
+
+    ``params`` binds the placeholders of a single statement. ``schema`` puts that schema alone on
+    ``search_path`` for these statements (the previous path is restored afterwards).
+    """
+    if params is not None and len(statements) != 1:
+        raise TypeError("params go with exactly one statement")
+    rowcount = -1
     with connection.cursor() as cursor:
+        if schema:
+            cursor.execute("SELECT current_setting('search_path')")
+            previous = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('search_path', quote_ident(%s), true)", [schema])
         for statement in statements:
-            cursor.execute(statement)
+            cursor.execute(statement, params)
+            rowcount = cursor.rowcount
+        if schema:
+            cursor.execute("SELECT set_config('search_path', %s, true)", [previous])
+    return rowcount
+
+
+def sql_scalar(statement: str, params: Sequence = ()):
+    """The first column of the first row ``statement`` returns."""
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchone()[0]
+
+
+def sql_rows(statement: str, params: Sequence = ()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+def sql_error(statement: str, params: Sequence = ()) -> psycopg.Error:
+    """Run a statement that must fail (in a savepoint) and return the psycopg error."""
+    with pytest.raises(DatabaseError) as info, transaction.atomic():
+        sql_scalar(statement, params)
+    return info.value.__cause__
+
+
+def snapshot_counts() -> dict[str, int]:
+    """Row counts of pggit's tables: 'nothing changed' means these stay equal."""
+    tables = [r[0] for r in sql_rows(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'pggit' AND c.relkind = 'r' ORDER BY 1"
+    )]
+    return {t: sql_scalar(f'SELECT count(*) FROM pggit."{t}"') for t in tables}
 
 
 def ident(prefix: str, unique) -> str:
@@ -84,3 +137,51 @@ def page_text(response) -> str:
     decoded, whitespace collapsed."""
     body = re.sub(r"<[^>]+>", "", response.content.decode())
     return re.sub(r"\s+", " ", html.unescape(body))
+
+
+class ScratchDatabase:
+    """An empty database of its own on the test server, pggit not migrated into it: for what
+    happens before ``migrate pggit``, or from a fresh install with no history."""
+
+    MANAGE = Path(__file__).resolve().parent.parent / "testproject" / "manage.py"
+
+    def __init__(self, params: dict, name: str) -> None:
+        self.params = {**params, "dbname": name}
+        self.name = name
+
+    @property
+    def url(self) -> str:
+        """A DATABASE_URL for it (a socket directory goes percent-encoded in the host part)."""
+        host = quote(str(self.params.get("host") or "localhost"), safe="")
+        port = f":{self.params['port']}" if self.params.get("port") else ""
+        user = quote(self.params.get("user") or "", safe="")
+        password = quote(self.params.get("password") or "", safe="")
+        password = f":{password}" if password else ""
+        return f"postgres://{user}{password}@{host}{port}/{self.name}"
+
+    def connect(self, **kwargs) -> psycopg.Connection:
+        return psycopg.connect(**{**self.params, **kwargs})
+
+    def manage(self, *args: str) -> subprocess.CompletedProcess:
+        """``manage.py *args`` of the test project in a subprocess pointed at this database."""
+        env = {**os.environ, "DATABASE_URL": self.url,
+               "DJANGO_SETTINGS_MODULE": "testproject.settings"}
+        return subprocess.run([sys.executable, str(self.MANAGE), *args], env=env,
+                              capture_output=True, text=True, timeout=240)
+
+    def created_objects(self) -> list[str]:
+        """Schemas, relations, functions and event triggers that are not PostgreSQL's own."""
+        with self.connect(autocommit=True) as conn:
+            return [r[0] for r in conn.execute(CREATED_OBJECTS).fetchall()]
+
+
+CREATED_OBJECTS = """
+WITH own AS (SELECT oid, nspname FROM pg_namespace
+              WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%')
+SELECT 'schema ' || nspname FROM own WHERE nspname <> 'public'
+UNION ALL SELECT 'relation ' || c.oid::regclass::text
+            FROM pg_class c JOIN own ON own.oid = c.relnamespace
+UNION ALL SELECT 'function ' || p.oid::regproc::text
+            FROM pg_proc p JOIN own ON own.oid = p.pronamespace
+UNION ALL SELECT 'event trigger ' || evtname FROM pg_event_trigger
+"""

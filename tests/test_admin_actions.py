@@ -13,8 +13,8 @@ from django.urls import reverse
 from pggit import api
 from pggit.admin import COMMITS_PER_PAGE
 from pggit.models import Branch, Merge
-from tests.conftest import sql_scalar
-from tests.helpers import committed_table, on_branch, page_text as text, run, table_columns
+from tests.helpers import committed_table, on_branch, run, sql_scalar, table_columns
+from tests.helpers import page_text as text
 
 pytestmark = pytest.mark.django_db
 
@@ -186,6 +186,25 @@ def test_merge_with_conflicts_goes_to_resolution_and_completes(unique, table):
         "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'name'",
         [table]) == "character varying(10)"
     assert "Status: completed" in text(client.get(response["Location"]))
+
+
+def test_merge_form_names_the_target_in_the_default_message(unique):
+    parent, child = unique("par"), unique("chi")
+    api.create_branch(parent)
+    api.create_branch(child, from_branch=parent)
+    api.commit("on the child", branch=child)
+    api.commit("on the parent", branch=parent)  # so the merge makes a merge commit
+    client = staff("merge_branch")
+    url = reverse("admin:pggit_branch_merge", args=[live(child).pk])
+    default = f"Merge branch '{child}' into '{parent}'"
+    page = text(client.get(url))
+    assert f"Default: {default}." in page, "the parent branch is the default target"
+    other = text(client.get(url, {"target": "main"}))
+    assert f"Default: Merge branch '{child}' into 'main'." in other
+    assert "into 'target'" not in text(client.get(url))
+    done = client.post(url, {"target": parent, "message": ""})
+    assert done.status_code == 302
+    assert live(parent).head.message == default, "the help text shows the message a merge records"
 
 
 def test_merge_error_is_shown_and_changes_nothing(unique, table):

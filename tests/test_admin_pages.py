@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from pggit import api
 from pggit.models import Branch
-from tests.helpers import ident, page_text as text, run
+from tests.helpers import ident, run
+from tests.helpers import page_text as text
 
 pytestmark = pytest.mark.django_db
 

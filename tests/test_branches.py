@@ -15,7 +15,7 @@ from pggit.exceptions import (
     UnmergedCommits,
 )
 from pggit.models import Branch, Commit
-from tests.conftest import snapshot_counts, sql_error, sql_scalar
+from tests.helpers import snapshot_counts, sql_error, sql_scalar
 
 pytestmark = pytest.mark.django_db
 

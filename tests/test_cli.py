@@ -17,8 +17,7 @@ from django.db import connection
 
 from pggit import api
 from pggit.models import Branch, Commit
-from tests.conftest import snapshot_counts
-from tests.helpers import ident, run
+from tests.helpers import ident, run, snapshot_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from pggit import api
 from pggit.exceptions import BranchDeleted, InvalidAuthor, InvalidBranchName, InvalidMessage
 from pggit.models import Branch, Commit
-from tests.conftest import snapshot_counts, sql_error, sql_rows, sql_scalar
+from tests.helpers import snapshot_counts, sql_error, sql_rows, sql_scalar
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +27,10 @@ def python_commit_hash(c: Commit) -> str:
 
 
 def test_commits_on_a_branch_form_one_chain(unique):
+    main_head = api.commit("the branch point").hash  # main has a head, so every parent is known
     name = unique("chain")
     commits = [api.commit(f"step {i}", branch=name, author="ada") for i in range(5)]
-    assert commits[0].parent_id is None or commits[0].parent_id == Branch.objects.get(
-        name="main"
-    ).head_id
+    assert commits[0].parent_id == main_head, "a new branch's first commit continues main"
     for parent, child in zip(commits, commits[1:], strict=False):
         assert child.parent_id == parent.hash
     assert Branch.objects.get(name=name, status="ACTIVE").head_id == commits[-1].hash

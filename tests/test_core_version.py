@@ -12,8 +12,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from pggit.checks import check_core_version
 from pggit.installation import core_drift, expected_stamps
 from pggit.operations import file_stamp, installed_sql_files, shipped_changes
-from tests.conftest import sql_rows, sql_scalar
-from tests.helpers import run
+from tests.helpers import run, sql_rows, sql_scalar
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,7 @@ from pggit.exceptions import (
     TableNotFound,
 )
 from pggit.models import DataBranch
-from tests.conftest import sql_error, sql_rows, sql_scalar
-from tests.helpers import committed_table, ident, run
+from tests.helpers import committed_table, ident, run, sql_error, sql_rows, sql_scalar
 
 pytestmark = pytest.mark.django_db
 

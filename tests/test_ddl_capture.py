@@ -5,18 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from pggit import api
 from pggit.operations import install_statements
-from tests.conftest import sql_rows, sql_scalar
+from tests.helpers import run, sql_rows, sql_scalar
 
 # exactly what the migration installs
-
-
-def run(statement: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(statement)
 
 
 def events_for(identity: str) -> list[tuple]:

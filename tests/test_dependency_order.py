@@ -13,8 +13,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from pggit import api
-from tests.conftest import sql_rows, sql_scalar
-from tests.helpers import full_tree, ident, namespace_of, on_branch, run
+from tests.helpers import full_tree, ident, namespace_of, on_branch, run, sql_rows, sql_scalar
 
 pytestmark = pytest.mark.django_db
 

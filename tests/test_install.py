@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
 from pggit.operations import RunSQLFiles
-from tests.conftest import sql_rows, sql_scalar
+from tests.helpers import sql_rows, sql_scalar
 
 LEFTOVERS = """
 SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname ILIKE 'pggit%%'

@@ -16,8 +16,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from tests.conftest import sql_rows, sql_scalar
-from tests.helpers import run
+from tests.helpers import run, sql_rows, sql_scalar
 
 pytestmark = pytest.mark.django_db
 

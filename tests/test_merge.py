@@ -18,8 +18,17 @@ from pggit.exceptions import (
     UncommittedChanges,
 )
 from pggit.models import Branch, Commit
-from tests.conftest import sql_error, sql_rows, sql_scalar
-from tests.helpers import hash_in, ident, namespace_of, on_branch, run, table_columns
+from tests.helpers import (
+    hash_in,
+    ident,
+    namespace_of,
+    on_branch,
+    run,
+    sql_error,
+    sql_rows,
+    sql_scalar,
+    table_columns,
+)
 
 pytestmark = pytest.mark.django_db
 

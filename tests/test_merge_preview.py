@@ -7,8 +7,7 @@ import pytest
 from pggit import api
 from pggit.exceptions import BranchDeleted, BranchNotFound, SameBranch
 from pggit.models import Branch
-from tests.conftest import sql_error, sql_scalar
-from tests.helpers import committed_table, on_branch, run, table_columns
+from tests.helpers import committed_table, on_branch, run, sql_error, sql_scalar, table_columns
 from tests.test_merge import table  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db

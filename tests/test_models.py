@@ -9,7 +9,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
-from tests.conftest import sql_rows
+from tests.helpers import sql_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 
-from tests.conftest import ScratchDatabase
+from tests.helpers import ScratchDatabase
 
 MESSAGE = "pggit is not installed in database 'default': run manage.py migrate pggit"
 

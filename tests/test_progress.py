@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import pty
+import re
+import select
 import time
+from collections.abc import Callable
 from io import StringIO
 
 import pytest
@@ -30,6 +33,19 @@ class Terminal:
         except BlockingIOError:
             pass
         return b"".join(chunks).decode()
+
+    def read_until(self, condition: Callable[[str], bool], timeout: float = 60) -> str:
+        """Read until ``condition(everything read)`` holds: waits for the terminal's output (with
+        a generous bound for a stalled machine), never for a fixed time."""
+        shown = ""
+        deadline = time.monotonic() + timeout
+        while not condition(shown):
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"gave up waiting; the terminal showed {shown!r}"
+            readable, _, _ = select.select([self.master], [], [], remaining)
+            if readable:
+                shown += os.read(self.master, 65536).decode()
+        return shown
 
     def close(self):
         self.stream.close()
@@ -76,10 +92,21 @@ def test_no_progress_when_stderr_is_not_a_terminal():
     assert err.getvalue() == ""
 
 
+def ticks(shown: str) -> list[float]:
+    """The elapsed seconds of each complete tick line ("working … 0.8s")."""
+    tick = rf"{re.escape(ERASE_LINE)}working … (\d+\.\d)s(?=\r|$)"
+    return [float(m[1]) for m in re.finditer(tick, shown)]
+
+
 def test_a_long_operation_ticks_and_reports_its_time(terminal):
+    """The block lasts until the ticker has shown four ticks and one second (whatever time that
+    takes on a busy machine); then the line says how long the block took."""
     with progress(Stream(terminal.stream), "working"):
-        time.sleep(1.2)
-    shown = terminal.read()
-    ticks = [part for part in shown.split(ERASE_LINE) if part.startswith("working … ") and part.endswith("s")]
-    assert len(ticks) >= 3, shown
-    assert shown.split(ERASE_LINE)[-1].startswith("working: done in 1.")
+        shown = terminal.read_until(lambda text: len(ticks(text)) >= 4 and ticks(text)[-1] >= 1.0)
+    shown += terminal.read()
+    assert shown.startswith(f"{ERASE_LINE}working …{ERASE_LINE}working … ")
+    seen = ticks(shown)
+    assert len(seen) >= 4 and seen == sorted(seen), shown
+    done = re.fullmatch(r"working: done in (\d+\.\d)s\r?\n", shown.split(ERASE_LINE)[-1])
+    assert done is not None, shown
+    assert float(done[1]) >= seen[-1] >= 1.0, "at least as long as the last tick showed"

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
 from pggit import api
 from pggit.exceptions import InvalidTableName, NotATable
-from tests.conftest import sql_error, sql_scalar
+from tests.helpers import run, sql_error, sql_scalar
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*statements: str) -> None:
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
 
 
 def h(name: str) -> str | None:

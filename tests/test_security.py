@@ -9,8 +9,7 @@ from django.db import DatabaseError, transaction
 
 from pggit import api
 from pggit.exceptions import PgGitError
-from tests.conftest import sql_rows, sql_scalar
-from tests.helpers import run
+from tests.helpers import run, sql_rows, sql_scalar
 
 pytestmark = pytest.mark.django_db
 

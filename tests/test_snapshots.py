@@ -7,16 +7,9 @@ import pytest
 
 from pggit import api
 from pggit.exceptions import CommitNotFound, InvalidVersion, InvalidVersionKind
-from tests.conftest import sql_error, sql_rows, sql_scalar
+from tests.helpers import run, sql_error, sql_rows, sql_scalar
 
 pytestmark = pytest.mark.django_db
-
-
-def _run(statement: str) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(statement)
 
 
 def my_status(prefix: str) -> dict[str, tuple[str, str | None]]:
@@ -62,15 +55,15 @@ TABLE_CHANGES = [
 def test_each_table_change_shows_in_status_and_bumps_version(unique, description, setup, change, expected):
     t = unique("tbl").replace("-", "_")
     if setup:
-        _run(setup.format(t=t))
-    _run(f"CREATE TABLE {t} (id int PRIMARY KEY, name text NOT NULL, qty int, code varchar(20), span int4range)")
+        run(setup.format(t=t))
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY, name text NOT NULL, qty int, code varchar(20), span int4range)")
     key = f"table:public.{t}"
     assert my_status(t)[key][0] == "added"
     api.commit(f"create {t}")
     assert key not in my_status(t)
     assert version(t) == "1.0.0"
 
-    _run(change.format(t=t))
+    run(change.format(t=t))
     status = my_status(t)
     assert status[key][0] == "modified", description
     assert status[key][1], "a modified table explains what changed"
@@ -95,18 +88,18 @@ OTHER_KINDS = [
 @pytest.mark.parametrize("kind,create,change", OTHER_KINDS, ids=[k[0] for k in OTHER_KINDS])
 def test_each_object_kind_is_tracked(unique, kind, create, change):
     n = unique(kind[:4]).replace("-", "_")
-    _run(create.format(n=n))
+    run(create.format(n=n))
     added = {k: v for k, v in my_status(n).items() if k.startswith(f"{kind}:")}
     assert len(added) == 1 and next(iter(added.values()))[0] == "added", my_status(n)
     key = next(iter(added))
     api.commit(f"add {kind}")
     assert key not in my_status(n)
-    _run(change.format(n=n))
+    run(change.format(n=n))
     assert my_status(n)[key][0] == "modified"
     commit = api.commit(f"change {kind}")
     changed = {c["object"]: c["change"] for c in api.show(commit.hash)["changes"]}
     assert changed[key] == "modified"
-    _run(f"DROP {kind.replace('_', ' ').replace('enum', 'type').replace('composite type', 'type')} {n}"
+    run(f"DROP {kind.replace('_', ' ').replace('enum', 'type').replace('composite type', 'type')} {n}"
          + ("()" if kind == "procedure" else "(int)" if kind == "function" else "")
          + (" CASCADE" if kind != "procedure" else ""))
     assert my_status(n)[key][0] == "removed"
@@ -120,7 +113,7 @@ def test_pggit_schema_is_never_tracked():
 
 
 def test_commit_with_no_change_writes_no_definition_or_tree_rows(unique):
-    _run(f"CREATE TABLE {unique('dedup').replace('-', '_')} (id int)")
+    run(f"CREATE TABLE {unique('dedup').replace('-', '_')} (id int)")
     api.commit("with table")
     counts = sql_rows("SELECT (SELECT count(*) FROM pggit.objects), (SELECT count(*) FROM pggit.trees)")
     first = api.commit("nothing changed")
@@ -132,17 +125,17 @@ def test_commit_with_no_change_writes_no_definition_or_tree_rows(unique):
 def test_one_changed_table_among_many_adds_one_definition(unique):
     prefix = unique("many").replace("-", "_")
     for i in range(40):
-        _run(f"CREATE TABLE {prefix}_{i} (id int PRIMARY KEY, v text)")
+        run(f"CREATE TABLE {prefix}_{i} (id int PRIMARY KEY, v text)")
     api.commit("forty tables")
     objects = sql_scalar("SELECT count(*) FROM pggit.objects")
-    _run(f"ALTER TABLE {prefix}_7 ADD COLUMN w int")
+    run(f"ALTER TABLE {prefix}_7 ADD COLUMN w int")
     api.commit("one changed")
     assert sql_scalar("SELECT count(*) FROM pggit.objects") == objects + 1
 
 
 def test_commit_hash_covers_the_tree(unique):
     before = api.commit("before")
-    _run(f"CREATE TABLE {unique('cov').replace('-', '_')} (id int)")
+    run(f"CREATE TABLE {unique('cov').replace('-', '_')} (id int)")
     after = api.commit("after")
     assert before.tree_hash != after.tree_hash
     assert sql_scalar(
@@ -167,7 +160,7 @@ def test_tree_hash_is_sha256_of_sorted_entries(unique):
 def test_show_reports_tree_changes_and_ddl(unique):
     t = unique("show").replace("-", "_")
     api.commit("base")
-    _run(f"CREATE TABLE {t} (id int PRIMARY KEY)")
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY)")
     commit = api.commit("add table")
     shown = api.show(commit.hash[:10])
     assert shown["commit"]["hash"] == commit.hash
@@ -224,7 +217,7 @@ def test_increment_version_is_pure_and_validates():
 def test_get_version_has_no_row_for_unknown_or_uncommitted_tables(unique):
     t = unique("nov").replace("-", "_")
     assert api.get_version(t) is None
-    _run(f"CREATE TABLE {t} (id int)")
+    run(f"CREATE TABLE {t} (id int)")
     assert api.get_version(t) is None  # not committed yet
     api.commit("now")
     assert str(api.get_version(f"public.{t}")) == "1.0.0"
@@ -233,14 +226,14 @@ def test_get_version_has_no_row_for_unknown_or_uncommitted_tables(unique):
 
 def test_dropped_table_bumps_major_and_recreation_bumps_again(unique):
     t = unique("drop").replace("-", "_")
-    _run(f"CREATE TABLE {t} (id int)")
+    run(f"CREATE TABLE {t} (id int)")
     api.commit("create")
-    _run(f"DROP TABLE {t}")
+    run(f"DROP TABLE {t}")
     commit = api.commit("drop")
     assert sql_rows(
         "SELECT full_version, dropped FROM pggit.table_versions WHERE branch = 'main' AND table_name = %s", [t]
     ) == [("2.0.0", True)]
-    _run(f"CREATE TABLE {t} (id int)")
+    run(f"CREATE TABLE {t} (id int)")
     api.commit("re-create")
     assert version(t) == "3.0.0"
     assert commit.hash

@@ -9,8 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from pggit import api
-from tests.conftest import sql_error, sql_scalar
-from tests.helpers import ident, run
+from tests.helpers import ident, run, sql_error, sql_scalar
 
 pytestmark = pytest.mark.django_db
 

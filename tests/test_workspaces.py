@@ -7,8 +7,16 @@ from django.db import connection
 
 from pggit import api
 from pggit.exceptions import BranchDeleted, BranchNotFound
-from tests.conftest import sql_error, sql_rows, sql_scalar
-from tests.helpers import hash_in, ident, namespace_of, run, table_columns
+from tests.helpers import (
+    hash_in,
+    ident,
+    namespace_of,
+    run,
+    sql_error,
+    sql_rows,
+    sql_scalar,
+    table_columns,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ import pytest
 from django.db import connections
 
 from pggit import api
-from tests.conftest import sql_rows
-from tests.helpers import ident, run
+from tests.helpers import ident, run, sql_rows
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 

@@ -19,15 +19,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from pggit import api
 from pggit.exceptions import MergeConflict
+from tests.helpers import run
 
 KEYS = st.integers(min_value=1, max_value=8)
 VALUES = st.one_of(st.none(), st.integers(min_value=0, max_value=2))
-
-
-def execute(statement: str, params=()) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.rowcount
 
 
 def read(relation: str) -> dict[int, tuple]:
@@ -67,9 +62,9 @@ class DataBranchMachine(RuleBasedStateMachine):
         # creates (and their locks) never pile up in the test's transaction.
         self.savepoint = transaction.savepoint()
         self.table = f"dbm_{uuid.uuid4().hex[:10]}"
-        execute(f"CREATE TABLE {self.table} (id int PRIMARY KEY, a int, b int)")
+        run(f"CREATE TABLE {self.table} (id int PRIMARY KEY, a int, b int)")
         for key, (a, b) in rows.items():
-            execute(f"INSERT INTO {self.table} VALUES (%s, %s, %s)", [key, a, b])
+            run(f"INSERT INTO {self.table} VALUES (%s, %s, %s)", params=[key, a, b])
         api.commit(f"add {self.table}")
         self.source = dict(rows)
         self.generation = 0
@@ -87,7 +82,7 @@ class DataBranchMachine(RuleBasedStateMachine):
         says the key exists."""
         try:
             with transaction.atomic():
-                count = execute(statement.format(r=relation), params)
+                count = run(statement.format(r=relation), params=params)
         except IntegrityError:
             assert key in model, "only an existing key may be refused"
             return
@@ -153,6 +148,6 @@ class DataBranchMachine(RuleBasedStateMachine):
 
 @pytest.mark.django_db
 def test_data_branch_behaves_like_the_dict_model():
-    run = DataBranchMachine.TestCase
-    run.settings = settings(settings.get_profile("ci-db"), stateful_step_count=15)
-    run().runTest()
+    case = DataBranchMachine.TestCase
+    case.settings = settings(settings.get_profile("ci-db"), stateful_step_count=15)
+    case().runTest()

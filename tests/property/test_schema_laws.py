@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from pggit import api
 from pggit.models import Branch
-from tests.helpers import full_tree
+from tests.helpers import full_tree, run
 from tests.property.schema_strategies import changes, q, tables, tables_with_changes
 
 DB_SETTINGS = settings(settings.get_profile("ci-db"))
@@ -35,16 +35,6 @@ def isolated():
             raise _Rollback
     except _Rollback:
         pass
-
-
-def run(*statements: str, schema: str | None = None) -> None:
-    with connection.cursor() as cursor:
-        if schema:
-            cursor.execute("SELECT set_config('search_path', %s, true)", [q(schema)])
-        for statement in statements:
-            cursor.execute(statement)
-        if schema:
-            cursor.execute("SELECT set_config('search_path', '\"$user\", public', true)")
 
 
 def table_hash(schema: str, table: str) -> str | None:
