@@ -14,9 +14,17 @@ SUITES = {"commits": commits, "schema": schema, "data": data, "ddl": ddl}
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes and shorter runs (about a minute)")
-    parser.add_argument("--json", metavar="FILE", help="also write the figures and target statuses as JSON")
-    parser.add_argument("--only", metavar="NAME", help=f"run only suites whose name contains NAME ({', '.join(SUITES)})")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller sizes and shorter runs (about a minute)"
+    )
+    parser.add_argument(
+        "--json", metavar="FILE", help="also write the figures and target statuses as JSON"
+    )
+    parser.add_argument(
+        "--only",
+        metavar="NAME",
+        help=f"run only suites whose name contains NAME ({', '.join(SUITES)})",
+    )
     args = parser.parse_args(argv)
     bench = Bench(quick=args.quick)
     started = time.monotonic()
@@ -31,8 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print_table(bench.figures)
     missed = [f.name for f in bench.figures if f.status == "miss"]
-    print(f"\n{server.describe()}; {len(bench.figures)} figures in {time.monotonic() - started:.0f} s;"
-          f" targets missed: {len(missed)}")
+    print(
+        f"\n{server.describe()}; {len(bench.figures)} figures in {time.monotonic() - started:.0f} s;"
+        f" targets missed: {len(missed)}"
+    )
     if args.json:
         write_json(args.json, bench, server)
     return 0

@@ -42,15 +42,21 @@ def run(bench: Bench) -> None:
     with bench.connect() as conn:
         conn.execute(FLOOR_SETUP)
         for i in range(10):
-            conn.execute(f"CREATE TABLE public.tracked_{i} (id int PRIMARY KEY, v text, at timestamptz DEFAULT now())")
+            conn.execute(
+                f"CREATE TABLE public.tracked_{i} (id int PRIMARY KEY, v text, at timestamptz DEFAULT now())"
+            )
         conn.execute("CREATE TABLE public.bench_plain (id bigserial PRIMARY KEY, v int)")
         conn.execute("SELECT pggit.commit_changes('main', '10 tracked tables')")
         conn.execute("SELECT pggit.create_branch('bench/shared')")
     seconds = 2.0 if bench.quick else 6.0
-    for workers in ([1, 8] if bench.quick else [1, 8, 32]):
+    for workers in [1, 8] if bench.quick else [1, 8, 32]:
         base, base_p50, base_p99 = throughput(
-            bench, workers, seconds, lambda c, n: None,
-            lambda c, n: c.execute("INSERT INTO public.bench_plain (v) VALUES (1)"))
+            bench,
+            workers,
+            seconds,
+            lambda c, n: None,
+            lambda c, n: c.execute("INSERT INTO public.bench_plain (v) VALUES (1)"),
+        )
 
         def own_branch(conn, n, workers=workers):
             conn.execute("SELECT pggit.create_branch(%s)", [f"bench/w{workers}-{n}"])
@@ -60,19 +66,58 @@ def run(bench: Bench) -> None:
             ("own branches", own_branch, lambda n, workers=workers: f"bench/w{workers}-{n}"),
         ]:
             ops, p50, p99 = throughput(
-                bench, workers, seconds, setup,
-                lambda c, n, branch=branch: c.execute("SELECT pggit.commit_changes(%s, 'bench')", [branch(n)]))
-            figure = bench.record(Figure(
-                f"commits/s, {workers} worker(s), {mode}", ops, "tx/s", base, "one-row INSERT tx/s",
-                extra={"p50_ms": p50, "p99_ms": p99, "baseline_p50_ms": base_p50, "baseline_p99_ms": base_p99}))
-            bench.record(Figure(f"  commit p50 / p99 latency, {workers} worker(s), {mode}", p50, "ms", base_p50,
-                                "INSERT p50 ms", extra={"p99_ms": p99, "baseline_p99_ms": base_p99}))
+                bench,
+                workers,
+                seconds,
+                setup,
+                lambda c, n, branch=branch: c.execute(
+                    "SELECT pggit.commit_changes(%s, 'bench')", [branch(n)]
+                ),
+            )
+            figure = bench.record(
+                Figure(
+                    f"commits/s, {workers} worker(s), {mode}",
+                    ops,
+                    "tx/s",
+                    base,
+                    "one-row INSERT tx/s",
+                    extra={
+                        "p50_ms": p50,
+                        "p99_ms": p99,
+                        "baseline_p50_ms": base_p50,
+                        "baseline_p99_ms": base_p99,
+                    },
+                )
+            )
+            bench.record(
+                Figure(
+                    f"  commit p50 / p99 latency, {workers} worker(s), {mode}",
+                    p50,
+                    "ms",
+                    base_p50,
+                    "INSERT p50 ms",
+                    extra={"p99_ms": p99, "baseline_p99_ms": base_p99},
+                )
+            )
             minimum = TARGETS.get((workers, mode))
             if minimum is not None:
                 judge(figure, figure.ratio >= minimum, f">= {minimum}x INSERT")
         for mode, own_rows in FLOORS.get(workers, []):
-            floor, _, _ = throughput(bench, workers, seconds, lambda c, n: None,
-                                     lambda c, n, own_rows=own_rows: c.execute(
-                                         "SELECT bench_floor.floor_commit(%s, 'bench')", [n if own_rows else 0]))
-            bench.record(Figure(f"  floor: bare locked chain, {workers} worker(s), {mode}",
-                                floor, "tx/s", base, "one-row INSERT tx/s"))
+            floor, _, _ = throughput(
+                bench,
+                workers,
+                seconds,
+                lambda c, n: None,
+                lambda c, n, own_rows=own_rows: c.execute(
+                    "SELECT bench_floor.floor_commit(%s, 'bench')", [n if own_rows else 0]
+                ),
+            )
+            bench.record(
+                Figure(
+                    f"  floor: bare locked chain, {workers} worker(s), {mode}",
+                    floor,
+                    "tx/s",
+                    base,
+                    "one-row INSERT tx/s",
+                )
+            )

@@ -15,7 +15,9 @@ def _server(run: dict) -> str:
     server = run.get("server")
     if server is None:  # written before the JSON said
         return version
-    return f"{version}, {'JIT on' if server['jit_available'] and server['jit'] == 'on' else 'no JIT'}"
+    return (
+        f"{version}, {'JIT on' if server['jit_available'] and server['jit'] == 'on' else 'no JIT'}"
+    )
 
 
 def _value(figure: dict | None) -> str:
@@ -37,13 +39,17 @@ def table(runs: list[dict]) -> str:
         figures = [figures.get(name) for figures in by_name]
         target = next((f["target"] for f in figures if f and f.get("target")), "")
         statuses = [(f.get("status") or "").upper() if f else "-" for f in figures]
-        lines.append("| " + " | ".join([name, *(_value(f) for f in figures), target, *statuses]) + " |")
+        lines.append(
+            "| " + " | ".join([name, *(_value(f) for f in figures), target, *statuses]) + " |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.compare", description=__doc__)
-    parser.add_argument("runs", nargs="+", metavar="JSON", help="files written by python -m benchmarks --json")
+    parser.add_argument(
+        "runs", nargs="+", metavar="JSON", help="files written by python -m benchmarks --json"
+    )
     args = parser.parse_args(argv)
     print(table([json.loads(Path(path).read_text()) for path in args.runs]))
     return 0

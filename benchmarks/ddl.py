@@ -25,8 +25,11 @@ def churn(sides: list) -> list[float]:
 
 def run(bench: Bench) -> None:
     plain_db = f"{bench.dbname}_plain"
-    with bench.connect() as with_core, bench.database(plain_db, with_core=False), \
-            bench.connect(plain_db) as without_core:
+    with (
+        bench.connect() as with_core,
+        bench.database(plain_db, with_core=False),
+        bench.connect(plain_db) as without_core,
+    ):
         churn([with_core, without_core])  # warm up both
         rounds = []
         for r in range(3):  # which side goes first alternates too
@@ -34,6 +37,13 @@ def run(bench: Bench) -> None:
             rounds.append(churn([with_core, without_core][::order])[::order])
     with_pggit = statistics.median(r[0] for r in rounds)
     without = statistics.median(r[1] for r in rounds)
-    figure = bench.record(Figure(f"{STATEMENTS} CREATE/DROP TABLE with DDL capture", with_pggit, "s", without,
-                                 "same DDL, database without pggit"))
+    figure = bench.record(
+        Figure(
+            f"{STATEMENTS} CREATE/DROP TABLE with DDL capture",
+            with_pggit,
+            "s",
+            without,
+            "same DDL, database without pggit",
+        )
+    )
     judge(figure, figure.ratio <= 1.3, "<= 1.3x")

@@ -47,14 +47,19 @@ class Server:
     jit_above_cost: str
 
     def describe(self) -> str:
-        jit = f"JIT {self.jit} (jit_above_cost {self.jit_above_cost})" if self.jit_available else "no JIT"
+        jit = (
+            f"JIT {self.jit} (jit_above_cost {self.jit_above_cost})"
+            if self.jit_available
+            else "no JIT"
+        )
         return f"PostgreSQL {self.version}, {jit}"
 
 
 def server_facts(conn: psycopg.Connection) -> Server:
     version, available, jit, above = conn.execute(
         "SELECT current_setting('server_version'), pg_jit_available(), current_setting('jit'),"
-        " current_setting('jit_above_cost')").fetchone()
+        " current_setting('jit_above_cost')"
+    ).fetchone()
     return Server(version, available, jit, above)
 
 
@@ -103,8 +108,14 @@ class Bench:
 
     def record(self, figure: Figure) -> Figure:
         self.figures.append(figure)
-        progress(f"{figure.name}: {figure.value:.4g} {figure.unit}"
-                 + (f" (baseline {figure.baseline:.4g}, ratio {figure.ratio:.2f})" if figure.baseline else ""))
+        progress(
+            f"{figure.name}: {figure.value:.4g} {figure.unit}"
+            + (
+                f" (baseline {figure.baseline:.4g}, ratio {figure.ratio:.2f})"
+                if figure.baseline
+                else ""
+            )
+        )
         return figure
 
 
@@ -118,8 +129,13 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def throughput(bench: Bench, workers: int, seconds: float, setup: Callable[[psycopg.Connection, int], None],
-               operation: Callable[[psycopg.Connection, int], None]) -> tuple[float, float, float]:
+def throughput(
+    bench: Bench,
+    workers: int,
+    seconds: float,
+    setup: Callable[[psycopg.Connection, int], None],
+    operation: Callable[[psycopg.Connection, int], None],
+) -> tuple[float, float, float]:
     """Run ``operation`` in ``workers`` threads on their own connections for ``seconds``;
     returns (operations per second, p50 ms, p99 ms)."""
     latencies: list[list[float]] = [[] for _ in range(workers)]
@@ -170,6 +186,10 @@ def write_json(path: str, bench: Bench, server: Server) -> None:
         "server": asdict(server),
         "quick": bench.quick,
         "figures": [{**asdict(f), "ratio": f.ratio} for f in bench.figures],
-        "targets": [{"figure": f.name, "target": f.target, "status": f.status} for f in bench.figures if f.status],
+        "targets": [
+            {"figure": f.name, "target": f.target, "status": f.status}
+            for f in bench.figures
+            if f.status
+        ],
     }
     Path(path).write_text(json.dumps(payload, indent=2))

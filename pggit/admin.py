@@ -57,7 +57,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(Branch)
 class BranchAdmin(ReadOnlyAdmin):
     list_display = (
-        "name", "status", "head_link", "commit_count", "ahead_behind", "created_at", "created_by",
+        "name",
+        "status",
+        "head_link",
+        "commit_count",
+        "ahead_behind",
+        "created_at",
+        "created_by",
     )
     list_filter = ("status",)
     search_fields = ("name", "commits__message")
@@ -66,12 +72,18 @@ class BranchAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         commits = (
-            Commit.objects.filter(branch=OuterRef("pk")).order_by().values("branch")
-            .annotate(n=Count("*")).values("n")
+            Commit.objects.filter(branch=OuterRef("pk"))
+            .order_by()
+            .values("branch")
+            .annotate(n=Count("*"))
+            .values("n")
         )
-        return super().get_queryset(request).annotate(
-            n_commits=Subquery(commits), ahead_behind_main=AHEAD_BEHIND_MAIN
-        ).select_related("head")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_commits=Subquery(commits), ahead_behind_main=AHEAD_BEHIND_MAIN)
+            .select_related("head")
+        )
 
     @admin.display(description="head", ordering="head_id")
     def head_link(self, obj: Branch):
@@ -118,10 +130,15 @@ class BranchAdmin(ReadOnlyAdmin):
         view = self.admin_site.admin_view
         return [
             path("create/", view(self.create_branch_view), name="pggit_branch_create"),
-            path("<path:object_id>/delete-branch/", view(self.delete_branch_view),
-                 name="pggit_branch_delete_branch"),
+            path(
+                "<path:object_id>/delete-branch/",
+                view(self.delete_branch_view),
+                name="pggit_branch_delete_branch",
+            ),
             path("<path:object_id>/merge/", view(self.merge_view), name="pggit_branch_merge"),
-            path("merges/<int:merge_id>/", view(self.conflicts_view), name="pggit_branch_conflicts"),
+            path(
+                "merges/<int:merge_id>/", view(self.conflicts_view), name="pggit_branch_conflicts"
+            ),
             *super().get_urls(),
         ]
 
@@ -136,9 +153,16 @@ class BranchAdmin(ReadOnlyAdmin):
         return branch
 
     def _render(self, request, template: str, title: str, **context):
-        return TemplateResponse(request, f"admin/pggit/branch/{template}", {
-            **self.admin_site.each_context(request), "opts": self.opts, "title": title, **context,
-        })
+        return TemplateResponse(
+            request,
+            f"admin/pggit/branch/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": title,
+                **context,
+            },
+        )
 
     @staticmethod
     def _posted(request):
@@ -150,16 +174,22 @@ class BranchAdmin(ReadOnlyAdmin):
 
     def create_branch_view(self, request):
         self._require(request, "create_branch")
-        form = CreateBranchForm(self._posted(request), initial={"from_branch": request.GET.get("from", "main")})
+        form = CreateBranchForm(
+            self._posted(request), initial={"from_branch": request.GET.get("from", "main")}
+        )
         if request.method == "POST" and form.is_valid():
             try:
-                branch = api.create_branch(form.cleaned_data["name"], form.cleaned_data["from_branch"])
+                branch = api.create_branch(
+                    form.cleaned_data["name"], form.cleaned_data["from_branch"]
+                )
             except (InvalidBranchName, BranchExists) as exc:
                 form.add_error("name", str(exc))
             except PgGitError as exc:
                 form.add_error(None, str(exc))
             else:
-                self.log_addition(request, branch, f"Created from {form.cleaned_data['from_branch']}.")
+                self.log_addition(
+                    request, branch, f"Created from {form.cleaned_data['from_branch']}."
+                )
                 messages.success(request, f"Branch {branch.name!r} created.")
                 return HttpResponseRedirect(self._branch_url(branch))
         return self._render(request, "create.html", "Create a branch", form=form)
@@ -181,8 +211,13 @@ class BranchAdmin(ReadOnlyAdmin):
                 return HttpResponseRedirect(reverse("admin:pggit_branch_changelist"))
         unmerged = api.unmerged_commits(branch.name) if branch.name != "main" else []
         return self._render(
-            request, "delete.html", f"Delete branch {branch.name}", form=form, branch=branch,
-            unmerged=unmerged, data_branches=api.data_branches(branch.name),
+            request,
+            "delete.html",
+            f"Delete branch {branch.name}",
+            form=form,
+            branch=branch,
+            unmerged=unmerged,
+            data_branches=api.data_branches(branch.name),
         )
 
     def merge_view(self, request, object_id):
@@ -190,21 +225,30 @@ class BranchAdmin(ReadOnlyAdmin):
         branch = self._live_branch(request, object_id)
         parent = branch.parent_branch
         default_target = parent.name if parent is not None and parent.is_live else "main"
-        form = MergeForm(self._posted(request), source=branch.name,
-                         initial={"target": request.GET.get("target", default_target)})
+        form = MergeForm(
+            self._posted(request),
+            source=branch.name,
+            initial={"target": request.GET.get("target", default_target)},
+        )
         target = form["target"].value()
         if request.method == "POST" and form.is_valid():
             target = form.cleaned_data["target"]
             try:
-                result = api.merge(branch.name, target, message=form.cleaned_data["message"] or None)
+                result = api.merge(
+                    branch.name, target, message=form.cleaned_data["message"] or None
+                )
             except MergeConflict as exc:
                 messages.warning(request, f"{exc} Resolve them below.")
-                return HttpResponseRedirect(reverse("admin:pggit_branch_conflicts", args=[exc.merge_id]))
+                return HttpResponseRedirect(
+                    reverse("admin:pggit_branch_conflicts", args=[exc.merge_id])
+                )
             except PgGitError as exc:
                 form.add_error(None, str(exc))
             else:
                 self.log_change(request, branch, f"Merged into {target} ({result.status}).")
-                messages.success(request, f"Merged {branch.name!r} into {target!r}: {result.status}.")
+                messages.success(
+                    request, f"Merged {branch.name!r} into {target!r}: {result.status}."
+                )
                 return HttpResponseRedirect(self._commit_or_branch_url(result.commit_hash, target))
         preview, preview_error = None, None
         if target:
@@ -213,8 +257,14 @@ class BranchAdmin(ReadOnlyAdmin):
             except PgGitError as exc:
                 preview_error = str(exc)
         return self._render(
-            request, "merge.html", f"Merge {branch.name}", form=form, branch=branch, target=target,
-            preview=preview, preview_error=preview_error,
+            request,
+            "merge.html",
+            f"Merge {branch.name}",
+            form=form,
+            branch=branch,
+            target=target,
+            preview=preview,
+            preview_error=preview_error,
         )
 
     def _commit_or_branch_url(self, commit_hash: str | None, branch_name: str) -> str:
@@ -228,7 +278,9 @@ class BranchAdmin(ReadOnlyAdmin):
 
     def conflicts_view(self, request, merge_id):
         self._require(request, "merge_branch")
-        merge = get_object_or_404(Merge.objects.select_related("source_branch", "target_branch"), pk=merge_id)
+        merge = get_object_or_404(
+            Merge.objects.select_related("source_branch", "target_branch"), pk=merge_id
+        )
         failed: tuple[str, ResolveConflictForm] | None = None
         if request.method == "POST" and merge.status == Merge.Status.CONFLICTED:
             form = ResolveConflictForm(request.POST)
@@ -241,10 +293,15 @@ class BranchAdmin(ReadOnlyAdmin):
                     failed = (key, form)
                 else:
                     if commit_hash:
-                        messages.success(request, f"Last conflict resolved: merge {merge.pk} completed.")
+                        messages.success(
+                            request, f"Last conflict resolved: merge {merge.pk} completed."
+                        )
                         return HttpResponseRedirect(
-                            self._commit_or_branch_url(commit_hash, merge.target_branch.name))
-                    messages.success(request, f"Resolved {key} ({form.cleaned_data['resolution']}).")
+                            self._commit_or_branch_url(commit_hash, merge.target_branch.name)
+                        )
+                    messages.success(
+                        request, f"Resolved {key} ({form.cleaned_data['resolution']})."
+                    )
                     return HttpResponseRedirect(request.path)
             else:
                 failed = (request.POST.get("object_key", ""), form)
@@ -252,13 +309,25 @@ class BranchAdmin(ReadOnlyAdmin):
         for conflict in merge.conflicts.all():
             form = None
             if conflict.resolution is None and merge.status == Merge.Status.CONFLICTED:
-                form = failed[1] if failed and failed[0] == conflict.object_key else ResolveConflictForm(
-                    initial={"object_key": conflict.object_key}, auto_id=f"id_%s_{len(conflicts)}")
+                form = (
+                    failed[1]
+                    if failed and failed[0] == conflict.object_key
+                    else ResolveConflictForm(
+                        initial={"object_key": conflict.object_key},
+                        auto_id=f"id_%s_{len(conflicts)}",
+                    )
+                )
             conflicts.append((conflict, form))
-        result = Commit.objects.filter(hash=merge.result_hash).first() if merge.result_hash else None
+        result = (
+            Commit.objects.filter(hash=merge.result_hash).first() if merge.result_hash else None
+        )
         return self._render(
-            request, "conflicts.html", f"Merge {merge.pk}: {merge.source_branch.name} into "
-            f"{merge.target_branch.name}", merge=merge, conflicts=conflicts, result=result,
+            request,
+            "conflicts.html",
+            f"Merge {merge.pk}: {merge.source_branch.name} into {merge.target_branch.name}",
+            merge=merge,
+            conflicts=conflicts,
+            result=result,
         )
 
 
@@ -288,8 +357,12 @@ class CommitAdmin(ReadOnlyAdmin):
             shown = api.show(commit.hash)
             extra = {
                 "pggit_show": shown,
-                "pggit_ddl": list(dict.fromkeys(d["statement"] for d in shown["ddl"] if d["statement"])),
-                "pggit_diff": api.diff_ddl(commit.parent_id, commit.hash) if commit.parent_id else [],
+                "pggit_ddl": list(
+                    dict.fromkeys(d["statement"] for d in shown["ddl"] if d["statement"])
+                ),
+                "pggit_diff": api.diff_ddl(commit.parent_id, commit.hash)
+                if commit.parent_id
+                else [],
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 

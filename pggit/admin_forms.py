@@ -19,7 +19,9 @@ class CreateBranchForm(forms.Form):
         max_length=1000,  # the SQL core gives the precise rule (PGB04) on longer or odd names
         help_text="Letters, digits, '.', '_', '-' and '/' (e.g. feature/user-profiles).",
     )
-    from_branch = forms.ChoiceField(label="From", help_text="The new branch starts at this branch's head.")
+    from_branch = forms.ChoiceField(
+        label="From", help_text="The new branch starts at this branch's head."
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

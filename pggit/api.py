@@ -139,7 +139,9 @@ def run_with_retry(using: str, operation: Callable[[], T]) -> T:
         except RetryableError as exc:
             if attempt == attempts:
                 raise
-            logger.info("pggit: retrying after %s (attempt %d of %d)", exc.sqlstate, attempt, attempts)
+            logger.info(
+                "pggit: retrying after %s (attempt %d of %d)", exc.sqlstate, attempt, attempts
+            )
             time.sleep(_backoff(attempt))
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -191,7 +193,9 @@ class DiffEntry:
     """One changed object between two states (see :func:`diff`)."""
 
     object_key: str
-    change: str  # "added" | "removed" | "modified" | "rebuilt" (a view re-created for a view it uses)
+    change: (
+        str  # "added" | "removed" | "modified" | "rebuilt" (a view re-created for a view it uses)
+    )
     detail: str | None
     ddl: list[str]
 
@@ -254,7 +258,9 @@ def commit(
         with transaction.atomic(using=using):
             _lock_live_branch(using, branch, no_key=True)
             commit_hash = _scalar(
-                using, "SELECT pggit.commit_changes(%s, %s, %s, %s)", [branch, message, author, bool(full)]
+                using,
+                "SELECT pggit.commit_changes(%s, %s, %s, %s)",
+                [branch, message, author, bool(full)],
             )
             return Commit.objects.using(using).select_related("branch").get(hash=commit_hash)
 
@@ -390,7 +396,9 @@ def checkout(name: str, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[str]:
     """
     _text(name, "branch name", InvalidBranchName)
     with connections[using].cursor() as cursor:
-        cursor.execute("SELECT current_setting('search_path'), current_setting('pggit.branch', true)")
+        cursor.execute(
+            "SELECT current_setting('search_path'), current_setting('pggit.branch', true)"
+        )
         previous_path, previous_branch = cursor.fetchone()
     with reading(using):
         _scalar(using, "SELECT pggit.checkout(%s)", [name])
@@ -470,7 +478,9 @@ def merge(
     return MergeResult(status, merge_id, commit_hash)
 
 
-def merge_preview(source: str, target: str = "main", *, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
+def merge_preview(
+    source: str, target: str = "main", *, using: str = DEFAULT_DB_ALIAS
+) -> dict[str, Any]:
     """What :func:`merge` would do now, without doing it (see ``pggit.merge_preview``): a dict
     with ``mode``, ``base``, ``objects`` (object, outcome, conflict), ``ddl`` (statements for
     the target), ``data`` (table, rows, conflicts) and the total ``conflicts``."""
@@ -482,7 +492,9 @@ def merge_preview(source: str, target: str = "main", *, using: str = DEFAULT_DB_
         return _json(_scalar(using, "SELECT pggit.merge_preview(%s, %s)", [source, target]))
 
 
-def ahead_behind(branch: str, other: str = "main", *, using: str = DEFAULT_DB_ALIAS) -> tuple[int, int]:
+def ahead_behind(
+    branch: str, other: str = "main", *, using: str = DEFAULT_DB_ALIAS
+) -> tuple[int, int]:
     """(ahead, behind): commits ``branch`` has that ``other`` lacks, and the reverse."""
     _text(branch, "branch name", InvalidBranchName)
     _text(other, "branch name", InvalidBranchName)
@@ -525,7 +537,9 @@ def resolve_conflict(
     def operation() -> str | None:
         with transaction.atomic(using=using):
             return _scalar(
-                using, "SELECT pggit.resolve_conflict(%s, %s, %s)", [merge_id, object_key, resolution]
+                using,
+                "SELECT pggit.resolve_conflict(%s, %s, %s)",
+                [merge_id, object_key, resolution],
             )
 
     return run_with_retry(using, operation)
@@ -559,7 +573,9 @@ def create_data_branch(
         with transaction.atomic(using=using):
             _lock_live_branch(using, to_branch)
             return _scalar(
-                using, "SELECT pggit.create_data_branch(%s, %s, %s)", [table, from_branch, to_branch]
+                using,
+                "SELECT pggit.create_data_branch(%s, %s, %s)",
+                [table, from_branch, to_branch],
             )
 
     return run_with_retry(using, operation)
@@ -579,7 +595,9 @@ def _decoded(row: tuple) -> tuple:
     return tuple(json.loads(v) if isinstance(v, str) and v[:1] in "{[" else v for v in row)
 
 
-def data_branches(branch: str | None = None, *, using: str = DEFAULT_DB_ALIAS) -> list[dict[str, Any]]:
+def data_branches(
+    branch: str | None = None, *, using: str = DEFAULT_DB_ALIAS
+) -> list[dict[str, Any]]:
     """Live data branches (of ``branch``, or all) with counts of rows written and deleted on
     the branch and of source rows changed since the branch point."""
     _text(branch, "branch name", InvalidBranchName, optional=True)

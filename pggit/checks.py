@@ -35,7 +35,8 @@ def _installed_databases(databases) -> list[str]:
     from pggit.installation import is_installed
 
     return [
-        alias for alias in pggit_databases(databases)
+        alias
+        for alias in pggit_databases(databases)
         if connections[alias].vendor == "postgresql" and _reachable(alias) and is_installed(alias)
     ]
 

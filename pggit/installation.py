@@ -30,7 +30,11 @@ def sync_tracked_schemas(using: str = "default", **kwargs) -> None:
         return
     if not is_installed(using):  # e.g. right after `migrate pggit zero`
         return
-    with translated_errors(), transaction.atomic(using=using), connections[using].cursor() as cursor:
+    with (
+        translated_errors(),
+        transaction.atomic(using=using),
+        connections[using].cursor() as cursor,
+    ):
         cursor.execute("SELECT pggit.set_tracked_schemas(%s::text[])", [conf.tracked_schemas()])
 
 
@@ -69,7 +73,11 @@ def core_drift(using: str = "default") -> tuple[str, list[str]] | None:
             "  FROM pg_catalog.pg_proc p WHERE p.pronamespace = 'pggit'::regnamespace ORDER BY 1"
         )
         installed = cursor.fetchall()
-    stale = {name for name, comment, source in installed if comment != f"{expected.get(name)} src-md5:{source}"}
+    stale = {
+        name
+        for name, comment, source in installed
+        if comment != f"{expected.get(name)} src-md5:{source}"
+    }
     missing = set(expected) - {name for name, _, _ in installed}
     differing = sorted(stale | missing)
     if applied - package:

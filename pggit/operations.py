@@ -61,9 +61,13 @@ def installed_sql_files() -> list[str]:
     installs, for installs outside Django (the benchmark suite, non-superuser install tests).
     The app's migrations form one chain, so file-name order is dependency order."""
     files: list[str] = []
-    for path in sorted((Path(__file__).resolve().parent / "migrations").glob("[0-9][0-9][0-9][0-9]_*.py")):
+    for path in sorted(
+        (Path(__file__).resolve().parent / "migrations").glob("[0-9][0-9][0-9][0-9]_*.py")
+    ):
         migration = importlib.import_module(f"pggit.migrations.{path.stem}").Migration
-        files += [name for op in migration.operations if isinstance(op, RunSQLFiles) for name in op.files]
+        files += [
+            name for op in migration.operations if isinstance(op, RunSQLFiles) for name in op.files
+        ]
     return files
 
 
@@ -84,7 +88,9 @@ def shipped_changes(manifest: Path = SQL_DIR / "SHIPPED") -> list[str]:
 def install_statements() -> list[str]:
     """What ``migrate pggit`` runs, as statements to send one by one (each file, then its
     stamp): for installs outside Django (the benchmark suite, the non-superuser install test)."""
-    return [sql for name in installed_sql_files() for sql in (read_sql(name), stamp_sql(name)) if sql]
+    return [
+        sql for name in installed_sql_files() for sql in (read_sql(name), stamp_sql(name)) if sql
+    ]
 
 
 class RunSQLFiles(migrations.RunSQL):

@@ -22,7 +22,8 @@ settings.register_profile("deep", max_examples=500, deadline=None, print_blob=Tr
 # function_scoped_fixture: our property tests take function-scoped fixtures (the db) on
 # purpose; each example cleans up the objects it creates, so sharing the fixture is safe.
 settings.register_profile(
-    "ci-db", parent=settings.get_profile("ci"),
+    "ci-db",
+    parent=settings.get_profile("ci"),
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

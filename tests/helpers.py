@@ -63,10 +63,13 @@ def sql_error(statement: str, params: Sequence = ()) -> psycopg.Error:
 
 def snapshot_counts() -> dict[str, int]:
     """Row counts of pggit's tables: 'nothing changed' means these stay equal."""
-    tables = [r[0] for r in sql_rows(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname = 'pggit' AND c.relkind = 'r' ORDER BY 1"
-    )]
+    tables = [
+        r[0]
+        for r in sql_rows(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'pggit' AND c.relkind = 'r' ORDER BY 1"
+        )
+    ]
     return {t: sql_scalar(f'SELECT count(*) FROM pggit."{t}"') for t in tables}
 
 
@@ -164,10 +167,18 @@ class ScratchDatabase:
 
     def manage(self, *args: str) -> subprocess.CompletedProcess:
         """``manage.py *args`` of the test project in a subprocess pointed at this database."""
-        env = {**os.environ, "DATABASE_URL": self.url,
-               "DJANGO_SETTINGS_MODULE": "testproject.settings"}
-        return subprocess.run([sys.executable, str(self.MANAGE), *args], env=env,
-                              capture_output=True, text=True, timeout=240)
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "DJANGO_SETTINGS_MODULE": "testproject.settings",
+        }
+        return subprocess.run(
+            [sys.executable, str(self.MANAGE), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
 
     def created_objects(self) -> list[str]:
         """Schemas, relations, functions and event triggers that are not PostgreSQL's own."""

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 def staff(*permissions: str) -> Client:
     user = User.objects.create_user(f"staff{User.objects.count()}", password="x", is_staff=True)
     codenames = ["view_branch", "view_commit", *permissions]
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="pggit", codename__in=codenames))
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="pggit", codename__in=codenames)
+    )
     client = Client()
     client.force_login(user)
     return client
@@ -38,8 +40,11 @@ def table(unique):
 
 
 def test_custom_permissions_exist_and_replace_add_change_delete():
-    codenames = set(Permission.objects.filter(content_type__app_label="pggit", content_type__model="branch")
-                    .values_list("codename", flat=True))
+    codenames = set(
+        Permission.objects.filter(
+            content_type__app_label="pggit", content_type__model="branch"
+        ).values_list("codename", flat=True)
+    )
     assert codenames == {"view_branch", "create_branch", "delete_branch", "merge_branch"}
 
 
@@ -55,11 +60,18 @@ def test_viewer_sees_no_action_button_and_gets_403_on_every_action_url(unique):
     page = viewer.get(reverse("admin:pggit_branch_change", args=[pk])).content.decode()
     assert "pggit-create-branch" not in changelist
     assert "pggit-merge" not in page and "pggit-delete" not in page
-    for url in (reverse("admin:pggit_branch_create"),
-                reverse("admin:pggit_branch_delete_branch", args=[pk]),
-                reverse("admin:pggit_branch_merge", args=[pk])):
+    for url in (
+        reverse("admin:pggit_branch_create"),
+        reverse("admin:pggit_branch_delete_branch", args=[pk]),
+        reverse("admin:pggit_branch_merge", args=[pk]),
+    ):
         assert viewer.get(url).status_code == 403
-        assert viewer.post(url, {"name": "x", "from_branch": "main", "target": "main", "force": "on"}).status_code == 403
+        assert (
+            viewer.post(
+                url, {"name": "x", "from_branch": "main", "target": "main", "force": "on"}
+            ).status_code
+            == 403
+        )
     assert live(name).status == "ACTIVE", "a refused POST changed nothing"
     assert not Branch.objects.filter(name="x").exists()
 
@@ -69,7 +81,10 @@ def test_each_permission_unlocks_only_its_own_action(unique):
     api.create_branch(name)
     pk = live(name).pk
     creator, deleter, merger = staff("create_branch"), staff("delete_branch"), staff("merge_branch")
-    assert "pggit-create-branch" in creator.get(reverse("admin:pggit_branch_changelist")).content.decode()
+    assert (
+        "pggit-create-branch"
+        in creator.get(reverse("admin:pggit_branch_changelist")).content.decode()
+    )
     assert creator.get(reverse("admin:pggit_branch_create")).status_code == 200
     assert creator.get(reverse("admin:pggit_branch_merge", args=[pk])).status_code == 403
     page = deleter.get(reverse("admin:pggit_branch_change", args=[pk])).content.decode()
@@ -84,8 +99,13 @@ def test_each_permission_unlocks_only_its_own_action(unique):
 def test_main_offers_no_delete_and_its_delete_url_refuses():
     main = live("main")
     client = staff("delete_branch")
-    assert "pggit-delete" not in client.get(reverse("admin:pggit_branch_change", args=[main.pk])).content.decode()
-    response = client.post(reverse("admin:pggit_branch_delete_branch", args=[main.pk]), {"force": "on"})
+    assert (
+        "pggit-delete"
+        not in client.get(reverse("admin:pggit_branch_change", args=[main.pk])).content.decode()
+    )
+    response = client.post(
+        reverse("admin:pggit_branch_delete_branch", args=[main.pk]), {"force": "on"}
+    )
     assert response.status_code == 200 and "protected" in text(response)
     assert live("main").status == "ACTIVE"
 
@@ -97,9 +117,13 @@ def test_create_branch_through_the_admin(unique):
     api.commit("clean main")
     client = staff("create_branch")
     name = unique("feature/adm")
-    response = client.post(reverse("admin:pggit_branch_create"), {"name": name, "from_branch": "main"})
+    response = client.post(
+        reverse("admin:pggit_branch_create"), {"name": name, "from_branch": "main"}
+    )
     branch = live(name)
-    assert response.status_code == 302 and response["Location"] == reverse("admin:pggit_branch_change", args=[branch.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "admin:pggit_branch_change", args=[branch.pk]
+    )
     assert branch.base_id == live("main").head_id
     follow = client.get(response["Location"])
     assert f"Branch '{name}' created" in text(follow)
@@ -109,7 +133,9 @@ def test_create_branch_through_the_admin(unique):
 def test_create_branch_refuses_bad_names_on_the_form(unique, bad):
     run("CREATE TABLE IF NOT EXISTS canary (id int)")
     before = Branch.objects.count()
-    response = staff("create_branch").post(reverse("admin:pggit_branch_create"), {"name": bad, "from_branch": "main"})
+    response = staff("create_branch").post(
+        reverse("admin:pggit_branch_create"), {"name": bad, "from_branch": "main"}
+    )
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()
     assert Branch.objects.count() == before
@@ -152,7 +178,9 @@ def test_merge_page_previews_then_merges(unique, table):
     assert "Preview: fast-forward" in body
     assert f"table:public.{table}" in body
     assert f"ALTER TABLE {table} ADD COLUMN price numeric(8,2);" in body
-    assert 'class="pggit-sql"' in page.content.decode() and "<span" in page.content.decode(), "highlighted"
+    assert 'class="pggit-sql"' in page.content.decode() and "<span" in page.content.decode(), (
+        "highlighted"
+    )
     assert "price" not in table_columns("public", table), "a preview applies nothing"
     done = client.post(url, {"target": "main", "message": ""})
     assert done.status_code == 302
@@ -176,15 +204,23 @@ def test_merge_with_conflicts_goes_to_resolution_and_completes(unique, table):
     page = client.get(response["Location"])
     assert f"table:public.{table}" in text(page) and "modify/modify" in text(page)
     # a custom resolution without DDL is refused on the form; nothing is resolved
-    refused = client.post(response["Location"], {"object_key": f"table:public.{table}", "resolution": "custom"})
+    refused = client.post(
+        response["Location"], {"object_key": f"table:public.{table}", "resolution": "custom"}
+    )
     assert refused.status_code == 200 and "Give the DDL" in text(refused)
-    done = client.post(response["Location"], {"object_key": f"table:public.{table}", "resolution": "theirs"})
+    done = client.post(
+        response["Location"], {"object_key": f"table:public.{table}", "resolution": "theirs"}
+    )
     merge.refresh_from_db()
     assert merge.status == "COMPLETED" and done.status_code == 302
     assert done["Location"] == reverse("admin:pggit_commit_change", args=[live("main").head.pk])
-    assert sql_scalar(
-        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'name'",
-        [table]) == "character varying(10)"
+    assert (
+        sql_scalar(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'name'",
+            [table],
+        )
+        == "character varying(10)"
+    )
     assert "Status: completed" in text(client.get(response["Location"]))
 
 
@@ -214,7 +250,9 @@ def test_merge_error_is_shown_and_changes_nothing(unique, table):
     run(f"ALTER TABLE {table} ADD COLUMN uncommitted int")  # main has uncommitted changes
     client = staff("merge_branch")
     head = live("main").head_id
-    response = client.post(reverse("admin:pggit_branch_merge", args=[live(name).pk]), {"target": "main"})
+    response = client.post(
+        reverse("admin:pggit_branch_merge", args=[live(name).pk]), {"target": "main"}
+    )
     assert response.status_code == 200 and "uncommitted changes" in text(response)
     assert live("main").head_id == head and live(name).status == "ACTIVE"
 
@@ -232,10 +270,14 @@ def test_changelist_shows_ahead_behind_main_and_finds_branches_by_commit_message
     api.commit("main moves on")
     client = staff()
     page = client.get(reverse("admin:pggit_branch_changelist"), {"q": marker})
-    results = re.search(r'<table id="result_list">.*?</table>', page.content.decode(), re.S).group(0)
+    results = re.search(r'<table id="result_list">.*?</table>', page.content.decode(), re.S).group(
+        0
+    )
     rows = re.findall(r"<tr.*?</tr>", results, re.S)
     found = [r for r in rows if f">{name}<" in r]
-    assert len(found) == 1 and len(rows) == 2, "header + exactly the branch with that commit message"
+    assert len(found) == 1 and len(rows) == 2, (
+        "header + exactly the branch with that commit message"
+    )
     assert "2 / 1" in found[0]
 
 
@@ -245,8 +287,11 @@ def test_branch_history_is_paginated(unique):
     commits = [api.commit(f"c{i}", branch=name) for i in range(COMMITS_PER_PAGE + 3)]
     client = staff()
     url = reverse("admin:pggit_branch_change", args=[live(name).pk])
+
     def history(response) -> str:
-        return re.search(r'<fieldset[^>]*id="pggit-history".*?</fieldset>', response.content.decode(), re.S).group(0)
+        return re.search(
+            r'<fieldset[^>]*id="pggit-history".*?</fieldset>', response.content.decode(), re.S
+        ).group(0)
 
     first = history(client.get(url))
     assert commits[-1].short_hash in first and commits[0].short_hash not in first

@@ -41,7 +41,7 @@ def test_branch_page_lists_data_branches_with_change_counts(admin_client, unique
     assert page.status_code == 200
     html = page.content.decode()
     assert view in html
-    row = html[html.index(view):html.index("</tr>", html.index(view))]
+    row = html[html.index(view) : html.index("</tr>", html.index(view))]
     assert "<td>1</td><td>1</td><td>0</td>" in row.replace("\n", "").replace(" ", "")
 
 
@@ -75,7 +75,9 @@ def test_branch_search_and_status_filter(admin_client, unique):
     api.create_branch(name)
     found = admin_client.get(reverse("admin:pggit_branch_changelist"), {"q": name}).content.decode()
     assert name in found
-    deleted = admin_client.get(reverse("admin:pggit_branch_changelist"), {"status__exact": "DELETED"})
+    deleted = admin_client.get(
+        reverse("admin:pggit_branch_changelist"), {"status__exact": "DELETED"}
+    )
     assert name not in deleted.content.decode()
 
 

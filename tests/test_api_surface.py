@@ -38,7 +38,8 @@ def test_every_exported_name_exists_once():
 
 def test_documented_functions_are_the_exported_sync_functions():
     sync = {
-        name for name, value in exported().items()
+        name
+        for name, value in exported().items()
         if callable(value) and not inspect.isclass(value) and not inspect.iscoroutinefunction(value)
     }
     assert sync == set(documented())
@@ -52,7 +53,8 @@ def test_every_documented_function_but_the_context_managers_has_an_async_twin():
     twins = {name for name, value in exported().items() if inspect.iscoroutinefunction(value)}
     assert twins == {f"a{name}" for name in set(documented()) - context_managers}
     module_twins = {
-        name for name, value in vars(api).items()
+        name
+        for name, value in vars(api).items()
         if inspect.iscoroutinefunction(value) and not name.startswith("_")
     }
     assert module_twins == twins, "no coroutine twin is left out of __all__"

@@ -26,6 +26,7 @@ async def close_executor_connections():
     yield
     await sync_to_async(connections.close_all, thread_sensitive=True)()
 
+
 # every exported function but the two context managers (tests/test_api_surface.py)
 SYNC_NAMES = [name for name in api.__all__ if f"a{name}" in api.__all__]
 

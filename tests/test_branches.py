@@ -72,7 +72,8 @@ def test_create_branch_returns_the_row_in_sql(unique):
 
 
 @pytest.mark.parametrize(
-    "name", ["feature/user-profiles", "fix-#12", "ünïcödé/ветка", 'quote"and\'semi;colon', "a" * 255]
+    "name",
+    ["feature/user-profiles", "fix-#12", "ünïcödé/ветка", "quote\"and'semi;colon", "a" * 255],
 )
 def test_valid_git_ref_names_are_accepted(name):
     assert api.create_branch(name).name == name

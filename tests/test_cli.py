@@ -55,11 +55,14 @@ class TestCommit:
         assert data["message"] == "json" and data["branch"] == commit.branch.name
         assert data["parent_hash"] == commit.parent_id
 
-    @pytest.mark.parametrize("args", [
-        ["-m", "x", "--branch", "bad name"],
-        ["-m", "x" * 10001],
-        ["-m", "x", "--author", ""],
-    ])
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ["-m", "x", "--branch", "bad name"],
+            ["-m", "x" * 10001],
+            ["-m", "x", "--author", ""],
+        ],
+    )
     def test_commit_user_errors(self, args):
         assert user_error("pggit_commit", *args).returncode == 1
 
@@ -96,8 +99,15 @@ class TestBranch:
         cmd("pggit_branch", "delete", name, "--force")
         assert Branch.objects.get(name=name).status == "DELETED"
 
-    @pytest.mark.parametrize("args", [["delete", "main"], ["delete", "no-such-branch-x1"],
-                                      ["create", "a..b"], ["create", "main"]])
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ["delete", "main"],
+            ["delete", "no-such-branch-x1"],
+            ["create", "a..b"],
+            ["create", "main"],
+        ],
+    )
     def test_user_errors(self, args):
         assert user_error("pggit_branch", *args).returncode == 1
 
@@ -121,8 +131,12 @@ class TestReading:
         api.commit("base")
         run(f"CREATE TABLE {t} (id int PRIMARY KEY)")
         assert f"+ table:public.{t}" in cmd("pggit_status")
-        assert {"object_key": f"table:public.{t}", "object_type": "table", "change": "added",
-                "detail": None} in cmd_json("pggit_status", "--branch", "main")
+        assert {
+            "object_key": f"table:public.{t}",
+            "object_type": "table",
+            "change": "added",
+            "detail": None,
+        } in cmd_json("pggit_status", "--branch", "main")
         commit = api.commit("add table")
         shown = cmd("pggit_show", commit.hash[:10])
         assert f"added     table:public.{t}" in shown and f"CREATE TABLE {t}" in shown
@@ -148,7 +162,10 @@ class TestDiffMergeData:
             run(f"ALTER TABLE {t} ADD COLUMN v int")
         api.commit("v", branch=branch)
         assert f"~ table:public.{t}" in cmd("pggit_diff", "main", branch)
-        assert cmd("pggit_diff", "main", branch, "--sql").strip() == f"ALTER TABLE {t} ADD COLUMN v integer;"
+        assert (
+            cmd("pggit_diff", "main", branch, "--sql").strip()
+            == f"ALTER TABLE {t} ADD COLUMN v integer;"
+        )
         assert cmd_json("pggit_diff", "main", branch)[0]["object_key"] == f"table:public.{t}"
         assert "Fast-forward" in cmd("pggit_merge", branch)
         assert "Already up to date" in cmd("pggit_merge", branch)
@@ -183,7 +200,10 @@ class TestDiffMergeData:
         assert "~ {'id': 1}  (v)" in cmd("pggit_data_branch", "diff", t, "main", branch)
         listed = cmd_json("pggit_data_branch", "list", "--branch", branch)
         assert listed[0]["rows_written"] == 1 and listed[0]["view_name"] == created["relation"]
-        assert user_error("pggit_data_branch", "create", "no_such_zz", "--to", unique("x")).returncode == 1
+        assert (
+            user_error("pggit_data_branch", "create", "no_such_zz", "--to", unique("x")).returncode
+            == 1
+        )
 
 
 def _database_url() -> str:
@@ -195,11 +215,19 @@ def _database_url() -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_real_exit_codes_and_no_traceback(unique):
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "testproject.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "testproject.settings",
+    }
     manage = [sys.executable, str(ROOT / "testproject" / "manage.py")]
-    ok = subprocess.run([*manage, "pggit_branch", "create", unique("sub")], env=env, capture_output=True, text=True)
+    ok = subprocess.run(
+        [*manage, "pggit_branch", "create", unique("sub")], env=env, capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stderr
-    bad = subprocess.run([*manage, "pggit_branch", "delete", "main"], env=env, capture_output=True, text=True)
+    bad = subprocess.run(
+        [*manage, "pggit_branch", "delete", "main"], env=env, capture_output=True, text=True
+    )
     assert bad.returncode == 1
     assert bad.stderr.strip().count("\n") == 0 and "Traceback" not in bad.stderr
     assert "protected" in bad.stderr

@@ -41,7 +41,10 @@ def test_commit_hash_recomputes_in_sql_and_in_python(unique):
     commit = api.commit("line one\nline two\n\nbody ünïcode", branch=unique("h"), author="Zoë")
     assert len(commit.hash) == 64
     assert python_commit_hash(commit) == commit.hash
-    assert sql_scalar("SELECT pggit.commit_hash(c) FROM pggit.commits c WHERE id = %s", [commit.id]) == commit.hash
+    assert (
+        sql_scalar("SELECT pggit.commit_hash(c) FROM pggit.commits c WHERE id = %s", [commit.id])
+        == commit.hash
+    )
 
 
 def test_commit_hashes_differ_for_identical_content(unique):

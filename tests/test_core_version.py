@@ -18,17 +18,23 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_installed_function_carries_its_files_stamp():
-    stamps = dict(sql_rows(
-        "SELECT p.proname::text, obj_description(p.oid, 'pg_proc') FROM pg_proc p"
-        " WHERE p.pronamespace = 'pggit'::regnamespace"))
+    stamps = dict(
+        sql_rows(
+            "SELECT p.proname::text, obj_description(p.oid, 'pg_proc') FROM pg_proc p"
+            " WHERE p.pronamespace = 'pggit'::regnamespace"
+        )
+    )
     expected = expected_stamps()
     assert set(stamps) == set(expected), "every function is defined by one file the migration runs"
     files = {file_stamp(name): name for name in installed_sql_files()}
     for name, comment in stamps.items():
         stamp, _, source = comment.rpartition(" src-md5:")
         assert stamp == expected[name] and stamp in files, name
-        assert source == sql_scalar("SELECT md5(prosrc) FROM pg_proc WHERE pronamespace ="
-                                    " 'pggit'::regnamespace AND proname = %s LIMIT 1", [name])
+        assert source == sql_scalar(
+            "SELECT md5(prosrc) FROM pg_proc WHERE pronamespace ="
+            " 'pggit'::regnamespace AND proname = %s LIMIT 1",
+            [name],
+        )
     assert core_drift("default") is None
     assert check_core_version(databases=["default"]) == []
 
@@ -36,8 +42,10 @@ def test_every_installed_function_carries_its_files_stamp():
 def test_a_function_replaced_by_hand_is_reported():
     with transaction.atomic():
         # same signature, another body: CREATE OR REPLACE keeps the comment, not the source
-        run("CREATE OR REPLACE FUNCTION pggit.current_branch() RETURNS text LANGUAGE sql"
-            " AS $$ SELECT 'main' $$")
+        run(
+            "CREATE OR REPLACE FUNCTION pggit.current_branch() RETURNS text LANGUAGE sql"
+            " AS $$ SELECT 'main' $$"
+        )
         assert core_drift("default") == ("edited", ["current_branch"])
         [warning] = check_core_version(databases=["default"])
         assert warning.id == "pggit.W003" and "current_branch" in warning.msg
@@ -48,7 +56,9 @@ def test_a_function_replaced_by_hand_is_reported():
 
 def test_a_stamp_of_another_file_version_is_reported():
     with transaction.atomic():
-        run("COMMENT ON FUNCTION pggit.log(text, integer) IS 'pggit 020_commits.sql sha256:0 src-md5:0'")
+        run(
+            "COMMENT ON FUNCTION pggit.log(text, integer) IS 'pggit 020_commits.sql sha256:0 src-md5:0'"
+        )
         assert core_drift("default") == ("edited", ["log"])
         transaction.set_rollback(True)
 

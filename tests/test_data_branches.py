@@ -27,29 +27,39 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def items(unique):
     t = ident("items", unique)
-    run(f"CREATE TABLE {t} (id int PRIMARY KEY, name text NOT NULL, price int CHECK (price >= 0), note text)",
-        f"INSERT INTO {t} SELECT g, 'item ' || g, g * 10, NULL FROM generate_series(1, 20) g")
+    run(
+        f"CREATE TABLE {t} (id int PRIMARY KEY, name text NOT NULL, price int CHECK (price >= 0), note text)",
+        f"INSERT INTO {t} SELECT g, 'item ' || g, g * 10, NULL FROM generate_series(1, 20) g",
+    )
     api.commit(f"add {t}")
     return t
 
 
 def rows(relation: str) -> dict[int, tuple]:
-    return {r[0]: r[1:] for r in sql_rows(f"SELECT id, name, price, note FROM {relation} ORDER BY id")}
+    return {
+        r[0]: r[1:] for r in sql_rows(f"SELECT id, name, price, note FROM {relation} ORDER BY id")
+    }
 
 
 def test_creation_copies_no_rows_and_the_source_stays_a_plain_table(unique):
     t = ident("big", unique)
-    run(f"CREATE TABLE {t} (id bigint PRIMARY KEY, payload text)",
-        f"INSERT INTO {t} SELECT g, repeat('x', 50) FROM generate_series(1, 50000) g")
+    run(
+        f"CREATE TABLE {t} (id bigint PRIMARY KEY, payload text)",
+        f"INSERT INTO {t} SELECT g, repeat('x', 50) FROM generate_series(1, 50000) g",
+    )
     api.commit(f"add {t}")
     view = api.create_data_branch(t, "main", unique("big"))
     data = DataBranch.objects.get(view_name=view)
-    sizes = sql_rows("SELECT pg_relation_size(%s), pg_relation_size(%s)", [data.delta_table, data.preimage_table])
+    sizes = sql_rows(
+        "SELECT pg_relation_size(%s), pg_relation_size(%s)", [data.delta_table, data.preimage_table]
+    )
     assert sizes == [(0, 0)], "nothing was copied"
     assert sql_scalar(f"SELECT count(*) FROM {view}") == 50000
     assert sql_rows("SELECT relkind FROM pg_class WHERE oid = %s::regclass", [t]) == [("r",)]
     assert sql_scalar("SELECT count(*) FROM pg_rewrite WHERE ev_class = %s::regclass", [t]) == 0
-    triggers = {r[0] for r in sql_rows("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass", [t])}
+    triggers = {
+        r[0] for r in sql_rows("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass", [t])
+    }
     assert triggers and all(name.startswith("pggit_data_") for name in triggers)
 
 
@@ -58,13 +68,21 @@ def test_each_side_is_isolated_from_the_others_writes(unique, items):
     view = api.create_data_branch(items, "main", branch)
     before = rows(items)
     assert rows(view) == before
-    run(f"UPDATE {view} SET price = 999 WHERE id = 1", f"DELETE FROM {view} WHERE id = 2",
-        f"INSERT INTO {view} VALUES (100, 'branch row', 1, NULL)")
+    run(
+        f"UPDATE {view} SET price = 999 WHERE id = 1",
+        f"DELETE FROM {view} WHERE id = 2",
+        f"INSERT INTO {view} VALUES (100, 'branch row', 1, NULL)",
+    )
     assert rows(items) == before, "branch writes never reach the source"
-    run(f"UPDATE {items} SET name = 'main name' WHERE id = 3", f"DELETE FROM {items} WHERE id = 4",
-        f"INSERT INTO {items} VALUES (200, 'main row', 2, NULL)")
+    run(
+        f"UPDATE {items} SET name = 'main name' WHERE id = 3",
+        f"DELETE FROM {items} WHERE id = 4",
+        f"INSERT INTO {items} VALUES (200, 'main row', 2, NULL)",
+    )
     seen = rows(view)
-    assert seen[3] == before[3] and 4 in seen and 200 not in seen, "source writes never reach the branch"
+    assert seen[3] == before[3] and 4 in seen and 200 not in seen, (
+        "source writes never reach the branch"
+    )
     assert seen[1][1] == 999 and 2 not in seen and seen[100] == ("branch row", 1, None)
 
 
@@ -74,27 +92,42 @@ def test_a_source_update_that_changes_keys_stays_out_of_the_branch(unique, items
     branch = unique("srckey")
     view = api.create_data_branch(items, "main", branch)
     before = rows(view)
-    run(f"UPDATE {items} SET id = 2000 WHERE id = 2",
-        f"UPDATE {items} SET id = -3 WHERE id = 3", f"UPDATE {items} SET id = 3 WHERE id = 4",
+    run(
+        f"UPDATE {items} SET id = 2000 WHERE id = 2",
+        f"UPDATE {items} SET id = -3 WHERE id = 3",
+        f"UPDATE {items} SET id = 3 WHERE id = 4",
         f"UPDATE {items} SET id = 4 WHERE id = -3",  # 3 and 4 swapped
-        f"UPDATE {items} SET id = id + 1000, price = 0 WHERE id BETWEEN 10 AND 12")
+        f"UPDATE {items} SET id = id + 1000, price = 0 WHERE id BETWEEN 10 AND 12",
+    )
     assert rows(view) == before
     assert 2000 in rows(items) and 2 not in rows(items)
-    changes = {(r[0], r[1]) for r in sql_rows(
-        "SELECT (key ->> 'id')::int, change FROM pggit.diff_data(%s, 'main', %s)", [items, branch])}
+    changes = {
+        (r[0], r[1])
+        for r in sql_rows(
+            "SELECT (key ->> 'id')::int, change FROM pggit.diff_data(%s, 'main', %s)",
+            [items, branch],
+        )
+    }
     # from main to the branch: the branch has the old keys, main the new ones
     assert {(2, "added"), (2000, "removed"), (10, "added"), (1010, "removed")} <= changes
     assert {k for k, c in changes if k in (-3, 3, 4)} == {3, 4} and all(
-        c == "modified" for k, c in changes if k in (3, 4))
+        c == "modified" for k, c in changes if k in (3, 4)
+    )
     flag = f"pggit.keys_moved_{sql_scalar('SELECT %s::regclass::oid', [items])}"
-    assert sql_scalar("SELECT coalesce(current_setting(%s, true), '')", [flag]) == "", "each statement clears it"
+    assert sql_scalar("SELECT coalesce(current_setting(%s, true), '')", [flag]) == "", (
+        "each statement clears it"
+    )
     api.merge(branch, "main")
-    assert 2000 in rows(items) and 2 not in rows(items), "main's move survives the merge of an untouched branch"
+    assert 2000 in rows(items) and 2 not in rows(items), (
+        "main's move survives the merge of an untouched branch"
+    )
 
 
 def test_updates_that_change_the_key_and_returning_work(unique, items):
     view = api.create_data_branch(items, "main", unique("key"))
-    assert sql_rows(f"UPDATE {view} SET id = 500 WHERE id = 5 RETURNING id, name") == [(500, "item 5")]
+    assert sql_rows(f"UPDATE {view} SET id = 500 WHERE id = 5 RETURNING id, name") == [
+        (500, "item 5")
+    ]
     assert 5 not in rows(view) and rows(view)[500][0] == "item 5"
     assert sql_rows(f"INSERT INTO {view} VALUES (600, 'n', 0, NULL) RETURNING id") == [(600,)]
     run(f"DELETE FROM {view} WHERE id = 600")
@@ -102,14 +135,17 @@ def test_updates_that_change_the_key_and_returning_work(unique, items):
     assert rows(view)[600][0] == "again"
 
 
-@pytest.mark.parametrize("statement,state", [
-    ("INSERT INTO {v} VALUES (1, 'dup', 1, NULL)", "23505"),
-    ("UPDATE {v} SET id = 2 WHERE id = 1", "23505"),
-    ("INSERT INTO {v} VALUES (300, NULL, 1, NULL)", "23502"),
-    ("UPDATE {v} SET name = NULL WHERE id = 1", "23502"),
-    ("INSERT INTO {v} VALUES (301, 'x', -1, NULL)", "23514"),
-    ("INSERT INTO {v} VALUES (302, 'x', 1, NULL) ON CONFLICT (id) DO NOTHING", "42P10"),
-])
+@pytest.mark.parametrize(
+    "statement,state",
+    [
+        ("INSERT INTO {v} VALUES (1, 'dup', 1, NULL)", "23505"),
+        ("UPDATE {v} SET id = 2 WHERE id = 1", "23505"),
+        ("INSERT INTO {v} VALUES (300, NULL, 1, NULL)", "23502"),
+        ("UPDATE {v} SET name = NULL WHERE id = 1", "23502"),
+        ("INSERT INTO {v} VALUES (301, 'x', -1, NULL)", "23514"),
+        ("INSERT INTO {v} VALUES (302, 'x', 1, NULL) ON CONFLICT (id) DO NOTHING", "42P10"),
+    ],
+)
 def test_branch_keeps_the_primary_key_not_null_and_check_rules(unique, items, statement, state):
     view = api.create_data_branch(items, "main", unique("rules"))
     before = rows(view)
@@ -134,7 +170,12 @@ def test_table_without_primary_key_and_bad_names_are_refused(unique, items):
     api.delete_branch(gone)
     with pytest.raises(BranchDeleted):
         api.create_data_branch(items, "main", gone)
-    assert sql_error("SELECT pggit.create_data_branch(%s, 'main', 'x')", ['x"; DROP TABLE canary; --']).sqlstate == "PGT01"
+    assert (
+        sql_error(
+            "SELECT pggit.create_data_branch(%s, 'main', 'x')", ['x"; DROP TABLE canary; --']
+        ).sqlstate
+        == "PGT01"
+    )
 
 
 def test_creation_is_idempotent_and_creates_the_branch(unique, items):
@@ -150,8 +191,11 @@ def test_creation_is_idempotent_and_creates_the_branch(unique, items):
 def test_altering_dropping_or_truncating_a_live_source_is_refused(unique, items):
     branch = unique("guard")
     api.create_data_branch(items, "main", branch)
-    for statement, state in [(f"ALTER TABLE {items} ADD COLUMN z int", "PGX09"),
-                             (f"DROP TABLE {items} CASCADE", "PGX09"), (f"TRUNCATE {items}", "PGX08")]:
+    for statement, state in [
+        (f"ALTER TABLE {items} ADD COLUMN z int", "PGX09"),
+        (f"DROP TABLE {items} CASCADE", "PGX09"),
+        (f"TRUNCATE {items}", "PGX08"),
+    ]:
         err = sql_error(statement)
         assert err.sqlstate == state and branch in err.diag.message_primary
     # a plain DROP is already refused by PostgreSQL: the branch's view depends on the table
@@ -169,15 +213,24 @@ def test_deleting_the_branch_removes_its_data_branch_objects(unique, items):
     for name in (view, data.delta_table, data.preimage_table):
         assert sql_scalar("SELECT to_regclass(%s)", [name]) is None
     assert DataBranch.objects.get(pk=data.pk).status == "DROPPED"
-    assert sql_rows("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'pggit%%'",
-                    [items]) == [], "the source is a plain table again, without capture triggers"
+    assert (
+        sql_rows(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'pggit%%'",
+            [items],
+        )
+        == []
+    ), "the source is a plain table again, without capture triggers"
 
 
 def test_diff_data_lists_added_removed_and_modified_rows(unique, items):
     branch = unique("diff")
     view = api.create_data_branch(items, "main", branch)
-    run(f"UPDATE {view} SET price = 1, note = 'n' WHERE id = 1", f"DELETE FROM {view} WHERE id = 2",
-        f"INSERT INTO {view} VALUES (100, 'new', 1, NULL)", f"UPDATE {items} SET name = 'x' WHERE id = 3")
+    run(
+        f"UPDATE {view} SET price = 1, note = 'n' WHERE id = 1",
+        f"DELETE FROM {view} WHERE id = 2",
+        f"INSERT INTO {view} VALUES (100, 'new', 1, NULL)",
+        f"UPDATE {items} SET name = 'x' WHERE id = 3",
+    )
     changes = {c.key["id"]: c for c in api.diff_data(items, "main", branch)}
     assert set(changes) == {1, 2, 3, 100}
     assert changes[1].change == "modified" and changes[1].changed_columns == ["note", "price"]
@@ -186,7 +239,9 @@ def test_diff_data_lists_added_removed_and_modified_rows(unique, items):
     other = unique("other")
     other_view = api.create_data_branch(items, "main", other)
     run(f"DELETE FROM {other_view} WHERE id = 20")
-    between = {c.key["id"]: c.change for c in api.diff_data(items, branch, other)}  # the general path
+    between = {
+        c.key["id"]: c.change for c in api.diff_data(items, branch, other)
+    }  # the general path
     # other branched after main renamed row 3, so it sees the new name; branch sees the old one
     assert between == {1: "modified", 2: "added", 3: "modified", 20: "removed", 100: "removed"}
 
@@ -194,9 +249,13 @@ def test_diff_data_lists_added_removed_and_modified_rows(unique, items):
 def test_data_merge_combines_both_sides_cell_by_cell(unique, items):
     branch = unique("dm")
     view = api.create_data_branch(items, "main", branch)
-    run(f"UPDATE {view} SET price = 555 WHERE id = 1", f"DELETE FROM {view} WHERE id = 2",
+    run(
+        f"UPDATE {view} SET price = 555 WHERE id = 1",
+        f"DELETE FROM {view} WHERE id = 2",
         f"INSERT INTO {view} VALUES (100, 'from branch', 1, NULL)",
-        f"UPDATE {items} SET note = 'main' WHERE id = 1", f"INSERT INTO {items} VALUES (200, 'from main', 2, NULL)")
+        f"UPDATE {items} SET note = 'main' WHERE id = 1",
+        f"INSERT INTO {items} VALUES (200, 'from main', 2, NULL)",
+    )
     result = api.merge(branch)
     assert result.status == "merged"
     merged = rows(items)
@@ -210,9 +269,13 @@ def test_data_merge_combines_both_sides_cell_by_cell(unique, items):
 def test_row_conflicts_are_recorded_then_resolved(unique, items, resolution):
     branch = unique("rc")
     view = api.create_data_branch(items, "main", branch)
-    run(f"UPDATE {view} SET price = 1 WHERE id = 1", f"UPDATE {items} SET price = 2 WHERE id = 1",
-        f"DELETE FROM {view} WHERE id = 2", f"UPDATE {items} SET note = 'kept' WHERE id = 2",
-        f"UPDATE {view} SET name = 'clean' WHERE id = 3")
+    run(
+        f"UPDATE {view} SET price = 1 WHERE id = 1",
+        f"UPDATE {items} SET price = 2 WHERE id = 1",
+        f"DELETE FROM {view} WHERE id = 2",
+        f"UPDATE {items} SET note = 'kept' WHERE id = 2",
+        f"UPDATE {view} SET name = 'clean' WHERE id = 3",
+    )
     before = rows(items)
     with pytest.raises(MergeConflict) as info:
         api.merge(branch)
@@ -224,7 +287,9 @@ def test_row_conflicts_are_recorded_then_resolved(unique, items, resolution):
     if resolution == "value":
         with pytest.raises(InvalidResolution):
             api.resolve_conflict(merge_id, key1, "not json")
-        api.resolve_conflict(merge_id, key1, '{"id": 1, "name": "chosen", "price": 7, "note": null}')
+        api.resolve_conflict(
+            merge_id, key1, '{"id": 1, "name": "chosen", "price": 7, "note": null}'
+        )
         done = api.resolve_conflict(merge_id, key2, "theirs")
     else:
         api.resolve_conflict(merge_id, key1, resolution)
@@ -232,7 +297,11 @@ def test_row_conflicts_are_recorded_then_resolved(unique, items, resolution):
     assert done
     after = rows(items)
     assert after[3][0] == "clean", "the non-conflicting row lands"
-    expected_1 = {"ours": ("item 1", 2, None), "theirs": ("item 1", 1, None), "value": ("chosen", 7, None)}
+    expected_1 = {
+        "ours": ("item 1", 2, None),
+        "theirs": ("item 1", 1, None),
+        "value": ("chosen", 7, None),
+    }
     assert after[1] == expected_1[resolution]
     assert (2 in after) == (resolution == "ours")
 
@@ -244,7 +313,11 @@ def test_source_writers_need_no_rights_on_pggit(unique, items):
     view = api.create_data_branch(items, "main", unique("rights"))
     run(f"CREATE ROLE {role}", f"GRANT SELECT, UPDATE ON {items} TO {role}")
     with transaction.atomic():
-        run(f"SET LOCAL ROLE {role}", f"UPDATE {items} SET note = 'by writer' WHERE id = 7", "RESET ROLE")
+        run(
+            f"SET LOCAL ROLE {role}",
+            f"UPDATE {items} SET note = 'by writer' WHERE id = 7",
+            "RESET ROLE",
+        )
     assert rows(items)[7][2] == "by writer"
     assert rows(view)[7][2] is None, "the branch still sees the row as it was"
     with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
@@ -267,8 +340,10 @@ def test_columns_named_like_internal_aliases_work(unique):
     """Generated SQL must never confuse a user's column with one of its own aliases."""
     t = ident("alias", unique)
     cols = ["v", "s", "p", "d", "x", "y", "k", "e", "r", "key", "value", "n", "o"]
-    run(f"CREATE TABLE {t} (id int PRIMARY KEY, {', '.join(f'{q(c)} int' for c in cols)})",
-        f"INSERT INTO {t} (id, {', '.join(q(c) for c in cols)}) VALUES (1, {', '.join('1' for _ in cols)})")
+    run(
+        f"CREATE TABLE {t} (id int PRIMARY KEY, {', '.join(f'{q(c)} int' for c in cols)})",
+        f"INSERT INTO {t} (id, {', '.join(q(c) for c in cols)}) VALUES (1, {', '.join('1' for _ in cols)})",
+    )
     api.commit("aliases")
     branch = unique("alias")
     view = api.create_data_branch(t, "main", branch)
@@ -285,26 +360,43 @@ def q(identifier: str) -> str:
 
 def test_diff_and_merge_with_a_composite_primary_key(unique):
     """Composite keys take the general changed-key filter (a row-valued IN)."""
-    t = committed_table(unique, "stock", "(region text, id int, qty int NOT NULL, PRIMARY KEY (region, id))",
-                        "INSERT INTO {t} SELECT r, g, g FROM unnest(ARRAY['eu', 'us']) r, generate_series(1, 10) g")
+    t = committed_table(
+        unique,
+        "stock",
+        "(region text, id int, qty int NOT NULL, PRIMARY KEY (region, id))",
+        "INSERT INTO {t} SELECT r, g, g FROM unnest(ARRAY['eu', 'us']) r, generate_series(1, 10) g",
+    )
     branch = unique("ck")
     view = api.create_data_branch(t, "main", branch)
-    run(f"UPDATE {view} SET qty = 100 WHERE region = 'eu' AND id = 1",
+    run(
+        f"UPDATE {view} SET qty = 100 WHERE region = 'eu' AND id = 1",
         f"DELETE FROM {view} WHERE region = 'us' AND id = 2",
         f"INSERT INTO {view} VALUES ('asia', 1, 7)",
-        f"UPDATE {t} SET qty = -3 WHERE region = 'us' AND id = 3")
+        f"UPDATE {t} SET qty = -3 WHERE region = 'us' AND id = 3",
+    )
     changes = {(c.key["region"], c.key["id"]): c.change for c in api.diff_data(t, "main", branch)}
-    assert changes == {("eu", 1): "modified", ("us", 2): "removed", ("asia", 1): "added", ("us", 3): "modified"}
+    assert changes == {
+        ("eu", 1): "modified",
+        ("us", 2): "removed",
+        ("asia", 1): "added",
+        ("us", 3): "modified",
+    }
     assert api.merge(branch).status == "merged"
-    merged = {(region, id_): qty for region, id_, qty in sql_rows(f"SELECT region, id, qty FROM {t}")}
+    merged = {
+        (region, id_): qty for region, id_, qty in sql_rows(f"SELECT region, id, qty FROM {t}")
+    }
     assert merged[("eu", 1)] == 100 and ("us", 2) not in merged
     assert merged[("asia", 1)] == 7 and merged[("us", 3)] == -3 and len(merged) == 20
 
 
 def test_diff_and_merge_when_more_than_50000_keys_changed(unique):
     """Past 50,000 changed keys the filter switches from = ANY(array) to IN (subquery)."""
-    t = committed_table(unique, "wide", "(id int PRIMARY KEY, v int NOT NULL, w int)",
-                        "INSERT INTO {t} SELECT g, g, NULL FROM generate_series(1, 50010) g")
+    t = committed_table(
+        unique,
+        "wide",
+        "(id int PRIMARY KEY, v int NOT NULL, w int)",
+        "INSERT INTO {t} SELECT g, g, NULL FROM generate_series(1, 50010) g",
+    )
     branch = unique("wide")
     view = api.create_data_branch(t, "main", branch)
     run(f"UPDATE {view} SET w = 1 WHERE id <= 5", f"UPDATE {t} SET v = v + 1")
@@ -313,7 +405,6 @@ def test_diff_and_merge_when_more_than_50000_keys_changed(unique):
     assert {tuple(c.changed_columns) for c in changes} == {("v",), ("v", "w")}
     assert api.merge(branch).status == "merged"
     assert sql_rows(f"SELECT count(*), count(w), sum(v - id) FROM {t}") == [(50010, 5, 50010)]
-
 
 
 def anti_joins(relation: str) -> int:
@@ -328,9 +419,10 @@ def test_a_full_scan_of_a_branch_probes_each_source_row_once(unique, items):
     (probing each table on its own plans three anti-joins); the rows are the same."""
     branch = unique("scan")
     view = api.create_data_branch(items, "main", branch)
-    run(f"UPDATE {view} SET price = 1 WHERE id <= 3", f"UPDATE {items} SET note = 'main' WHERE id >= 18")
+    run(
+        f"UPDATE {view} SET price = 1 WHERE id <= 3",
+        f"UPDATE {items} SET note = 'main' WHERE id >= 18",
+    )
     assert anti_joins(view) == 2, "one for the source, one for the pre-images"
     expected = {i: (f"item {i}", 1 if i <= 3 else i * 10, None) for i in range(1, 21)}
     assert rows(view) == expected
-
-

@@ -18,7 +18,9 @@ def events_for(identity: str) -> list[tuple]:
     return sql_rows(
         "SELECT command_tag, object_type, schema_name, statement, role_name, transaction_id::text,"
         " occurred_at, (SELECT name FROM pggit.branches b WHERE b.id = e.branch_id)"
-        " FROM pggit.ddl_events e WHERE object_identity = %s ORDER BY id", [identity])
+        " FROM pggit.ddl_events e WHERE object_identity = %s ORDER BY id",
+        [identity],
+    )
 
 
 @pytest.mark.django_db
@@ -75,11 +77,16 @@ def test_commit_attaches_pending_ddl_and_reuses_tree_without_it(unique):
     run(f"CREATE TABLE {t} (id int)")
     changed = api.commit("changed")
     assert changed.tree_hash != base.tree_hash
-    assert sql_scalar("SELECT count(*) FROM pggit.ddl_events WHERE commit_id = %s", [changed.id]) >= 1
-    assert sql_scalar(
-        "SELECT count(*) FROM pggit.ddl_events WHERE branch_id = %s AND commit_id IS NULL",
-        [changed.branch_id],
-    ) == 0
+    assert (
+        sql_scalar("SELECT count(*) FROM pggit.ddl_events WHERE commit_id = %s", [changed.id]) >= 1
+    )
+    assert (
+        sql_scalar(
+            "SELECT count(*) FROM pggit.ddl_events WHERE branch_id = %s AND commit_id IS NULL",
+            [changed.branch_id],
+        )
+        == 0
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -94,7 +101,9 @@ def test_non_superuser_install_works_with_capture_off_and_a_warning(connect):
     try:
         plain = connect(dbname=database, user=role)
         notices: list[tuple[str, str]] = []  # a Diagnostic is only valid inside the handler
-        plain.add_notice_handler(lambda d: notices.append((d.severity_nonlocalized, d.message_primary)))
+        plain.add_notice_handler(
+            lambda d: notices.append((d.severity_nonlocalized, d.message_primary))
+        )
         with plain.transaction():
             for statement in install_statements():
                 plain.execute(statement)
@@ -102,7 +111,9 @@ def test_non_superuser_install_works_with_capture_off_and_a_warning(connect):
         assert any("DDL capture is OFF" in w for w in warnings), warnings
         # the roles exist cluster-wide already (the superuser install made them): the owner
         # grants on its own schema without needing CREATEROLE
-        assert plain.execute("SELECT has_schema_privilege('pggit_reader', 'pggit', 'USAGE')").fetchone()[0]
+        assert plain.execute(
+            "SELECT has_schema_privilege('pggit_reader', 'pggit', 'USAGE')"
+        ).fetchone()[0]
         assert plain.execute("SELECT pggit.ddl_capture_enabled()").fetchone()[0] is False
         assert plain.execute("SELECT count(*) FROM pg_event_trigger").fetchone()[0] == 0
 
@@ -113,7 +124,8 @@ def test_non_superuser_install_works_with_capture_off_and_a_warning(connect):
         plain.execute("ALTER TABLE public.widgets ADD COLUMN price numeric")
         second = plain.execute("SELECT pggit.commit_changes('main', 'price')").fetchone()[0]
         trees = plain.execute(
-            "SELECT count(DISTINCT tree_hash) FROM pggit.commits WHERE hash IN (%s, %s)", [first, second]
+            "SELECT count(DISTINCT tree_hash) FROM pggit.commits WHERE hash IN (%s, %s)",
+            [first, second],
         ).fetchone()[0]
         assert trees == 2, "without capture every commit reads the catalog"
         # The same DDL hashes the same in another database (this one and the test database).
@@ -149,8 +161,13 @@ def test_superuser_install_of_every_file_in_one_transaction_works(connect):
         first = conn.execute("SELECT pggit.commit_changes('main', 'gadgets')").fetchone()[0]
         conn.execute("ALTER TABLE public.gadgets ADD COLUMN name text")
         second = conn.execute("SELECT pggit.commit_changes('main', 'name')").fetchone()[0]
-        assert conn.execute("SELECT count(DISTINCT tree_hash) FROM pggit.commits WHERE hash IN (%s, %s)",
-                            [first, second]).fetchone()[0] == 2
+        assert (
+            conn.execute(
+                "SELECT count(DISTINCT tree_hash) FROM pggit.commits WHERE hash IN (%s, %s)",
+                [first, second],
+            ).fetchone()[0]
+            == 2
+        )
         assert conn.execute("SELECT count(*) FROM pggit.verify()").fetchone()[0] == 0
         conn.close()
     finally:

@@ -80,7 +80,13 @@ def test_the_commit_path_checks_hashes_without_foreign_keys():
     """The commit row's references are not foreign keys (verify() checks them: see
     020_commits.sql) and the hash checks avoid the bounded-repetition regex."""
     assert sql_rows(FOREIGN_KEYS) == []
-    for check in ("commits_hash_check", "commits_tree_hash_check", "objects_hash_check", "trees_hash_check"):
-        definition = sql_scalar("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", [check])
+    for check in (
+        "commits_hash_check",
+        "commits_tree_hash_check",
+        "objects_hash_check",
+        "trees_hash_check",
+    ):
+        definition = sql_scalar(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", [check]
+        )
         assert "octet_length" in definition and "{64}" not in definition, check
-

@@ -39,7 +39,8 @@ def _functions_without_jit_off() -> list[tuple[str, str, bool, list[str], list[s
             "  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
             " WHERE p.pronamespace = 'pggit'::regnamespace"
             "   AND NOT ('jit=off' = ANY (coalesce(p.proconfig, '{}')))"
-            " ORDER BY 1")
+            " ORDER BY 1"
+        )
     ]
 
 
@@ -53,8 +54,11 @@ def test_every_function_runs_without_jit_or_is_inlined_into_its_caller():
     not_inlined = []
     for name, lang, retset, args, types in unchecked:
         if name in RUNS_NO_QUERY:
-            source = sql_scalar("SELECT prosrc FROM pg_proc WHERE pronamespace = 'pggit'::regnamespace"
-                                " AND proname = %s", [name])
+            source = sql_scalar(
+                "SELECT prosrc FROM pg_proc WHERE pronamespace = 'pggit'::regnamespace"
+                " AND proname = %s",
+                [name],
+            )
             assert not QUERY_WORDS.search(source), f"{name} runs a query: it needs SET jit = off"
             continue
         if lang != "sql":
@@ -62,7 +66,11 @@ def test_every_function_runs_without_jit_or_is_inlined_into_its_caller():
             continue
         columns = ", ".join(f"{a} {t}" for a, t in zip(args, types, strict=True)) or "dummy int"
         call = f"pggit.{name}({', '.join(args)})"
-        query = f"SELECT * FROM pg_temp.jit_args, LATERAL {call} f" if retset else f"SELECT {call} FROM pg_temp.jit_args"
+        query = (
+            f"SELECT * FROM pg_temp.jit_args, LATERAL {call} f"
+            if retset
+            else f"SELECT {call} FROM pg_temp.jit_args"
+        )
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS pg_temp.jit_args")
             cursor.execute(f"CREATE TEMP TABLE jit_args ({columns})")
@@ -102,7 +110,7 @@ def _plans(conn: psycopg.Connection, statement: str, params: list) -> list[dict]
     def collect(diagnostic: psycopg.errors.Diagnostic) -> None:
         text = diagnostic.message_primary or ""
         if "{" in text:
-            plans.append(json.loads(text[text.index("{"):]))
+            plans.append(json.loads(text[text.index("{") :]))
 
     conn.add_notice_handler(collect)
     try:
@@ -130,11 +138,18 @@ def test_pggit_statements_are_never_jit_compiled_even_with_zero_thresholds(conne
     conn.execute(f"INSERT INTO {table} SELECT g, md5(g::text) FROM generate_series(1, 100) g")
     conn.execute("SELECT pggit.commit_changes('main', 'jit test tables')")
     conn.execute("LOAD 'auto_explain'")
-    for setting in ["auto_explain.log_min_duration = 0", "auto_explain.log_nested_statements = on",
-                    "auto_explain.log_analyze = on", "auto_explain.log_timing = off",
-                    "auto_explain.log_format = json", "auto_explain.log_level = notice",
-                    "jit = on", "jit_above_cost = 0", "jit_inline_above_cost = 0",
-                    "jit_optimize_above_cost = 0"]:
+    for setting in [
+        "auto_explain.log_min_duration = 0",
+        "auto_explain.log_nested_statements = on",
+        "auto_explain.log_analyze = on",
+        "auto_explain.log_timing = off",
+        "auto_explain.log_format = json",
+        "auto_explain.log_level = notice",
+        "jit = on",
+        "jit_above_cost = 0",
+        "jit_inline_above_cost = 0",
+        "jit_optimize_above_cost = 0",
+    ]:
         conn.execute(f"SET {setting}")
 
     operations = [
@@ -151,8 +166,11 @@ def test_pggit_statements_are_never_jit_compiled_even_with_zero_thresholds(conne
     ]
     for statement, params in operations:
         if statement.startswith("UPDATE"):
-            view = conn.execute("SELECT view_name FROM pggit.data_branches WHERE status = 'ACTIVE'"
-                                " AND table_name = %s", [table]).fetchone()[0]
+            view = conn.execute(
+                "SELECT view_name FROM pggit.data_branches WHERE status = 'ACTIVE'"
+                " AND table_name = %s",
+                [table],
+            ).fetchone()[0]
             statement = statement.format(view=view)
         sent = statement
         for n in range(1, len(params) + 1):
@@ -161,7 +179,9 @@ def test_pggit_statements_are_never_jit_compiled_even_with_zero_thresholds(conne
         own = [p for p in plans if p["Query Text"].strip() == sent]
         nested = [p for p in plans if p["Query Text"].strip() != sent]
         if statement.startswith("SELECT"):
-            assert len(own) == 1 and "JIT" in own[0], f"the caller's statement is JIT-compiled: {statement}"
+            assert len(own) == 1 and "JIT" in own[0], (
+                f"the caller's statement is JIT-compiled: {statement}"
+            )
             assert len(nested) >= 2, f"expected the statements pggit runs inside {statement}"
         # A foreign key check of a deferred constraint (ddl_events -> commits) runs at COMMIT,
         # in the caller's context: PostgreSQL's own one-row index probe, which no default
@@ -171,6 +191,11 @@ def test_pggit_statements_are_never_jit_compiled_even_with_zero_thresholds(conne
         compiled = [p["Query Text"][:200] for p in nested if "JIT" in p and p not in checks]
         assert compiled == [], f"{statement}: pggit statements compiled with JIT"
     assert conn.execute(f"SELECT count(*) FROM {table} WHERE v = 'branch'").fetchone()[0] == 10
-    assert [r[0] for r in conn.execute(
-        "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public'"
-        " AND table_name = %s ORDER BY ordinal_position", [altered])] == ["id", "w"]
+    assert [
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public'"
+            " AND table_name = %s ORDER BY ordinal_position",
+            [altered],
+        )
+    ] == ["id", "w"]

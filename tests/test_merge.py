@@ -49,8 +49,12 @@ def main_tree() -> str:
 def test_diff_lists_objects_with_detail_and_ddl(unique, table):
     branch = unique("d")
     api.create_branch(branch)
-    on_branch(branch, f"ALTER TABLE {table} ADD COLUMN price numeric(8,2)",
-              f"CREATE TABLE {table}_extra (id int)", f"ALTER TABLE {table} DROP COLUMN qty")
+    on_branch(
+        branch,
+        f"ALTER TABLE {table} ADD COLUMN price numeric(8,2)",
+        f"CREATE TABLE {table}_extra (id int)",
+        f"ALTER TABLE {table} DROP COLUMN qty",
+    )
     entries = {e.object_key: e for e in api.diff("main", branch)}
     changed = entries[f"table:public.{table}"]
     assert changed.change == "modified"
@@ -59,23 +63,28 @@ def test_diff_lists_objects_with_detail_and_ddl(unique, table):
     assert entries[f"table:public.{table}_extra"].change == "added"
     script = api.diff_ddl("main", branch)
     assert script.index(f"ALTER TABLE {table} DROP COLUMN qty") < script.index(
-        f"ALTER TABLE {table} ADD COLUMN price numeric(8,2)"), "drops come before creates"
+        f"ALTER TABLE {table} ADD COLUMN price numeric(8,2)"
+    ), "drops come before creates"
     # by commit hash too, and the reverse diff undoes it
     head = Branch.objects.get(name=branch, status="ACTIVE").head_id
     assert {e.object_key for e in api.diff("main", head[:12])} == set(entries)
     assert entries[f"table:public.{table}_extra"].object_key in {
-        e.object_key for e in api.diff(branch, "main") if e.change == "removed"}
+        e.object_key for e in api.diff(branch, "main") if e.change == "removed"
+    }
 
 
 def test_diff_applied_to_a_copy_of_a_yields_b(unique, table):
     b = unique("b")
     api.create_branch(b)
-    on_branch(b, f"ALTER TABLE {table} ADD COLUMN c1 text NOT NULL DEFAULT 'x'",
-              f"ALTER TABLE {table} ALTER COLUMN qty TYPE bigint",
-              f"CREATE INDEX {table}_c1 ON {table} (c1)",
-              f"ALTER TABLE {table} ADD CONSTRAINT {table}_qty CHECK (qty > 0)",
-              f"CREATE TYPE {table}_e AS ENUM ('x')",
-              f"CREATE VIEW {table}_v AS SELECT id, c1 FROM {table}")
+    on_branch(
+        b,
+        f"ALTER TABLE {table} ADD COLUMN c1 text NOT NULL DEFAULT 'x'",
+        f"ALTER TABLE {table} ALTER COLUMN qty TYPE bigint",
+        f"CREATE INDEX {table}_c1 ON {table} (c1)",
+        f"ALTER TABLE {table} ADD CONSTRAINT {table}_qty CHECK (qty > 0)",
+        f"CREATE TYPE {table}_e AS ENUM ('x')",
+        f"CREATE VIEW {table}_v AS SELECT id, c1 FROM {table}",
+    )
     copy = unique("copy")
     api.create_branch(copy)  # a copy of main
     with api.checkout(copy):
@@ -94,7 +103,11 @@ def test_unknown_refs_are_refused(unique):
 def test_disjoint_changes_on_both_sides_merge(unique, table):
     branch = unique("disjoint")
     api.create_branch(branch)
-    on_branch(branch, f"ALTER TABLE {table} ADD COLUMN from_branch int", f"CREATE TABLE {table}_b (id int)")
+    on_branch(
+        branch,
+        f"ALTER TABLE {table} ADD COLUMN from_branch int",
+        f"CREATE TABLE {table}_b (id int)",
+    )
     run(f"ALTER TABLE {table} ADD COLUMN from_main int", f"CREATE INDEX {table}_q ON {table} (qty)")
     main_commit = api.commit("main work")
     result = api.merge(branch, "main")
@@ -146,20 +159,43 @@ def test_merge_into_a_branch_that_moved(unique, table):
 
 
 CONFLICTS = [
-    ("same column, different types",
-     "ALTER TABLE {t} ALTER COLUMN qty TYPE bigint", "ALTER TABLE {t} ALTER COLUMN qty TYPE text",
-     "table:public.{t}", "modify/modify"),
-    ("drop versus modify",
-     "DROP TABLE {t}", "ALTER TABLE {t} ADD COLUMN extra int", "table:public.{t}", "delete/modify"),
-    ("modify versus drop",
-     "ALTER TABLE {t} ADD COLUMN extra int", "DROP TABLE {t}", "table:public.{t}", "modify/delete"),
-    ("same name created twice",
-     "CREATE TABLE {t}_twin (id int)", "CREATE TABLE {t}_twin (id text)", "table:public.{t}_twin", "add/add"),
+    (
+        "same column, different types",
+        "ALTER TABLE {t} ALTER COLUMN qty TYPE bigint",
+        "ALTER TABLE {t} ALTER COLUMN qty TYPE text",
+        "table:public.{t}",
+        "modify/modify",
+    ),
+    (
+        "drop versus modify",
+        "DROP TABLE {t}",
+        "ALTER TABLE {t} ADD COLUMN extra int",
+        "table:public.{t}",
+        "delete/modify",
+    ),
+    (
+        "modify versus drop",
+        "ALTER TABLE {t} ADD COLUMN extra int",
+        "DROP TABLE {t}",
+        "table:public.{t}",
+        "modify/delete",
+    ),
+    (
+        "same name created twice",
+        "CREATE TABLE {t}_twin (id int)",
+        "CREATE TABLE {t}_twin (id text)",
+        "table:public.{t}_twin",
+        "add/add",
+    ),
 ]
 
 
-@pytest.mark.parametrize("name,on_main,on_source,key,kind", CONFLICTS, ids=[c[0] for c in CONFLICTS])
-def test_conflicts_are_recorded_and_nothing_is_applied(unique, table, name, on_main, on_source, key, kind):
+@pytest.mark.parametrize(
+    "name,on_main,on_source,key,kind", CONFLICTS, ids=[c[0] for c in CONFLICTS]
+)
+def test_conflicts_are_recorded_and_nothing_is_applied(
+    unique, table, name, on_main, on_source, key, kind
+):
     branch = unique("c")
     api.create_branch(branch)
     on_branch(branch, on_source.format(t=table))
@@ -172,7 +208,9 @@ def test_conflicts_are_recorded_and_nothing_is_applied(unique, table, name, on_m
     assert info.value.conflicts[0]["kind"] == kind
     assert main_tree() == tree and Branch.objects.get(name="main", status="ACTIVE").head_id == head
     assert api.status("main") == []
-    assert sql_rows("SELECT status FROM pggit.merges WHERE id = %s", [info.value.merge_id]) == [("CONFLICTED",)]
+    assert sql_rows("SELECT status FROM pggit.merges WHERE id = %s", [info.value.merge_id]) == [
+        ("CONFLICTED",)
+    ]
     assert Branch.objects.get(name=branch, status="ACTIVE").status == "ACTIVE"
 
 
@@ -180,18 +218,28 @@ def test_conflicts_are_recorded_and_nothing_is_applied(unique, table, name, on_m
 def test_resolving_the_conflicts_completes_the_merge(unique, table, resolution):
     branch = unique("r")
     api.create_branch(branch)
-    on_branch(branch, f"ALTER TABLE {table} ALTER COLUMN qty TYPE text", f"CREATE TABLE {table}_new (id int)")
+    on_branch(
+        branch,
+        f"ALTER TABLE {table} ALTER COLUMN qty TYPE text",
+        f"CREATE TABLE {table}_new (id int)",
+    )
     run(f"ALTER TABLE {table} ALTER COLUMN qty TYPE bigint")
     api.commit("main side")
     with pytest.raises(MergeConflict) as info:
         api.merge(branch)
     merge_id, key = info.value.merge_id, f"table:public.{table}"
-    answer = {"ours": "ours", "theirs": "theirs",
-              "ddl": f"ALTER TABLE {table} ALTER COLUMN qty TYPE numeric"}[resolution]
+    answer = {
+        "ours": "ours",
+        "theirs": "theirs",
+        "ddl": f"ALTER TABLE {table} ALTER COLUMN qty TYPE numeric",
+    }[resolution]
     commit_hash = api.resolve_conflict(merge_id, key, answer)
     assert commit_hash, "the last resolution completes the merge"
-    qty_type = sql_scalar("SELECT data_type FROM information_schema.columns WHERE table_schema = 'public'"
-                          " AND table_name = %s AND column_name = 'qty'", [table])
+    qty_type = sql_scalar(
+        "SELECT data_type FROM information_schema.columns WHERE table_schema = 'public'"
+        " AND table_name = %s AND column_name = 'qty'",
+        [table],
+    )
     assert qty_type == {"ours": "bigint", "theirs": "text", "ddl": "numeric"}[resolution]
     assert table_columns("public", f"{table}_new") == ["id"], "non-conflicting changes land too"
     assert Commit.objects.get(hash=commit_hash).merge_parent_id is not None
@@ -220,8 +268,15 @@ def test_bad_resolutions_are_refused(unique, table):
 def test_a_failing_statement_leaves_the_target_unchanged(unique, table):
     branch = unique("fail")
     api.create_branch(branch)
-    on_branch(branch, f"ALTER TABLE {table} ALTER COLUMN name SET NOT NULL", f"CREATE TABLE {table}_x (id int)")
-    run(f"INSERT INTO {table} (id, name) VALUES (1, NULL)", f"CREATE INDEX {table}_moved ON {table} (qty)")
+    on_branch(
+        branch,
+        f"ALTER TABLE {table} ALTER COLUMN name SET NOT NULL",
+        f"CREATE TABLE {table}_x (id int)",
+    )
+    run(
+        f"INSERT INTO {table} (id, name) VALUES (1, NULL)",
+        f"CREATE INDEX {table}_moved ON {table} (qty)",
+    )
     api.commit("main moved")
     tree, head = main_tree(), Branch.objects.get(name="main", status="ACTIVE").head_id
     err = sql_error("SELECT * FROM pggit.merge(%s, 'main')", [branch])
@@ -257,7 +312,8 @@ def test_revert_undoes_a_commit(unique, table):
     assert api.status("main") == []
     assert hash_in("public", table) == sql_scalar(
         "SELECT entries->>%s FROM pggit.trees WHERE hash = (SELECT tree_hash FROM pggit.commits WHERE hash = %s)",
-        [f"table:public.{table}", added.parent_id])
+        [f"table:public.{table}", added.parent_id],
+    )
 
 
 def test_revert_reports_a_conflict_when_later_commits_depend_on_it(unique, table):

@@ -24,7 +24,9 @@ def test_preview_of_a_fast_forward_lists_objects_and_ddl_and_changes_nothing(uni
     before = (head("main"), head(branch))
     preview = api.merge_preview(branch, "main")
     assert preview["mode"] == "fast-forward"
-    assert preview["objects"] == [{"object": f"table:public.{table}", "outcome": "theirs", "conflict": None}]
+    assert preview["objects"] == [
+        {"object": f"table:public.{table}", "outcome": "theirs", "conflict": None}
+    ]
     assert preview["ddl"] == [f"ALTER TABLE {table} ADD COLUMN price numeric(8,2)"]
     assert preview["conflicts"] == 0
     assert (head("main"), head(branch)) == before
@@ -38,15 +40,20 @@ def test_preview_of_a_fast_forward_lists_objects_and_ddl_and_changes_nothing(uni
 def test_preview_of_a_3way_merge_shows_conflicts_and_leaves_them_out_of_the_ddl(unique, table):
     branch = unique("pv3")
     api.create_branch(branch)
-    on_branch(branch, f"ALTER TABLE {table} ALTER COLUMN name TYPE varchar(10)",
-              f"CREATE TABLE {table}_new (id int)")
+    on_branch(
+        branch,
+        f"ALTER TABLE {table} ALTER COLUMN name TYPE varchar(10)",
+        f"CREATE TABLE {table}_new (id int)",
+    )
     run(f"ALTER TABLE {table} ALTER COLUMN name TYPE varchar(20)")
     api.commit("main changes name")
     preview = api.merge_preview(branch)
     assert preview["mode"] == "3way" and preview["base"]
     outcomes = {o["object"]: (o["outcome"], o["conflict"]) for o in preview["objects"]}
-    assert outcomes == {f"table:public.{table}": ("conflict", "modify/modify"),
-                        f"table:public.{table}_new": ("theirs", None)}
+    assert outcomes == {
+        f"table:public.{table}": ("conflict", "modify/modify"),
+        f"table:public.{table}_new": ("theirs", None),
+    }
     assert preview["conflicts"] == 1
     assert any(f"CREATE TABLE {table}_new" in s for s in preview["ddl"])
     assert not any("varchar(10)" in s for s in preview["ddl"])
@@ -57,16 +64,28 @@ def test_preview_when_target_already_has_everything(unique):
     branch = unique("pvu")
     api.create_branch(branch)
     preview = api.merge_preview(branch)
-    assert preview == {"mode": "up-to-date", "base": head("main"), "objects": [], "ddl": [],
-                       "data": [], "conflicts": 0}
+    assert preview == {
+        "mode": "up-to-date",
+        "base": head("main"),
+        "objects": [],
+        "ddl": [],
+        "data": [],
+        "conflicts": 0,
+    }
 
 
 def test_preview_counts_data_branch_rows_and_conflicts(unique):
-    t = committed_table(unique, "pvd", "(id int PRIMARY KEY, v int)", "INSERT INTO {t} VALUES (1, 1), (2, 2)")
+    t = committed_table(
+        unique, "pvd", "(id int PRIMARY KEY, v int)", "INSERT INTO {t} VALUES (1, 1), (2, 2)"
+    )
     branch = unique("pvd")
     rel = api.create_data_branch(t, "main", branch)
-    run(f"UPDATE {rel} SET v = 10 WHERE id = 1", f"INSERT INTO {rel} VALUES (3, 3)",
-        f"UPDATE {rel} SET v = 20 WHERE id = 2", f"UPDATE {t} SET v = 21 WHERE id = 2")
+    run(
+        f"UPDATE {rel} SET v = 10 WHERE id = 1",
+        f"INSERT INTO {rel} VALUES (3, 3)",
+        f"UPDATE {rel} SET v = 20 WHERE id = 2",
+        f"UPDATE {t} SET v = 21 WHERE id = 2",
+    )
     preview = api.merge_preview(branch)
     assert preview["data"] == [{"table": f"public.{t}", "rows": 2, "conflicts": 1}]
     assert preview["conflicts"] == 1
@@ -98,7 +117,9 @@ def test_ahead_behind_counts_both_directions(unique, table):
     assert api.ahead_behind(branch) == (2, 1)
     assert api.ahead_behind("main", branch) == (1, 2)
     api.merge(branch)
-    assert api.ahead_behind("main", branch) == (2, 0), "main now holds the branch's commits and its merge"
+    assert api.ahead_behind("main", branch) == (2, 0), (
+        "main now holds the branch's commits and its merge"
+    )
     with pytest.raises(BranchNotFound):
         api.ahead_behind(unique("missing"))
 

@@ -44,7 +44,9 @@ def test_missing_table_is_null_never_an_error(unique):
     assert api.schema_hash("no_such_table_here") is None
 
 
-@pytest.mark.parametrize("name", [None, "", "   ", "a;b", "a b", 'x"; DROP TABLE canary; --', "a.b.c.d", '"unterminated'])
+@pytest.mark.parametrize(
+    "name", [None, "", "   ", "a;b", "a b", 'x"; DROP TABLE canary; --', "a.b.c.d", '"unterminated']
+)
 def test_invalid_names_raise_pgt01(name):
     canary = sql_scalar("SELECT count(*) FROM pggit.branches")
     err = sql_error("SELECT pggit.calculate_schema_hash(%s)", [name])
@@ -54,8 +56,12 @@ def test_invalid_names_raise_pgt01(name):
 
 def test_views_sequences_and_indexes_are_not_tables(unique):
     n = unique("nt").replace("-", "_")
-    run(f"CREATE TABLE {n}_t (id int PRIMARY KEY)", f"CREATE VIEW {n}_v AS SELECT 1 AS x",
-        f"CREATE SEQUENCE {n}_s", f"CREATE MATERIALIZED VIEW {n}_m AS SELECT 1 AS x")
+    run(
+        f"CREATE TABLE {n}_t (id int PRIMARY KEY)",
+        f"CREATE VIEW {n}_v AS SELECT 1 AS x",
+        f"CREATE SEQUENCE {n}_s",
+        f"CREATE MATERIALIZED VIEW {n}_m AS SELECT 1 AS x",
+    )
     for rel in (f"{n}_v", f"{n}_s", f"{n}_t_pkey", f"{n}_m"):
         err = sql_error("SELECT pggit.calculate_schema_hash(%s)", [rel])
         assert err.sqlstate == "PGT03", rel
@@ -67,11 +73,13 @@ def test_views_sequences_and_indexes_are_not_tables(unique):
 
 def test_same_ddl_in_two_schemas_hashes_the_same(two_schemas):
     for s in two_schemas:
-        run(f"CREATE TYPE {s}.mood AS ENUM ('ok', 'meh')",
+        run(
+            f"CREATE TYPE {s}.mood AS ENUM ('ok', 'meh')",
             f"CREATE TABLE {s}.parent (id serial PRIMARY KEY)",
             f"CREATE TABLE {s}.t (id int PRIMARY KEY, m {s}.mood, p int REFERENCES {s}.parent (id),"
             f" note text COLLATE \"C\" DEFAULT 'x', CONSTRAINT pos CHECK (id > 0))",
-            f"CREATE UNIQUE INDEX t_note ON {s}.t (note) WHERE note IS NOT NULL")
+            f"CREATE UNIQUE INDEX t_note ON {s}.t (note) WHERE note IS NOT NULL",
+        )
     a, b = two_schemas
     assert h(f"{a}.t") == h(f"{b}.t")
     assert h(f"{a}.parent") == h(f"{b}.parent")
@@ -79,10 +87,19 @@ def test_same_ddl_in_two_schemas_hashes_the_same(two_schemas):
 
 def test_creation_order_of_indexes_and_constraints_does_not_matter(two_schemas):
     a, b = two_schemas
-    run(f"CREATE TABLE {a}.t (x int, y int)", f"CREATE INDEX ix ON {a}.t (x)", f"CREATE INDEX iy ON {a}.t (y)",
-        f"ALTER TABLE {a}.t ADD CONSTRAINT cx CHECK (x > 0), ADD CONSTRAINT cy CHECK (y > 0)")
-    run(f"CREATE TABLE {b}.t (x int, y int)", f"CREATE INDEX iy ON {b}.t (y)", f"CREATE INDEX ix ON {b}.t (x)",
-        f"ALTER TABLE {b}.t ADD CONSTRAINT cy CHECK (y > 0)", f"ALTER TABLE {b}.t ADD CONSTRAINT cx CHECK (x > 0)")
+    run(
+        f"CREATE TABLE {a}.t (x int, y int)",
+        f"CREATE INDEX ix ON {a}.t (x)",
+        f"CREATE INDEX iy ON {a}.t (y)",
+        f"ALTER TABLE {a}.t ADD CONSTRAINT cx CHECK (x > 0), ADD CONSTRAINT cy CHECK (y > 0)",
+    )
+    run(
+        f"CREATE TABLE {b}.t (x int, y int)",
+        f"CREATE INDEX iy ON {b}.t (y)",
+        f"CREATE INDEX ix ON {b}.t (x)",
+        f"ALTER TABLE {b}.t ADD CONSTRAINT cy CHECK (y > 0)",
+        f"ALTER TABLE {b}.t ADD CONSTRAINT cx CHECK (x > 0)",
+    )
     assert h(f"{a}.t") == h(f"{b}.t")
 
 
@@ -103,17 +120,20 @@ def test_add_then_drop_column_restores_the_hash(unique):
     assert h(t) == original
 
 
-@pytest.mark.parametrize("change", [
-    "ALTER TABLE {t} ADD COLUMN c int",
-    "ALTER TABLE {t} ALTER COLUMN v TYPE varchar(10)",
-    "ALTER TABLE {t} ALTER COLUMN v SET DEFAULT 'd'",
-    "ALTER TABLE {t} ALTER COLUMN v SET NOT NULL",
-    "ALTER TABLE {t} ADD CONSTRAINT ck CHECK (id > 0)",
-    "ALTER TABLE {t} ADD CONSTRAINT uq UNIQUE (v)",
-    "CREATE INDEX {t}_v ON {t} (v)",
-    "ALTER TABLE {t} DROP CONSTRAINT {t}_pkey",
-    "ALTER TABLE {t} RENAME COLUMN v TO w",
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "ALTER TABLE {t} ADD COLUMN c int",
+        "ALTER TABLE {t} ALTER COLUMN v TYPE varchar(10)",
+        "ALTER TABLE {t} ALTER COLUMN v SET DEFAULT 'd'",
+        "ALTER TABLE {t} ALTER COLUMN v SET NOT NULL",
+        "ALTER TABLE {t} ADD CONSTRAINT ck CHECK (id > 0)",
+        "ALTER TABLE {t} ADD CONSTRAINT uq UNIQUE (v)",
+        "CREATE INDEX {t}_v ON {t} (v)",
+        "ALTER TABLE {t} DROP CONSTRAINT {t}_pkey",
+        "ALTER TABLE {t} RENAME COLUMN v TO w",
+    ],
+)
 def test_any_structural_change_changes_the_hash(unique, change):
     t = unique("sens").replace("-", "_")
     run(f"CREATE TABLE {t} (id int PRIMARY KEY, v text)")

@@ -34,8 +34,12 @@ def documented_defaults() -> dict[str, object]:
 
 def test_the_documented_defaults_are_the_code_defaults():
     documented = documented_defaults()
-    assert set(documented) == {"TRACKED_SCHEMAS", "RETRY_ATTEMPTS", "RETRY_BACKOFF_SECONDS",
-                               "RETRY_BACKOFF_MAX_SECONDS"}
+    assert set(documented) == {
+        "TRACKED_SCHEMAS",
+        "RETRY_ATTEMPTS",
+        "RETRY_BACKOFF_SECONDS",
+        "RETRY_BACKOFF_MAX_SECONDS",
+    }
     assert documented == conf.DEFAULTS
 
 

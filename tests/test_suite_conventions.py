@@ -7,7 +7,15 @@ import ast
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
-SHARED_HELPERS = {"run", "_run", "execute", "sql_scalar", "sql_rows", "sql_error", "snapshot_counts"}
+SHARED_HELPERS = {
+    "run",
+    "_run",
+    "execute",
+    "sql_scalar",
+    "sql_rows",
+    "sql_error",
+    "snapshot_counts",
+}
 
 
 def modules() -> list[Path]:

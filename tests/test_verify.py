@@ -39,7 +39,10 @@ def test_normal_work_verifies_clean(unique):
 
 def test_a_row_forged_by_a_superuser_is_caught(unique):
     commit = api.commit("genuine", branch=unique("forge"))
-    assert sql_error("UPDATE pggit.commits SET message = 'forged' WHERE id = %s", [commit.id]).sqlstate == "PGH01"
+    assert (
+        sql_error("UPDATE pggit.commits SET message = 'forged' WHERE id = %s", [commit.id]).sqlstate
+        == "PGH01"
+    )
     run("ALTER TABLE pggit.commits DISABLE TRIGGER commits_append_only")
     assert checks() == {"append_only"}
     run(f"UPDATE pggit.commits SET message = 'forged' WHERE id = {commit.id}")
@@ -55,7 +58,9 @@ def test_broken_chains_heads_and_orphans_are_caught(unique):
     branch = unique("broken")
     first = api.commit("one", branch=branch)
     api.commit("two", branch=branch)
-    run(f"UPDATE pggit.branches SET head_hash = '{first.hash}' WHERE name = '{branch}' AND status = 'ACTIVE'")
+    run(
+        f"UPDATE pggit.branches SET head_hash = '{first.hash}' WHERE name = '{branch}' AND status = 'ACTIVE'"
+    )
     api.commit("fork", branch=branch)  # a second child of `first`
     assert "chain_fork" in checks()
     run("CREATE SCHEMA pggit_b999999_1")
@@ -69,25 +74,38 @@ def test_dangling_references_are_caught(unique):
     commit); verify() reports what they would have refused."""
     commit = api.commit("genuine", branch=unique("refs"))
     missing = "f" * 64
-    run("INSERT INTO pggit.commits (hash, parent_hash, merge_parent_hash, branch_id, tree_hash, message, author,"
+    run(
+        "INSERT INTO pggit.commits (hash, parent_hash, merge_parent_hash, branch_id, tree_hash, message, author,"
         f" committed_at) VALUES ('{'e' * 64}', '{missing}', '{commit.hash}', 999999999, '{missing}', 'forged', 'x',"
-        " now())")
+        " now())"
+    )
     forged = sql_scalar("SELECT id FROM pggit.commits WHERE hash = %s", ["e" * 64])
     findings = {f.detail.split(" that ")[0] for f in api.verify() if f.check == "reference"}
-    assert findings == {f"commit {forged} names a parent", f"commit {forged} names a tree",
-                        f"commit {forged} names a branch"}
+    assert findings == {
+        f"commit {forged} names a parent",
+        f"commit {forged} names a tree",
+        f"commit {forged} names a branch",
+    }
     run(f"UPDATE pggit.branches SET head_hash = '{'d' * 64}' WHERE name = 'main'")
     assert ("reference", "main") in {(f.check, f.subject) for f in api.verify()}
 
 
-@pytest.mark.parametrize("column, value", [
-    ("hash", "E" * 64), ("hash", "e" * 63), ("hash", "e" * 63 + "\n"), ("tree_hash", "g" * 64), ("tree_hash", ""),
-])
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("hash", "E" * 64),
+        ("hash", "e" * 63),
+        ("hash", "e" * 63 + "\n"),
+        ("tree_hash", "g" * 64),
+        ("tree_hash", ""),
+    ],
+)
 def test_hash_columns_refuse_anything_but_64_lowercase_hex_digits(unique, column, value):
     commit = api.commit("genuine", branch=unique("chk"))
     row = {"hash": "c" * 64, "tree_hash": commit.tree_hash, column: value}
     error = sql_error(
         "INSERT INTO pggit.commits (hash, parent_hash, branch_id, tree_hash, message, author, committed_at)"
         " SELECT %s, hash, branch_id, %s, 'x', 'x', now() FROM pggit.commits WHERE hash = %s",
-        [row["hash"], row["tree_hash"], commit.hash])
+        [row["hash"], row["tree_hash"], commit.hash],
+    )
     assert error.sqlstate == "23514"

@@ -24,13 +24,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def product_table(unique):
     t = ident("prod", unique)
-    run(f"CREATE TYPE {t}_kind AS ENUM ('a', 'b')",
+    run(
+        f"CREATE TYPE {t}_kind AS ENUM ('a', 'b')",
         f"CREATE TABLE {t} (id serial PRIMARY KEY, kind {t}_kind NOT NULL DEFAULT 'a',"
         f" name text CHECK (name <> ''), parent int REFERENCES {t} (id))",
         f"CREATE INDEX {t}_name ON {t} (name)",
         f"CREATE VIEW {t}_view AS SELECT id, name FROM {t}",
         f"CREATE FUNCTION {t}_fn(x int) RETURNS int LANGUAGE sql AS 'SELECT x + 1'",
-        f"COMMENT ON TABLE {t} IS 'products'")
+        f"COMMENT ON TABLE {t} IS 'products'",
+    )
     api.commit(f"add {t}")
     return t
 
@@ -61,7 +63,9 @@ def test_namespace_names_are_derived_and_mapped(unique):
     api.create_branch(b)
     rows = sql_rows(
         "SELECT b.name, w.logical_schema, w.namespace FROM pggit.workspaces w"
-        " JOIN pggit.branches b ON b.id = w.branch_id WHERE b.name IN (%s, %s)", [a, b])
+        " JOIN pggit.branches b ON b.id = w.branch_id WHERE b.name IN (%s, %s)",
+        [a, b],
+    )
     assert {r[0] for r in rows} == {a, b}
     assert len({r[2] for r in rows}) == 2 and all(r[1] == "public" for r in rows)
 
@@ -75,7 +79,9 @@ def test_checkout_switches_search_path_and_current_branch(unique, product_table)
         assert api.current_branch() == branch
         path = sql_scalar("SHOW search_path")
         assert path.split(",")[0].strip() == ns and "public" not in path
-        run(f"ALTER TABLE {product_table} ADD COLUMN on_branch int")  # unqualified: the branch's copy
+        run(
+            f"ALTER TABLE {product_table} ADD COLUMN on_branch int"
+        )  # unqualified: the branch's copy
         run(f"CREATE TABLE {product_table}_new (id int)")
     assert api.current_branch() == "main"
     assert sql_scalar("SHOW search_path") == before
@@ -83,8 +89,11 @@ def test_checkout_switches_search_path_and_current_branch(unique, product_table)
     assert "on_branch" not in table_columns("public", product_table)
     assert table_columns("public", f"{product_table}_new") == []
     # DDL made while checked out is the branch's, and its commit snapshots the workspace
-    events = sql_rows("SELECT DISTINCT b.name FROM pggit.ddl_events e JOIN pggit.branches b ON b.id = e.branch_id"
-                      " WHERE e.statement LIKE %s", [f"%{product_table}_new%"])
+    events = sql_rows(
+        "SELECT DISTINCT b.name FROM pggit.ddl_events e JOIN pggit.branches b ON b.id = e.branch_id"
+        " WHERE e.statement LIKE %s",
+        [f"%{product_table}_new%"],
+    )
     assert events == [(branch,)]
     keys = {c.object_key for c in api.status(branch)}
     assert {f"table:public.{product_table}", f"table:public.{product_table}_new"} <= keys
@@ -167,8 +176,10 @@ def test_run_statements_puts_each_statement_in_its_schemas_namespace(unique):
     assert table_columns("public", t) == []
 
     other = ident("rs2", unique)
-    statements = (f'[{{"object_key": "table:public.{other}", "statement": "CREATE TABLE {other} (id int)"}},'
-                  f' {{"object_key": "table:untracked.{other}", "statement": "CREATE TABLE {other} (x int)"}}]')
+    statements = (
+        f'[{{"object_key": "table:public.{other}", "statement": "CREATE TABLE {other} (id int)"}},'
+        f' {{"object_key": "table:untracked.{other}", "statement": "CREATE TABLE {other} (x int)"}}]'
+    )
     error = sql_error("SELECT pggit.run_statements(%s, %s)", [branch_id, statements])
     assert error.sqlstate == "PGD02" and "table:untracked." in error.diag.message_primary
     assert table_columns(namespace_of(branch), other) == []
@@ -180,23 +191,35 @@ def test_new_tables_carry_their_own_row_constraints_in_create_table(unique):
     TABLE statements (the referenced table may come later; CREATE TABLE would validate the
     check), and the branch's copy is still exact."""
     t = ident("cc", unique)
-    run(f"CREATE TABLE {t}_ref (id int PRIMARY KEY)",
+    run(
+        f"CREATE TABLE {t}_ref (id int PRIMARY KEY)",
         f"CREATE TABLE {t} (id int CONSTRAINT {t}_pk PRIMARY KEY, code text CONSTRAINT {t}_code UNIQUE,"
         f" qty int CONSTRAINT {t}_qty CHECK (qty > 0), ref int CONSTRAINT {t}_fk REFERENCES {t}_ref (id))",
-        f"ALTER TABLE {t} ADD CONSTRAINT {t}_later CHECK (qty < 100) NOT VALID")
+        f"ALTER TABLE {t} ADD CONSTRAINT {t}_later CHECK (qty < 100) NOT VALID",
+    )
     api.commit(f"add {t}")
-    statements = [r[0] for r in sql_rows(
-        "SELECT d.statement FROM pggit.objects o, pggit.create_ddl('table', o.definition) d"
-        " WHERE o.hash = pggit.calculate_schema_hash(%s)", [t])]
+    statements = [
+        r[0]
+        for r in sql_rows(
+            "SELECT d.statement FROM pggit.objects o, pggit.create_ddl('table', o.definition) d"
+            " WHERE o.hash = pggit.calculate_schema_hash(%s)",
+            [t],
+        )
+    ]
     create = statements[0]
     assert create.startswith(f"CREATE TABLE {t} (")
-    for inline in (f"CONSTRAINT {t}_pk PRIMARY KEY (id)", f"CONSTRAINT {t}_code UNIQUE (code)",
-                   f"CONSTRAINT {t}_qty CHECK ((qty > 0))"):
+    for inline in (
+        f"CONSTRAINT {t}_pk PRIMARY KEY (id)",
+        f"CONSTRAINT {t}_code UNIQUE (code)",
+        f"CONSTRAINT {t}_qty CHECK ((qty > 0))",
+    ):
         assert inline in create
-    assert sorted(statements[1:]) == sorted([
-        f"ALTER TABLE {t} ADD CONSTRAINT {t}_fk FOREIGN KEY (ref) REFERENCES {t}_ref(id)",
-        f"ALTER TABLE {t} ADD CONSTRAINT {t}_later CHECK ((qty < 100)) NOT VALID",
-    ])
+    assert sorted(statements[1:]) == sorted(
+        [
+            f"ALTER TABLE {t} ADD CONSTRAINT {t}_fk FOREIGN KEY (ref) REFERENCES {t}_ref(id)",
+            f"ALTER TABLE {t} ADD CONSTRAINT {t}_later CHECK ((qty < 100)) NOT VALID",
+        ]
+    )
     branch = unique("cc")
     api.create_branch(branch)
     assert hash_in(namespace_of(branch), t) == hash_in("public", t)

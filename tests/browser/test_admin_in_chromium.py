@@ -30,11 +30,18 @@ def browser() -> Iterator[WebDriver]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     if not (chromium and driver_path):
-        pytest.fail("the browser test needs Debian's chromium and chromium-driver: "
-                    "apt-get install chromium chromium-driver (.ci/ensure-chromium does it)")
+        pytest.fail(
+            "the browser test needs Debian's chromium and chromium-driver: "
+            "apt-get install chromium chromium-driver (.ci/ensure-chromium does it)"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = chromium  # given explicitly, Selenium Manager downloads nothing
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,900"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1440,900",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
     driver.implicitly_wait(5)
@@ -63,7 +70,8 @@ class Pages:
         headings, and Selenium reads rendered text)."""
         # A poll can land while the next page replaces the body: that element is then stale.
         WebDriverWait(self.driver, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
-            lambda driver: text.lower() in self.text().lower(), f"{text!r} never appeared")
+            lambda driver: text.lower() in self.text().lower(), f"{text!r} never appeared"
+        )
 
     def screenshot(self, name: str) -> Path:
         self.shots += 1
@@ -118,8 +126,11 @@ def test_log_in_browse_create_and_merge_a_branch(live_server, browser, django_us
     assert Branch.objects.filter(name=name, status="ACTIVE").exists()
 
     # someone works on the branch ...
-    on_branch(name, f"ALTER TABLE {table} ADD COLUMN published boolean NOT NULL DEFAULT false",
-              message="Publishing flag")
+    on_branch(
+        name,
+        f"ALTER TABLE {table} ADD COLUMN published boolean NOT NULL DEFAULT false",
+        message="Publishing flag",
+    )
 
     # ... and it is merged from its page: preview, then confirm
     browser.refresh()

@@ -35,7 +35,10 @@ def test_api_commits_retry_40001_until_all_land(unique, caplog):
         finally:
             connections.close_all()
 
-    with caplog.at_level(logging.INFO, logger="pggit"), override_settings(PGGIT={"RETRY_ATTEMPTS": 100}):
+    with (
+        caplog.at_level(logging.INFO, logger="pggit"),
+        override_settings(PGGIT={"RETRY_ATTEMPTS": 100}),
+    ):
         threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
         for t in threads:
             t.start()
@@ -75,10 +78,13 @@ def test_only_serialization_failures_and_deadlocks_are_retryable():
     assert not issubclass(LockNotAvailable, RetryableError)
 
 
-@pytest.mark.parametrize("setting,raised,state", [
-    ("lock_timeout", LockNotAvailable, "55P03"),
-    ("statement_timeout", OperationalError, "57014"),
-])
+@pytest.mark.parametrize(
+    "setting,raised,state",
+    [
+        ("lock_timeout", LockNotAvailable, "55P03"),
+        ("statement_timeout", OperationalError, "57014"),
+    ],
+)
 def test_a_timeout_the_caller_set_is_raised_at_once_not_retried(
     unique, connect, caplog, setting, raised, state
 ):

@@ -29,21 +29,30 @@ def verify_clean(conn: psycopg.Connection) -> None:
     assert findings == [], findings
 
 
-def commit_with_retry(conn: psycopg.Connection, branch: str, message: str, outcomes: Counter) -> str:
+def commit_with_retry(
+    conn: psycopg.Connection, branch: str, message: str, outcomes: Counter
+) -> str:
     """One commit in its own transaction, retried on 40001/40P01 (recorded in outcomes)."""
     while True:
         try:
             with conn.transaction():
-                return conn.execute("SELECT pggit.commit_changes(%s, %s)", [branch, message]).fetchone()[0]
+                return conn.execute(
+                    "SELECT pggit.commit_changes(%s, %s)", [branch, message]
+                ).fetchone()[0]
         except psycopg.Error as exc:
             assert exc.sqlstate in RETRYABLE, f"non-retryable failure {exc.sqlstate}: {exc}"
             outcomes[exc.sqlstate] += 1
 
 
 def chain_of(conn: psycopg.Connection, branch: str) -> list[str]:
-    head = conn.execute("SELECT head_hash FROM pggit.branches WHERE name = %s AND status <> 'DELETED'",
-                        [branch]).fetchone()[0]
-    return [r[0] for r in conn.execute("SELECT hash FROM pggit.log(%s, 100000)", [branch]).fetchall()] if head else []
+    head = conn.execute(
+        "SELECT head_hash FROM pggit.branches WHERE name = %s AND status <> 'DELETED'", [branch]
+    ).fetchone()[0]
+    return (
+        [r[0] for r in conn.execute("SELECT hash FROM pggit.log(%s, 100000)", [branch]).fetchall()]
+        if head
+        else []
+    )
 
 
 @pytest.mark.parametrize("workers", [2, 5, 10, 20, pytest.param(50, marks=pytest.mark.slow)])
@@ -85,7 +94,12 @@ def test_concurrent_commits_to_one_branch_form_one_chain(connect, workers):
     assert len(chain) - start == len(hashes) + 1, "the chain's length equals the successes"
     assert set(hashes) | {held} <= set(chain)
     assert chain[-start - 1] == held, "the holder's commit came first"
-    ids = [r[0] for r in admin.execute("SELECT id FROM pggit.commits WHERE hash = ANY(%s)", [hashes]).fetchall()]
+    ids = [
+        r[0]
+        for r in admin.execute(
+            "SELECT id FROM pggit.commits WHERE hash = ANY(%s)", [hashes]
+        ).fetchall()
+    ]
     assert len(set(ids)) == len(ids)
     verify_clean(admin)
 
@@ -123,7 +137,10 @@ def test_concurrent_creation_of_one_name_creates_it_once(connect):
         results = Counter(pool.map(create, range(8)))
     assert results == Counter({"created": 1, "PGB02": 7})
     admin = connect()
-    assert admin.execute("SELECT count(*) FROM pggit.branches WHERE name = %s", [branch]).fetchone()[0] == 1
+    assert (
+        admin.execute("SELECT count(*) FROM pggit.branches WHERE name = %s", [branch]).fetchone()[0]
+        == 1
+    )
     verify_clean(admin)
 
 
@@ -158,7 +175,9 @@ def test_commit_racing_delete_never_lands_on_a_deleted_branch(connect):
         assert outcome in {("committed", "deleted"), ("PGB05", "deleted")}, outcome
         late = admin.execute(
             "SELECT count(*) FROM pggit.commits c JOIN pggit.branches b ON b.id = c.branch_id"
-            " WHERE b.name = %s AND c.committed_at > b.deleted_at", [branch]).fetchone()[0]
+            " WHERE b.name = %s AND c.committed_at > b.deleted_at",
+            [branch],
+        ).fetchone()[0]
         assert late == 0, "no commit after the delete"
     verify_clean(admin)
 
@@ -174,7 +193,9 @@ def test_opposite_order_merges_do_not_deadlock(connect):
     def merge(source: str, target: str) -> str:
         conn = connect()
         barrier.wait(timeout=30)
-        return conn.execute("SELECT status FROM pggit.merge(%s, %s)", [source, target]).fetchone()[0]
+        return conn.execute("SELECT status FROM pggit.merge(%s, %s)", [source, target]).fetchone()[
+            0
+        ]
 
     with ThreadPoolExecutor(2) as pool:
         results = sorted(pool.map(merge, [a, b], [b, a]))
@@ -220,7 +241,9 @@ def test_serializable_callers_get_40001_and_a_retry_succeeds(connect):
     assert outcome["second"] == "40001"
     second.execute("SELECT pggit.commit_changes(%s, 'second, retried')", [branch])
     second.commit()
-    messages = [r[0] for r in admin.execute("SELECT message FROM pggit.log(%s, 2)", [branch]).fetchall()]
+    messages = [
+        r[0] for r in admin.execute("SELECT message FROM pggit.log(%s, 2)", [branch]).fetchall()
+    ]
     assert messages == ["second, retried", "first"]
     verify_clean(admin)
 
@@ -254,8 +277,12 @@ def test_a_session_killed_mid_operation_leaves_no_partial_state(connect, operati
 
     def run_victim() -> None:
         try:
-            victim.execute(OPERATIONS[operation], {"branch": branch, "other": other, "table": table})
-            victim.execute("SELECT pg_advisory_lock(%s)", [key])  # waits: the operation is done, not committed
+            victim.execute(
+                OPERATIONS[operation], {"branch": branch, "other": other, "table": table}
+            )
+            victim.execute(
+                "SELECT pg_advisory_lock(%s)", [key]
+            )  # waits: the operation is done, not committed
             victim.commit()
             victim_ended.append("committed")
         except psycopg.Error as exc:
@@ -264,9 +291,11 @@ def test_a_session_killed_mid_operation_leaves_no_partial_state(connect, operati
     thread = threading.Thread(target=run_victim)
     thread.start()
     # the victim waits on the advisory key and nothing else: it ran the whole operation
-    at_pause = ("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
-                " WHERE l.pid = %s AND l.locktype = 'advisory' AND NOT l.granted AND l.classid = 0"
-                " AND l.objid::bigint = %s AND a.wait_event = 'advisory'")
+    at_pause = (
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+        " WHERE l.pid = %s AND l.locktype = 'advisory' AND NOT l.granted AND l.classid = 0"
+        " AND l.objid::bigint = %s AND a.wait_event = 'advisory'"
+    )
     deadline = time.monotonic() + 60
     while admin.execute(at_pause, [pid, key]).fetchone()[0] == 0:
         assert not victim_ended, f"the victim ended before the pause point: {victim_ended}"
@@ -277,12 +306,18 @@ def test_a_session_killed_mid_operation_leaves_no_partial_state(connect, operati
     thread.join(timeout=30)
     admin.execute("SELECT pg_advisory_unlock(%s)", [key])
     assert not thread.is_alive()
-    assert len(victim_ended) == 1 and isinstance(victim_ended[0], psycopg.OperationalError), victim_ended
+    assert len(victim_ended) == 1 and isinstance(victim_ended[0], psycopg.OperationalError), (
+        victim_ended
+    )
     assert admin.execute(counts).fetchone() == before, "nothing of the operation survived"
     verify_clean(admin)
-    admin.execute(OPERATIONS[operation], {"branch": branch, "other": other, "table": table})  # repeatable
+    admin.execute(
+        OPERATIONS[operation], {"branch": branch, "other": other, "table": table}
+    )  # repeatable
     verify_clean(admin)
-    admin.execute("SELECT pggit.delete_branch(%s, true)", [other]) if operation != "commit" else None
+    admin.execute(
+        "SELECT pggit.delete_branch(%s, true)", [other]
+    ) if operation != "commit" else None
     admin.execute(f"DROP TABLE {table}")
     admin.execute("SELECT pggit.commit_changes('main', 'drop table')")
 
@@ -307,13 +342,17 @@ def test_rolled_back_api_calls_leave_no_trace(connect):
     verify_clean(admin)
 
 
-@pytest.mark.parametrize("setting,state", [("lock_timeout", "55P03"), ("statement_timeout", "57014")])
+@pytest.mark.parametrize(
+    "setting,state", [("lock_timeout", "55P03"), ("statement_timeout", "57014")]
+)
 def test_timeouts_inside_operations_fail_clearly_and_change_nothing(connect, setting, state):
     admin = connect()
     branch = name("to")
     admin.execute("SELECT pggit.create_branch(%s)", [branch])
     holder = connect(autocommit=False)
-    holder.execute("SELECT 1 FROM pggit.branches WHERE name = %s AND status <> 'DELETED' FOR UPDATE", [branch])
+    holder.execute(
+        "SELECT 1 FROM pggit.branches WHERE name = %s AND status <> 'DELETED' FOR UPDATE", [branch]
+    )
     before = admin.execute("SELECT count(*) FROM pggit.commits").fetchone()[0]
     waiter = connect()
     waiter.execute(f"SET {setting} = '150ms'")
@@ -342,7 +381,9 @@ def test_connection_exhaustion_gives_a_clear_error_and_service_resumes(connect):
     finally:
         for conn in extra:
             conn.close()
-    assert refused is not None and ("too many clients" in str(refused) or "reserved" in str(refused))
+    assert refused is not None and (
+        "too many clients" in str(refused) or "reserved" in str(refused)
+    )
     branch = name("after-exhaustion")
     for _ in range(50):  # closed backends leave within moments
         try:
@@ -362,8 +403,10 @@ def mixed_operation(i: int, own: str, view: str | None, n: int) -> tuple[str, li
         return "data write", [(f"UPDATE {view} SET v = v + 1 WHERE id = %s", [i % 100 + 1])]
     if i % 7 == 4:
         temp = name(f"tmp{n}")
-        return "branch create/delete", [("SELECT pggit.create_branch(%s)", [temp]),
-                                        ("SELECT pggit.delete_branch(%s, true)", [temp])]
+        return "branch create/delete", [
+            ("SELECT pggit.create_branch(%s)", [temp]),
+            ("SELECT pggit.delete_branch(%s, true)", [temp]),
+        ]
     if i % 11 == 2 and not view:
         return "merge", [("SELECT * FROM pggit.merge(%s, 'main')", [own])]
     target = own if i % 2 else "main"
@@ -386,8 +429,11 @@ def test_mixed_load(connect, per_worker):
     timeouts = "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
     assert admin.execute(timeouts).fetchone() == ("0", "0")
     workers = 16
-    scheduled = Counter(mixed_operation(i, "b", "v" if n % 4 == 0 else None, n)[0]
-                        for n in range(workers) for i in range(1, per_worker + 1))
+    scheduled = Counter(
+        mixed_operation(i, "b", "v" if n % 4 == 0 else None, n)[0]
+        for n in range(workers)
+        for i in range(1, per_worker + 1)
+    )
     failures: list[str] = []
     done: Counter = Counter()
     refused: Counter = Counter()
@@ -403,8 +449,9 @@ def test_mixed_load(connect, per_worker):
         try:
             view = None
             if n % 4 == 0:
-                view = conn.execute("SELECT pggit.create_data_branch(%s, 'main', %s)",
-                                    [table, own]).fetchone()[0]
+                view = conn.execute(
+                    "SELECT pggit.create_data_branch(%s, 'main', %s)", [table, own]
+                ).fetchone()[0]
             started.wait(timeout=120)
             for i in range(1, per_worker + 1):
                 kind, statements = mixed_operation(i, own, view, n)
@@ -448,8 +495,11 @@ def test_ddl_on_a_branch_does_not_wait_for_a_commit_in_flight_there(connect):
 
     def create_pending(table: str) -> None:
         ddl.execute(f"CREATE TABLE public.{table} (id int PRIMARY KEY)")
-        pending = ddl.execute("SELECT count(*) FROM pggit.ddl_events WHERE object_identity = %s"
-                              " AND commit_id IS NULL", [f"public.{table}"]).fetchone()[0]
+        pending = ddl.execute(
+            "SELECT count(*) FROM pggit.ddl_events WHERE object_identity = %s"
+            " AND commit_id IS NULL",
+            [f"public.{table}"],
+        ).fetchone()[0]
         assert pending == 1, "captured, waiting for the next commit"
 
     try:
@@ -465,9 +515,12 @@ def test_ddl_on_a_branch_does_not_wait_for_a_commit_in_flight_there(connect):
         attached = ddl.execute(
             "SELECT e.object_identity, c.message FROM pggit.ddl_events e JOIN pggit.commits c ON c.id = e.commit_id"
             " WHERE e.object_identity = ANY (%s) ORDER BY e.id",
-            [[f"public.{sql_table}", f"public.{api_table}"]]).fetchall()
-        assert attached == [(f"public.{sql_table}", "held open (Python API)"),
-                            (f"public.{api_table}", "picks up the last one")]
+            [[f"public.{sql_table}", f"public.{api_table}"]],
+        ).fetchall()
+        assert attached == [
+            (f"public.{sql_table}", "held open (Python API)"),
+            (f"public.{api_table}", "picks up the last one"),
+        ]
     finally:
         ddl.execute(f"DROP TABLE IF EXISTS public.{sql_table}, public.{api_table}")
         ddl.execute("SELECT pggit.commit_changes('main', 'drop the probes')")

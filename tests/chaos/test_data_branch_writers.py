@@ -19,8 +19,10 @@ WRITES = 60
 
 def test_concurrent_writers_on_source_and_branch(unique):
     table = ident("cw", unique)
-    run(f"CREATE TABLE {table} (id int PRIMARY KEY, v int NOT NULL)",
-        f"INSERT INTO {table} SELECT g, 0 FROM generate_series(1, {ROWS}) g")
+    run(
+        f"CREATE TABLE {table} (id int PRIMARY KEY, v int NOT NULL)",
+        f"INSERT INTO {table} SELECT g, 0 FROM generate_series(1, {ROWS}) g",
+    )
     api.commit(f"add {table}")
     branch = unique("cw")
     view = api.create_data_branch(table, "main", branch)
@@ -31,14 +33,18 @@ def test_concurrent_writers_on_source_and_branch(unique):
         try:
             with connections["default"].cursor() as cursor:
                 for _ in range(WRITES):
-                    cursor.execute(f"UPDATE {relation} SET v = %s WHERE id = %s", [value, rng.randint(1, ROWS)])
+                    cursor.execute(
+                        f"UPDATE {relation} SET v = %s WHERE id = %s", [value, rng.randint(1, ROWS)]
+                    )
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=writer, args=(rel, val, seed))
-               for seed, (rel, val) in enumerate([(table, 1), (table, 1), (view, 2), (view, 2)])]
+    threads = [
+        threading.Thread(target=writer, args=(rel, val, seed))
+        for seed, (rel, val) in enumerate([(table, 1), (table, 1), (view, 2), (view, 2)])
+    ]
     try:
         for t in threads:
             t.start()

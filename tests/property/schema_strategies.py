@@ -44,9 +44,14 @@ class Column:
 
     def sql(self) -> str:
         return " ".join(
-            part for part in (q(self.name), self.type,
-                              f"DEFAULT {self.default}" if self.default else "",
-                              "NOT NULL" if self.not_null else "") if part
+            part
+            for part in (
+                q(self.name),
+                self.type,
+                f"DEFAULT {self.default}" if self.default else "",
+                "NOT NULL" if self.not_null else "",
+            )
+            if part
         )
 
 
@@ -111,39 +116,71 @@ def changes(draw, table: Table) -> Change:
     if kind == "add_column":
         new = draw(columns().filter(lambda n: n.name not in names))
         new = Column(new.name, new.type, new.default, new.not_null and new.default is not None)
-        return Change(kind, [f"ALTER TABLE {t} ADD COLUMN {new.sql()}"], [f"ALTER TABLE {t} DROP COLUMN {q(new.name)}"])
+        return Change(
+            kind,
+            [f"ALTER TABLE {t} ADD COLUMN {new.sql()}"],
+            [f"ALTER TABLE {t} DROP COLUMN {q(new.name)}"],
+        )
     if kind == "drop_last_column":
-        return Change(kind, [f"ALTER TABLE {t} DROP COLUMN {c}"], [f"ALTER TABLE {t} ADD COLUMN {col.sql()}"])
+        return Change(
+            kind, [f"ALTER TABLE {t} DROP COLUMN {c}"], [f"ALTER TABLE {t} ADD COLUMN {col.sql()}"]
+        )
     if kind == "rename_column":
         other = draw(st.sampled_from([n for n in NAMES + ["renamed"] if n not in names]))
-        return Change(kind, [f"ALTER TABLE {t} RENAME COLUMN {c} TO {q(other)}"],
-                      [f"ALTER TABLE {t} RENAME COLUMN {q(other)} TO {c}"])
+        return Change(
+            kind,
+            [f"ALTER TABLE {t} RENAME COLUMN {c} TO {q(other)}"],
+            [f"ALTER TABLE {t} RENAME COLUMN {q(other)} TO {c}"],
+        )
     if kind == "comment":
-        return Change(kind, [f"COMMENT ON TABLE {t} IS 'generated'"], [f"COMMENT ON TABLE {t} IS NULL"])
+        return Change(
+            kind, [f"COMMENT ON TABLE {t} IS 'generated'"], [f"COMMENT ON TABLE {t} IS NULL"]
+        )
     if kind == "index":
         index = q(f"{table.name}_gen_idx")
         return Change(kind, [f"CREATE INDEX {index} ON {t} ({c})"], [f"DROP INDEX {index}"])
     if kind == "check":
-        return Change(kind, [f"ALTER TABLE {t} ADD CONSTRAINT gen_check CHECK ({c} IS NOT NULL OR true)"],
-                      [f"ALTER TABLE {t} DROP CONSTRAINT gen_check"])
+        return Change(
+            kind,
+            [f"ALTER TABLE {t} ADD CONSTRAINT gen_check CHECK ({c} IS NOT NULL OR true)"],
+            [f"ALTER TABLE {t} DROP CONSTRAINT gen_check"],
+        )
     if kind == "unique":
-        return Change(kind, [f"ALTER TABLE {t} ADD CONSTRAINT gen_unique UNIQUE ({c})"],
-                      [f"ALTER TABLE {t} DROP CONSTRAINT gen_unique"])
+        return Change(
+            kind,
+            [f"ALTER TABLE {t} ADD CONSTRAINT gen_unique UNIQUE ({c})"],
+            [f"ALTER TABLE {t} DROP CONSTRAINT gen_unique"],
+        )
     if kind == "set_default":
-        return Change(kind, [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {TYPES[col.type][0]}"],
-                      [f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"])
+        return Change(
+            kind,
+            [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {TYPES[col.type][0]}"],
+            [f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"],
+        )
     if kind == "drop_default":
-        return Change(kind, [f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"],
-                      [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {col.default}"])
+        return Change(
+            kind,
+            [f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"],
+            [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {col.default}"],
+        )
     if kind == "set_not_null":
-        return Change(kind, [f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"],
-                      [f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL"])
+        return Change(
+            kind,
+            [f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"],
+            [f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL"],
+        )
     if kind == "drop_not_null":
-        return Change(kind, [f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL"],
-                      [f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"])
+        return Change(
+            kind,
+            [f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL"],
+            [f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"],
+        )
     assert kind == "widen_type"
-    return Change(kind, [f"ALTER TABLE {t} ALTER COLUMN {c} TYPE bigint"],
-                  [f"ALTER TABLE {t} ALTER COLUMN {c} TYPE integer"])
+    return Change(
+        kind,
+        [f"ALTER TABLE {t} ALTER COLUMN {c} TYPE bigint"],
+        [f"ALTER TABLE {t} ALTER COLUMN {c} TYPE integer"],
+    )
 
 
 @st.composite

@@ -103,13 +103,22 @@ class DataBranchMachine(RuleBasedStateMachine):
     @rule(on_branch=st.booleans(), key=KEYS, a=VALUES, b=VALUES)
     def insert(self, on_branch, key, a, b):
         relation, model = self.side(on_branch)
-        self.write(relation, model, "INSERT INTO {r} VALUES (%s, %s, %s)", [key, a, b], key, ("insert", (a, b)))
+        self.write(
+            relation,
+            model,
+            "INSERT INTO {r} VALUES (%s, %s, %s)",
+            [key, a, b],
+            key,
+            ("insert", (a, b)),
+        )
 
     @rule(on_branch=st.booleans(), key=KEYS, a=VALUES)
     def update(self, on_branch, key, a):
         relation, model = self.side(on_branch)
         new = (a, model[key][1]) if key in model else None
-        self.write(relation, model, "UPDATE {r} SET a = %s WHERE id = %s", [a, key], key, ("update", new))
+        self.write(
+            relation, model, "UPDATE {r} SET a = %s WHERE id = %s", [a, key], key, ("update", new)
+        )
 
     @rule(on_branch=st.booleans(), key=KEYS)
     def delete(self, on_branch, key):
@@ -122,7 +131,9 @@ class DataBranchMachine(RuleBasedStateMachine):
         try:
             api.merge(self.branch, "main")
         except MergeConflict as conflict:
-            found = {int(c["object"].rsplit('"id": ', 1)[1].rstrip("}")) for c in conflict.conflicts}
+            found = {
+                int(c["object"].rsplit('"id": ', 1)[1].rstrip("}")) for c in conflict.conflicts
+            }
             assert found == conflicts
             assert read(self.table) == self.source, "nothing is applied while conflicts are open"
             return

@@ -57,12 +57,16 @@ def test_generated_tables_are_valid_postgresql(table):
         schema = fresh_schema()
         run(*table.create_sql(), schema=schema)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT column_name, is_nullable FROM information_schema.columns"
-                           " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-                           [schema, table.name])
+            cursor.execute(
+                "SELECT column_name, is_nullable FROM information_schema.columns"
+                " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                [schema, table.name],
+            )
             found = cursor.fetchall()
         assert [name for name, _ in found] == [c.name for c in table.columns]
-        assert [n == "NO" for _, n in found] == [c.not_null or c.name == table.primary_key for c in table.columns]
+        assert [n == "NO" for _, n in found] == [
+            c.not_null or c.name == table.primary_key for c in table.columns
+        ]
 
 
 @DB_SETTINGS
@@ -108,8 +112,13 @@ def test_versions_never_decrease_and_major_resets_the_rest(case):
         assert previous == (1, 0, 0)
         for change in steps:
             for statements in (change.apply, change.undo):
-                run(*[s.replace(q("t"), q(name)).replace('"t_gen_idx"', q(f"{name}_gen_idx")) for s in statements],
-                    schema="public")
+                run(
+                    *[
+                        s.replace(q("t"), q(name)).replace('"t_gen_idx"', q(f"{name}_gen_idx"))
+                        for s in statements
+                    ],
+                    schema="public",
+                )
                 api.commit(change.kind)
                 current = version_of(name)
                 assert current > previous, f"{change.kind}: {previous} -> {current}"
@@ -129,18 +138,25 @@ def test_committing_twice_without_change_writes_no_definition(table):
         run(*table.create_sql(), schema="public")
         api.commit("with table")
         with connection.cursor() as cursor:
-            cursor.execute("SELECT (SELECT count(*) FROM pggit.objects), (SELECT count(*) FROM pggit.trees)")
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM pggit.objects), (SELECT count(*) FROM pggit.trees)"
+            )
             before = cursor.fetchone()
             first, second = api.commit("same"), api.commit("same again")
-            cursor.execute("SELECT (SELECT count(*) FROM pggit.objects), (SELECT count(*) FROM pggit.trees)")
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM pggit.objects), (SELECT count(*) FROM pggit.trees)"
+            )
             assert cursor.fetchone() == before
         assert first.tree_hash == second.tree_hash
 
 
 def _namespace(branch: str) -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT w.namespace FROM pggit.workspaces w JOIN pggit.branches b ON b.id = w.branch_id"
-                       " WHERE b.name = %s AND b.status <> 'DELETED'", [branch])
+        cursor.execute(
+            "SELECT w.namespace FROM pggit.workspaces w JOIN pggit.branches b ON b.id = w.branch_id"
+            " WHERE b.name = %s AND b.status <> 'DELETED'",
+            [branch],
+        )
         return cursor.fetchone()[0]
 
 
@@ -150,15 +166,25 @@ def test_changes_made_only_on_a_branch_merge_into_main_exactly(case):
     table, steps = case
     name = f"m_{uuid.uuid4().hex[:10]}"
     with isolated():
-        run(*[s.replace(q("t"), q(name)) for s in type(table)(name, table.columns, table.primary_key).create_sql()],
-            schema="public")
+        run(
+            *[
+                s.replace(q("t"), q(name))
+                for s in type(table)(name, table.columns, table.primary_key).create_sql()
+            ],
+            schema="public",
+        )
         api.commit("create")
         branch = f"prop/{name}"
         api.create_branch(branch)
         ns = _namespace(branch)
         for change in steps[:1] + [c for c in steps[1:] if c.kind == "comment"]:
-            run(*[s.replace(q("t"), q(name)).replace('"t_gen_idx"', q(f"{name}_gen_idx")) for s in change.apply],
-                schema=ns)
+            run(
+                *[
+                    s.replace(q("t"), q(name)).replace('"t_gen_idx"', q(f"{name}_gen_idx"))
+                    for s in change.apply
+                ],
+                schema=ns,
+            )
         api.commit("branch work", branch=branch)
         api.merge(branch, "main")
         assert table_hash("public", name) == table_hash(ns, name)
@@ -175,14 +201,18 @@ def test_diff_applied_to_a_copy_of_a_yields_b(case):
         api.commit("create")
         b, copy = f"prop/b/{name}", f"prop/copy/{name}"
         api.create_branch(b)
-        run(*[s.replace(q("t"), q(name)).replace('"t_gen_idx"', q(f"{name}_gen_idx")) for s in steps[0].apply],
-            schema=_namespace(b))
+        run(
+            *[
+                s.replace(q("t"), q(name)).replace('"t_gen_idx"', q(f"{name}_gen_idx"))
+                for s in steps[0].apply
+            ],
+            schema=_namespace(b),
+        )
         b_head = api.commit("b", branch=b)
         api.create_branch(copy)
         run(*api.diff_ddl("main", b), schema=_namespace(copy))
         assert api.commit("applied", branch=copy).tree_hash == b_head.tree_hash
         assert Branch.objects.filter(name=copy, status="ACTIVE").exists()
-
 
 
 @DB_SETTINGS
@@ -198,8 +228,13 @@ def test_incremental_commit_tree_equals_the_full_snapshot(case):
         api.commit("create")
         for change in steps:
             for statements in (change.apply, change.undo):
-                run(*[s.replace(q("t"), q(name)).replace('"t_gen_idx"', q(f"{name}_gen_idx")) for s in statements],
-                    schema="public")
+                run(
+                    *[
+                        s.replace(q("t"), q(name)).replace('"t_gen_idx"', q(f"{name}_gen_idx"))
+                        for s in statements
+                    ],
+                    schema="public",
+                )
                 expected = full_tree()
                 assert api.commit(change.kind).tree_hash == expected, change.kind
 
@@ -225,7 +260,9 @@ def view_stacks(draw):
 
 def view_sql(table: str, name: str, materialized: bool, sources: list, literal: str) -> str:
     """Every view has the columns (id, label): the id of the first relation it reads."""
-    joined = " CROSS JOIN ".join(f"{q(table) if s is None else q(s)} r{i}" for i, s in enumerate(sources))
+    joined = " CROSS JOIN ".join(
+        f"{q(table) if s is None else q(s)} r{i}" for i, s in enumerate(sources)
+    )
     kind = "MATERIALIZED VIEW" if materialized else "VIEW"
     return f"CREATE {kind} {q(name)} AS SELECT r0.id, '{literal.replace(chr(39), chr(39) * 2)}' AS label FROM {joined}"
 
@@ -255,4 +292,6 @@ def test_any_stack_of_views_branches_and_its_scripts_apply_both_ways(stack):
         assert api.commit("built", branch=build).tree_hash == full_tree_hash
 
         run(*api.diff_ddl(full, empty), schema=_namespace(copy))
-        assert api.commit("torn down", branch=copy).tree_hash == api.log(empty, limit=1)[0].tree_hash
+        assert (
+            api.commit("torn down", branch=copy).tree_hash == api.log(empty, limit=1)[0].tree_hash
+        )

@@ -23,7 +23,9 @@ class Command(PgGitCommand):
         create.add_argument(
             "--from", dest="from_branch", default="main", help="Source branch (default: main)."
         )
-        delete = self.add_subcommand(actions, "delete", help="Delete a branch (its history is kept).")
+        delete = self.add_subcommand(
+            actions, "delete", help="Delete a branch (its history is kept)."
+        )
         delete.add_argument("name")
         delete.add_argument(
             "--force", action="store_true", help="Delete even if it has unmerged commits."

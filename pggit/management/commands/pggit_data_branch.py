@@ -14,7 +14,9 @@ class Command(PgGitCommand):
     def add_arguments(self, parser) -> None:
         super().add_arguments(parser)
         actions = parser.add_subparsers(dest="action", metavar="{create,diff,list}")
-        create = self.add_subcommand(actions, "create", help="Give a branch its own rows of a table.")
+        create = self.add_subcommand(
+            actions, "create", help="Give a branch its own rows of a table."
+        )
         create.add_argument("table", help='"table" or "schema.table".')
         create.add_argument("--from", dest="from_branch", default="main", help="Source branch.")
         create.add_argument("--to", dest="to_branch", required=True, help="Branch to give rows.")
@@ -22,7 +24,9 @@ class Command(PgGitCommand):
         diff.add_argument("table")
         diff.add_argument("a")
         diff.add_argument("b")
-        listing = self.add_subcommand(actions, "list", help="Live data branches with change counts.")
+        listing = self.add_subcommand(
+            actions, "list", help="Live data branches with change counts."
+        )
         listing.add_argument("--branch", default=None)
 
     def handle(self, *args, **options):
@@ -34,8 +38,9 @@ class Command(PgGitCommand):
                     options["table"], options["from_branch"], options["to_branch"], using=using
                 )
             if options["as_json"]:
-                self.print_json({"table": options["table"], "branch": options["to_branch"],
-                                 "relation": name})
+                self.print_json(
+                    {"table": options["table"], "branch": options["to_branch"], "relation": name}
+                )
             else:
                 self.stdout.write(f"{options['to_branch']}'s rows of {options['table']}: {name}")
         elif action == "diff":

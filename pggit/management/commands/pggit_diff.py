@@ -35,7 +35,12 @@ class Command(PgGitCommand):
             return
         if not entries:
             self.stdout.write(f"No differences between {options['a']} and {options['b']}.")
-        marks = {"added": "+", "removed": "-", "modified": "~", "rebuilt": "="}  # = : re-created as it was
+        marks = {
+            "added": "+",
+            "removed": "-",
+            "modified": "~",
+            "rebuilt": "=",
+        }  # = : re-created as it was
         for e in entries:
             detail = f"  ({e.detail})" if e.detail else ""
             self.stdout.write(f"{marks.get(e.change, '?')} {e.object_key}{detail}")

@@ -9,7 +9,7 @@ class Command(PgGitCommand):
         "Print the schema hash of one or more tables (SHA-256 of the normalized definition).\n\n"
         "Examples:\n"
         "  manage.py pggit_hash users\n"
-        '  manage.py pggit_hash public.orders \'"Mixed Case"\' --json'
+        "  manage.py pggit_hash public.orders '\"Mixed Case\"' --json"
     )
 
     def add_arguments(self, parser) -> None:

@@ -36,27 +36,38 @@ class Command(PgGitCommand):
             if not merge_id.isdigit():
                 raise CommandError(f"MERGE_ID must be a number, got {merge_id!r}", returncode=1)
             commit_hash = api.resolve_conflict(int(merge_id), object_key, resolution, using=using)
-            self._report(options, {"merge_id": int(merge_id), "resolved": object_key,
-                                   "commit_hash": commit_hash},
-                         f"Merge {merge_id} completed: {commit_hash[:12]}" if commit_hash
-                         else f"Resolved {object_key}; conflicts remain in merge {merge_id}.")
+            self._report(
+                options,
+                {"merge_id": int(merge_id), "resolved": object_key, "commit_hash": commit_hash},
+                f"Merge {merge_id} completed: {commit_hash[:12]}"
+                if commit_hash
+                else f"Resolved {object_key}; conflicts remain in merge {merge_id}.",
+            )
             return
         if not options["source"]:
             raise CommandError("name the branch to merge (see --help)", returncode=1)
         try:
             with self.progress(f"merging {options['source']} into {options['target']}"):
-                result = api.merge(options["source"], options["target"], message=options["message"],
-                                   using=using)
+                result = api.merge(
+                    options["source"], options["target"], message=options["message"], using=using
+                )
         except MergeConflict as conflict:
             if options["as_json"]:
-                self.print_json({"status": "conflicts", "merge_id": conflict.merge_id,
-                                 "conflicts": conflict.conflicts})
+                self.print_json(
+                    {
+                        "status": "conflicts",
+                        "merge_id": conflict.merge_id,
+                        "conflicts": conflict.conflicts,
+                    }
+                )
             else:
                 for c in conflict.conflicts:
                     detail = f" ({c['detail']})" if c["detail"] else ""
                     self.stderr.write(f"  {c['kind']:<14} {c['object']}{detail}")
-                self.stderr.write(f"Resolve: manage.py pggit_merge --resolve {conflict.merge_id} "
-                                  "OBJECT ours|theirs|DDL")
+                self.stderr.write(
+                    f"Resolve: manage.py pggit_merge --resolve {conflict.merge_id} "
+                    "OBJECT ours|theirs|DDL"
+                )
             raise CommandError(
                 f"merge {conflict.merge_id} stopped on {len(conflict.conflicts)} conflict(s); "
                 "nothing was applied",

@@ -36,15 +36,21 @@ class Command(BaseCommand):
             cursor.execute(statement)
 
     def handle(self, *args, **options):
-        self.step("Migrate: install the pggit core into the database (a few seconds the first time)")
+        self.step(
+            "Migrate: install the pggit core into the database (a few seconds the first time)"
+        )
         with progress(self.stderr, "    migrating"):
             call_command("migrate", verbosity=0)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('server_version'), current_database(),"
-                           " pggit.ddl_capture_enabled()")
+            cursor.execute(
+                "SELECT current_setting('server_version'), current_database(),"
+                " pggit.ddl_capture_enabled()"
+            )
             version, database, capture = cursor.fetchone()
-        self.done(f"PostgreSQL {version}, database {database!r}: schema pggit installed, "
-                  f"DDL capture {'on' if capture else 'off'}")
+        self.done(
+            f"PostgreSQL {version}, database {database!r}: schema pggit installed, "
+            f"DDL capture {'on' if capture else 'off'}"
+        )
 
         self.step("Start from a clean slate (remove a previous run's branch and table)")
         if Branch.objects.filter(name=FEATURE).exclude(status="DELETED").exists():
@@ -53,15 +59,23 @@ class Command(BaseCommand):
         self.sql("CREATE TABLE demo_products (id bigint PRIMARY KEY, name text NOT NULL)")
         self.sql("INSERT INTO demo_products VALUES (1, 'kettle'), (2, 'teapot'), (3, 'mug')")
         first = api.commit("Add demo_products", author="Ada Lovelace <ada@example.com>")
-        self.done(f"committed {first.short_hash} on main; demo_products is at version "
-                  f"{api.get_version('demo_products')}")
+        self.done(
+            f"committed {first.short_hash} on main; demo_products is at version "
+            f"{api.get_version('demo_products')}"
+        )
 
-        self.step(f"Branch {FEATURE} from main: its own schema namespace, a copy of main's structure")
+        self.step(
+            f"Branch {FEATURE} from main: its own schema namespace, a copy of main's structure"
+        )
         with progress(self.stderr, "    creating the branch's workspace"):
             branch = api.create_branch(FEATURE, "main")
-        self.done(f"branch {branch.name} starts at {branch.base_id[:12]}; its tables are empty "
-                  "copies of main's structure")
-        self.step("Give the branch its own rows of demo_products (copy-on-write: nothing is copied)")
+        self.done(
+            f"branch {branch.name} starts at {branch.base_id[:12]}; its tables are empty "
+            "copies of main's structure"
+        )
+        self.step(
+            "Give the branch its own rows of demo_products (copy-on-write: nothing is copied)"
+        )
         rows = api.create_data_branch("demo_products", "main", FEATURE)
         self.sql(f"UPDATE {rows} SET name = 'electric kettle' WHERE id = 1")
         self.sql(f"DELETE FROM {rows} WHERE id = 3")
@@ -72,12 +86,16 @@ class Command(BaseCommand):
         self.done("main still reads its own rows; the branch reads its own")
 
         with api.checkout(FEATURE):
-            self.stdout.write(f"    checked out {api.current_branch()}; search_path now starts with "
-                              f"the branch's namespace")
+            self.stdout.write(
+                f"    checked out {api.current_branch()}; search_path now starts with "
+                f"the branch's namespace"
+            )
             self.sql("ALTER TABLE demo_products ADD COLUMN price numeric(10,2)")
         for change in api.status(FEATURE):
             self.stdout.write(f"    status: {change.change} {change.object_key} ({change.detail})")
-        second = api.commit("Add a price column", branch=FEATURE, author="Grace Hopper <grace@example.com>")
+        second = api.commit(
+            "Add a price column", branch=FEATURE, author="Grace Hopper <grace@example.com>"
+        )
         self.done(f"committed {second.short_hash} on {branch.name}; main is untouched")
 
         self.step("Diff main against the branch: the DDL that would bring main up to date")
@@ -104,7 +122,9 @@ class Command(BaseCommand):
         with progress(self.stderr, "    verifying"):
             findings = api.verify()
         for finding in findings:
-            self.stdout.write(self.style.ERROR(f"    {finding.check}: {finding.subject}: {finding.detail}"))
+            self.stdout.write(
+                self.style.ERROR(f"    {finding.check}: {finding.subject}: {finding.detail}")
+            )
         self.done("history verified: no finding" if not findings else f"{len(findings)} finding(s)")
         self.stdout.write(
             self.style.SUCCESS(
