@@ -426,3 +426,45 @@ def test_a_full_scan_of_a_branch_probes_each_source_row_once(unique, items):
     assert anti_joins(view) == 2, "one for the source, one for the pre-images"
     expected = {i: (f"item {i}", 1 if i <= 3 else i * 10, None) for i in range(1, 21)}
     assert rows(view) == expected
+
+
+# The steps create_data_branch is made of, each where it decides something.
+
+
+def test_the_target_branch_is_created_when_new_and_refused_when_main_same_or_deleted(unique):
+    fresh = unique("target")
+    target = sql_rows("SELECT name, status FROM pggit.data_branch_target(%s, 'main')", [fresh])
+    assert target == [(fresh, "ACTIVE")], "a name never used becomes a branch of from_branch"
+    assert sql_scalar("SELECT count(*) FROM pggit.branches WHERE name = %s", [fresh]) == 1
+    assert sql_rows("SELECT name FROM pggit.data_branch_target(%s, 'main')", [fresh]) == [(fresh,)]
+    for name, source in [("main", fresh), (fresh, fresh)]:
+        assert sql_error("SELECT pggit.data_branch_target(%s, %s)", [name, source]).sqlstate == "PGX07"
+    api.delete_branch(fresh, force=True)
+    assert sql_error("SELECT pggit.data_branch_target(%s, 'main')", [fresh]).sqlstate == "PGB05"
+
+
+def test_primary_key_columns_come_in_key_order_or_not_at_all(unique):
+    t = ident("pk", unique)
+    run(
+        f"CREATE TABLE {t} (a int, b int, c int, PRIMARY KEY (c, a))",
+        f"CREATE TABLE {t}_nokey (a int)",
+    )
+    assert sql_scalar("SELECT pggit.primary_key_columns(%s::regclass, 'x')", [t]) == ["c", "a"]
+    error = sql_error("SELECT pggit.primary_key_columns(%s::regclass, 'the table')", [f"{t}_nokey"])
+    assert error.sqlstate == "PGX01" and "the table" in error.diag.message_primary
+
+
+def test_same_table_structure_ignores_schema_and_triggers_but_not_columns(unique):
+    t = ident("st", unique)
+    other = ident("st_schema", unique)
+    run(
+        f"CREATE TABLE {t} (id int PRIMARY KEY, v text DEFAULT 'x')",
+        f"CREATE SCHEMA {other}",
+        f"CREATE TABLE {other}.{t} (id int PRIMARY KEY, v text DEFAULT 'x')",
+        f"CREATE FUNCTION {other}.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+        f"CREATE TRIGGER audit_any AFTER UPDATE ON {other}.{t} FOR EACH ROW EXECUTE FUNCTION {other}.noop()",
+    )
+    same = "SELECT pggit.same_table_structure(%s::regclass, %s::regclass)"
+    assert sql_scalar(same, [t, f"{other}.{t}"]) is True
+    run(f"ALTER TABLE {other}.{t} ADD COLUMN w int")
+    assert sql_scalar(same, [t, f"{other}.{t}"]) is False

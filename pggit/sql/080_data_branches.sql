@@ -379,6 +379,123 @@ AS $$
       FROM pggit.data_branches b WHERE b.id = p_id
 $$;
 
+-- data_branch_target(to_branch, from_branch)
+-- Purpose: the branch a data branch goes to, locked FOR UPDATE: created from from_branch when
+--   no branch of that name ever existed (create_data_branch's contract).
+-- Errors: PGB04 invalid name; PGX07 to_branch is main or from_branch; PGB05 a name only
+--   deleted branches had.  Locks: the branch row FOR UPDATE.
+CREATE FUNCTION pggit.data_branch_target(p_to text, p_from text) RETURNS pggit.branches
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+BEGIN
+    PERFORM pggit.validate_branch_name(p_to);
+    IF p_to = 'main' OR p_to = p_from THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGX07',
+            MESSAGE = format('cannot branch data into %L', p_to),
+            HINT = 'to_branch must be another branch than main and from_branch.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pggit.branches WHERE name = p_to AND status <> 'DELETED') THEN
+        IF EXISTS (SELECT 1 FROM pggit.branches WHERE name = p_to) THEN
+            PERFORM pggit.raise_missing_branch(p_to);
+        END IF;
+        PERFORM pggit.create_branch(p_to, p_from);
+    END IF;
+    RETURN pggit.find_branch(p_to, true);
+END;
+$$;
+
+-- primary_key_columns(relid, table)
+-- Purpose: the table's primary key columns, in key order: what data branches match rows by.
+-- Errors: PGX01 the table has no primary key ("table" names it in the message).  Locks: none.
+CREATE FUNCTION pggit.primary_key_columns(p_relid oid, p_table text) RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_keys text[];
+BEGIN
+    SELECT array_agg(a.attname::text ORDER BY k.o) INTO v_keys
+      FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, o)
+      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+     WHERE i.indrelid = p_relid AND i.indisprimary;
+    IF v_keys IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGX01',
+            MESSAGE = format('table %s has no primary key', p_table),
+            HINT = 'Data branches match rows by primary key: add one first.';
+    END IF;
+    RETURN v_keys;
+END;
+$$;
+
+-- same_table_structure(source, copy): whether two tables have the same definition, triggers
+-- aside (a source with live data branches carries pggit's capture triggers). Each is
+-- serialized in its own schema, so their schema names do not count (see 030_snapshots.sql).
+CREATE FUNCTION pggit.same_table_structure(p_source oid, p_copy oid) RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_definitions jsonb[];
+    v_relid oid;
+BEGIN
+    FOREACH v_relid IN ARRAY ARRAY[p_source, p_copy] LOOP
+        PERFORM set_config('search_path', 'pg_catalog, ' || quote_ident(
+            (SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = v_relid)), true);
+        v_definitions := v_definitions || (pggit.table_definition(v_relid) - 'triggers');
+    END LOOP;
+    PERFORM set_config('search_path', 'pg_catalog, pggit', true);
+    RETURN pggit.hash_definition(v_definitions[1]) = pggit.hash_definition(v_definitions[2]);
+END;
+$$;
+
+-- create_data_branch_objects(id)
+-- Purpose: the objects of a registered data branch (its pggit.data_branches row has the
+--   source, key and columns): the delta and pre-image tables (the source's columns, keyed by
+--   its primary key, plus a deleted/absent flag), the view with the source's column defaults
+--   (identity columns draw from its sequence) and the INSTEAD OF trigger; fills in the row's
+--   names. Returns the view's name.  Locks: creates new objects only.
+CREATE FUNCTION pggit.create_data_branch_objects(p_id bigint) RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    b pggit.data_branches;
+    v_default record;
+BEGIN
+    UPDATE pggit.data_branches d
+       SET delta_table = format('pggit.%I', format('data_%s_delta', d.id)),
+           preimage_table = format('pggit.%I', format('data_%s_pre', d.id)),
+           view_name = format('%I.%I', pggit.data_namespace(d.branch_id, d.logical_schema), d.table_name)
+     WHERE d.id = p_id
+    RETURNING * INTO b;
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', b.delta_table, b.source_name);
+    EXECUTE format('ALTER TABLE %s ADD COLUMN _pggit_deleted boolean NOT NULL DEFAULT false, ADD PRIMARY KEY (%s)',
+                   b.delta_table, pggit.column_list(b.key_columns));
+    EXECUTE format('CREATE TABLE %s (LIKE %s)', b.preimage_table, b.source_name);
+    EXECUTE format('ALTER TABLE %s ADD COLUMN _pggit_absent boolean NOT NULL DEFAULT false, ADD PRIMARY KEY (%s)',
+                   b.preimage_table, pggit.column_list(b.key_columns));
+    EXECUTE pggit.data_branch_view_sql(p_id);
+    FOR v_default IN
+        SELECT a.attname, CASE WHEN a.attidentity <> ''
+                               THEN format('nextval(%L::regclass)', pg_get_serial_sequence(b.source_name, a.attname))
+                               ELSE pg_get_expr(ad.adbin, ad.adrelid) END AS expr
+          FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+         WHERE a.attrelid = b.source_relid AND a.attnum > 0 AND NOT a.attisdropped
+           AND (a.attidentity <> '' OR (ad.adbin IS NOT NULL AND a.attgenerated = ''))
+    LOOP
+        EXECUTE format('ALTER VIEW %s ALTER COLUMN %I SET DEFAULT %s', b.view_name, v_default.attname, v_default.expr);
+    END LOOP;
+    EXECUTE format('CREATE TRIGGER pggit_data_write INSTEAD OF INSERT OR UPDATE OR DELETE ON %s
+                    FOR EACH ROW EXECUTE FUNCTION pggit.data_branch_write(%L)', b.view_name, p_id);
+    RETURN b.view_name;
+END;
+$$;
+
 -- create_data_branch(table, from_branch, to_branch)
 -- Purpose: give to_branch (created from from_branch when it does not exist) its own version
 --   of table's rows, copy-on-write: no row is copied, so the cost does not grow with the
@@ -400,99 +517,38 @@ AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
     v_from   pggit.branches := pggit.find_branch(from_branch);
-    v_to     pggit.branches;
+    v_to     pggit.branches := pggit.data_branch_target(to_branch, from_branch);
     v_src    record;
-    v_dst    record;
     v_keys   text[];
-    v_cols   text[];
     v_id     bigint;
-    v_existing text;
     v_view   text;
-    v_delta  text;
-    v_pre    text;
-    v_source text;
-    v_default record;
 BEGIN
-    PERFORM pggit.validate_branch_name(to_branch);
-    IF to_branch = 'main' OR to_branch = from_branch THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGX07',
-            MESSAGE = format('cannot branch data into %L', to_branch),
-            HINT = 'to_branch must be another branch than main and from_branch.';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pggit.branches WHERE name = to_branch AND status <> 'DELETED') THEN
-        IF EXISTS (SELECT 1 FROM pggit.branches WHERE name = to_branch) THEN
-            PERFORM pggit.raise_missing_branch(to_branch);
-        END IF;
-        PERFORM pggit.create_branch(to_branch, from_branch);
-    END IF;
-    v_to := pggit.find_branch(to_branch, true);
-
     -- resolve_branch_table finds workspace tables only: the source is never a data-branch view
     v_src := pggit.resolve_branch_table("table", v_from);
-    SELECT view_name INTO v_existing FROM pggit.data_branches
+    SELECT view_name INTO v_view FROM pggit.data_branches
      WHERE branch_id = v_to.id AND logical_schema = v_src.logical_schema AND table_name = v_src.table_name
        AND status = 'ACTIVE';
-    IF v_existing IS NOT NULL THEN
+    IF v_view IS NOT NULL THEN
         PERFORM pggit.end_internal(v_internal);
-        RETURN v_existing;
+        RETURN v_view;
     END IF;
-
-    SELECT array_agg(a.attname::text ORDER BY k.o) INTO v_keys
-      FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, o)
-      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-     WHERE i.indrelid = v_src.relid AND i.indisprimary;
-    IF v_keys IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGX01',
-            MESSAGE = format('table %s has no primary key', "table"),
-            HINT = 'Data branches match rows by primary key: add one first.';
-    END IF;
-    SELECT array_agg(a.attname::text ORDER BY a.attnum) INTO v_cols FROM pg_attribute a
-     WHERE a.attrelid = v_src.relid AND a.attnum > 0 AND NOT a.attisdropped;
-
-    v_dst := pggit.resolve_branch_table(quote_ident(v_src.logical_schema) || '.' || quote_ident(v_src.table_name), v_to);
-    PERFORM set_config('search_path', 'pg_catalog, ' || quote_ident((SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = v_src.relid)), true);
-    v_source := pggit.hash_definition(pggit.table_definition(v_src.relid) - 'triggers');
-    PERFORM set_config('search_path', 'pg_catalog, ' || quote_ident((SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = v_dst.relid)), true);
-    IF v_source <> pggit.hash_definition(pggit.table_definition(v_dst.relid) - 'triggers') THEN
+    v_keys := pggit.primary_key_columns(v_src.relid, "table");
+    IF NOT pggit.same_table_structure(v_src.relid, (pggit.resolve_branch_table(
+               quote_ident(v_src.logical_schema) || '.' || quote_ident(v_src.table_name), v_to)).relid) THEN
         RAISE EXCEPTION USING ERRCODE = 'PGX05',
             MESSAGE = format('the structure of %s on branch %L differs from %L''s', "table", v_to.name, v_from.name),
             HINT = 'Create the data branch before changing the table''s structure on the branch.';
     END IF;
-    PERFORM set_config('search_path', 'pg_catalog, pggit', true);
-
-    v_source := v_src.relid::regclass::text;
-    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', v_source);
-
+    -- writers in flight finish first and new ones wait: the branch point is exact
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', v_src.relid::regclass);
     INSERT INTO pggit.data_branches (branch_id, from_branch_id, logical_schema, table_name, source_relid,
                                      source_name, view_name, delta_table, preimage_table, key_columns, columns)
-    VALUES (v_to.id, v_from.id, v_src.logical_schema, v_src.table_name, v_src.relid, v_source, '', '', '', v_keys, v_cols)
+    SELECT v_to.id, v_from.id, v_src.logical_schema, v_src.table_name, v_src.relid, v_src.relid::regclass::text,
+           '', '', '', v_keys,
+           ARRAY(SELECT a.attname::text FROM pg_attribute a
+                  WHERE a.attrelid = v_src.relid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
     RETURNING id INTO v_id;
-    v_delta := format('pggit.%I', format('data_%s_delta', v_id));
-    v_pre := format('pggit.%I', format('data_%s_pre', v_id));
-    v_view := format('%I.%I', pggit.data_namespace(v_to.id, v_src.logical_schema), v_src.table_name);
-
-    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_delta, v_source);
-    EXECUTE format('ALTER TABLE %s ADD COLUMN _pggit_deleted boolean NOT NULL DEFAULT false, ADD PRIMARY KEY (%s)',
-                   v_delta, pggit.column_list(v_keys));
-    EXECUTE format('CREATE TABLE %s (LIKE %s)', v_pre, v_source);
-    EXECUTE format('ALTER TABLE %s ADD COLUMN _pggit_absent boolean NOT NULL DEFAULT false, ADD PRIMARY KEY (%s)',
-                   v_pre, pggit.column_list(v_keys));
-    -- the names first: data_branch_view_sql reads them from the row
-    UPDATE pggit.data_branches SET view_name = v_view, delta_table = v_delta, preimage_table = v_pre WHERE id = v_id;
-    EXECUTE pggit.data_branch_view_sql(v_id);
-    -- the view takes the source's column defaults (identity columns draw from its sequence)
-    FOR v_default IN
-        SELECT a.attname, CASE WHEN a.attidentity <> '' THEN format('nextval(%L::regclass)', pg_get_serial_sequence(v_source, a.attname))
-                               ELSE pg_get_expr(ad.adbin, ad.adrelid) END AS expr
-          FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-         WHERE a.attrelid = v_src.relid AND a.attnum > 0 AND NOT a.attisdropped
-           AND (a.attidentity <> '' OR (ad.adbin IS NOT NULL AND a.attgenerated = ''))
-    LOOP
-        EXECUTE format('ALTER VIEW %s ALTER COLUMN %I SET DEFAULT %s', v_view, v_default.attname, v_default.expr);
-    END LOOP;
-    EXECUTE format('CREATE TRIGGER pggit_data_write INSTEAD OF INSERT OR UPDATE OR DELETE ON %s
-                    FOR EACH ROW EXECUTE FUNCTION pggit.data_branch_write(%L)', v_view, v_id);
-
+    v_view := pggit.create_data_branch_objects(v_id);
     PERFORM pggit.install_source_capture(v_src.relid);
     PERFORM pggit.end_internal(v_internal);
     RETURN v_view;
