@@ -438,7 +438,9 @@ def test_the_target_branch_is_created_when_new_and_refused_when_main_same_or_del
     assert sql_scalar("SELECT count(*) FROM pggit.branches WHERE name = %s", [fresh]) == 1
     assert sql_rows("SELECT name FROM pggit.data_branch_target(%s, 'main')", [fresh]) == [(fresh,)]
     for name, source in [("main", fresh), (fresh, fresh)]:
-        assert sql_error("SELECT pggit.data_branch_target(%s, %s)", [name, source]).sqlstate == "PGX07"
+        assert (
+            sql_error("SELECT pggit.data_branch_target(%s, %s)", [name, source]).sqlstate == "PGX07"
+        )
     api.delete_branch(fresh, force=True)
     assert sql_error("SELECT pggit.data_branch_target(%s, 'main')", [fresh]).sqlstate == "PGB05"
 
@@ -468,3 +470,38 @@ def test_same_table_structure_ignores_schema_and_triggers_but_not_columns(unique
     assert sql_scalar(same, [t, f"{other}.{t}"]) is True
     run(f"ALTER TABLE {other}.{t} ADD COLUMN w int")
     assert sql_scalar(same, [t, f"{other}.{t}"]) is False
+
+
+def test_merged_data_rows_takes_each_resolution_and_refuses_an_open_conflict(unique, items):
+    """merged_data_rows, the step of complete_merge that decides what a data merge writes: the
+    planned row where nothing conflicts, nothing for 'ours', the branch's row for 'theirs', the
+    given row for 'value'; an unresolved conflict is PGM01."""
+    branch = unique("mdr")
+    view = api.create_data_branch(items, "main", branch)
+    run(
+        f"UPDATE {view} SET price = 1 WHERE id = 1",
+        f"UPDATE {items} SET price = 2 WHERE id = 1",
+        f"UPDATE {view} SET name = 'clean' WHERE id = 3",
+    )
+    with pytest.raises(MergeConflict) as info:
+        api.merge(branch)
+    merge_id, [key] = info.value.merge_id, [c["object"] for c in info.value.conflicts]
+    data_id = sql_scalar("SELECT id FROM pggit.data_branches WHERE view_name = %s", [view])
+    rows_of = "SELECT pggit.merged_data_rows(%s, %s)"
+    assert sql_error(rows_of, [merge_id, data_id]).sqlstate == "PGM01"
+    resolve = "UPDATE pggit.merge_conflicts SET resolution = %s, resolution_value = %s WHERE merge_id = %s"
+    chosen = {"id": 1, "name": "chosen", "price": 7, "note": None}
+    for resolution, value, row_1 in [
+        ("ours", None, None),
+        ("theirs", None, {"id": 1, "name": "item 1", "price": 1, "note": None}),
+        ("value", json.dumps(chosen), chosen),
+    ]:
+        with transaction.atomic():
+            run(resolve, params=[resolution, value, merge_id])
+            written = sql_scalar(rows_of, [merge_id, data_id])
+            written = json.loads(written) if isinstance(written, str) else written
+            transaction.set_rollback(True)
+        by_id = {r["key"]["id"]: r["row"] for r in written}
+        assert by_id[3]["name"] == "clean", "a row without conflict is written as planned"
+        assert by_id.get(1) == row_1 and (1 in by_id) == (resolution != "ours")
+    assert key.endswith('{"id": 1}')

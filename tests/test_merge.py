@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.db import transaction
 
 from pggit import api
 from pggit.exceptions import (
@@ -339,3 +342,75 @@ def test_revert_of_a_merge_commit_needs_a_parent(unique, table):
     reverted = api.revert(merged.commit_hash, parent=1)
     assert "rb" not in table_columns("public", table) and "rm" in table_columns("public", table)
     assert reverted.branch.name == "main"
+
+
+def _conflicted_merge(unique, table) -> tuple[int, str, str]:
+    """A 3-way merge stopped on one conflict (qty's type on both sides) with one clean change
+    (a new table on the branch): (merge id, the conflicting key, the branch)."""
+    branch = unique("step")
+    api.create_branch(branch)
+    on_branch(
+        branch,
+        f"ALTER TABLE {table} ALTER COLUMN qty TYPE text",
+        f"CREATE TABLE {table}_new (id int)",
+    )
+    run(f"ALTER TABLE {table} ALTER COLUMN qty TYPE bigint")
+    api.commit("main side")
+    with pytest.raises(MergeConflict) as info:
+        api.merge(branch)
+    return info.value.merge_id, f"table:public.{table}", branch
+
+
+def test_merged_tree_takes_each_resolution_and_refuses_an_open_conflict(unique, table):
+    """merged_tree, the step of complete_merge that decides the target's tree: the target's
+    entry for 'ours' and 'ddl' (whose statement comes back as extra), the source's for
+    'theirs', the clean change in every case; an unresolved conflict is PGM01."""
+    merge_id, key, branch = _conflicted_merge(unique, table)
+    tree_of = (
+        "SELECT result, extra FROM pggit.merged_tree((SELECT m FROM pggit.merges m WHERE id = %s))"
+    )
+    assert sql_error(tree_of, [merge_id]).sqlstate == "PGM01"
+    ours = sql_scalar(
+        "SELECT pggit.commit_tree(target_hash)->>%s FROM pggit.merges WHERE id = %s",
+        [key, merge_id],
+    )
+    theirs = sql_scalar(
+        "SELECT pggit.commit_tree(source_hash)->>%s FROM pggit.merges WHERE id = %s",
+        [key, merge_id],
+    )
+    ddl = f"ALTER TABLE {table} ALTER COLUMN qty TYPE numeric"
+    resolve = "UPDATE pggit.merge_conflicts SET resolution = %s, resolution_value = %s WHERE merge_id = %s"
+    for resolution, value, entry, extra in [
+        ("ours", None, ours, []),
+        ("theirs", None, theirs, []),
+        ("ddl", ddl, ours, [{"object_key": key, "statement": ddl}]),
+    ]:
+        with transaction.atomic():
+            run(resolve, params=[resolution, value, merge_id])
+            [(result, got_extra)] = sql_rows(tree_of, [merge_id])
+            transaction.set_rollback(True)
+        result, got_extra = (
+            json.loads(v) if isinstance(v, str) else v for v in (result, got_extra)
+        )
+        assert result[key] == entry and got_extra == extra, resolution
+        assert f"table:public.{table}_new" in result, "the clean change is taken"
+    assert sql_scalar("SELECT status FROM pggit.merges WHERE id = %s", [merge_id]) == "CONFLICTED"
+
+
+def test_a_merge_completes_only_as_planned(unique, table):
+    """lock_merge_for_completion, the first step of complete_merge: a merge that is no longer
+    waiting is PGM07; one whose target moved since it was planned is PGM04 and stays
+    CONFLICTED until a new merge of the pair supersedes it."""
+    merge_id, key, branch = _conflicted_merge(unique, table)
+    lock = "SELECT id FROM pggit.lock_merge_for_completion(%s)"
+    assert sql_scalar(lock, [merge_id]) == merge_id
+    run(f"CREATE TABLE {table}_later (id int)")
+    api.commit("main moves on")
+    assert sql_error(lock, [merge_id]).sqlstate == "PGM04"
+    assert sql_scalar("SELECT status FROM pggit.merges WHERE id = %s", [merge_id]) == "CONFLICTED"
+    with pytest.raises(MergeConflict) as again:
+        api.merge(branch)
+    assert again.value.merge_id != merge_id
+    assert sql_scalar("SELECT status FROM pggit.merges WHERE id = %s", [merge_id]) == "ABANDONED"
+    assert sql_error(lock, [merge_id]).sqlstate == "PGM07"
+    assert sql_error(lock, [10**12]).sqlstate == "PGM07"

@@ -279,82 +279,150 @@ AS $$
      WHERE branch_id = p_source AND from_branch_id = p_target AND status = 'ACTIVE' ORDER BY id
 $$;
 
+-- lock_merge_for_completion(merge_id)
+-- Purpose: the merge row, locked, after its two branches (lock order everywhere: branch rows in
+--   primary-key order, then the merge row), when it can still complete as planned.
+-- Errors: PGM07 the merge is not waiting to complete; PGM04 a branch was deleted or moved
+--   since it was planned (the merge stays CONFLICTED until a new pggit.merge() of the same
+--   branches supersedes it: the error rolls back whatever this transaction would record).
+-- Locks: both branch rows FOR UPDATE, the merge row FOR UPDATE.
+CREATE FUNCTION pggit.lock_merge_for_completion(p_merge_id bigint) RETURNS pggit.merges
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_merge pggit.merges;
+BEGIN
+    SELECT * INTO v_merge FROM pggit.merges WHERE id = p_merge_id;
+    PERFORM pggit.lock_two_branches(v_merge.source_branch_id, v_merge.target_branch_id);
+    SELECT * INTO v_merge FROM pggit.merges WHERE id = p_merge_id FOR UPDATE;
+    IF v_merge.status IS DISTINCT FROM 'CONFLICTED' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM07',
+            MESSAGE = format('merge %s is not waiting to complete (%s)', p_merge_id,
+                             coalesce(lower(v_merge.status), 'unknown')),
+            HINT = 'Another session completed or abandoned it.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pggit.branches b
+                WHERE (b.id = v_merge.source_branch_id
+                       AND (b.status = 'DELETED' OR b.head_hash IS DISTINCT FROM v_merge.source_hash))
+                   OR (b.id = v_merge.target_branch_id
+                       AND (b.status = 'DELETED' OR b.head_hash IS DISTINCT FROM v_merge.target_hash))) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM04',
+            MESSAGE = format('merge %s is stale: a branch was deleted or moved since it was planned', p_merge_id),
+            HINT = 'Run pggit.merge() again.';
+    END IF;
+    RETURN v_merge;
+END;
+$$;
+
+-- merged_data_rows(merge_id, data_branch_id)
+-- Purpose: the rows a merge writes into the target's table for one of the source's data
+--   branches (jsonb array of {key, row}; row NULL deletes): the planned result of each changed
+--   key, or for a conflict its resolution (theirs: the branch's row; value: the given row;
+--   ours: nothing written).
+-- Errors: PGM04 a conflict that was not recorded when the merge was planned (run the merge
+--   again); PGM01 an unresolved conflict.  Locks: none (reads).
+CREATE FUNCTION pggit.merged_data_rows(p_merge_id bigint, p_data_id bigint) RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_rows jsonb[] := '{}';  -- appended in place (an expanded array); jsonb || would copy it each time
+    p      record;
+BEGIN
+    FOR p IN SELECT m.*, c.resolution, c.resolution_value, c.object_key IS NOT NULL AS recorded
+               FROM pggit.plan_data_merge(p_data_id) m
+               LEFT JOIN pggit.merge_conflicts c ON c.merge_id = p_merge_id AND c.object_key = m.object_key LOOP
+        IF p.outcome = 'conflict' AND NOT p.recorded THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGM04',
+                MESSAGE = format('merge %s is stale: a new conflict appeared on %s', p_merge_id, p.object_key),
+                HINT = 'Run pggit.merge() again.';
+        ELSIF p.outcome = 'conflict' AND p.resolution IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGM01',
+                MESSAGE = format('merge %s has an unresolved conflict on %s', p_merge_id, p.object_key),
+                HINT = 'Resolve it with pggit.resolve_conflict(merge, object, ''ours''|''theirs''|row json).';
+        END IF;
+        CONTINUE WHEN p.resolution = 'ours';
+        v_rows := array_append(v_rows, jsonb_build_object('key', p.key, 'row',
+            CASE WHEN p.resolution = 'theirs' THEN p.theirs_row
+                 WHEN p.resolution = 'value' THEN p.resolution_value::jsonb
+                 ELSE p.result_row END));
+    END LOOP;
+    RETURN to_jsonb(v_rows);
+END;
+$$;
+
+-- merged_tree(merge)
+-- Purpose: the target's tree after a 3-way merge: the target's tree with the source's and the
+--   combined changes the plan takes, and each conflict's resolution (ours: the target's entry
+--   stays; theirs: the source's entry; ddl: the target's entry stays and the given statement
+--   runs after the tree's DDL, returned in extra as [{object_key, statement}]).
+-- Errors: PGM01 an unresolved conflict.  Locks: none (reads).
+CREATE FUNCTION pggit.merged_tree(p_merge pggit.merges, OUT result jsonb, OUT extra jsonb)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    p      record;
+    v_hash text;
+BEGIN
+    result := pggit.commit_tree(p_merge.target_hash);
+    extra := '[]';
+    FOR p IN SELECT m.*, c.resolution, c.resolution_value
+               FROM pggit.plan_merge(pggit.commit_tree(p_merge.base_hash), result,
+                                     pggit.commit_tree(p_merge.source_hash)) m
+               LEFT JOIN pggit.merge_conflicts c ON c.merge_id = p_merge.id AND c.object_key = m.object_key LOOP
+        IF p.outcome = 'conflict' AND p.resolution IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGM01',
+                MESSAGE = format('merge %s has an unresolved conflict on %s', p_merge.id, p.object_key),
+                HINT = 'Resolve it with pggit.resolve_conflict(merge, object, ''ours''|''theirs''|ddl).';
+        END IF;
+        IF p.outcome IN ('theirs', 'merged') OR p.resolution = 'theirs' THEN
+            v_hash := CASE WHEN p.outcome = 'conflict' THEN p.theirs_hash ELSE p.result_hash END;
+            result := CASE WHEN v_hash IS NULL THEN result - p.object_key
+                           ELSE jsonb_set(result, ARRAY[p.object_key], to_jsonb(v_hash)) END;
+        ELSIF p.resolution = 'ddl' THEN
+            extra := extra || jsonb_build_array(jsonb_build_object('object_key', p.object_key,
+                                                                   'statement', p.resolution_value));
+        END IF;
+    END LOOP;
+END;
+$$;
+
 -- complete_merge(merge_id)
 -- Purpose: apply a merge whose conflicts are all resolved (or that had none), in the caller's
---   transaction: the schema (fast-forward, or the combined tree into the target's workspace)
---   and the rows of the source's data branches into the target's tables; then a commit on
---   the target (with two parents for a 3-way merge; none for a plain fast-forward). The
---   source becomes MERGED; its merged data branches end.
--- Errors: PGM04 when a branch moved or a new conflict appeared since the merge was planned
---   (start a new merge); PGM01 unresolved conflict; any failing statement's own error,
---   naming the statement (nothing is applied).
+--   transaction: the rows of the source's data branches into the target's tables (first, into
+--   the structure they were branched from; ending the data branches then lets the schema
+--   change alter those tables), then the schema (fast-forward, or the merged tree into the
+--   target's workspace); then a commit on the target (with two parents for a 3-way merge;
+--   none for a plain fast-forward). The source becomes MERGED; its merged data branches end.
+-- Errors: PGM07, PGM04 (see lock_merge_for_completion, merged_data_rows); PGM01 unresolved
+--   conflict; any failing statement's own error, naming the statement (nothing is applied).
 CREATE FUNCTION pggit.complete_merge(p_merge_id bigint) RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
 DECLARE
-    v_merge  pggit.merges;
+    v_merge  pggit.merges := pggit.lock_merge_for_completion(p_merge_id);
     v_source pggit.branches;
     v_target pggit.branches;
-    v_mode   text;
-    v_ours   jsonb;
-    v_result jsonb;
-    v_extra  jsonb := '[]';
-    v_rows   jsonb[];  -- appended in place (an expanded array); jsonb || would copy it each time
+    v_mode   text := pggit.merge_mode(v_merge.source_hash, v_merge.target_hash, v_merge.base_hash);
+    v_tree   record;
     v_data   bigint;
     v_merged_data boolean := false;
-    p        record;
     v_hash   text;
 BEGIN
-    -- Lock order everywhere: branch rows (primary-key order), then the merge row.
-    SELECT * INTO v_merge FROM pggit.merges WHERE id = p_merge_id;
-    PERFORM pggit.lock_two_branches(v_merge.source_branch_id, v_merge.target_branch_id);
-    SELECT * INTO v_merge FROM pggit.merges WHERE id = p_merge_id FOR UPDATE;
-    IF v_merge.status <> 'CONFLICTED' THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGM07',
-            MESSAGE = format('merge %s is not waiting to complete (%s)', p_merge_id, lower(v_merge.status)),
-            HINT = 'Another session completed or abandoned it.';
-    END IF;
     SELECT * INTO v_source FROM pggit.branches WHERE id = v_merge.source_branch_id;
     SELECT * INTO v_target FROM pggit.branches WHERE id = v_merge.target_branch_id;
-    IF v_source.status = 'DELETED' OR v_target.status = 'DELETED'
-       OR v_source.head_hash IS DISTINCT FROM v_merge.source_hash
-       OR v_target.head_hash IS DISTINCT FROM v_merge.target_hash THEN
-        UPDATE pggit.merges SET status = 'ABANDONED', completed_at = now() WHERE id = p_merge_id;
-        RAISE EXCEPTION USING ERRCODE = 'PGM04',
-            MESSAGE = format('merge %s is stale: a branch was deleted or moved since it was planned', p_merge_id),
-            HINT = 'Run pggit.merge() again.';
-    END IF;
-    v_mode := pggit.merge_mode(v_merge.source_hash, v_merge.target_hash, v_merge.base_hash);
     IF v_mode <> 'none' THEN
         PERFORM pggit.refuse_uncommitted(v_target);
     END IF;
-
-    -- Rows first, into the structure they were branched from; ending the data branches
-    -- then lets the schema change alter those tables.
     FOR v_data IN SELECT * FROM pggit.merging_data_branches(v_source.id, v_target.id) LOOP
-        v_rows := '{}';
-        FOR p IN SELECT m.*, c.resolution, c.resolution_value, c.object_key IS NOT NULL AS recorded
-                   FROM pggit.plan_data_merge(v_data) m
-                   LEFT JOIN pggit.merge_conflicts c ON c.merge_id = p_merge_id AND c.object_key = m.object_key LOOP
-            IF p.outcome = 'conflict' AND NOT p.recorded THEN
-                UPDATE pggit.merges SET status = 'ABANDONED', completed_at = now() WHERE id = p_merge_id;
-                RAISE EXCEPTION USING ERRCODE = 'PGM04',
-                    MESSAGE = format('merge %s is stale: a new conflict appeared on %s', p_merge_id, p.object_key),
-                    HINT = 'Run pggit.merge() again.';
-            ELSIF p.outcome = 'conflict' AND p.resolution IS NULL THEN
-                RAISE EXCEPTION USING ERRCODE = 'PGM01',
-                    MESSAGE = format('merge %s has an unresolved conflict on %s', p_merge_id, p.object_key),
-                    HINT = 'Resolve it with pggit.resolve_conflict(merge, object, ''ours''|''theirs''|row json).';
-            END IF;
-            CONTINUE WHEN p.resolution = 'ours';
-            v_rows := array_append(v_rows, jsonb_build_object('key', p.key, 'row',
-                CASE WHEN p.resolution = 'theirs' THEN p.theirs_row
-                     WHEN p.resolution = 'value' THEN p.resolution_value::jsonb
-                     ELSE p.result_row END));
-        END LOOP;
-        PERFORM pggit.apply_data_rows(v_data, to_jsonb(v_rows));
+        PERFORM pggit.apply_data_rows(v_data, pggit.merged_data_rows(p_merge_id, v_data));
         PERFORM pggit.end_data_branch(v_data, 'MERGED');
         v_merged_data := true;
     END LOOP;
@@ -366,26 +434,8 @@ BEGIN
         RETURNING * INTO v_target;
         PERFORM pggit.record_versions(v_target.id, v_source.head_hash);
     ELSIF v_mode = '3way' THEN
-        v_ours := pggit.commit_tree(v_merge.target_hash);
-        v_result := v_ours;
-        FOR p IN SELECT m.*, c.resolution, c.resolution_value
-                   FROM pggit.plan_merge(pggit.commit_tree(v_merge.base_hash), v_ours,
-                                         pggit.commit_tree(v_merge.source_hash)) m
-                   LEFT JOIN pggit.merge_conflicts c ON c.merge_id = p_merge_id AND c.object_key = m.object_key LOOP
-            IF p.outcome = 'conflict' AND p.resolution IS NULL THEN
-                RAISE EXCEPTION USING ERRCODE = 'PGM01',
-                    MESSAGE = format('merge %s has an unresolved conflict on %s', p_merge_id, p.object_key),
-                    HINT = 'Resolve it with pggit.resolve_conflict(merge, object, ''ours''|''theirs''|ddl).';
-            END IF;
-            IF p.outcome IN ('theirs', 'merged') OR p.resolution = 'theirs' THEN
-                v_hash := CASE WHEN p.outcome = 'conflict' THEN p.theirs_hash ELSE p.result_hash END;
-                v_result := CASE WHEN v_hash IS NULL THEN v_result - p.object_key
-                                 ELSE jsonb_set(v_result, ARRAY[p.object_key], to_jsonb(v_hash)) END;
-            ELSIF p.resolution = 'ddl' THEN
-                v_extra := v_extra || jsonb_build_array(jsonb_build_object('object_key', p.object_key, 'statement', p.resolution_value));
-            END IF;
-        END LOOP;
-        PERFORM pggit.apply_tree(v_target.id, v_ours, v_result, v_extra);
+        v_tree := pggit.merged_tree(v_merge);
+        PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_merge.target_hash), v_tree.result, v_tree.extra);
     END IF;
 
     IF v_mode = '3way' OR v_merged_data THEN
