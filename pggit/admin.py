@@ -35,7 +35,8 @@ AHEAD_BEHIND_MAIN = RawSQL(
     """SELECT ab.ahead || ' / ' || ab.behind
          FROM pggit.count_ahead_behind(
                 "pggit"."branches"."head_hash",
-                (SELECT m.head_hash FROM pggit.branches m WHERE m.name = 'main' AND m.status <> 'DELETED')) ab""",
+                (SELECT m.head_hash FROM pggit.branches m
+                  WHERE m.name = 'main' AND m.status <> 'DELETED')) ab""",
     [],
     output_field=TextField(),
 )

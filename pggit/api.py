@@ -410,7 +410,8 @@ def checkout(name: str, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[str]:
         if not connection.needs_rollback:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT set_config('search_path', %s, false), set_config('pggit.branch', %s, false)",
+                    "SELECT set_config('search_path', %s, false),"
+                    " set_config('pggit.branch', %s, false)",
                     [previous_path, previous_branch or ""],
                 )
 
@@ -471,7 +472,10 @@ def merge(
         raise MergeConflict(
             f"merging {source!r} into {target!r} stopped on {conflicts} conflict(s): "
             + ", ".join(c["object"] for c in found),
-            hint=f"Resolve them with pggit.api.resolve_conflict({merge_id}, object, 'ours'|'theirs'|ddl).",
+            hint=(
+                f"Resolve them with pggit.api.resolve_conflict({merge_id}, object,"
+                " 'ours'|'theirs'|ddl)."
+            ),
             merge_id=merge_id,
             conflicts=found,
         )

@@ -127,7 +127,10 @@ def check_core_version(app_configs=None, databases=None, **kwargs):
             listed = ", ".join(functions[:5])
             if len(functions) > 5:
                 listed += f" and {len(functions) - 5} more"
-            message = f"pggit's SQL core on database {alias!r} differs from this package's files ({listed})."
+            message = (
+                f"pggit's SQL core on database {alias!r} differs from this package's files"
+                f" ({listed})."
+            )
         else:
             message = f"pggit's SQL core on database {alias!r} is {state} than this package's."
         warnings.append(Warning(message, hint=hints[state], id="pggit.W003"))

@@ -1,4 +1,5 @@
-"""Install-time state: tracked schemas sync, DDL-capture status, whether the core is the package's."""
+"""Install-time state: tracked schemas sync, DDL-capture status, whether the core is the
+package's."""
 
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ def core_drift(using: str = "default") -> tuple[str, list[str]] | None:
     expected = expected_stamps()
     with connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT p.proname::text, coalesce(pg_catalog.obj_description(p.oid, 'pg_proc'), ''), md5(p.prosrc)"
+            "SELECT p.proname::text, coalesce(pg_catalog.obj_description(p.oid, 'pg_proc'), ''),"
+            " md5(p.prosrc)"
             "  FROM pg_catalog.pg_proc p WHERE p.pronamespace = 'pggit'::regnamespace ORDER BY 1"
         )
         installed = cursor.fetchall()

@@ -124,7 +124,8 @@ def hash_in(schema: str, table: str) -> str | None:
 FULL_TREE = """
 SELECT encode(sha256(convert_to(coalesce(string_agg(w.object_key || ' ' || w.hash, E'\\n'
                                          ORDER BY w.object_key), ''), 'UTF8')), 'hex')
-  FROM pggit.workspace_objects((SELECT id FROM pggit.branches WHERE name = %s AND status <> 'DELETED')) w
+  FROM pggit.workspace_objects((SELECT id FROM pggit.branches
+                                 WHERE name = %s AND status <> 'DELETED')) w
 """
 
 

@@ -4,7 +4,8 @@ from pggit.management.base import PgGitCommand, commit_as_dict
 
 class Command(PgGitCommand):
     help = (
-        "Show a branch's history, newest first (first-parent chain, like git log --first-parent).\n\n"
+        "Show a branch's history, newest first (first-parent chain, like"
+        " git log --first-parent).\n\n"
         "Examples:\n"
         "  manage.py pggit_log\n"
         "  manage.py pggit_log --branch feature/x --limit 5 --oneline"

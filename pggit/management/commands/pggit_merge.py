@@ -73,10 +73,11 @@ class Command(PgGitCommand):
                 "nothing was applied",
                 returncode=self.CONFLICT,
             ) from conflict
+        short = (result.commit_hash or "")[:12]
         line = {
             "up-to-date": f"Already up to date: {options['target']} contains {options['source']}.",
-            "fast-forward": f"Fast-forward {options['target']} to {(result.commit_hash or '')[:12]}.",
-            "merged": f"Merged {options['source']} into {options['target']}: {(result.commit_hash or '')[:12]}.",
+            "fast-forward": f"Fast-forward {options['target']} to {short}.",
+            "merged": f"Merged {options['source']} into {options['target']}: {short}.",
         }[result.status]
         self._report(options, result.__dict__, line)
 
