@@ -1,4 +1,6 @@
-from django.core.management.base import CommandError
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
 
 from pggit import api
 from pggit.exceptions import MergeConflict
@@ -17,7 +19,7 @@ class Command(PgGitCommand):
     )
     CONFLICT = 2
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument("source", nargs="?", help="Branch to merge.")
         parser.add_argument("target", nargs="?", default="main", help="Branch to merge into.")
@@ -29,7 +31,7 @@ class Command(PgGitCommand):
             help="Resolve one conflict of a stopped merge.",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         using = options["database"]
         if options["resolve"]:
             merge_id, object_key, resolution = options["resolve"]
@@ -81,7 +83,7 @@ class Command(PgGitCommand):
         }[result.status]
         self._report(options, result.__dict__, line)
 
-    def _report(self, options, payload, line: str) -> None:
+    def _report(self, options: dict[str, Any], payload: dict[str, Any], line: str) -> None:
         if options["as_json"]:
             self.print_json(payload)
         else:
