@@ -65,9 +65,10 @@ def run(bench: Bench) -> None:
         def own_branch(conn, n, workers=workers):
             conn.execute("SELECT pggit.create_branch(%s)", [f"bench/w{workers}-{n}"])
 
+        # branch: the branch worker n commits to, as a format string over n
         for mode, setup, branch in [
-            ("one branch", lambda c, n: None, lambda n: "bench/shared"),
-            ("own branches", own_branch, lambda n, workers=workers: f"bench/w{workers}-{n}"),
+            ("one branch", lambda c, n: None, "bench/shared"),
+            ("own branches", own_branch, f"bench/w{workers}-{{n}}"),
         ]:
             ops, p50, p99 = throughput(
                 bench,
@@ -75,7 +76,7 @@ def run(bench: Bench) -> None:
                 seconds,
                 setup,
                 lambda c, n, branch=branch: c.execute(
-                    "SELECT pggit.commit_changes(%s, 'bench')", [branch(n)]
+                    "SELECT pggit.commit_changes(%s, 'bench')", [branch.format(n=n)]
                 ),
             )
             figure = bench.record(
