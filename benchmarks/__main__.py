@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     print_table(bench.figures)
     missed = [f.name for f in bench.figures if f.status == "miss"]
     print(
-        f"\n{server.describe()}; {len(bench.figures)} figures in {time.monotonic() - started:.0f} s;"
-        f" targets missed: {len(missed)}"
+        f"\n{server.describe()}; {len(bench.figures)} figures"
+        f" in {time.monotonic() - started:.0f} s; targets missed: {len(missed)}"
     )
     if args.json:
         write_json(args.json, bench, server)

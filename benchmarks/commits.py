@@ -23,13 +23,16 @@ FLOOR_SETUP = """
 CREATE SCHEMA bench_floor;
 CREATE TABLE bench_floor.floor_branches (id int PRIMARY KEY, head bytea);
 INSERT INTO bench_floor.floor_branches SELECT g, NULL FROM generate_series(0, 63) g;
-CREATE TABLE bench_floor.floor_commits (id bigserial PRIMARY KEY, hash bytea NOT NULL, parent bytea,
-                                   branch_id int NOT NULL, message text, author text, at timestamptz);
-CREATE FUNCTION bench_floor.floor_commit(p_branch int, p_message text) RETURNS bytea LANGUAGE plpgsql AS $$
+CREATE TABLE bench_floor.floor_commits (id bigserial PRIMARY KEY, hash bytea NOT NULL,
+                                   parent bytea, branch_id int NOT NULL, message text,
+                                   author text, at timestamptz);
+CREATE FUNCTION bench_floor.floor_commit(p_branch int, p_message text) RETURNS bytea
+LANGUAGE plpgsql AS $$
 DECLARE v_head bytea; v_hash bytea;
 BEGIN
     SELECT head INTO v_head FROM bench_floor.floor_branches WHERE id = p_branch FOR UPDATE;
-    v_hash := sha256(convert_to(coalesce(encode(v_head, 'hex'), '') || p_message || clock_timestamp(), 'UTF8'));
+    v_hash := sha256(convert_to(
+        coalesce(encode(v_head, 'hex'), '') || p_message || clock_timestamp(), 'UTF8'));
     INSERT INTO bench_floor.floor_commits (hash, parent, branch_id, message, author, at)
     VALUES (v_hash, v_head, p_branch, p_message, current_user, clock_timestamp());
     UPDATE bench_floor.floor_branches SET head = v_hash WHERE id = p_branch;
@@ -43,7 +46,8 @@ def run(bench: Bench) -> None:
         conn.execute(FLOOR_SETUP)
         for i in range(10):
             conn.execute(
-                f"CREATE TABLE public.tracked_{i} (id int PRIMARY KEY, v text, at timestamptz DEFAULT now())"
+                f"CREATE TABLE public.tracked_{i}"
+                " (id int PRIMARY KEY, v text, at timestamptz DEFAULT now())"
             )
         conn.execute("CREATE TABLE public.bench_plain (id bigserial PRIMARY KEY, v int)")
         conn.execute("SELECT pggit.commit_changes('main', '10 tracked tables')")
@@ -61,9 +65,10 @@ def run(bench: Bench) -> None:
         def own_branch(conn, n, workers=workers):
             conn.execute("SELECT pggit.create_branch(%s)", [f"bench/w{workers}-{n}"])
 
+        # branch: the branch worker n commits to, as a format string over n
         for mode, setup, branch in [
-            ("one branch", lambda c, n: None, lambda n: "bench/shared"),
-            ("own branches", own_branch, lambda n, workers=workers: f"bench/w{workers}-{n}"),
+            ("one branch", lambda c, n: None, "bench/shared"),
+            ("own branches", own_branch, f"bench/w{workers}-{{n}}"),
         ]:
             ops, p50, p99 = throughput(
                 bench,
@@ -71,7 +76,7 @@ def run(bench: Bench) -> None:
                 seconds,
                 setup,
                 lambda c, n, branch=branch: c.execute(
-                    "SELECT pggit.commit_changes(%s, 'bench')", [branch(n)]
+                    "SELECT pggit.commit_changes(%s, 'bench')", [branch.format(n=n)]
                 ),
             )
             figure = bench.record(

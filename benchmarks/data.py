@@ -11,7 +11,8 @@ from benchmarks.harness import Bench, Figure, judge, progress, throughput, timed
 def load(conn, name: str, rows: int) -> None:
     conn.execute(f"CREATE TABLE public.{name} (id bigint PRIMARY KEY, v int NOT NULL, pad text)")
     conn.execute(
-        f"INSERT INTO public.{name} SELECT g, g % 1000, md5(g::text) FROM generate_series(1, {rows}) g"
+        f"INSERT INTO public.{name} SELECT g, g % 1000, md5(g::text)"
+        f" FROM generate_series(1, {rows}) g"
     )
     conn.execute(f"VACUUM ANALYZE public.{name}")
 

@@ -6,7 +6,10 @@ import statistics
 
 from benchmarks.harness import Bench, Figure, judge, progress, timed
 
-TABLE = "CREATE TABLE {schema}.h{i} (id int PRIMARY KEY, a text NOT NULL, b int DEFAULT 0, c timestamptz DEFAULT now(), CHECK (b >= 0))"
+TABLE = (
+    "CREATE TABLE {schema}.h{i} (id int PRIMARY KEY, a text NOT NULL, b int DEFAULT 0,"
+    " c timestamptz DEFAULT now(), CHECK (b >= 0))"
+)
 
 
 def create_tables(conn, schema: str, count: int) -> None:
@@ -35,7 +38,8 @@ def run(bench: Bench) -> None:
         per_table = min(
             timed(
                 lambda: conn.execute(
-                    "SELECT count(pggit.calculate_schema_hash('hashing.h' || g)) FROM generate_series(1, 1000) g"
+                    "SELECT count(pggit.calculate_schema_hash('hashing.h' || g))"
+                    " FROM generate_series(1, 1000) g"
                 )
             )
             for _ in range(3)
@@ -170,9 +174,9 @@ def run(bench: Bench) -> None:
 
 # The seed's table for calculate_schema_hash: 13 columns, defaults, an index and a CHECK.
 WIDE = (
-    "CREATE TABLE {schema}.w{i} (id int PRIMARY KEY, a text NOT NULL DEFAULT 'x', b int DEFAULT 0 CHECK (b >= 0),"
-    " c timestamptz DEFAULT now(), d numeric(10,2), e text, f int, g int, h bigint, i uuid,"
-    " j jsonb DEFAULT '{{}}', k date, l boolean DEFAULT false)"
+    "CREATE TABLE {schema}.w{i} (id int PRIMARY KEY, a text NOT NULL DEFAULT 'x',"
+    " b int DEFAULT 0 CHECK (b >= 0), c timestamptz DEFAULT now(), d numeric(10,2), e text,"
+    " f int, g int, h bigint, i uuid, j jsonb DEFAULT '{{}}', k date, l boolean DEFAULT false)"
 )
 
 

@@ -5,15 +5,17 @@ merge with conflict resolution). History itself is read-only: every change goes 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Subquery, TextField
+from django.db.models import Count, Model, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.expressions import RawSQL
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from pggit import api
@@ -27,6 +29,20 @@ from pggit.exceptions import (
     UnmergedCommits,
 )
 from pggit.models import Branch, Commit, DataBranch, Merge
+from pggit.models import MergeConflict as MergeConflictRow
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+_M = TypeVar("_M", bound=Model)
+
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin
+else:
+
+    class _ModelAdmin(admin.ModelAdmin, Generic[_M]):
+        """Django's ModelAdmin, subscriptable at runtime as it is in django-stubs."""
+
 
 COMMITS_PER_PAGE = 25
 
@@ -35,27 +51,35 @@ AHEAD_BEHIND_MAIN = RawSQL(
     """SELECT ab.ahead || ' / ' || ab.behind
          FROM pggit.count_ahead_behind(
                 "pggit"."branches"."head_hash",
-                (SELECT m.head_hash FROM pggit.branches m WHERE m.name = 'main' AND m.status <> 'DELETED')) ab""",
+                (SELECT m.head_hash FROM pggit.branches m
+                  WHERE m.name = 'main' AND m.status <> 'DELETED')) ab""",
     [],
     output_field=TextField(),
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(_ModelAdmin[_M]):
     """Rows change only through the SQL API, never through admin forms."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
+
+
+class _BranchListing(TypedDict):
+    """What BranchAdmin.get_queryset annotates each branch with."""
+
+    n_commits: int | None
+    ahead_behind_main: str | None
 
 
 @admin.register(Branch)
-class BranchAdmin(ReadOnlyAdmin):
+class BranchAdmin(ReadOnlyAdmin[Branch]):
     list_display = (
         "name",
         "status",
@@ -70,7 +94,7 @@ class BranchAdmin(ReadOnlyAdmin):
     search_help_text = "Search by branch name or commit message."
     readonly_fields = [f.name for f in Branch._meta.fields]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Branch]:
         commits = (
             Commit.objects.filter(branch=OuterRef("pk"))
             .order_by()
@@ -86,29 +110,38 @@ class BranchAdmin(ReadOnlyAdmin):
         )
 
     @admin.display(description="head", ordering="head_id")
-    def head_link(self, obj: Branch):
-        if not obj.head_id:
+    def head_link(self, obj: Branch) -> str:
+        head = obj.head  # select_related by get_queryset
+        if head is None:
             return "—"
-        url = reverse("admin:pggit_commit_change", args=[obj.head.pk])
-        return format_html('<a href="{}"><code>{}</code></a>', url, obj.head_id[:12])
+        url = reverse("admin:pggit_commit_change", args=[head.pk])
+        return format_html('<a href="{}"><code>{}</code></a>', url, head.hash[:12])
 
     @admin.display(description="commits", ordering="n_commits")
-    def commit_count(self, obj: Branch) -> int:
+    def commit_count(self, obj: WithAnnotations[Branch, _BranchListing]) -> int:
         return obj.n_commits or 0
 
     @admin.display(description="ahead / behind main")
-    def ahead_behind(self, obj: Branch) -> str:
+    def ahead_behind(self, obj: WithAnnotations[Branch, _BranchListing]) -> str:
         return "—" if obj.name == "main" else obj.ahead_behind_main or "0 / 0"
 
     # --- pages -----------------------------------------------------------------------------
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra = {"pggit_can_create": request.user.has_perm("pggit.create_branch")}
         return super().changelist_view(request, {**extra, **(extra_context or {})})
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         branch = self.get_object(request, object_id)
-        extra = {}
+        extra: dict[str, Any] = {}
         if branch is not None:
             commits = Paginator(
                 Commit.objects.filter(branch=branch).order_by("-id"), COMMITS_PER_PAGE
@@ -126,7 +159,7 @@ class BranchAdmin(ReadOnlyAdmin):
 
     # --- actions ---------------------------------------------------------------------------
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
             path("create/", view(self.create_branch_view), name="pggit_branch_create"),
@@ -142,17 +175,19 @@ class BranchAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
-    def _require(self, request, permission: str) -> None:
+    def _require(self, request: HttpRequest, permission: str) -> None:
         if not request.user.has_perm(f"pggit.{permission}"):
             raise PermissionDenied
 
-    def _live_branch(self, request, object_id) -> Branch:
+    def _live_branch(self, request: HttpRequest, object_id: str) -> Branch:
         branch = self.get_object(request, object_id)
         if branch is None or not branch.is_live:
             raise Http404("No live branch with this id.")
         return branch
 
-    def _render(self, request, template: str, title: str, **context):
+    def _render(
+        self, request: HttpRequest, template: str, title: str, **context: Any
+    ) -> TemplateResponse:
         return TemplateResponse(
             request,
             f"admin/pggit/branch/{template}",
@@ -165,14 +200,14 @@ class BranchAdmin(ReadOnlyAdmin):
         )
 
     @staticmethod
-    def _posted(request):
+    def _posted(request: HttpRequest) -> QueryDict | None:
         """The POST data of a POST (even an empty one: the form is bound), else None."""
         return request.POST if request.method == "POST" else None
 
     def _branch_url(self, branch: Branch) -> str:
         return reverse("admin:pggit_branch_change", args=[branch.pk])
 
-    def create_branch_view(self, request):
+    def create_branch_view(self, request: HttpRequest) -> HttpResponse:
         self._require(request, "create_branch")
         form = CreateBranchForm(
             self._posted(request), initial={"from_branch": request.GET.get("from", "main")}
@@ -194,7 +229,7 @@ class BranchAdmin(ReadOnlyAdmin):
                 return HttpResponseRedirect(self._branch_url(branch))
         return self._render(request, "create.html", "Create a branch", form=form)
 
-    def delete_branch_view(self, request, object_id):
+    def delete_branch_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         self._require(request, "delete_branch")
         branch = self._live_branch(request, object_id)
         form = DeleteBranchForm(self._posted(request))
@@ -220,7 +255,7 @@ class BranchAdmin(ReadOnlyAdmin):
             data_branches=api.data_branches(branch.name),
         )
 
-    def merge_view(self, request, object_id):
+    def merge_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         self._require(request, "merge_branch")
         branch = self._live_branch(request, object_id)
         parent = branch.parent_branch
@@ -276,7 +311,7 @@ class BranchAdmin(ReadOnlyAdmin):
         except BranchNotFound:
             return reverse("admin:pggit_branch_changelist")
 
-    def conflicts_view(self, request, merge_id):
+    def conflicts_view(self, request: HttpRequest, merge_id: int) -> HttpResponse:
         self._require(request, "merge_branch")
         merge = get_object_or_404(
             Merge.objects.select_related("source_branch", "target_branch"), pk=merge_id
@@ -305,11 +340,11 @@ class BranchAdmin(ReadOnlyAdmin):
                     return HttpResponseRedirect(request.path)
             else:
                 failed = (request.POST.get("object_key", ""), form)
-        conflicts = []
+        conflicts: list[tuple[MergeConflictRow, ResolveConflictForm | None]] = []
         for conflict in merge.conflicts.all():
-            form = None
+            row_form: ResolveConflictForm | None = None
             if conflict.resolution is None and merge.status == Merge.Status.CONFLICTED:
-                form = (
+                row_form = (
                     failed[1]
                     if failed and failed[0] == conflict.object_key
                     else ResolveConflictForm(
@@ -317,7 +352,7 @@ class BranchAdmin(ReadOnlyAdmin):
                         auto_id=f"id_%s_{len(conflicts)}",
                     )
                 )
-            conflicts.append((conflict, form))
+            conflicts.append((conflict, row_form))
         result = (
             Commit.objects.filter(hash=merge.result_hash).first() if merge.result_hash else None
         )
@@ -332,7 +367,7 @@ class BranchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Commit)
-class CommitAdmin(ReadOnlyAdmin):
+class CommitAdmin(ReadOnlyAdmin[Commit]):
     list_display = ("short_hash", "summary", "branch", "author", "committed_at")
     list_filter = ("branch__status", "branch")
     search_fields = ("hash", "message", "author", "branch__name")
@@ -348,11 +383,17 @@ class CommitAdmin(ReadOnlyAdmin):
     def summary(self, obj: Commit) -> str:
         return obj.message.splitlines()[0] if obj.message else ""
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         """The commit page adds what the commit changed: objects, captured DDL, and the diff
         against its parent as SQL."""
         commit = self.get_object(request, object_id)
-        extra = {}
+        extra: dict[str, Any] = {}
         if commit is not None:
             shown = api.show(commit.hash)
             extra = {
@@ -368,7 +409,7 @@ class CommitAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DataBranch)
-class DataBranchAdmin(ReadOnlyAdmin):
+class DataBranchAdmin(ReadOnlyAdmin[DataBranch]):
     list_display = ("table_name", "branch", "from_branch", "view_name", "status", "created_at")
     list_filter = ("status",)
     search_fields = ("table_name", "branch__name")

@@ -4,6 +4,8 @@ typed error is shown on the form."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from pggit.models import Branch
@@ -23,9 +25,9 @@ class CreateBranchForm(forms.Form):
         label="From", help_text="The new branch starts at this branch's head."
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["from_branch"].choices = live_branch_choices()
+        cast(forms.ChoiceField, self.fields["from_branch"]).choices = live_branch_choices()
         self.fields["from_branch"].initial = "main"
 
 
@@ -44,9 +46,9 @@ class MergeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, source: str, **kwargs):
+    def __init__(self, *args: Any, source: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["target"].choices = live_branch_choices(exclude=source)
+        cast(forms.ChoiceField, self.fields["target"]).choices = live_branch_choices(exclude=source)
         target = self["target"].value()  # the posted target, else the initial one
         into = f"'{target}'" if target else "the target"
         self.fields["message"].help_text = f"Default: Merge branch '{source}' into {into}."
@@ -62,8 +64,9 @@ class ResolveConflictForm(forms.Form):
     resolution = forms.ChoiceField(choices=CHOICES, widget=forms.RadioSelect, initial="ours")
     custom = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 80}))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("resolution") == "custom" and not (data.get("custom") or "").strip():
             self.add_error("custom", "Give the DDL or the row for a custom resolution.")
         return data
@@ -71,4 +74,4 @@ class ResolveConflictForm(forms.Form):
     @property
     def resolution_value(self) -> str:
         data = self.cleaned_data
-        return data["custom"] if data["resolution"] == "custom" else data["resolution"]
+        return str(data["custom"] if data["resolution"] == "custom" else data["resolution"])

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from asgiref.sync import sync_to_async
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
@@ -346,7 +346,7 @@ def schema_hash(table: str, *, using: str = DEFAULT_DB_ALIAS) -> str | None:
     the table does not exist. Raises InvalidTableName, NotATable."""
     _text(table, "table name", InvalidTableName)
     with reading(using):
-        return _scalar(using, "SELECT pggit.calculate_schema_hash(%s)", [table])
+        return cast(str | None, _scalar(using, "SELECT pggit.calculate_schema_hash(%s)", [table]))
 
 
 def status(branch: str | None = None, *, using: str = DEFAULT_DB_ALIAS) -> list[Change]:
@@ -364,7 +364,7 @@ def show(commit: str, *, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
     ``commit`` is a hash or a unique prefix. Raises CommitNotFound."""
     _text(commit, "commit", CommitNotFound)
     with reading(using):
-        return _json(_scalar(using, "SELECT pggit.show(%s)", [commit]))
+        return cast(dict[str, Any], _json(_scalar(using, "SELECT pggit.show(%s)", [commit])))
 
 
 def _json(value: Any) -> Any:
@@ -384,7 +384,7 @@ def get_version(table: str, *, using: str = DEFAULT_DB_ALIAS) -> Version | None:
 def current_branch(*, using: str = DEFAULT_DB_ALIAS) -> str:
     """The branch this connection's session works on (``pggit.current_branch()``)."""
     with reading(using):
-        return _scalar(using, "SELECT pggit.current_branch()", [])
+        return cast(str, _scalar(using, "SELECT pggit.current_branch()", []))
 
 
 @contextmanager
@@ -410,7 +410,8 @@ def checkout(name: str, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[str]:
         if not connection.needs_rollback:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT set_config('search_path', %s, false), set_config('pggit.branch', %s, false)",
+                    "SELECT set_config('search_path', %s, false),"
+                    " set_config('pggit.branch', %s, false)",
                     [previous_path, previous_branch or ""],
                 )
 
@@ -463,15 +464,19 @@ def merge(
                 _lock_live_branch(using, name)
             with connections[using].cursor() as cursor:
                 cursor.execute("SELECT * FROM pggit.merge(%s, %s, %s)", [source, target, message])
-                return cursor.fetchone()
+                return cast(tuple[str, int | None, str | None, int], cursor.fetchone())
 
     status, merge_id, commit_hash, conflicts = run_with_retry(using, operation)
     if status == "conflicts":  # raised after the transaction committed the record
+        assert merge_id is not None  # the core records every merge that stops on conflicts
         found = _conflicts(using, merge_id)
         raise MergeConflict(
             f"merging {source!r} into {target!r} stopped on {conflicts} conflict(s): "
             + ", ".join(c["object"] for c in found),
-            hint=f"Resolve them with pggit.api.resolve_conflict({merge_id}, object, 'ours'|'theirs'|ddl).",
+            hint=(
+                f"Resolve them with pggit.api.resolve_conflict({merge_id}, object,"
+                " 'ours'|'theirs'|ddl)."
+            ),
             merge_id=merge_id,
             conflicts=found,
         )
@@ -489,7 +494,8 @@ def merge_preview(
     with reading(using):
         # plan_merge stores combined table definitions (content-addressed, so harmless); the
         # savepoint of reading() is released, not rolled back, so they are reused by merge().
-        return _json(_scalar(using, "SELECT pggit.merge_preview(%s, %s)", [source, target]))
+        preview = _json(_scalar(using, "SELECT pggit.merge_preview(%s, %s)", [source, target]))
+        return cast(dict[str, Any], preview)
 
 
 def ahead_behind(
@@ -536,10 +542,13 @@ def resolve_conflict(
 
     def operation() -> str | None:
         with transaction.atomic(using=using):
-            return _scalar(
-                using,
-                "SELECT pggit.resolve_conflict(%s, %s, %s)",
-                [merge_id, object_key, resolution],
+            return cast(
+                str | None,
+                _scalar(
+                    using,
+                    "SELECT pggit.resolve_conflict(%s, %s, %s)",
+                    [merge_id, object_key, resolution],
+                ),
             )
 
     return run_with_retry(using, operation)
@@ -572,10 +581,13 @@ def create_data_branch(
     def operation() -> str:
         with transaction.atomic(using=using):
             _lock_live_branch(using, to_branch)
-            return _scalar(
-                using,
-                "SELECT pggit.create_data_branch(%s, %s, %s)",
-                [table, from_branch, to_branch],
+            return cast(
+                str,
+                _scalar(
+                    using,
+                    "SELECT pggit.create_data_branch(%s, %s, %s)",
+                    [table, from_branch, to_branch],
+                ),
             )
 
     return run_with_retry(using, operation)
@@ -591,7 +603,7 @@ def diff_data(table: str, a: str, b: str, *, using: str = DEFAULT_DB_ALIAS) -> l
         return [RowChange(*_decoded(row)) for row in cursor.fetchall()]
 
 
-def _decoded(row: tuple) -> tuple:
+def _decoded(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(json.loads(v) if isinstance(v, str) and v[:1] in "{[" else v for v in row)
 
 

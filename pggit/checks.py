@@ -10,14 +10,23 @@ They look only at the databases the router lets pggit migrate into
 router keeps pggit away from needs neither PostgreSQL nor pggit.
 """
 
-from django.core.checks import Error, Warning, register
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from django.apps import AppConfig
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.db import connections, router
 from django.db.utils import OperationalError
+
+if TYPE_CHECKING:
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLWrapper
 
 MIN_SERVER_VERSION = 150000
 
 
-def pggit_databases(databases) -> list[str]:
+def pggit_databases(databases: Iterable[str] | None) -> list[str]:
     """The aliases among ``databases`` that pggit is migrated into."""
     return [alias for alias in databases or () if router.allow_migrate(alias, "pggit")]
 
@@ -30,7 +39,7 @@ def _reachable(alias: str) -> bool:
     return True
 
 
-def _installed_databases(databases) -> list[str]:
+def _installed_databases(databases: Iterable[str] | None) -> list[str]:
     """The pggit databases that are PostgreSQL, answer, and have pggit installed."""
     from pggit.installation import is_installed
 
@@ -42,9 +51,13 @@ def _installed_databases(databases) -> list[str]:
 
 
 @register("database")
-def check_postgresql(app_configs=None, databases=None, **kwargs):
+def check_postgresql(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
     """pggit.E001: pggit needs PostgreSQL 15 or newer on every database it is migrated into."""
-    errors = []
+    errors: list[CheckMessage] = []
     for alias in pggit_databases(databases):
         conn = connections[alias]
         if conn.vendor != "postgresql":
@@ -59,10 +72,12 @@ def check_postgresql(app_configs=None, databases=None, **kwargs):
             continue
         if not _reachable(alias):
             continue
-        if conn.pg_version < MIN_SERVER_VERSION:
+        # The vendor check above makes this the PostgreSQL backend, which has pg_version.
+        server_version = cast("PostgreSQLWrapper", conn).pg_version
+        if server_version < MIN_SERVER_VERSION:
             errors.append(
                 Error(
-                    f"Database {alias!r} runs PostgreSQL {conn.pg_version}; pggit needs 15+.",
+                    f"Database {alias!r} runs PostgreSQL {server_version}; pggit needs 15+.",
                     hint="Upgrade the server, or route pggit away from this alias.",
                     id="pggit.E001",
                 )
@@ -71,13 +86,17 @@ def check_postgresql(app_configs=None, databases=None, **kwargs):
 
 
 @register("database")
-def check_installed(app_configs=None, databases=None, **kwargs):
+def check_installed(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
     """pggit.W002: ``migrate pggit`` has not run on the database, so every pggit command and
     API call would fail. A warning, not an error: ``migrate`` runs these checks before it
     migrates, and an error would stop the very command that installs pggit."""
     from pggit.installation import is_installed, not_installed_message
 
-    warnings = []
+    warnings: list[CheckMessage] = []
     for alias in pggit_databases(databases):
         if connections[alias].vendor != "postgresql":
             continue
@@ -87,11 +106,15 @@ def check_installed(app_configs=None, databases=None, **kwargs):
 
 
 @register("database")
-def check_ddl_capture(app_configs=None, databases=None, **kwargs):
+def check_ddl_capture(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
     """pggit.W001: DDL capture is off (the installing role was not a superuser)."""
     from pggit.installation import ddl_capture_enabled
 
-    warnings = []
+    warnings: list[CheckMessage] = []
     for alias in _installed_databases(databases):
         if not ddl_capture_enabled(alias):
             warnings.append(
@@ -106,7 +129,11 @@ def check_ddl_capture(app_configs=None, databases=None, **kwargs):
 
 
 @register("database")
-def check_core_version(app_configs=None, databases=None, **kwargs):
+def check_core_version(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
     """pggit.W003: the database's SQL core is not the one this package installs."""
     from pggit.installation import core_drift
 
@@ -117,7 +144,7 @@ def check_core_version(app_configs=None, databases=None, **kwargs):
         "(manage.py migrate pggit zero, then manage.py migrate pggit) on a database whose "
         "history you can lose, or restore the released files.",
     }
-    warnings = []
+    warnings: list[CheckMessage] = []
     for alias in _installed_databases(databases):
         drift = core_drift(alias)
         if drift is None:
@@ -127,7 +154,10 @@ def check_core_version(app_configs=None, databases=None, **kwargs):
             listed = ", ".join(functions[:5])
             if len(functions) > 5:
                 listed += f" and {len(functions) - 5} more"
-            message = f"pggit's SQL core on database {alias!r} differs from this package's files ({listed})."
+            message = (
+                f"pggit's SQL core on database {alias!r} differs from this package's files"
+                f" ({listed})."
+            )
         else:
             message = f"pggit's SQL core on database {alias!r} is {state} than this package's."
         warnings.append(Warning(message, hint=hints[state], id="pggit.W003"))

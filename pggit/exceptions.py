@@ -6,6 +6,9 @@ turns a database error into the matching exception, keeping the SQLSTATE, messag
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 
 class PgGitError(Exception):
     """Base class of every pggit error."""
@@ -114,7 +117,15 @@ class MergeConflict(MergeError):
 
     sqlstate = "PGM01"
 
-    def __init__(self, message: str, *, hint=None, sqlstate=None, merge_id=None, conflicts=()):
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        sqlstate: str | None = None,
+        merge_id: int | None = None,
+        conflicts: Iterable[dict[str, Any]] = (),
+    ):
         super().__init__(message, hint=hint, sqlstate=sqlstate)
         self.merge_id = merge_id
         self.conflicts = list(conflicts)
@@ -223,7 +234,7 @@ def sqlstate_of(exc: BaseException) -> str | None:
     for candidate in (exc, exc.__cause__):
         state = getattr(candidate, "sqlstate", None)
         if state:
-            return state
+            return str(state)
     return None
 
 

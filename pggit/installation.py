@@ -1,8 +1,10 @@
-"""Install-time state: tracked schemas sync, DDL-capture status, whether the core is the package's."""
+"""Install-time state: tracked schemas sync, DDL-capture status, whether the core is the
+package's."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.migrations.recorder import MigrationRecorder
@@ -14,7 +16,7 @@ from pggit.api import translated_errors
 def is_installed(using: str) -> bool:
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT to_regprocedure('pggit.set_tracked_schemas(text[])') IS NOT NULL")
-        return cursor.fetchone()[0]
+        return bool(cursor.fetchone()[0])
 
 
 def not_installed_message(using: str) -> str:
@@ -24,7 +26,7 @@ def not_installed_message(using: str) -> str:
     return f"pggit is not installed in database {using!r}: run {fix}"
 
 
-def sync_tracked_schemas(using: str = "default", **kwargs) -> None:
+def sync_tracked_schemas(using: str = "default", **kwargs: Any) -> None:
     """post_migrate: make ``pggit.tracked_schemas`` equal ``PGGIT["TRACKED_SCHEMAS"]``."""
     if connections[using].vendor != "postgresql" or not router.allow_migrate(using, "pggit"):
         return
@@ -41,7 +43,7 @@ def sync_tracked_schemas(using: str = "default", **kwargs) -> None:
 def ddl_capture_enabled(using: str = "default") -> bool:
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT pggit.ddl_capture_enabled()")
-        return cursor.fetchone()[0]
+        return bool(cursor.fetchone()[0])
 
 
 def expected_stamps() -> dict[str, str]:
@@ -69,7 +71,8 @@ def core_drift(using: str = "default") -> tuple[str, list[str]] | None:
     expected = expected_stamps()
     with connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT p.proname::text, coalesce(pg_catalog.obj_description(p.oid, 'pg_proc'), ''), md5(p.prosrc)"
+            "SELECT p.proname::text, coalesce(pg_catalog.obj_description(p.oid, 'pg_proc'), ''),"
+            " md5(p.prosrc)"
             "  FROM pg_catalog.pg_proc p WHERE p.pronamespace = 'pggit'::regnamespace ORDER BY 1"
         )
         installed = cursor.fetchall()

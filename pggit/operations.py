@@ -11,8 +11,10 @@ import hashlib
 import importlib
 import re
 from pathlib import Path
+from typing import Any
 
 from django.db import NotSupportedError, migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -101,7 +103,7 @@ class RunSQLFiles(migrations.RunSQL):
     :class:`~django.db.migrations.RunSQL`.
     """
 
-    def __init__(self, files: list[str], reverse: list[str] | None = None, **kwargs):
+    def __init__(self, files: list[str], reverse: list[str] | None = None, **kwargs: Any):
         self.files = list(files)
         self.reverse_files = list(reverse) if reverse is not None else None
         super().__init__(
@@ -114,8 +116,8 @@ class RunSQLFiles(migrations.RunSQL):
             **kwargs,
         )
 
-    def deconstruct(self):
-        kwargs = {"files": self.files}
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        kwargs: dict[str, Any] = {"files": self.files}
         if self.reverse_files is not None:
             kwargs["reverse"] = self.reverse_files
         if self.hints:
@@ -125,10 +127,11 @@ class RunSQLFiles(migrations.RunSQL):
     def describe(self) -> str:
         return f"Install pggit SQL {', '.join(self.files)}"
 
-    def _run_sql(self, schema_editor, sqls):
+    def _run_sql(self, schema_editor: BaseDatabaseSchemaEditor, sqls: Any) -> None:
         if schema_editor.connection.vendor != "postgresql":
             raise NotSupportedError(
                 f"pggit needs PostgreSQL; database {schema_editor.connection.alias!r} is "
                 f"{schema_editor.connection.vendor}. Route the pggit app to a PostgreSQL alias."
             )
-        super()._run_sql(schema_editor, sqls)
+        # django-stubs omit RunSQL's private _run_sql, which Django has had since 1.7.
+        super()._run_sql(schema_editor, sqls)  # type: ignore[misc]

@@ -12,19 +12,23 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pgserver.postgres_server import PostgresServer
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("PGGIT_EMBEDDED_PGDATA", CHECKOUT / ".pgdata"))
 
 
-def _embedded_server():
+def _embedded_server() -> PostgresServer:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI) and falls back to /tmp: fine.
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        import pgserver  # a dev/test dependency, imported only when it is used
+        # a dev/test dependency, imported only when it is used
+        from pgserver.postgres_server import get_server
 
-        return pgserver.get_server(DATA_DIR, cleanup_mode="stop")
+        return get_server(DATA_DIR, cleanup_mode="stop")
 
 
 def database_settings() -> dict[str, Any]:
@@ -33,7 +37,7 @@ def database_settings() -> dict[str, Any]:
     if url:
         import dj_database_url
 
-        return dj_database_url.parse(url, conn_max_age=0)
+        return dict(dj_database_url.parse(url, conn_max_age=0))
     info = _embedded_server().get_postmaster_info()
     return {
         "ENGINE": "django.db.backends.postgresql",

@@ -13,7 +13,8 @@ import pytest
 from django.db import connection
 from hypothesis import HealthCheck, settings
 
-from tests.helpers import ScratchDatabase
+from pggit import api
+from tests.helpers import ScratchDatabase, ident, run
 
 # CI: bounded examples; database round-trips make per-example time unpredictable, so no
 # deadline. "deep" is for local hunting: HYPOTHESIS_PROFILE=deep make test.
@@ -71,3 +72,12 @@ def scratch_database() -> Iterator[ScratchDatabase]:
     finally:
         with psycopg.connect(**params, dbname="postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def table(unique) -> str:
+    """A table committed on main (id int PRIMARY KEY, name text, qty int): its name."""
+    t = ident("m", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY, name text, qty int)")
+    api.commit(f"add {t}")
+    return t

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 from urllib.parse import quote
 
 import psycopg
@@ -58,7 +59,7 @@ def sql_error(statement: str, params: Sequence = ()) -> psycopg.Error:
     """Run a statement that must fail (in a savepoint) and return the psycopg error."""
     with pytest.raises(DatabaseError) as info, transaction.atomic():
         sql_scalar(statement, params)
-    return info.value.__cause__
+    return cast(psycopg.Error, info.value.__cause__)
 
 
 def snapshot_counts() -> dict[str, int]:
@@ -124,7 +125,8 @@ def hash_in(schema: str, table: str) -> str | None:
 FULL_TREE = """
 SELECT encode(sha256(convert_to(coalesce(string_agg(w.object_key || ' ' || w.hash, E'\\n'
                                          ORDER BY w.object_key), ''), 'UTF8')), 'hex')
-  FROM pggit.workspace_objects((SELECT id FROM pggit.branches WHERE name = %s AND status <> 'DELETED')) w
+  FROM pggit.workspace_objects((SELECT id FROM pggit.branches
+                                 WHERE name = %s AND status <> 'DELETED')) w
 """
 
 

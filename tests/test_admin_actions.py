@@ -216,7 +216,8 @@ def test_merge_with_conflicts_goes_to_resolution_and_completes(unique, table):
     assert done["Location"] == reverse("admin:pggit_commit_change", args=[live("main").head.pk])
     assert (
         sql_scalar(
-            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'name'",
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+            " WHERE attrelid = %s::regclass AND attname = 'name'",
             [table],
         )
         == "character varying(10)"

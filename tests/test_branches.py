@@ -178,7 +178,7 @@ def test_branch_without_own_commits_deletes_without_force(unique):
 
 def test_force_must_be_a_bool(unique):
     with pytest.raises(InvalidArgument):
-        api.delete_branch(unique("x"), force="yes")
+        api.delete_branch(unique("x"), force="yes")  # type: ignore[arg-type]  # on purpose
 
 
 def test_get_branch(unique):

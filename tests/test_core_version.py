@@ -57,7 +57,8 @@ def test_a_function_replaced_by_hand_is_reported():
 def test_a_stamp_of_another_file_version_is_reported():
     with transaction.atomic():
         run(
-            "COMMENT ON FUNCTION pggit.log(text, integer) IS 'pggit 020_commits.sql sha256:0 src-md5:0'"
+            "COMMENT ON FUNCTION pggit.log(text, integer)"
+            " IS 'pggit 020_commits.sql sha256:0 src-md5:0'"
         )
         assert core_drift("default") == ("edited", ["log"])
         transaction.set_rollback(True)

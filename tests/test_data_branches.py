@@ -28,7 +28,8 @@ pytestmark = pytest.mark.django_db
 def items(unique):
     t = ident("items", unique)
     run(
-        f"CREATE TABLE {t} (id int PRIMARY KEY, name text NOT NULL, price int CHECK (price >= 0), note text)",
+        f"CREATE TABLE {t} (id int PRIMARY KEY, name text NOT NULL,"
+        " price int CHECK (price >= 0), note text)",
         f"INSERT INTO {t} SELECT g, 'item ' || g, g * 10, NULL FROM generate_series(1, 20) g",
     )
     api.commit(f"add {t}")
@@ -342,7 +343,8 @@ def test_columns_named_like_internal_aliases_work(unique):
     cols = ["v", "s", "p", "d", "x", "y", "k", "e", "r", "key", "value", "n", "o"]
     run(
         f"CREATE TABLE {t} (id int PRIMARY KEY, {', '.join(f'{q(c)} int' for c in cols)})",
-        f"INSERT INTO {t} (id, {', '.join(q(c) for c in cols)}) VALUES (1, {', '.join('1' for _ in cols)})",
+        f"INSERT INTO {t} (id, {', '.join(q(c) for c in cols)})"
+        f" VALUES (1, {', '.join('1' for _ in cols)})",
     )
     api.commit("aliases")
     branch = unique("alias")

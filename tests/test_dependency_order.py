@@ -264,7 +264,8 @@ def test_sql_standard_functions_come_after_what_they_read(unique):
     run(
         f"CREATE TABLE {t} (id int PRIMARY KEY)",
         f"CREATE VIEW {t}_z_view AS SELECT id FROM {t}",
-        f"CREATE FUNCTION {t}_z_count() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM {t}_z_view; END",
+        f"CREATE FUNCTION {t}_z_count() RETURNS bigint LANGUAGE sql"
+        f" BEGIN ATOMIC SELECT count(*) FROM {t}_z_view; END",
         f"CREATE FUNCTION {t}_a_twice() RETURNS bigint LANGUAGE sql RETURN {t}_z_count() * 2",
         f"CREATE VIEW {t}_a_view AS SELECT {t}_a_twice() AS n",
     )
@@ -291,7 +292,8 @@ def test_sql_standard_functions_that_read_no_table_stay_before_tables(unique):
     column or index, so it is still created before the tables."""
     t = ident("fn", unique)
     run(
-        f"CREATE FUNCTION {t}_z_norm(s text) RETURNS text IMMUTABLE LANGUAGE sql RETURN lower(btrim(s))",
+        f"CREATE FUNCTION {t}_z_norm(s text) RETURNS text IMMUTABLE LANGUAGE sql"
+        " RETURN lower(btrim(s))",
         f"CREATE FUNCTION {t}_a_code() RETURNS text LANGUAGE sql RETURN {t}_z_norm(' X ')",
         f"CREATE TABLE {t} (id int PRIMARY KEY, code text DEFAULT {t}_a_code(),"
         f" k text GENERATED ALWAYS AS ({t}_z_norm(code)) STORED)",
@@ -311,9 +313,11 @@ def test_functions_over_row_types_and_domain_checks_over_functions(unique):
     run(
         f"CREATE TABLE {t} (id int PRIMARY KEY, n int)",
         f"CREATE FUNCTION {t}_rows() RETURNS SETOF {t} LANGUAGE sql AS 'SELECT * FROM {t}'",
-        f"CREATE FUNCTION {t}_twice(r {t}) RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN r.n * 2; END'",
+        f"CREATE FUNCTION {t}_twice(r {t}) RETURNS int LANGUAGE plpgsql"
+        " AS 'BEGIN RETURN r.n * 2; END'",
         f"CREATE VIEW {t}_a_view AS SELECT {t}_twice(x) AS n FROM {t}_rows() x",
-        f"CREATE FUNCTION {t}_z_even(x int) RETURNS boolean LANGUAGE sql IMMUTABLE RETURN x % 2 = 0",
+        f"CREATE FUNCTION {t}_z_even(x int) RETURNS boolean LANGUAGE sql IMMUTABLE"
+        " RETURN x % 2 = 0",
         f"CREATE DOMAIN {t}_a_even AS int CHECK ({t}_z_even(VALUE))",
         f"CREATE TABLE {t}_uses (e {t}_a_even)",
     )
@@ -345,7 +349,8 @@ def test_an_argument_named_like_a_table_does_not_move_a_function_after_the_table
     SQL-standard body the argument's name is a token like any other.)"""
     t = ident("fa", unique)
     run(
-        f"CREATE FUNCTION {t}_next({t}_acct integer DEFAULT 1, OUT n integer) LANGUAGE sql AS 'SELECT $1 + 1'",
+        f"CREATE FUNCTION {t}_next({t}_acct integer DEFAULT 1, OUT n integer) LANGUAGE sql"
+        " AS 'SELECT $1 + 1'",
         f"CREATE TABLE {t}_acct (id int PRIMARY KEY, n int DEFAULT {t}_next(41))",
     )
     api.commit(f"a default over {t}_next")
@@ -360,7 +365,8 @@ def test_a_domain_in_use_is_altered_in_place_by_a_merge(unique):
     base type (constraints, default, NOT NULL, comment) is applied with ALTER DOMAIN."""
     t = ident("dm", unique)
     run(
-        f"CREATE DOMAIN {t}_qty AS int CONSTRAINT {t}_positive CHECK (VALUE >= 0) CONSTRAINT {t}_cap CHECK (VALUE < 10000)",
+        f"CREATE DOMAIN {t}_qty AS int CONSTRAINT {t}_positive CHECK (VALUE >= 0)"
+        f" CONSTRAINT {t}_cap CHECK (VALUE < 10000)",
         f"CREATE TABLE {t} (id int PRIMARY KEY, q {t}_qty)",
         f"INSERT INTO {t} VALUES (1, 5), (2, 7)",
     )

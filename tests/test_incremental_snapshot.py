@@ -185,7 +185,8 @@ def test_trigger_on_a_branch_table_belongs_to_that_branch(unique):
     namespace = namespace_of(branch)
     before = api.log(branch, limit=1)[0]
     run(
-        f'CREATE TRIGGER {t}_t BEFORE INSERT ON "{namespace}".{t} FOR EACH ROW EXECUTE FUNCTION public.{t}_fn()'
+        f'CREATE TRIGGER {t}_t BEFORE INSERT ON "{namespace}".{t}'
+        f" FOR EACH ROW EXECUTE FUNCTION public.{t}_fn()"
     )
     assert sql_rows(
         "SELECT b.name FROM pggit.ddl_events e JOIN pggit.branches b ON b.id = e.branch_id"

@@ -64,7 +64,7 @@ def test_sql_operation_refuses_other_databases():
             alias = "other"
 
     with pytest.raises(NotSupportedError, match="needs PostgreSQL"):
-        RunSQLFiles(files=["000_schema.sql"])._run_sql(FakeEditor, ["SELECT 1"])
+        RunSQLFiles(files=["000_schema.sql"])._run_sql(FakeEditor, ["SELECT 1"])  # type: ignore[arg-type]
     assert connection.vendor == "postgresql"
 
 

@@ -23,7 +23,6 @@ from pggit.exceptions import (
 from pggit.models import Branch, Commit
 from tests.helpers import (
     hash_in,
-    ident,
     namespace_of,
     on_branch,
     run,
@@ -34,15 +33,6 @@ from tests.helpers import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def table(unique):
-    """A committed table on main: (name)."""
-    t = ident("m", unique)
-    run(f"CREATE TABLE {t} (id int PRIMARY KEY, name text, qty int)")
-    api.commit(f"add {t}")
-    return t
 
 
 def main_tree() -> str:
@@ -314,7 +304,8 @@ def test_revert_undoes_a_commit(unique, table):
     assert "temp" not in table_columns("public", table)
     assert api.status("main") == []
     assert hash_in("public", table) == sql_scalar(
-        "SELECT entries->>%s FROM pggit.trees WHERE hash = (SELECT tree_hash FROM pggit.commits WHERE hash = %s)",
+        "SELECT entries->>%s FROM pggit.trees"
+        " WHERE hash = (SELECT tree_hash FROM pggit.commits WHERE hash = %s)",
         [f"table:public.{table}", added.parent_id],
     )
 

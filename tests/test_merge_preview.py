@@ -8,7 +8,6 @@ from pggit import api
 from pggit.exceptions import BranchDeleted, BranchNotFound, SameBranch
 from pggit.models import Branch
 from tests.helpers import committed_table, on_branch, run, sql_error, sql_scalar, table_columns
-from tests.test_merge import table  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 

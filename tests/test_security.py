@@ -102,7 +102,8 @@ def test_hostile_names_never_touch_a_canary():
 
 def test_security_definer_functions_pin_search_path():
     unpinned = sql_rows(
-        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+        "SELECT p.oid::regprocedure::text"
+        "  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
         " WHERE n.nspname = 'pggit' AND p.prosecdef"
         " AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%%')"
     )
@@ -127,9 +128,11 @@ def test_inlined_helpers_ignore_a_hostile_search_path(unique):
     with transaction.atomic():
         run(
             "CREATE SCHEMA evil",
-            "CREATE FUNCTION evil.cat(text, text) RETURNS text LANGUAGE sql AS $$ SELECT 'pwned' $$",
+            "CREATE FUNCTION evil.cat(text, text) RETURNS text LANGUAGE sql"
+            " AS $$ SELECT 'pwned' $$",
             "CREATE OPERATOR evil.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.cat)",
-            "CREATE FUNCTION evil.to_char(timestamp, text) RETURNS text LANGUAGE sql AS $$ SELECT 'pwned' $$",
+            "CREATE FUNCTION evil.to_char(timestamp, text) RETURNS text LANGUAGE sql"
+            " AS $$ SELECT 'pwned' $$",
             "SET LOCAL search_path = evil, pg_catalog, public",
         )
         assert sql_scalar("SELECT 'a' || 'b'") == "pwned"  # the trap works for plain SQL
@@ -150,7 +153,8 @@ def test_hot_helpers_stay_inlinable(name):
     """A SET clause (or SECURITY DEFINER) would stop the planner from inlining these, and each
     call would be planned again per transaction: the commit path's cost, see 020_commits.sql."""
     row = sql_rows(
-        "SELECT p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'sql'), p.proconfig, p.prosecdef"
+        "SELECT p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'sql'),"
+        " p.proconfig, p.prosecdef"
         " FROM pg_proc p WHERE p.pronamespace = 'pggit'::regnamespace AND p.proname = %s",
         [name],
     )

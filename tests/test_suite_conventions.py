@@ -22,12 +22,12 @@ def modules() -> list[Path]:
     return sorted(TESTS.rglob("*.py"))
 
 
-def top_level_functions(path: Path) -> list[ast.FunctionDef]:
+def top_level_functions(path: Path) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return [node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
 
 
-def is_fixture(function: ast.FunctionDef) -> bool:
+def is_fixture(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     for decorator in function.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
         if ast.unparse(target) in {"pytest.fixture", "pytest_asyncio.fixture"}:

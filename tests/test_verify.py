@@ -59,7 +59,8 @@ def test_broken_chains_heads_and_orphans_are_caught(unique):
     first = api.commit("one", branch=branch)
     api.commit("two", branch=branch)
     run(
-        f"UPDATE pggit.branches SET head_hash = '{first.hash}' WHERE name = '{branch}' AND status = 'ACTIVE'"
+        f"UPDATE pggit.branches SET head_hash = '{first.hash}'"
+        f" WHERE name = '{branch}' AND status = 'ACTIVE'"
     )
     api.commit("fork", branch=branch)  # a second child of `first`
     assert "chain_fork" in checks()
@@ -75,9 +76,10 @@ def test_dangling_references_are_caught(unique):
     commit = api.commit("genuine", branch=unique("refs"))
     missing = "f" * 64
     run(
-        "INSERT INTO pggit.commits (hash, parent_hash, merge_parent_hash, branch_id, tree_hash, message, author,"
-        f" committed_at) VALUES ('{'e' * 64}', '{missing}', '{commit.hash}', 999999999, '{missing}', 'forged', 'x',"
-        " now())"
+        "INSERT INTO pggit.commits (hash, parent_hash, merge_parent_hash, branch_id, tree_hash,"
+        " message, author, committed_at)"
+        f" VALUES ('{'e' * 64}', '{missing}', '{commit.hash}', 999999999, '{missing}', 'forged',"
+        " 'x', now())"
     )
     forged = sql_scalar("SELECT id FROM pggit.commits WHERE hash = %s", ["e" * 64])
     findings = {f.detail.split(" that ")[0] for f in api.verify() if f.check == "reference"}
@@ -104,7 +106,8 @@ def test_hash_columns_refuse_anything_but_64_lowercase_hex_digits(unique, column
     commit = api.commit("genuine", branch=unique("chk"))
     row = {"hash": "c" * 64, "tree_hash": commit.tree_hash, column: value}
     error = sql_error(
-        "INSERT INTO pggit.commits (hash, parent_hash, branch_id, tree_hash, message, author, committed_at)"
+        "INSERT INTO pggit.commits"
+        " (hash, parent_hash, branch_id, tree_hash, message, author, committed_at)"
         " SELECT %s, hash, branch_id, %s, 'x', 'x', now() FROM pggit.commits WHERE hash = %s",
         [row["hash"], row["tree_hash"], commit.hash],
     )

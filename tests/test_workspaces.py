@@ -177,8 +177,10 @@ def test_run_statements_puts_each_statement_in_its_schemas_namespace(unique):
 
     other = ident("rs2", unique)
     statements = (
-        f'[{{"object_key": "table:public.{other}", "statement": "CREATE TABLE {other} (id int)"}},'
-        f' {{"object_key": "table:untracked.{other}", "statement": "CREATE TABLE {other} (x int)"}}]'
+        f'[{{"object_key": "table:public.{other}",'
+        f' "statement": "CREATE TABLE {other} (id int)"}},'
+        f' {{"object_key": "table:untracked.{other}",'
+        f' "statement": "CREATE TABLE {other} (x int)"}}]'
     )
     error = sql_error("SELECT pggit.run_statements(%s, %s)", [branch_id, statements])
     assert error.sqlstate == "PGD02" and "table:untracked." in error.diag.message_primary
@@ -193,8 +195,9 @@ def test_new_tables_carry_their_own_row_constraints_in_create_table(unique):
     t = ident("cc", unique)
     run(
         f"CREATE TABLE {t}_ref (id int PRIMARY KEY)",
-        f"CREATE TABLE {t} (id int CONSTRAINT {t}_pk PRIMARY KEY, code text CONSTRAINT {t}_code UNIQUE,"
-        f" qty int CONSTRAINT {t}_qty CHECK (qty > 0), ref int CONSTRAINT {t}_fk REFERENCES {t}_ref (id))",
+        f"CREATE TABLE {t} (id int CONSTRAINT {t}_pk PRIMARY KEY,"
+        f" code text CONSTRAINT {t}_code UNIQUE, qty int CONSTRAINT {t}_qty CHECK (qty > 0),"
+        f" ref int CONSTRAINT {t}_fk REFERENCES {t}_ref (id))",
         f"ALTER TABLE {t} ADD CONSTRAINT {t}_later CHECK (qty < 100) NOT VALID",
     )
     api.commit(f"add {t}")

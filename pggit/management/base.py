@@ -10,15 +10,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
 from pggit.exceptions import PgGitError
 from pggit.installation import is_installed, not_installed_message
 from pggit.management.progress import progress
+
+if TYPE_CHECKING:
+    from pggit.models import Branch, Commit
 
 logger = logging.getLogger("pggit")
 
@@ -33,11 +37,11 @@ class PgGitCommand(BaseCommand):
     #: exit status for a user error
     USER_ERROR = 1
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         self.add_common_options(parser)
 
     @staticmethod
-    def add_common_options(parser, *, subcommand: bool = False) -> None:
+    def add_common_options(parser: argparse.ArgumentParser, *, subcommand: bool = False) -> None:
         """--database and --json; on a subcommand they default to SUPPRESS so that a value
         given before the subcommand is kept (``pggit_branch --json create x`` and
         ``pggit_branch create x --json`` both work)."""
@@ -54,12 +58,17 @@ class PgGitCommand(BaseCommand):
             help="Print machine-readable JSON.",
         )
 
-    def add_subcommand(self, subparsers, name: str, **kwargs):
+    def add_subcommand(
+        self,
+        subparsers: argparse._SubParsersAction[CommandParser],
+        name: str,
+        **kwargs: Any,
+    ) -> CommandParser:
         parser = subparsers.add_parser(name, **kwargs)
         self.add_common_options(parser, subcommand=True)
         return parser
 
-    def execute(self, *args, **options):
+    def execute(self, *args: Any, **options: Any) -> str | None:
         try:
             self.require_installed(options.get("database") or DEFAULT_DB_ALIAS)
             return super().execute(*args, **options)
@@ -74,7 +83,7 @@ class PgGitCommand(BaseCommand):
         if not is_installed(alias):
             raise CommandError(not_installed_message(alias), returncode=self.USER_ERROR)
 
-    def progress(self, label: str):
+    def progress(self, label: str) -> AbstractContextManager[None]:
         """A progress line on stderr while a long operation runs (only on a terminal)."""
         return progress(self.stderr, label)
 
@@ -82,7 +91,7 @@ class PgGitCommand(BaseCommand):
         self.stdout.write(json.dumps(payload, default=_default, indent=2, ensure_ascii=False))
 
 
-def commit_as_dict(commit) -> dict[str, Any]:
+def commit_as_dict(commit: Commit) -> dict[str, Any]:
     return {
         "hash": commit.hash,
         "uuid": str(commit.uuid),
@@ -96,14 +105,14 @@ def commit_as_dict(commit) -> dict[str, Any]:
     }
 
 
-def branch_as_dict(branch) -> dict[str, Any]:
+def branch_as_dict(branch: Branch) -> dict[str, Any]:
     return {
         "name": branch.name,
         "uuid": str(branch.uuid),
         "status": branch.status,
         "head_hash": branch.head_id,
         "base_hash": branch.base_id,
-        "parent_branch": branch.parent_branch.name if branch.parent_branch_id else None,
+        "parent_branch": branch.parent_branch.name if branch.parent_branch else None,
         "created_at": branch.created_at,
         "created_by": branch.created_by,
         "deleted_at": branch.deleted_at,

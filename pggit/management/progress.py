@@ -12,13 +12,23 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, Protocol
+
+
+class ProgressStream(Protocol):
+    """What progress() writes to: Django's OutputWrapper (a command's ``self.stderr``) has it."""
+
+    def write(self, msg: str, /, *, ending: str) -> object: ...
+
+    def flush(self) -> object: ...
+
 
 TICK_SECONDS = 0.25
 ERASE_LINE = "\r\x1b[K"
 
 
 @contextmanager
-def progress(stream, label: str) -> Iterator[None]:
+def progress(stream: ProgressStream, label: str) -> Iterator[None]:
     if not _is_tty(stream):
         yield
         return
@@ -47,7 +57,7 @@ def progress(stream, label: str) -> Iterator[None]:
         show(f"{label}: done in {elapsed:.1f}s\n" if elapsed >= 1 else "")
 
 
-def _is_tty(stream) -> bool:
+def _is_tty(stream: Any) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):  # closed or not a real stream

@@ -86,7 +86,8 @@ def test_concurrent_commits_to_one_branch_form_one_chain(connect, workers):
                 assert time.monotonic() < deadline, f"{len(pids)} workers started, not all waited"
                 time.sleep(0.02)
         finally:
-            holder.commit()  # every worker waits on the branch the holder moved (or the test failed)
+            # every worker waits on the branch the holder moved (or the test failed)
+            holder.commit()
         hashes = [h for batch in batches for h in batch]
     assert outcomes["40001"] >= workers, f"each waiting worker retried at least once: {outcomes}"
     assert len(hashes) == len(set(hashes)) == workers * per_worker
@@ -151,7 +152,7 @@ def test_commit_racing_delete_never_lands_on_a_deleted_branch(connect):
         admin.execute("SELECT pggit.create_branch(%s)", [branch])
         barrier = threading.Barrier(2)
 
-        def commit() -> str:
+        def commit(barrier: threading.Barrier = barrier, branch: str = branch) -> str:
             conn = connect()
             barrier.wait(timeout=30)
             try:
@@ -160,7 +161,7 @@ def test_commit_racing_delete_never_lands_on_a_deleted_branch(connect):
             except psycopg.Error as exc:
                 return exc.sqlstate
 
-        def delete() -> str:
+        def delete(barrier: threading.Barrier = barrier, branch: str = branch) -> str:
             conn = connect()
             barrier.wait(timeout=30)
             try:
@@ -267,7 +268,10 @@ def test_a_session_killed_mid_operation_leaves_no_partial_state(connect, operati
     admin.execute("SELECT pggit.commit_changes(%s, 'work')", [branch])
     if operation == "merge":
         admin.execute("SELECT pggit.create_branch(%s)", [other])
-    counts = "SELECT (SELECT count(*) FROM pggit.commits), (SELECT count(*) FROM pggit.branches), (SELECT count(*) FROM pggit.data_branches), (SELECT count(*) FROM pg_namespace)"
+    counts = (
+        "SELECT (SELECT count(*) FROM pggit.commits), (SELECT count(*) FROM pggit.branches),"
+        " (SELECT count(*) FROM pggit.data_branches), (SELECT count(*) FROM pg_namespace)"
+    )
     before = admin.execute(counts).fetchone()
     key = int(uuid.uuid4().int % 2**31)
     admin.execute("SELECT pg_advisory_lock(%s)", [key])  # the pause point
@@ -327,7 +331,10 @@ def test_rolled_back_api_calls_leave_no_trace(connect):
     table = f"chaos_{uuid.uuid4().hex[:8]}"
     admin.execute(f"CREATE TABLE {table} (id int PRIMARY KEY)")
     admin.execute("SELECT pggit.commit_changes('main', 'table')")
-    counts = "SELECT (SELECT count(*) FROM pggit.commits), (SELECT count(*) FROM pggit.branches), (SELECT count(*) FROM pggit.ddl_events), (SELECT count(*) FROM pg_namespace)"
+    counts = (
+        "SELECT (SELECT count(*) FROM pggit.commits), (SELECT count(*) FROM pggit.branches),"
+        " (SELECT count(*) FROM pggit.ddl_events), (SELECT count(*) FROM pg_namespace)"
+    )
     before = admin.execute(counts).fetchone()
     conn = connect(autocommit=False)
     branch = name("rb")
@@ -513,7 +520,8 @@ def test_ddl_on_a_branch_does_not_wait_for_a_commit_in_flight_there(connect):
         ddl.execute("SELECT pggit.commit_changes('main', 'picks up the last one')")
         # each event went to the first commit after it (the first to the API's commit)
         attached = ddl.execute(
-            "SELECT e.object_identity, c.message FROM pggit.ddl_events e JOIN pggit.commits c ON c.id = e.commit_id"
+            "SELECT e.object_identity, c.message"
+            "  FROM pggit.ddl_events e JOIN pggit.commits c ON c.id = e.commit_id"
             " WHERE e.object_identity = ANY (%s) ORDER BY e.id",
             [[f"public.{sql_table}", f"public.{api_table}"]],
         ).fetchall()

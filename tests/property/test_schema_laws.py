@@ -264,7 +264,8 @@ def view_sql(table: str, name: str, materialized: bool, sources: list, literal: 
         f"{q(table) if s is None else q(s)} r{i}" for i, s in enumerate(sources)
     )
     kind = "MATERIALIZED VIEW" if materialized else "VIEW"
-    return f"CREATE {kind} {q(name)} AS SELECT r0.id, '{literal.replace(chr(39), chr(39) * 2)}' AS label FROM {joined}"
+    label = literal.replace(chr(39), chr(39) * 2)
+    return f"CREATE {kind} {q(name)} AS SELECT r0.id, '{label}' AS label FROM {joined}"
 
 
 @DB_SETTINGS

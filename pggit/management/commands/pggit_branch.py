@@ -1,3 +1,7 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from pggit import api
 from pggit.management.base import PgGitCommand, branch_as_dict
 from pggit.models import Branch
@@ -13,7 +17,7 @@ class Command(PgGitCommand):
         "  manage.py pggit_branch delete feature/x [--force]"
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         actions = parser.add_subparsers(dest="action", metavar="{list,create,delete}")
         listing = self.add_subcommand(actions, "list", help="List branches (the default).")
@@ -31,7 +35,7 @@ class Command(PgGitCommand):
             "--force", action="store_true", help="Delete even if it has unmerged commits."
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         using = options["database"]
         action = options.get("action") or "list"
         if action == "create":
@@ -53,12 +57,12 @@ class Command(PgGitCommand):
                 status = "" if b.status == Branch.Status.ACTIVE else f" [{b.status.lower()}]"
                 self.stdout.write(f"{b.name:<30} {_short(b)}{status}")
 
-    def _report(self, options, branch, line: str) -> None:
+    def _report(self, options: dict[str, Any], branch: Branch, line: str) -> None:
         if options["as_json"]:
             self.print_json(branch_as_dict(branch))
         else:
             self.stdout.write(line)
 
 
-def _short(branch) -> str:
+def _short(branch: Branch) -> str:
     return branch.head_id[:12] if branch.head_id else "(no commits)"

@@ -1,3 +1,7 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from pggit import api
 from pggit.management.base import PgGitCommand, commit_as_dict
 
@@ -11,7 +15,7 @@ class Command(PgGitCommand):
         "  manage.py pggit_commit -m 'Restored from a dump' --full"
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument("-m", "--message", required=True, help="The commit message.")
         parser.add_argument(
@@ -27,7 +31,7 @@ class Command(PgGitCommand):
             "event triggers did not see, e.g. a pg_restore).",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         with self.progress(f"committing to {options['branch']}"):
             commit = api.commit(
                 options["message"],

@@ -1,3 +1,7 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from pggit import api
 from pggit.management.base import PgGitCommand
 
@@ -11,7 +15,7 @@ class Command(PgGitCommand):
         "  manage.py pggit_data_branch list [--branch feature/backfill]"
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         actions = parser.add_subparsers(dest="action", metavar="{create,diff,list}")
         create = self.add_subcommand(
@@ -29,7 +33,7 @@ class Command(PgGitCommand):
         )
         listing.add_argument("--branch", default=None)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         using = options["database"]
         action = options.get("action") or "list"
         if action == "create":

@@ -1,3 +1,7 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from pggit import api
 from pggit.management.base import PgGitCommand
 
@@ -11,7 +15,7 @@ class Command(PgGitCommand):
         "  manage.py pggit_diff 3f2a9c1b main --json"
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument("a", help="Branch name or commit hash (prefix) to compare from.")
         parser.add_argument("b", help="Branch name or commit hash (prefix) to compare to.")
@@ -22,7 +26,7 @@ class Command(PgGitCommand):
             "to the schema to change).",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         using = options["database"]
         if options["sql"]:
             for statement in api.diff_ddl(options["a"], options["b"], using=using):

@@ -1,4 +1,6 @@
-from django.core.management.base import CommandError
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
 
 from pggit import api
 from pggit.management.base import PgGitCommand
@@ -12,11 +14,11 @@ class Command(PgGitCommand):
         "  manage.py pggit_hash public.orders '\"Mixed Case\"' --json"
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument("tables", nargs="+", help='"table" or "schema.table".')
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         hashes = {t: api.schema_hash(t, using=options["database"]) for t in options["tables"]}
         if options["as_json"]:
             self.print_json(hashes)

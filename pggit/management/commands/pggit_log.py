@@ -1,16 +1,21 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from pggit import api
 from pggit.management.base import PgGitCommand, commit_as_dict
 
 
 class Command(PgGitCommand):
     help = (
-        "Show a branch's history, newest first (first-parent chain, like git log --first-parent).\n\n"
+        "Show a branch's history, newest first (first-parent chain, like"
+        " git log --first-parent).\n\n"
         "Examples:\n"
         "  manage.py pggit_log\n"
         "  manage.py pggit_log --branch feature/x --limit 5 --oneline"
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument("--branch", default="main", help="Branch (default: %(default)s).")
         parser.add_argument(
@@ -18,7 +23,7 @@ class Command(PgGitCommand):
         )
         parser.add_argument("--oneline", action="store_true", help="One line per commit.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         commits = api.log(options["branch"], options["limit"], using=options["database"])
         if options["as_json"]:
             self.print_json([commit_as_dict(c) for c in commits])
@@ -32,7 +37,7 @@ class Command(PgGitCommand):
                 continue
             self.stdout.write(self.style.WARNING(f"commit {c.hash}"))
             if c.merge_parent_id:
-                self.stdout.write(f"Merge:  {c.parent_id[:12]} {c.merge_parent_id[:12]}")
+                self.stdout.write(f"Merge:  {(c.parent_id or '')[:12]} {c.merge_parent_id[:12]}")
             self.stdout.write(f"Branch: {c.branch.name}")
             self.stdout.write(f"Author: {c.author}")
             self.stdout.write(f"Date:   {c.committed_at:%Y-%m-%d %H:%M:%S %z}")

@@ -1,4 +1,6 @@
-from django.core.management.base import CommandError
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
 
 from pggit import api
 from pggit.exceptions import MergeConflict
@@ -17,7 +19,7 @@ class Command(PgGitCommand):
     )
     CONFLICT = 2
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument("source", nargs="?", help="Branch to merge.")
         parser.add_argument("target", nargs="?", default="main", help="Branch to merge into.")
@@ -29,7 +31,7 @@ class Command(PgGitCommand):
             help="Resolve one conflict of a stopped merge.",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         using = options["database"]
         if options["resolve"]:
             merge_id, object_key, resolution = options["resolve"]
@@ -73,14 +75,15 @@ class Command(PgGitCommand):
                 "nothing was applied",
                 returncode=self.CONFLICT,
             ) from conflict
+        short = (result.commit_hash or "")[:12]
         line = {
             "up-to-date": f"Already up to date: {options['target']} contains {options['source']}.",
-            "fast-forward": f"Fast-forward {options['target']} to {(result.commit_hash or '')[:12]}.",
-            "merged": f"Merged {options['source']} into {options['target']}: {(result.commit_hash or '')[:12]}.",
+            "fast-forward": f"Fast-forward {options['target']} to {short}.",
+            "merged": f"Merged {options['source']} into {options['target']}: {short}.",
         }[result.status]
         self._report(options, result.__dict__, line)
 
-    def _report(self, options, payload, line: str) -> None:
+    def _report(self, options: dict[str, Any], payload: dict[str, Any], line: str) -> None:
         if options["as_json"]:
             self.print_json(payload)
         else:

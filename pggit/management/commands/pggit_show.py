@@ -1,3 +1,7 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from pggit import api
 from pggit.management.base import PgGitCommand
 
@@ -10,12 +14,12 @@ class Command(PgGitCommand):
         "  manage.py pggit_show 3f2a9c1b --tree --json"
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument("commit", help="A commit hash or a unique prefix (4+ hex digits).")
         parser.add_argument("--tree", action="store_true", help="Also list every object.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         shown = api.show(options["commit"], using=options["database"])
         if options["as_json"]:
             if not options["tree"]:

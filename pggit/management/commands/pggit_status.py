@@ -1,3 +1,7 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from pggit import api
 from pggit.management.base import PgGitCommand
 
@@ -10,11 +14,11 @@ class Command(PgGitCommand):
         "  manage.py pggit_status --branch feature/x --json"
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument("--branch", default=None, help="Branch (default: the current one).")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         changes = api.status(options["branch"], using=options["database"])
         if options["as_json"]:
             self.print_json([c.__dict__ for c in changes])

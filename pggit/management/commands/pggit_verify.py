@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import CommandError
 
 from pggit import api
@@ -14,7 +16,7 @@ class Command(PgGitCommand):
         "  manage.py pggit_verify --json"
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         with self.progress("verifying history and objects"):
             findings = api.verify(using=options["database"])
         if options["as_json"]:

@@ -91,8 +91,10 @@ class Command(BaseCommand):
                 f"the branch's namespace"
             )
             self.sql("ALTER TABLE demo_products ADD COLUMN price numeric(10,2)")
-        for change in api.status(FEATURE):
-            self.stdout.write(f"    status: {change.change} {change.object_key} ({change.detail})")
+        for pending in api.status(FEATURE):
+            self.stdout.write(
+                f"    status: {pending.change} {pending.object_key} ({pending.detail})"
+            )
         second = api.commit(
             "Add a price column", branch=FEATURE, author="Grace Hopper <grace@example.com>"
         )
