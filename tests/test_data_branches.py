@@ -465,8 +465,10 @@ def test_same_table_structure_ignores_schema_and_triggers_but_not_columns(unique
         f"CREATE TABLE {t} (id int PRIMARY KEY, v text DEFAULT 'x')",
         f"CREATE SCHEMA {other}",
         f"CREATE TABLE {other}.{t} (id int PRIMARY KEY, v text DEFAULT 'x')",
-        f"CREATE FUNCTION {other}.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
-        f"CREATE TRIGGER audit_any AFTER UPDATE ON {other}.{t} FOR EACH ROW EXECUTE FUNCTION {other}.noop()",
+        f"CREATE FUNCTION {other}.noop() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN RETURN NULL; END $$",
+        f"CREATE TRIGGER audit_any AFTER UPDATE ON {other}.{t}"
+        f" FOR EACH ROW EXECUTE FUNCTION {other}.noop()",
     )
     same = "SELECT pggit.same_table_structure(%s::regclass, %s::regclass)"
     assert sql_scalar(same, [t, f"{other}.{t}"]) is True
@@ -491,7 +493,10 @@ def test_merged_data_rows_takes_each_resolution_and_refuses_an_open_conflict(uni
     data_id = sql_scalar("SELECT id FROM pggit.data_branches WHERE view_name = %s", [view])
     rows_of = "SELECT pggit.merged_data_rows(%s, %s)"
     assert sql_error(rows_of, [merge_id, data_id]).sqlstate == "PGM01"
-    resolve = "UPDATE pggit.merge_conflicts SET resolution = %s, resolution_value = %s WHERE merge_id = %s"
+    resolve = (
+        "UPDATE pggit.merge_conflicts SET resolution = %s, resolution_value = %s"
+        " WHERE merge_id = %s"
+    )
     chosen = {"id": 1, "name": "chosen", "price": 7, "note": None}
     for resolution, value, row_1 in [
         ("ours", None, None),

@@ -370,7 +370,10 @@ def test_merged_tree_takes_each_resolution_and_refuses_an_open_conflict(unique, 
         [key, merge_id],
     )
     ddl = f"ALTER TABLE {table} ALTER COLUMN qty TYPE numeric"
-    resolve = "UPDATE pggit.merge_conflicts SET resolution = %s, resolution_value = %s WHERE merge_id = %s"
+    resolve = (
+        "UPDATE pggit.merge_conflicts SET resolution = %s, resolution_value = %s"
+        " WHERE merge_id = %s"
+    )
     for resolution, value, entry, extra in [
         ("ours", None, ours, []),
         ("theirs", None, theirs, []),
