@@ -6,17 +6,29 @@
 -- Definitions are schema-independent (same-schema references are unqualified), so the DDL
 -- generated here is unqualified too: it is meant to run with search_path set to the target
 -- namespace alone (pg_catalog is then searched first implicitly). Every statement carries a
--- phase; running statements in phase order respects dependencies:
---   10 drop triggers, foreign keys        20 drop views, late functions (see tree_ddl),
---                                             indexes, other constraints
---   25 rename columns, drop domain CHECKs
---   30 drop columns/tables/functions      40 drop sequences and types
---   50 create/alter types                 60 create/alter sequences
---   70 create/replace functions           75 add domain CHECKs
---   80 create/alter tables (columns; a new table's own-row constraints)
---   90 add constraints (not FK)          100 add foreign keys
---  110 create indexes                    120 create views, materialized views, late functions
---  130 create triggers                   140 sequence ownership, comments
+-- phase (type pggit.ddl_phase, below); running statements in phase order respects
+-- dependencies.
+
+-- ddl_phase: the order DDL runs in, each phase named once (an enum sorts in declaration order).
+CREATE TYPE pggit.ddl_phase AS ENUM (
+    'drop_triggers_fks',                  -- triggers, foreign keys
+    'drop_views_constraints',             -- views, late functions (see tree_ddl), indexes,
+                                          -- other constraints
+    'drop_domain_checks_rename_columns',  -- a domain's CHECKs (they may call functions), renames
+    'drop_tables_functions',              -- columns, tables, functions
+    'drop_types_sequences',
+    'create_types',                       -- create or alter types (enums, domains, composites)
+    'create_sequences',
+    'create_functions',
+    'add_domain_checks',                  -- after the functions they may call
+    'create_tables',                      -- tables, columns, a new table's own-row constraints
+    'add_constraints',                    -- other constraints, partitions attached
+    'add_foreign_keys',
+    'create_indexes',
+    'create_views',                       -- views, materialized views, late functions
+    'create_triggers',
+    'comments_ownership'                  -- comments, sequence ownership, row level security
+);
 
 -- column_sql(column): a column definition for CREATE TABLE / ADD COLUMN.
 CREATE FUNCTION pggit.column_sql(c jsonb) RETURNS text
@@ -68,7 +80,7 @@ $$;
 -- Purpose: the statements that create an object from its definition, with their phases.
 -- Errors: PGD01 for an object type pggit cannot recreate (aggregates).
 CREATE FUNCTION pggit.create_ddl(p_type text, d jsonb)
-RETURNS TABLE (phase integer, statement text)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pggit
 ROWS 4
@@ -93,7 +105,7 @@ BEGIN
          WHERE NOT d ? 'partition_of'
            AND k.value->>'definition' NOT LIKE 'FOREIGN KEY%'
            AND k.value->>'definition' NOT LIKE '% NOT VALID';
-        phase := 80;
+        phase := 'create_tables';
         statement := format('CREATE %sTABLE %s (%s)%s',
             CASE WHEN (d->>'unlogged')::boolean THEN 'UNLOGGED ' ELSE '' END, v_name,
             concat_ws(', ',
@@ -105,27 +117,28 @@ BEGIN
             coalesce(' PARTITION BY ' || (d->>'partition_key'), ''));
         RETURN NEXT;
         IF d ? 'partition_of' THEN
-            phase := 90;
+            phase := 'add_constraints';
             statement := format('ALTER TABLE %s ATTACH PARTITION %s %s',
                                 d->>'partition_of', v_name, d->>'partition_bound');
             RETURN NEXT;
         END IF;
         FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'constraints', '{}'))
                                WHERE NOT key = ANY (coalesce(v_inline, '{}')) ORDER BY 1 LOOP
-            phase := CASE WHEN v_value->>'definition' LIKE 'FOREIGN KEY%' THEN 100 ELSE 90 END;
+            phase := CASE WHEN v_value->>'definition' LIKE 'FOREIGN KEY%' THEN 'add_foreign_keys'::pggit.ddl_phase
+                                ELSE 'add_constraints' END;
             statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_name, v_key, v_value->>'definition');
             RETURN NEXT;
         END LOOP;
         FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'indexes', '{}')) ORDER BY 1 LOOP
-            phase := 110; statement := v_value->>'definition'; RETURN NEXT;
+            phase := 'create_indexes'; statement := v_value->>'definition'; RETURN NEXT;
         END LOOP;
         FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'triggers', '{}')) ORDER BY 1 LOOP
-            phase := 130; statement := v_value #>> '{}'; RETURN NEXT;
+            phase := 'create_triggers'; statement := v_value #>> '{}'; RETURN NEXT;
         END LOOP;
         IF (d->>'row_security')::boolean THEN
-            phase := 140; statement := format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', v_name); RETURN NEXT;
+            phase := 'comments_ownership'; statement := format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', v_name); RETURN NEXT;
         END IF;
-        phase := 140;
+        phase := 'comments_ownership';
         FOR statement IN
             SELECT pggit.comment_ddl('TABLE ' || v_name, d->>'comment') WHERE d ? 'comment'
             UNION ALL
@@ -141,22 +154,22 @@ BEGIN
             RETURN NEXT;
         END LOOP;
     WHEN 'view' THEN
-        phase := 120; statement := format('CREATE VIEW %s AS %s', v_name, rtrim(d->>'query', '; ')); RETURN NEXT;
+        phase := 'create_views'; statement := format('CREATE VIEW %s AS %s', v_name, rtrim(d->>'query', '; ')); RETURN NEXT;
     WHEN 'materialized_view' THEN
-        phase := 120;
+        phase := 'create_views';
         statement := format('CREATE MATERIALIZED VIEW %s AS %s WITH NO DATA', v_name, rtrim(d->>'query', '; '));
         RETURN NEXT;
         FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'indexes', '{}')) ORDER BY 1 LOOP
-            phase := 120; statement := v_value #>> '{}'; RETURN NEXT;
+            phase := 'create_views'; statement := v_value #>> '{}'; RETURN NEXT;
         END LOOP;
     WHEN 'sequence' THEN
-        phase := 60;
+        phase := 'create_sequences';
         statement := format('CREATE SEQUENCE %s AS %s START %s INCREMENT %s MINVALUE %s MAXVALUE %s CACHE %s %s',
             v_name, d->>'data_type', d->>'start', d->>'increment', d->>'min', d->>'max', d->>'cache',
             CASE WHEN (d->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END);
         RETURN NEXT;
         IF d ? 'owned_by' THEN
-            phase := 140; statement := format('ALTER SEQUENCE %s OWNED BY %s', v_name, d->>'owned_by'); RETURN NEXT;
+            phase := 'comments_ownership'; statement := format('ALTER SEQUENCE %s OWNED BY %s', v_name, d->>'owned_by'); RETURN NEXT;
         END IF;
     WHEN 'function', 'procedure' THEN
         IF d->>'kind' NOT IN ('f', 'p') THEN
@@ -164,7 +177,7 @@ BEGIN
                 MESSAGE = format('cannot recreate %s: aggregates and window functions are not supported', d->>'name'),
                 HINT = 'Create them in the target workspace by hand.';
         END IF;
-        phase := 70;
+        phase := 'create_functions';
         statement := format('CREATE OR REPLACE %s %s(%s)%s LANGUAGE %s%s%s%s%s%s %s',
             upper(p_type), v_name, d->>'arguments',
             CASE WHEN p_type = 'function' THEN ' RETURNS ' || (d->>'result') ELSE '' END,
@@ -184,13 +197,13 @@ BEGIN
             CASE WHEN (d->>'sql_body')::boolean THEN d->>'body' ELSE 'AS ' || quote_literal(d->>'body') END);
         RETURN NEXT;
     WHEN 'enum' THEN
-        phase := 50;
+        phase := 'create_types';
         statement := format('CREATE TYPE %s AS ENUM (%s)', v_name,
             coalesce((SELECT string_agg(quote_literal(l), ', ' ORDER BY o)
                         FROM jsonb_array_elements_text(d->'labels') WITH ORDINALITY AS x(l, o)), ''));
         RETURN NEXT;
     WHEN 'domain' THEN
-        phase := 50;
+        phase := 'create_types';
         statement := format('CREATE DOMAIN %s AS %s%s%s', v_name, d->>'base_type',
             coalesce(' DEFAULT ' || (d->>'default'), ''),
             CASE WHEN (d->>'not_null')::boolean THEN ' NOT NULL' ELSE '' END);
@@ -200,7 +213,7 @@ BEGIN
             RETURN NEXT;
         END LOOP;
     WHEN 'composite_type' THEN
-        phase := 50;
+        phase := 'create_types';
         statement := format('CREATE TYPE %s AS (%s)', v_name,
             coalesce((SELECT string_agg(quote_ident(a->>0) || ' ' || (a->>1), ', ' ORDER BY o)
                         FROM jsonb_array_elements(d->'attributes') WITH ORDINALITY AS x(a, o)), ''));
@@ -210,7 +223,7 @@ BEGIN
             HINT = 'Please report this: pggit should know every type it tracks.';
     END CASE;
     IF p_type <> 'table' AND d ? 'comment' THEN
-        phase := 140;
+        phase := 'comments_ownership';
         statement := pggit.comment_ddl(pggit.sql_keyword(p_type) || ' ' || pggit.object_name_sql(p_type, d), d->>'comment');
         RETURN NEXT;
     END IF;
@@ -219,15 +232,15 @@ $$;
 
 -- drop_ddl(type, definition): the statement that drops an object, with its phase.
 CREATE FUNCTION pggit.drop_ddl(p_type text, d jsonb)
-RETURNS TABLE (phase integer, statement text)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pggit
 ROWS 1
 SET jit = off
 AS $$
-    SELECT CASE p_type WHEN 'view' THEN 20 WHEN 'materialized_view' THEN 20
-                       WHEN 'table' THEN 30 WHEN 'function' THEN 30 WHEN 'procedure' THEN 30
-                       ELSE 40 END,
+    SELECT CASE WHEN p_type IN ('view', 'materialized_view') THEN 'drop_views_constraints'::pggit.ddl_phase
+                WHEN p_type IN ('table', 'function', 'procedure') THEN 'drop_tables_functions'
+                ELSE 'drop_types_sequences' END,
            format('DROP %s %s', pggit.sql_keyword(p_type), pggit.object_name_sql(p_type, d))
 $$;
 
@@ -237,7 +250,7 @@ $$;
 --   constraints, indexes,
 --   triggers, comments; sequences; enum labels; domains); otherwise drop and re-create.
 CREATE FUNCTION pggit.alter_ddl(p_type text, p_old jsonb, p_new jsonb)
-RETURNS TABLE (phase integer, statement text)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pggit
 ROWS 4
@@ -254,12 +267,12 @@ BEGIN
         RETURN;
     END IF;
     IF p_type = 'sequence' THEN
-        phase := 60;
+        phase := 'create_sequences';
         statement := format('ALTER SEQUENCE %s AS %s START %s INCREMENT %s MINVALUE %s MAXVALUE %s CACHE %s %s',
             v_name, p_new->>'data_type', p_new->>'start', p_new->>'increment', p_new->>'min', p_new->>'max',
             p_new->>'cache', CASE WHEN (p_new->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END);
         RETURN NEXT;
-        phase := 140;
+        phase := 'comments_ownership';
         statement := format('ALTER SEQUENCE %s OWNED BY %s', v_name, coalesce(p_new->>'owned_by', 'NONE'));
         RETURN NEXT;
         IF (p_old->>'comment') IS DISTINCT FROM (p_new->>'comment') THEN
@@ -272,7 +285,7 @@ BEGIN
             - 'volatility' - 'strict' - 'security_definer' - 'leakproof' - 'parallel' - 'config') THEN
         RETURN QUERY SELECT * FROM pggit.create_ddl(p_type, p_new - 'comment');
         IF (p_old->>'comment') IS DISTINCT FROM (p_new->>'comment') THEN
-            phase := 140;
+            phase := 'comments_ownership';
             statement := pggit.comment_ddl(pggit.sql_keyword(p_type) || ' ' || pggit.object_name_sql(p_type, p_new), p_new->>'comment');
             RETURN NEXT;
         END IF;
@@ -282,7 +295,7 @@ BEGIN
        AND NOT EXISTS (SELECT 1 FROM pggit.definition_changes(p_old, p_new) x WHERE x.change = 'removed')
        AND (SELECT array_agg(l) FROM jsonb_array_elements_text(p_old->'labels') l)
          = (SELECT array_agg(l) FROM jsonb_array_elements_text(p_new->'labels') l WHERE p_old->'labels' ? l) THEN
-        phase := 50;
+        phase := 'create_types';
         FOR statement IN
             SELECT format('ALTER TYPE %s ADD VALUE %L%s', v_name, l,
                           coalesce(' BEFORE ' || quote_literal(
@@ -316,23 +329,23 @@ BEGIN
         CASE d.element
         WHEN 'column' THEN
             IF d.change = 'removed' AND v_renames ? d.name THEN
-                phase := 25;
+                phase := 'drop_domain_checks_rename_columns';
                 statement := format('ALTER TABLE %s RENAME COLUMN %I TO %I', v_name, d.name, v_renames->>d.name);
                 RETURN NEXT;
             ELSIF d.change = 'added' AND EXISTS (SELECT 1 FROM jsonb_each_text(v_renames) r WHERE r.value = d.name) THEN
                 NULL;  -- the rename above created it
             ELSIF d.change = 'added' THEN
-                phase := 80; statement := format('ALTER TABLE %s ADD COLUMN %s', v_name, pggit.column_sql(v_new)); RETURN NEXT;
+                phase := 'create_tables'; statement := format('ALTER TABLE %s ADD COLUMN %s', v_name, pggit.column_sql(v_new)); RETURN NEXT;
                 IF v_new ? 'comment' THEN
-                    phase := 140; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, d.name), v_new->>'comment'); RETURN NEXT;
+                    phase := 'comments_ownership'; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, d.name), v_new->>'comment'); RETURN NEXT;
                 END IF;
             ELSIF d.change = 'removed' THEN
-                phase := 30; statement := format('ALTER TABLE %s DROP COLUMN %I', v_name, d.name); RETURN NEXT;
+                phase := 'drop_tables_functions'; statement := format('ALTER TABLE %s DROP COLUMN %I', v_name, d.name); RETURN NEXT;
             ELSIF (v_old->>'generated') IS DISTINCT FROM (v_new->>'generated') THEN
-                phase := 30; statement := format('ALTER TABLE %s DROP COLUMN %I', v_name, d.name); RETURN NEXT;
-                phase := 80; statement := format('ALTER TABLE %s ADD COLUMN %s', v_name, pggit.column_sql(v_new)); RETURN NEXT;
+                phase := 'drop_tables_functions'; statement := format('ALTER TABLE %s DROP COLUMN %I', v_name, d.name); RETURN NEXT;
+                phase := 'create_tables'; statement := format('ALTER TABLE %s ADD COLUMN %s', v_name, pggit.column_sql(v_new)); RETURN NEXT;
             ELSE
-                phase := 80;
+                phase := 'create_tables';
                 IF (v_old->>'identity') IS NOT NULL AND (v_new->>'identity') IS DISTINCT FROM (v_old->>'identity') THEN
                     statement := format('ALTER TABLE %s ALTER COLUMN %I DROP IDENTITY', v_name, d.name); RETURN NEXT;
                 END IF;
@@ -357,40 +370,42 @@ BEGIN
                     RETURN NEXT;
                 END IF;
                 IF (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment') THEN
-                    phase := 140; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, d.name), v_new->>'comment'); RETURN NEXT;
+                    phase := 'comments_ownership'; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, d.name), v_new->>'comment'); RETURN NEXT;
                 END IF;
             END IF;
         WHEN 'constraint' THEN
             IF d.change <> 'added' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition') OR d.change = 'removed' THEN
-                phase := CASE WHEN v_old->>'definition' LIKE 'FOREIGN KEY%' THEN 10 ELSE 20 END;
+                phase := CASE WHEN v_old->>'definition' LIKE 'FOREIGN KEY%' THEN 'drop_triggers_fks'::pggit.ddl_phase
+                                ELSE 'drop_views_constraints' END;
                 statement := format('ALTER TABLE %s DROP CONSTRAINT %I', v_name, d.name); RETURN NEXT;
             END IF;
             IF d.change = 'added' OR (d.change = 'modified' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition')) THEN
-                phase := CASE WHEN v_new->>'definition' LIKE 'FOREIGN KEY%' THEN 100 ELSE 90 END;
+                phase := CASE WHEN v_new->>'definition' LIKE 'FOREIGN KEY%' THEN 'add_foreign_keys'::pggit.ddl_phase
+                                ELSE 'add_constraints' END;
                 statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_name, d.name, v_new->>'definition'); RETURN NEXT;
             END IF;
             IF d.change <> 'removed' AND (v_new ? 'comment' OR (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment')) THEN
-                phase := 140; statement := pggit.comment_ddl(format('CONSTRAINT %I ON %s', d.name, v_name), v_new->>'comment'); RETURN NEXT;
+                phase := 'comments_ownership'; statement := pggit.comment_ddl(format('CONSTRAINT %I ON %s', d.name, v_name), v_new->>'comment'); RETURN NEXT;
             END IF;
         WHEN 'index' THEN
             IF d.change = 'removed' OR (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition') AND d.change = 'modified' THEN
-                phase := 20; statement := format('DROP INDEX %I', d.name); RETURN NEXT;
+                phase := 'drop_views_constraints'; statement := format('DROP INDEX %I', d.name); RETURN NEXT;
             END IF;
             IF d.change = 'added' OR (d.change = 'modified' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition')) THEN
-                phase := 110; statement := v_new->>'definition'; RETURN NEXT;
+                phase := 'create_indexes'; statement := v_new->>'definition'; RETURN NEXT;
             END IF;
             IF d.change <> 'removed' AND (v_new ? 'comment' OR (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment')) THEN
-                phase := 140; statement := pggit.comment_ddl(format('INDEX %I', d.name), v_new->>'comment'); RETURN NEXT;
+                phase := 'comments_ownership'; statement := pggit.comment_ddl(format('INDEX %I', d.name), v_new->>'comment'); RETURN NEXT;
             END IF;
         WHEN 'trigger' THEN
             IF d.change <> 'added' THEN
-                phase := 10; statement := format('DROP TRIGGER %I ON %s', d.name, v_name); RETURN NEXT;
+                phase := 'drop_triggers_fks'; statement := format('DROP TRIGGER %I ON %s', d.name, v_name); RETURN NEXT;
             END IF;
             IF d.change <> 'removed' THEN
-                phase := 130; statement := v_new #>> '{}'; RETURN NEXT;
+                phase := 'create_triggers'; statement := v_new #>> '{}'; RETURN NEXT;
             END IF;
         WHEN 'property' THEN
-            phase := 140;
+            phase := 'comments_ownership';
             CASE d.name
             WHEN 'comment' THEN statement := pggit.comment_ddl('TABLE ' || v_name, p_new->>'comment'); RETURN NEXT;
             WHEN 'unlogged' THEN
@@ -450,18 +465,20 @@ $$;
 --     the body, a domain's base type, a composite type's attribute types, compared with
 --     quote_ident of the other objects' names (string literals are skipped);
 --   * a function whose signature or SQL-standard body names a table or view (or that calls such
---     a function) is created with the views (phase 120, after every table) and dropped with them
---     (phase 20, before any table); the others stay with the functions (phases 70 and 30), so
---     a table default, check or index can still use them;
---   * a domain's CHECK constraints are added after the functions (phase 75), not with the
---     domain (phase 50), and dropped before them (phase 25) when the domain goes or changes;
+--     a function) is a late function: created with the views (create_views, after every
+--     table) and dropped with them (drop_views_constraints, before any table); the others stay
+--     in create_functions and drop_tables_functions, so a table default, check or index can
+--     still use them;
+--   * a domain's CHECK constraints are added after the functions (add_domain_checks), not with
+--     the domain (create_types), and dropped before them (drop_domain_checks_rename_columns)
+--     when the domain goes or changes;
 --   * a domain whose base type stays is altered in place (constraints, default, NOT NULL,
 --     comment), and an enum whose labels are only renamed gets RENAME VALUE: dropping and
 --     re-creating them, as alter_ddl does, fails while a column uses them, so no merge could
 --     change a domain in use or fix a label's spelling;
---   * all of them are created in dependency order (types in phase 50, functions in 70, views
---     and late functions in 120, deepest dependency first) and dropped in the reverse order
---     (phases 20, 30 and 40, dependents first);
+--   * all of them are created in dependency order (create_types, create_functions,
+--     create_views: deepest dependency first) and dropped in the reverse order (the drop_
+--     phases, dependents first);
 --   * an unchanged view that uses, directly or through other views, one that is dropped or
 --     re-created, or a table one of whose columns changes type (ALTER COLUMN ... TYPE is refused
 --     under a view, so on the branch the view was dropped and re-created with the same text),
@@ -475,7 +492,7 @@ $$;
 -- which fails while a table column uses it.
 -- Trees without such a change skip all this.
 CREATE FUNCTION pggit.tree_ddl(p_from jsonb, p_to jsonb)
-RETURNS TABLE (step bigint, phase integer, object_key text, change text, statement text)
+RETURNS TABLE (step bigint, phase pggit.ddl_phase, object_key text, change text, statement text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
 SET jit = off
@@ -587,10 +604,14 @@ AS $$
                -- a function whose signature or SQL-standard body (parsed at creation) names a
                -- table or view is created with the views (after every table) and dropped with
                -- them (before any table); a domain's CHECKs may call functions: after those
-               CASE WHEN p.object_type = 'domain' AND s.phase = 50 AND s.statement LIKE 'ALTER DOMAIN %' THEN 75
+               CASE WHEN p.object_type = 'domain' AND s.phase = 'create_types' AND s.statement LIKE 'ALTER DOMAIN %'
+                    THEN 'add_domain_checks'::pggit.ddl_phase
                     WHEN p.object_type NOT IN ('function', 'procedure') THEN s.phase
-                    WHEN s.phase = 70 AND p.object_key IN (SELECT l.object_key FROM late l WHERE l.side = 'new') THEN 120
-                    WHEN s.phase = 30 AND p.object_key IN (SELECT l.object_key FROM late l WHERE l.side = 'old') THEN 20
+                    WHEN s.phase = 'create_functions'
+                     AND p.object_key IN (SELECT l.object_key FROM late l WHERE l.side = 'new') THEN 'create_views'
+                    WHEN s.phase = 'drop_tables_functions'
+                     AND p.object_key IN (SELECT l.object_key FROM late l WHERE l.side = 'old')
+                    THEN 'drop_views_constraints'
                     ELSE s.phase END AS phase,
                s.statement, s.ord
           FROM pairs p
@@ -604,33 +625,34 @@ AS $$
                  WHERE p.old_def IS NOT NULL AND p.new_def IS NOT NULL AND NOT p.rebuilt AND NOT p.domain_in_place
                    AND NOT p.enum_renamed
                 UNION ALL
-                SELECT 50, format('ALTER TYPE %s RENAME VALUE %L TO %L', quote_ident(p.new_def->>'name'), o.l, n.l)
+                SELECT 'create_types'::pggit.ddl_phase, format('ALTER TYPE %s RENAME VALUE %L TO %L', quote_ident(p.new_def->>'name'), o.l, n.l)
                   FROM jsonb_array_elements_text(p.old_def->'labels') WITH ORDINALITY o(l, i)
                   JOIN jsonb_array_elements_text(p.new_def->'labels') WITH ORDINALITY n(l, i) ON n.i = o.i
                  WHERE p.enum_renamed AND o.l <> n.l
                 UNION ALL
-                SELECT 140, pggit.comment_ddl('TYPE ' || quote_ident(p.new_def->>'name'), p.new_def->>'comment')
+                SELECT 'comments_ownership', pggit.comment_ddl('TYPE ' || quote_ident(p.new_def->>'name'), p.new_def->>'comment')
                  WHERE p.enum_renamed AND (p.old_def->>'comment') IS DISTINCT FROM (p.new_def->>'comment')
                 UNION ALL
                 SELECT d.phase, d.statement FROM (
-                    SELECT 25 AS phase, format('ALTER DOMAIN %s DROP CONSTRAINT %I', quote_ident(p.new_def->>'name'), o.key) AS statement
+                    SELECT 'drop_domain_checks_rename_columns'::pggit.ddl_phase AS phase,
+                           format('ALTER DOMAIN %s DROP CONSTRAINT %I', quote_ident(p.new_def->>'name'), o.key) AS statement
                       FROM jsonb_each_text(coalesce(p.old_def->'constraints', '{}')) o
                      WHERE (p.new_def->'constraints'->>o.key) IS DISTINCT FROM o.value
                     UNION ALL
-                    SELECT 75, format('ALTER DOMAIN %s ADD CONSTRAINT %I %s', quote_ident(p.new_def->>'name'), n.key, n.value)
+                    SELECT 'add_domain_checks', format('ALTER DOMAIN %s ADD CONSTRAINT %I %s', quote_ident(p.new_def->>'name'), n.key, n.value)
                       FROM jsonb_each_text(coalesce(p.new_def->'constraints', '{}')) n
                      WHERE (p.old_def->'constraints'->>n.key) IS DISTINCT FROM n.value
                     UNION ALL
-                    SELECT 75, format('ALTER DOMAIN %s %s', quote_ident(p.new_def->>'name'),
+                    SELECT 'add_domain_checks', format('ALTER DOMAIN %s %s', quote_ident(p.new_def->>'name'),
                                       coalesce('SET DEFAULT ' || (p.new_def->>'default'), 'DROP DEFAULT'))
                      WHERE (p.old_def->>'default') IS DISTINCT FROM (p.new_def->>'default')
                     UNION ALL
-                    SELECT 75, format('ALTER DOMAIN %s %s NOT NULL', quote_ident(p.new_def->>'name'),
+                    SELECT 'add_domain_checks', format('ALTER DOMAIN %s %s NOT NULL', quote_ident(p.new_def->>'name'),
                                       CASE WHEN (p.new_def->>'not_null')::boolean THEN 'SET' ELSE 'DROP' END)
                      WHERE coalesce((p.old_def->>'not_null')::boolean, false)
                            <> coalesce((p.new_def->>'not_null')::boolean, false)
                     UNION ALL
-                    SELECT 140, pggit.comment_ddl('DOMAIN ' || quote_ident(p.new_def->>'name'), p.new_def->>'comment')
+                    SELECT 'comments_ownership', pggit.comment_ddl('DOMAIN ' || quote_ident(p.new_def->>'name'), p.new_def->>'comment')
                      WHERE (p.old_def->>'comment') IS DISTINCT FROM (p.new_def->>'comment')
                 ) d WHERE p.domain_in_place
                 UNION ALL
@@ -638,15 +660,17 @@ AS $$
                 UNION ALL
                 SELECT * FROM pggit.create_ddl(p.object_type, p.new_def) WHERE p.rebuilt
                 UNION ALL  -- a domain that goes or is re-created lets go of the functions its
-                           -- CHECKs call before they are dropped (phase 30)
-                SELECT 25, format('ALTER DOMAIN %s DROP CONSTRAINT %I', quote_ident(p.old_def->>'name'), c.key)
+                           -- CHECKs call before they are dropped
+                SELECT 'drop_domain_checks_rename_columns', format('ALTER DOMAIN %s DROP CONSTRAINT %I',
+                                                            quote_ident(p.old_def->>'name'), c.key)
                   FROM jsonb_each(coalesce(p.old_def->'constraints', '{}')) c
                  WHERE p.object_type = 'domain' AND p.old_def IS NOT NULL AND NOT p.rebuilt AND NOT p.domain_in_place
             ) x
          ) s
     ), ordered AS (  -- drops: dependents first; creates: dependencies first
-        SELECT s.*, CASE WHEN s.phase IN (20, 30, 40) THEN -coalesce(o.depth, 0)
-                         WHEN s.phase IN (50, 70, 120) THEN coalesce(n.depth, 0)
+        SELECT s.*, CASE WHEN s.phase IN ('drop_views_constraints', 'drop_tables_functions', 'drop_types_sequences')
+                         THEN -coalesce(o.depth, 0)
+                         WHEN s.phase IN ('create_types', 'create_functions', 'create_views') THEN coalesce(n.depth, 0)
                          ELSE 0 END AS dependency_rank
           FROM statements s
           LEFT JOIN levels o ON o.side = 'old' AND o.object_key = s.object_key
