@@ -76,10 +76,33 @@ AS $$
         ELSE upper(p_type) END
 $$;
 
--- create_ddl(type, definition)
--- Purpose: the statements that create an object from its definition, with their phases.
--- Errors: PGD01 for an object type pggit cannot recreate (aggregates).
-CREATE FUNCTION pggit.create_ddl(p_type text, d jsonb)
+-- table_comments_ddl(definition): the COMMENT statements of a table, its columns, constraints
+-- and indexes.
+CREATE FUNCTION pggit.table_comments_ddl(d jsonb) RETURNS SETOF text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pggit
+ROWS 2
+SET jit = off
+AS $$
+    SELECT pggit.comment_ddl('TABLE ' || quote_ident(d->>'name'), d->>'comment') WHERE d ? 'comment'
+    UNION ALL
+    SELECT pggit.comment_ddl(format('COLUMN %I.%I', d->>'name', c->>'name'), c->>'comment')
+      FROM jsonb_array_elements(d->'columns') c WHERE c ? 'comment'
+    UNION ALL
+    SELECT pggit.comment_ddl(format('CONSTRAINT %I ON %I', k.key, d->>'name'), k.value->>'comment')
+      FROM jsonb_each(coalesce(d->'constraints', '{}')) k WHERE k.value ? 'comment'
+    UNION ALL
+    SELECT pggit.comment_ddl(format('INDEX %I', i.key), i.value->>'comment')
+      FROM jsonb_each(coalesce(d->'indexes', '{}')) i WHERE i.value ? 'comment'
+$$;
+
+-- create_table_ddl(definition): create_ddl for a table. Constraints that only read the
+-- table's own row (primary key, unique, check, exclusion) go into CREATE TABLE: one statement
+-- instead of one ALTER TABLE each (a third of create_branch's DDL time). Not foreign keys (the
+-- tables they reference may come later), not NOT VALID ones (CREATE TABLE would mark them
+-- valid, and the branch's definition would differ), not those of a partition (attached
+-- later, with the constraints it inherits). Then indexes, triggers, row security, comments.
+CREATE FUNCTION pggit.create_table_ddl(d jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pggit
@@ -92,110 +115,103 @@ DECLARE
     v_value jsonb;
     v_inline text[];
 BEGIN
+    SELECT array_agg(k.key ORDER BY k.key) INTO v_inline
+      FROM jsonb_each(coalesce(d->'constraints', '{}')) k
+     WHERE NOT d ? 'partition_of'
+       AND k.value->>'definition' NOT LIKE 'FOREIGN KEY%'
+       AND k.value->>'definition' NOT LIKE '% NOT VALID';
+    phase := 'create_tables';
+    statement := format('CREATE %sTABLE %s (%s)%s',
+        CASE WHEN (d->>'unlogged')::boolean THEN 'UNLOGGED ' ELSE '' END, v_name,
+        concat_ws(', ',
+            (SELECT string_agg(pggit.column_sql(c), ', ' ORDER BY o)
+               FROM jsonb_array_elements(d->'columns') WITH ORDINALITY AS x(c, o)),
+            (SELECT string_agg(format('CONSTRAINT %I %s', k, d->'constraints'->k->>'definition'), ', '
+                               ORDER BY k)
+               FROM unnest(v_inline) k)),
+        coalesce(' PARTITION BY ' || (d->>'partition_key'), ''));
+    RETURN NEXT;
+    IF d ? 'partition_of' THEN
+        phase := 'add_constraints';
+        statement := format('ALTER TABLE %s ATTACH PARTITION %s %s',
+                            d->>'partition_of', v_name, d->>'partition_bound');
+        RETURN NEXT;
+    END IF;
+    FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'constraints', '{}'))
+                           WHERE NOT key = ANY (coalesce(v_inline, '{}')) ORDER BY 1 LOOP
+        phase := CASE WHEN v_value->>'definition' LIKE 'FOREIGN KEY%' THEN 'add_foreign_keys'::pggit.ddl_phase
+                            ELSE 'add_constraints' END;
+        statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_name, v_key, v_value->>'definition');
+        RETURN NEXT;
+    END LOOP;
+    FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'indexes', '{}')) ORDER BY 1 LOOP
+        phase := 'create_indexes'; statement := v_value->>'definition'; RETURN NEXT;
+    END LOOP;
+    FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'triggers', '{}')) ORDER BY 1 LOOP
+        phase := 'create_triggers'; statement := v_value #>> '{}'; RETURN NEXT;
+    END LOOP;
+    IF (d->>'row_security')::boolean THEN
+        phase := 'comments_ownership'; statement := format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', v_name); RETURN NEXT;
+    END IF;
+    RETURN QUERY SELECT 'comments_ownership'::pggit.ddl_phase, c FROM pggit.table_comments_ddl(d) c;
+END;
+$$;
+
+-- create_function_ddl(type, definition): create_ddl for a function or procedure: one CREATE OR
+-- REPLACE with its attributes and settings; a SQL-standard body is written as is.
+-- Errors: PGD01 aggregates and window functions.
+CREATE FUNCTION pggit.create_function_ddl(p_type text, d jsonb)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pggit
+ROWS 1
+SET jit = off
+AS $$
+DECLARE
+    v_name text := quote_ident(d->>'name');
+BEGIN
+    IF d->>'kind' NOT IN ('f', 'p') THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGD01',
+            MESSAGE = format('cannot recreate %s: aggregates and window functions are not supported', d->>'name'),
+            HINT = 'Create them in the target workspace by hand.';
+    END IF;
+    phase := 'create_functions';
+    statement := format('CREATE OR REPLACE %s %s(%s)%s LANGUAGE %s%s%s%s%s%s %s',
+        upper(p_type), v_name, d->>'arguments',
+        CASE WHEN p_type = 'function' THEN ' RETURNS ' || (d->>'result') ELSE '' END,
+        quote_ident(d->>'language'),
+        CASE WHEN p_type = 'function' THEN
+            CASE d->>'volatility' WHEN 'i' THEN ' IMMUTABLE' WHEN 's' THEN ' STABLE' ELSE ' VOLATILE' END
+        ELSE '' END,
+        CASE WHEN (d->>'strict')::boolean THEN ' STRICT' ELSE '' END,
+        CASE WHEN (d->>'security_definer')::boolean THEN ' SECURITY DEFINER' ELSE '' END,
+        CASE WHEN p_type = 'function' THEN
+            CASE d->>'parallel' WHEN 's' THEN ' PARALLEL SAFE' WHEN 'r' THEN ' PARALLEL RESTRICTED' ELSE '' END
+        ELSE '' END || CASE WHEN (d->>'leakproof')::boolean THEN ' LEAKPROOF' ELSE '' END,
+        coalesce((SELECT string_agg(format(' SET %I = %s', split_part(cfg, '=', 1),
+                                           quote_literal(substr(cfg, strpos(cfg, '=') + 1))), '')
+                    FROM jsonb_array_elements_text(d->'config') cfg), ''),
+        -- a SQL-standard body (BEGIN ATOMIC ... END / RETURN ...) is written as is
+        CASE WHEN (d->>'sql_body')::boolean THEN d->>'body' ELSE 'AS ' || quote_literal(d->>'body') END);
+    RETURN NEXT;
+END;
+$$;
+
+-- create_type_ddl(type, definition): create_ddl for an enum, a domain (its CHECKs as ALTER
+-- DOMAIN, which tree_ddl moves after the functions they may call) or a composite type.
+CREATE FUNCTION pggit.create_type_ddl(p_type text, d jsonb)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pggit
+ROWS 2
+SET jit = off
+AS $$
+DECLARE
+    v_name text := quote_ident(d->>'name');
+    v_key text;
+    v_value jsonb;
+BEGIN
     CASE p_type
-    WHEN 'table' THEN
-        -- Constraints that only read the table's own row (primary key, unique, check,
-        -- exclusion) go into CREATE TABLE: one statement instead of one ALTER TABLE each
-        -- (a third of create_branch's DDL time). Not foreign keys (the tables they reference
-        -- may come later), not NOT VALID ones (CREATE TABLE would mark them valid, and the
-        -- branch's definition would differ), not those of a partition (attached later, with
-        -- the constraints it inherits).
-        SELECT array_agg(k.key ORDER BY k.key) INTO v_inline
-          FROM jsonb_each(coalesce(d->'constraints', '{}')) k
-         WHERE NOT d ? 'partition_of'
-           AND k.value->>'definition' NOT LIKE 'FOREIGN KEY%'
-           AND k.value->>'definition' NOT LIKE '% NOT VALID';
-        phase := 'create_tables';
-        statement := format('CREATE %sTABLE %s (%s)%s',
-            CASE WHEN (d->>'unlogged')::boolean THEN 'UNLOGGED ' ELSE '' END, v_name,
-            concat_ws(', ',
-                (SELECT string_agg(pggit.column_sql(c), ', ' ORDER BY o)
-                   FROM jsonb_array_elements(d->'columns') WITH ORDINALITY AS x(c, o)),
-                (SELECT string_agg(format('CONSTRAINT %I %s', k, d->'constraints'->k->>'definition'), ', '
-                                   ORDER BY k)
-                   FROM unnest(v_inline) k)),
-            coalesce(' PARTITION BY ' || (d->>'partition_key'), ''));
-        RETURN NEXT;
-        IF d ? 'partition_of' THEN
-            phase := 'add_constraints';
-            statement := format('ALTER TABLE %s ATTACH PARTITION %s %s',
-                                d->>'partition_of', v_name, d->>'partition_bound');
-            RETURN NEXT;
-        END IF;
-        FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'constraints', '{}'))
-                               WHERE NOT key = ANY (coalesce(v_inline, '{}')) ORDER BY 1 LOOP
-            phase := CASE WHEN v_value->>'definition' LIKE 'FOREIGN KEY%' THEN 'add_foreign_keys'::pggit.ddl_phase
-                                ELSE 'add_constraints' END;
-            statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_name, v_key, v_value->>'definition');
-            RETURN NEXT;
-        END LOOP;
-        FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'indexes', '{}')) ORDER BY 1 LOOP
-            phase := 'create_indexes'; statement := v_value->>'definition'; RETURN NEXT;
-        END LOOP;
-        FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'triggers', '{}')) ORDER BY 1 LOOP
-            phase := 'create_triggers'; statement := v_value #>> '{}'; RETURN NEXT;
-        END LOOP;
-        IF (d->>'row_security')::boolean THEN
-            phase := 'comments_ownership'; statement := format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', v_name); RETURN NEXT;
-        END IF;
-        phase := 'comments_ownership';
-        FOR statement IN
-            SELECT pggit.comment_ddl('TABLE ' || v_name, d->>'comment') WHERE d ? 'comment'
-            UNION ALL
-            SELECT pggit.comment_ddl(format('COLUMN %s.%I', v_name, c->>'name'), c->>'comment')
-              FROM jsonb_array_elements(d->'columns') c WHERE c ? 'comment'
-            UNION ALL
-            SELECT pggit.comment_ddl(format('CONSTRAINT %I ON %s', k.key, v_name), k.value->>'comment')
-              FROM jsonb_each(coalesce(d->'constraints', '{}')) k WHERE k.value ? 'comment'
-            UNION ALL
-            SELECT pggit.comment_ddl(format('INDEX %I', i.key), i.value->>'comment')
-              FROM jsonb_each(coalesce(d->'indexes', '{}')) i WHERE i.value ? 'comment'
-        LOOP
-            RETURN NEXT;
-        END LOOP;
-    WHEN 'view' THEN
-        phase := 'create_views'; statement := format('CREATE VIEW %s AS %s', v_name, rtrim(d->>'query', '; ')); RETURN NEXT;
-    WHEN 'materialized_view' THEN
-        phase := 'create_views';
-        statement := format('CREATE MATERIALIZED VIEW %s AS %s WITH NO DATA', v_name, rtrim(d->>'query', '; '));
-        RETURN NEXT;
-        FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'indexes', '{}')) ORDER BY 1 LOOP
-            phase := 'create_views'; statement := v_value #>> '{}'; RETURN NEXT;
-        END LOOP;
-    WHEN 'sequence' THEN
-        phase := 'create_sequences';
-        statement := format('CREATE SEQUENCE %s AS %s START %s INCREMENT %s MINVALUE %s MAXVALUE %s CACHE %s %s',
-            v_name, d->>'data_type', d->>'start', d->>'increment', d->>'min', d->>'max', d->>'cache',
-            CASE WHEN (d->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END);
-        RETURN NEXT;
-        IF d ? 'owned_by' THEN
-            phase := 'comments_ownership'; statement := format('ALTER SEQUENCE %s OWNED BY %s', v_name, d->>'owned_by'); RETURN NEXT;
-        END IF;
-    WHEN 'function', 'procedure' THEN
-        IF d->>'kind' NOT IN ('f', 'p') THEN
-            RAISE EXCEPTION USING ERRCODE = 'PGD01',
-                MESSAGE = format('cannot recreate %s: aggregates and window functions are not supported', d->>'name'),
-                HINT = 'Create them in the target workspace by hand.';
-        END IF;
-        phase := 'create_functions';
-        statement := format('CREATE OR REPLACE %s %s(%s)%s LANGUAGE %s%s%s%s%s%s %s',
-            upper(p_type), v_name, d->>'arguments',
-            CASE WHEN p_type = 'function' THEN ' RETURNS ' || (d->>'result') ELSE '' END,
-            quote_ident(d->>'language'),
-            CASE WHEN p_type = 'function' THEN
-                CASE d->>'volatility' WHEN 'i' THEN ' IMMUTABLE' WHEN 's' THEN ' STABLE' ELSE ' VOLATILE' END
-            ELSE '' END,
-            CASE WHEN (d->>'strict')::boolean THEN ' STRICT' ELSE '' END,
-            CASE WHEN (d->>'security_definer')::boolean THEN ' SECURITY DEFINER' ELSE '' END,
-            CASE WHEN p_type = 'function' THEN
-                CASE d->>'parallel' WHEN 's' THEN ' PARALLEL SAFE' WHEN 'r' THEN ' PARALLEL RESTRICTED' ELSE '' END
-            ELSE '' END || CASE WHEN (d->>'leakproof')::boolean THEN ' LEAKPROOF' ELSE '' END,
-            coalesce((SELECT string_agg(format(' SET %I = %s', split_part(cfg, '=', 1),
-                                               quote_literal(substr(cfg, strpos(cfg, '=') + 1))), '')
-                        FROM jsonb_array_elements_text(d->'config') cfg), ''),
-            -- a SQL-standard body (BEGIN ATOMIC ... END / RETURN ...) is written as is
-            CASE WHEN (d->>'sql_body')::boolean THEN d->>'body' ELSE 'AS ' || quote_literal(d->>'body') END);
-        RETURN NEXT;
     WHEN 'enum' THEN
         phase := 'create_types';
         statement := format('CREATE TYPE %s AS ENUM (%s)', v_name,
@@ -218,6 +234,51 @@ BEGIN
             coalesce((SELECT string_agg(quote_ident(a->>0) || ' ' || (a->>1), ', ' ORDER BY o)
                         FROM jsonb_array_elements(d->'attributes') WITH ORDINALITY AS x(a, o)), ''));
         RETURN NEXT;
+    END CASE;
+END;
+$$;
+
+-- create_ddl(type, definition)
+-- Purpose: the statements that create an object from its definition, with their phases
+--   (tables, functions and types by create_table_ddl, create_function_ddl, create_type_ddl).
+-- Errors: PGD01 for an object type pggit cannot recreate (aggregates).
+CREATE FUNCTION pggit.create_ddl(p_type text, d jsonb)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pggit
+ROWS 4
+SET jit = off
+AS $$
+DECLARE
+    v_name text := quote_ident(d->>'name');
+    v_key text;
+    v_value jsonb;
+BEGIN
+    CASE p_type
+    WHEN 'table' THEN
+        RETURN QUERY SELECT * FROM pggit.create_table_ddl(d);
+    WHEN 'view' THEN
+        phase := 'create_views'; statement := format('CREATE VIEW %s AS %s', v_name, rtrim(d->>'query', '; ')); RETURN NEXT;
+    WHEN 'materialized_view' THEN
+        phase := 'create_views';
+        statement := format('CREATE MATERIALIZED VIEW %s AS %s WITH NO DATA', v_name, rtrim(d->>'query', '; '));
+        RETURN NEXT;
+        FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'indexes', '{}')) ORDER BY 1 LOOP
+            phase := 'create_views'; statement := v_value #>> '{}'; RETURN NEXT;
+        END LOOP;
+    WHEN 'sequence' THEN
+        phase := 'create_sequences';
+        statement := format('CREATE SEQUENCE %s AS %s START %s INCREMENT %s MINVALUE %s MAXVALUE %s CACHE %s %s',
+            v_name, d->>'data_type', d->>'start', d->>'increment', d->>'min', d->>'max', d->>'cache',
+            CASE WHEN (d->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END);
+        RETURN NEXT;
+        IF d ? 'owned_by' THEN
+            phase := 'comments_ownership'; statement := format('ALTER SEQUENCE %s OWNED BY %s', v_name, d->>'owned_by'); RETURN NEXT;
+        END IF;
+    WHEN 'function', 'procedure' THEN
+        RETURN QUERY SELECT * FROM pggit.create_function_ddl(p_type, d);
+    WHEN 'enum', 'domain', 'composite_type' THEN
+        RETURN QUERY SELECT * FROM pggit.create_type_ddl(p_type, d);
     ELSE
         RAISE EXCEPTION USING ERRCODE = 'PGD01', MESSAGE = format('cannot recreate object type %s', p_type),
             HINT = 'Please report this: pggit should know every type it tracks.';
