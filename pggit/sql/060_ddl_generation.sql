@@ -305,11 +305,203 @@ AS $$
            format('DROP %s %s', pggit.sql_keyword(p_type), pggit.object_name_sql(p_type, d))
 $$;
 
+-- alter_sequence_ddl(old, new): alter_ddl for a sequence: its parameters, owner and comment.
+CREATE FUNCTION pggit.alter_sequence_ddl(p_old jsonb, p_new jsonb)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pggit
+ROWS 3
+SET jit = off
+AS $$
+DECLARE
+    v_name text := quote_ident(p_new->>'name');
+BEGIN
+    phase := 'create_sequences';
+    statement := format('ALTER SEQUENCE %s AS %s START %s INCREMENT %s MINVALUE %s MAXVALUE %s CACHE %s %s',
+        v_name, p_new->>'data_type', p_new->>'start', p_new->>'increment', p_new->>'min', p_new->>'max',
+        p_new->>'cache', CASE WHEN (p_new->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END);
+    RETURN NEXT;
+    phase := 'comments_ownership';
+    statement := format('ALTER SEQUENCE %s OWNED BY %s', v_name, coalesce(p_new->>'owned_by', 'NONE'));
+    RETURN NEXT;
+    IF (p_old->>'comment') IS DISTINCT FROM (p_new->>'comment') THEN
+        statement := pggit.comment_ddl('SEQUENCE ' || v_name, p_new->>'comment'); RETURN NEXT;
+    END IF;
+END;
+$$;
+
+-- enum_labels_added(old, new): whether an enum only gained labels, every old one kept in its
+-- order: then ALTER TYPE ... ADD VALUE changes it in place (a type a column uses cannot be
+-- dropped and re-created).
+CREATE FUNCTION pggit.enum_labels_added(p_old jsonb, p_new jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+    SELECT (p_old - 'labels') = (p_new - 'labels')
+       AND NOT EXISTS (SELECT 1 FROM pggit.definition_changes(p_old, p_new) x WHERE x.change = 'removed')
+       AND (SELECT array_agg(l) FROM jsonb_array_elements_text(p_old->'labels') l)
+         = (SELECT array_agg(l) FROM jsonb_array_elements_text(p_new->'labels') l WHERE p_old->'labels' ? l)
+$$;
+
+-- alter_column_ddl(table, column, change, old, new, renames): alter_ddl for one column of a
+-- table (a definition_changes row): a rename (renames: old name -> new name, see
+-- column_renames), ADD, DROP, a generated column re-created, or each attribute altered in place
+-- (identity, default, type with a USING cast, NOT NULL, comment).
+CREATE FUNCTION pggit.alter_column_ddl(v_name text, p_column text, p_change text, v_old jsonb, v_new jsonb,
+                                       v_renames jsonb)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pggit
+ROWS 2
+SET jit = off
+AS $$
+DECLARE
+    d record;
+BEGIN
+    SELECT p_column AS name, p_change AS change INTO d;
+    IF d.change = 'removed' AND v_renames ? d.name THEN
+        phase := 'drop_domain_checks_rename_columns';
+        statement := format('ALTER TABLE %s RENAME COLUMN %I TO %I', v_name, d.name, v_renames->>d.name);
+        RETURN NEXT;
+    ELSIF d.change = 'added' AND EXISTS (SELECT 1 FROM jsonb_each_text(v_renames) r WHERE r.value = d.name) THEN
+        NULL;  -- the rename above created it
+    ELSIF d.change = 'added' THEN
+        phase := 'create_tables'; statement := format('ALTER TABLE %s ADD COLUMN %s', v_name, pggit.column_sql(v_new)); RETURN NEXT;
+        IF v_new ? 'comment' THEN
+            phase := 'comments_ownership'; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, d.name), v_new->>'comment'); RETURN NEXT;
+        END IF;
+    ELSIF d.change = 'removed' THEN
+        phase := 'drop_tables_functions'; statement := format('ALTER TABLE %s DROP COLUMN %I', v_name, d.name); RETURN NEXT;
+    ELSIF (v_old->>'generated') IS DISTINCT FROM (v_new->>'generated') THEN
+        phase := 'drop_tables_functions'; statement := format('ALTER TABLE %s DROP COLUMN %I', v_name, d.name); RETURN NEXT;
+        phase := 'create_tables'; statement := format('ALTER TABLE %s ADD COLUMN %s', v_name, pggit.column_sql(v_new)); RETURN NEXT;
+    ELSE
+        phase := 'create_tables';
+        IF (v_old->>'identity') IS NOT NULL AND (v_new->>'identity') IS DISTINCT FROM (v_old->>'identity') THEN
+            statement := format('ALTER TABLE %s ALTER COLUMN %I DROP IDENTITY', v_name, d.name); RETURN NEXT;
+        END IF;
+        IF (v_old->>'default') IS NOT NULL AND (v_new->>'default') IS DISTINCT FROM (v_old->>'default') THEN
+            statement := format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', v_name, d.name); RETURN NEXT;
+        END IF;
+        IF (v_old->>'type') <> (v_new->>'type') OR (v_old->>'collation') IS DISTINCT FROM (v_new->>'collation') THEN
+            statement := format('ALTER TABLE %s ALTER COLUMN %I TYPE %s%s USING %I::%s', v_name, d.name,
+                                v_new->>'type', coalesce(' COLLATE ' || (v_new->>'collation'), ''), d.name, v_new->>'type');
+            RETURN NEXT;
+        END IF;
+        IF (v_new->>'default') IS NOT NULL AND (v_new->>'default') IS DISTINCT FROM (v_old->>'default') THEN
+            statement := format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', v_name, d.name, v_new->>'default'); RETURN NEXT;
+        END IF;
+        IF coalesce((v_old->>'not_null')::boolean, false) <> coalesce((v_new->>'not_null')::boolean, false) THEN
+            statement := format('ALTER TABLE %s ALTER COLUMN %I %s NOT NULL', v_name, d.name,
+                                CASE WHEN (v_new->>'not_null')::boolean THEN 'SET' ELSE 'DROP' END);
+            RETURN NEXT;
+        END IF;
+        IF (v_new->>'identity') IS NOT NULL AND (v_new->>'identity') IS DISTINCT FROM (v_old->>'identity') THEN
+            statement := format('ALTER TABLE %s ALTER COLUMN %I ADD GENERATED %s AS IDENTITY', v_name, d.name, v_new->>'identity');
+            RETURN NEXT;
+        END IF;
+        IF (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment') THEN
+            phase := 'comments_ownership'; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, d.name), v_new->>'comment'); RETURN NEXT;
+        END IF;
+    END IF;
+END;
+$$;
+
+-- alter_table_element_ddl(table, new table, element, name, change, old, new): alter_ddl for one
+-- constraint, index, trigger or table property (a definition_changes row): dropped and added
+-- again when its definition changes (foreign keys in their own phases), comments set;
+-- UNLOGGED and row security switched in place.
+-- Errors: PGD01 a property that cannot change in place.
+CREATE FUNCTION pggit.alter_table_element_ddl(v_name text, p_new jsonb, p_element text, p_name text,
+                                              p_change text, v_old jsonb, v_new jsonb)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pggit
+ROWS 2
+SET jit = off
+AS $$
+DECLARE
+    d record;
+BEGIN
+    SELECT p_element AS element, p_name AS name, p_change AS change INTO d;
+    CASE d.element
+    WHEN 'constraint' THEN
+        IF d.change <> 'added' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition') OR d.change = 'removed' THEN
+            phase := CASE WHEN v_old->>'definition' LIKE 'FOREIGN KEY%' THEN 'drop_triggers_fks'::pggit.ddl_phase
+                            ELSE 'drop_views_constraints' END;
+            statement := format('ALTER TABLE %s DROP CONSTRAINT %I', v_name, d.name); RETURN NEXT;
+        END IF;
+        IF d.change = 'added' OR (d.change = 'modified' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition')) THEN
+            phase := CASE WHEN v_new->>'definition' LIKE 'FOREIGN KEY%' THEN 'add_foreign_keys'::pggit.ddl_phase
+                            ELSE 'add_constraints' END;
+            statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_name, d.name, v_new->>'definition'); RETURN NEXT;
+        END IF;
+        IF d.change <> 'removed' AND (v_new ? 'comment' OR (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment')) THEN
+            phase := 'comments_ownership'; statement := pggit.comment_ddl(format('CONSTRAINT %I ON %s', d.name, v_name), v_new->>'comment'); RETURN NEXT;
+        END IF;
+    WHEN 'index' THEN
+        IF d.change = 'removed' OR (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition') AND d.change = 'modified' THEN
+            phase := 'drop_views_constraints'; statement := format('DROP INDEX %I', d.name); RETURN NEXT;
+        END IF;
+        IF d.change = 'added' OR (d.change = 'modified' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition')) THEN
+            phase := 'create_indexes'; statement := v_new->>'definition'; RETURN NEXT;
+        END IF;
+        IF d.change <> 'removed' AND (v_new ? 'comment' OR (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment')) THEN
+            phase := 'comments_ownership'; statement := pggit.comment_ddl(format('INDEX %I', d.name), v_new->>'comment'); RETURN NEXT;
+        END IF;
+    WHEN 'trigger' THEN
+        IF d.change <> 'added' THEN
+            phase := 'drop_triggers_fks'; statement := format('DROP TRIGGER %I ON %s', d.name, v_name); RETURN NEXT;
+        END IF;
+        IF d.change <> 'removed' THEN
+            phase := 'create_triggers'; statement := v_new #>> '{}'; RETURN NEXT;
+        END IF;
+    WHEN 'property' THEN
+        phase := 'comments_ownership';
+        CASE d.name
+        WHEN 'comment' THEN statement := pggit.comment_ddl('TABLE ' || v_name, p_new->>'comment'); RETURN NEXT;
+        WHEN 'unlogged' THEN
+            statement := format('ALTER TABLE %s SET %s', v_name, CASE WHEN (p_new->>'unlogged')::boolean THEN 'UNLOGGED' ELSE 'LOGGED' END);
+            RETURN NEXT;
+        WHEN 'row_security' THEN
+            statement := format('ALTER TABLE %s %s ROW LEVEL SECURITY', v_name,
+                                CASE WHEN (p_new->>'row_security')::boolean THEN 'ENABLE' ELSE 'DISABLE' END);
+            RETURN NEXT;
+        WHEN 'name', 'type' THEN NULL;
+        ELSE
+            RAISE EXCEPTION USING ERRCODE = 'PGD01',
+                MESSAGE = format('cannot change %s of table %s in place', d.name, p_new->>'name'),
+                HINT = 'Change it by hand (e.g. re-create the table) and commit.';
+        END CASE;
+    ELSE
+        NULL;
+    END CASE;
+END;
+$$;
+
+-- column_renames(old, new): the columns a table change renames (old name -> new name): a column
+-- removed and one added at the same position with the same attributes is a rename, which keeps
+-- the column (and its data) in place.
+CREATE FUNCTION pggit.column_renames(p_old jsonb, p_new jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+    SELECT coalesce(jsonb_object_agg(o.c->>'name', n.c->>'name'), '{}')
+      FROM jsonb_array_elements(p_old->'columns') WITH ORDINALITY AS o(c, pos)
+      JOIN jsonb_array_elements(p_new->'columns') WITH ORDINALITY AS n(c, pos) ON n.pos = o.pos
+     WHERE o.c->>'name' <> n.c->>'name' AND (o.c - 'name') = (n.c - 'name')
+       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_new->'columns') x WHERE x->>'name' = o.c->>'name')
+       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_old->'columns') x WHERE x->>'name' = n.c->>'name')
+$$;
+
 -- alter_ddl(type, old, new)
 -- Purpose: the statements that turn an object defined as old into one defined as new, in
---   place where PostgreSQL allows it (tables column by column, renames kept as renames,
---   constraints, indexes,
---   triggers, comments; sequences; enum labels; domains); otherwise drop and re-create.
+--   place where PostgreSQL allows it: tables column by column (renames kept as renames) and
+--   element by element (alter_column_ddl, alter_table_element_ddl), sequences, functions
+--   whose signature stays (CREATE OR REPLACE), enums that only gain labels; otherwise drop
+--   and re-create.
 CREATE FUNCTION pggit.alter_ddl(p_type text, p_old jsonb, p_new jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
 LANGUAGE plpgsql IMMUTABLE
@@ -319,43 +511,24 @@ SET jit = off
 AS $$
 DECLARE
     v_name text := quote_ident(p_new->>'name');
-    d record;
-    v_old jsonb;
-    v_new jsonb;
     v_renames jsonb;
+    d record;
 BEGIN
     IF p_old = p_new THEN
         RETURN;
-    END IF;
-    IF p_type = 'sequence' THEN
-        phase := 'create_sequences';
-        statement := format('ALTER SEQUENCE %s AS %s START %s INCREMENT %s MINVALUE %s MAXVALUE %s CACHE %s %s',
-            v_name, p_new->>'data_type', p_new->>'start', p_new->>'increment', p_new->>'min', p_new->>'max',
-            p_new->>'cache', CASE WHEN (p_new->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END);
-        RETURN NEXT;
-        phase := 'comments_ownership';
-        statement := format('ALTER SEQUENCE %s OWNED BY %s', v_name, coalesce(p_new->>'owned_by', 'NONE'));
-        RETURN NEXT;
-        IF (p_old->>'comment') IS DISTINCT FROM (p_new->>'comment') THEN
-            statement := pggit.comment_ddl('SEQUENCE ' || v_name, p_new->>'comment'); RETURN NEXT;
-        END IF;
-        RETURN;
-    END IF;
-    IF p_type IN ('function', 'procedure') AND (p_old - 'body' - 'comment' - 'volatility' - 'strict'
+    ELSIF p_type = 'sequence' THEN
+        RETURN QUERY SELECT * FROM pggit.alter_sequence_ddl(p_old, p_new);
+    ELSIF p_type IN ('function', 'procedure') AND (p_old - 'body' - 'comment' - 'volatility' - 'strict'
             - 'security_definer' - 'leakproof' - 'parallel' - 'config') = (p_new - 'body' - 'comment'
             - 'volatility' - 'strict' - 'security_definer' - 'leakproof' - 'parallel' - 'config') THEN
         RETURN QUERY SELECT * FROM pggit.create_ddl(p_type, p_new - 'comment');
         IF (p_old->>'comment') IS DISTINCT FROM (p_new->>'comment') THEN
             phase := 'comments_ownership';
-            statement := pggit.comment_ddl(pggit.sql_keyword(p_type) || ' ' || pggit.object_name_sql(p_type, p_new), p_new->>'comment');
+            statement := pggit.comment_ddl(pggit.sql_keyword(p_type) || ' ' || pggit.object_name_sql(p_type, p_new),
+                                           p_new->>'comment');
             RETURN NEXT;
         END IF;
-        RETURN;
-    END IF;
-    IF p_type = 'enum' AND (p_old - 'labels') = (p_new - 'labels')
-       AND NOT EXISTS (SELECT 1 FROM pggit.definition_changes(p_old, p_new) x WHERE x.change = 'removed')
-       AND (SELECT array_agg(l) FROM jsonb_array_elements_text(p_old->'labels') l)
-         = (SELECT array_agg(l) FROM jsonb_array_elements_text(p_new->'labels') l WHERE p_old->'labels' ? l) THEN
+    ELSIF p_type = 'enum' AND pggit.enum_labels_added(p_old, p_new) THEN
         phase := 'create_types';
         FOR statement IN
             SELECT format('ALTER TYPE %s ADD VALUE %L%s', v_name, l,
@@ -367,125 +540,23 @@ BEGIN
         LOOP
             RETURN NEXT;
         END LOOP;
-        RETURN;
-    END IF;
-    IF p_type <> 'table' THEN
+    ELSIF p_type <> 'table' THEN
         -- views, materialized views, other types: drop and re-create
         RETURN QUERY SELECT * FROM pggit.drop_ddl(p_type, p_old);
         RETURN QUERY SELECT * FROM pggit.create_ddl(p_type, p_new);
-        RETURN;
+    ELSE
+        v_renames := pggit.column_renames(p_old, p_new);
+        -- element by element, each one's statements in the order they must run
+        FOR d IN SELECT * FROM pggit.definition_changes(p_old, p_new) ORDER BY element, name LOOP
+            IF d.element = 'column' THEN
+                RETURN QUERY SELECT * FROM pggit.alter_column_ddl(v_name, d.name, d.change, d.old_value,
+                                                                 d.new_value, v_renames);
+            ELSE
+                RETURN QUERY SELECT * FROM pggit.alter_table_element_ddl(v_name, p_new, d.element, d.name,
+                                                                        d.change, d.old_value, d.new_value);
+            END IF;
+        END LOOP;
     END IF;
-
-    -- A column removed and one added at the same position with the same attributes is a
-    -- rename: keep the column (and its data) in place.
-    SELECT coalesce(jsonb_object_agg(o.c->>'name', n.c->>'name'), '{}') INTO v_renames
-      FROM jsonb_array_elements(p_old->'columns') WITH ORDINALITY AS o(c, pos)
-      JOIN jsonb_array_elements(p_new->'columns') WITH ORDINALITY AS n(c, pos) ON n.pos = o.pos
-     WHERE o.c->>'name' <> n.c->>'name' AND (o.c - 'name') = (n.c - 'name')
-       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_new->'columns') x WHERE x->>'name' = o.c->>'name')
-       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_old->'columns') x WHERE x->>'name' = n.c->>'name');
-
-    FOR d IN SELECT * FROM pggit.definition_changes(p_old, p_new) ORDER BY element, name LOOP
-        v_old := d.old_value; v_new := d.new_value;
-        CASE d.element
-        WHEN 'column' THEN
-            IF d.change = 'removed' AND v_renames ? d.name THEN
-                phase := 'drop_domain_checks_rename_columns';
-                statement := format('ALTER TABLE %s RENAME COLUMN %I TO %I', v_name, d.name, v_renames->>d.name);
-                RETURN NEXT;
-            ELSIF d.change = 'added' AND EXISTS (SELECT 1 FROM jsonb_each_text(v_renames) r WHERE r.value = d.name) THEN
-                NULL;  -- the rename above created it
-            ELSIF d.change = 'added' THEN
-                phase := 'create_tables'; statement := format('ALTER TABLE %s ADD COLUMN %s', v_name, pggit.column_sql(v_new)); RETURN NEXT;
-                IF v_new ? 'comment' THEN
-                    phase := 'comments_ownership'; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, d.name), v_new->>'comment'); RETURN NEXT;
-                END IF;
-            ELSIF d.change = 'removed' THEN
-                phase := 'drop_tables_functions'; statement := format('ALTER TABLE %s DROP COLUMN %I', v_name, d.name); RETURN NEXT;
-            ELSIF (v_old->>'generated') IS DISTINCT FROM (v_new->>'generated') THEN
-                phase := 'drop_tables_functions'; statement := format('ALTER TABLE %s DROP COLUMN %I', v_name, d.name); RETURN NEXT;
-                phase := 'create_tables'; statement := format('ALTER TABLE %s ADD COLUMN %s', v_name, pggit.column_sql(v_new)); RETURN NEXT;
-            ELSE
-                phase := 'create_tables';
-                IF (v_old->>'identity') IS NOT NULL AND (v_new->>'identity') IS DISTINCT FROM (v_old->>'identity') THEN
-                    statement := format('ALTER TABLE %s ALTER COLUMN %I DROP IDENTITY', v_name, d.name); RETURN NEXT;
-                END IF;
-                IF (v_old->>'default') IS NOT NULL AND (v_new->>'default') IS DISTINCT FROM (v_old->>'default') THEN
-                    statement := format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', v_name, d.name); RETURN NEXT;
-                END IF;
-                IF (v_old->>'type') <> (v_new->>'type') OR (v_old->>'collation') IS DISTINCT FROM (v_new->>'collation') THEN
-                    statement := format('ALTER TABLE %s ALTER COLUMN %I TYPE %s%s USING %I::%s', v_name, d.name,
-                                        v_new->>'type', coalesce(' COLLATE ' || (v_new->>'collation'), ''), d.name, v_new->>'type');
-                    RETURN NEXT;
-                END IF;
-                IF (v_new->>'default') IS NOT NULL AND (v_new->>'default') IS DISTINCT FROM (v_old->>'default') THEN
-                    statement := format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', v_name, d.name, v_new->>'default'); RETURN NEXT;
-                END IF;
-                IF coalesce((v_old->>'not_null')::boolean, false) <> coalesce((v_new->>'not_null')::boolean, false) THEN
-                    statement := format('ALTER TABLE %s ALTER COLUMN %I %s NOT NULL', v_name, d.name,
-                                        CASE WHEN (v_new->>'not_null')::boolean THEN 'SET' ELSE 'DROP' END);
-                    RETURN NEXT;
-                END IF;
-                IF (v_new->>'identity') IS NOT NULL AND (v_new->>'identity') IS DISTINCT FROM (v_old->>'identity') THEN
-                    statement := format('ALTER TABLE %s ALTER COLUMN %I ADD GENERATED %s AS IDENTITY', v_name, d.name, v_new->>'identity');
-                    RETURN NEXT;
-                END IF;
-                IF (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment') THEN
-                    phase := 'comments_ownership'; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, d.name), v_new->>'comment'); RETURN NEXT;
-                END IF;
-            END IF;
-        WHEN 'constraint' THEN
-            IF d.change <> 'added' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition') OR d.change = 'removed' THEN
-                phase := CASE WHEN v_old->>'definition' LIKE 'FOREIGN KEY%' THEN 'drop_triggers_fks'::pggit.ddl_phase
-                                ELSE 'drop_views_constraints' END;
-                statement := format('ALTER TABLE %s DROP CONSTRAINT %I', v_name, d.name); RETURN NEXT;
-            END IF;
-            IF d.change = 'added' OR (d.change = 'modified' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition')) THEN
-                phase := CASE WHEN v_new->>'definition' LIKE 'FOREIGN KEY%' THEN 'add_foreign_keys'::pggit.ddl_phase
-                                ELSE 'add_constraints' END;
-                statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_name, d.name, v_new->>'definition'); RETURN NEXT;
-            END IF;
-            IF d.change <> 'removed' AND (v_new ? 'comment' OR (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment')) THEN
-                phase := 'comments_ownership'; statement := pggit.comment_ddl(format('CONSTRAINT %I ON %s', d.name, v_name), v_new->>'comment'); RETURN NEXT;
-            END IF;
-        WHEN 'index' THEN
-            IF d.change = 'removed' OR (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition') AND d.change = 'modified' THEN
-                phase := 'drop_views_constraints'; statement := format('DROP INDEX %I', d.name); RETURN NEXT;
-            END IF;
-            IF d.change = 'added' OR (d.change = 'modified' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition')) THEN
-                phase := 'create_indexes'; statement := v_new->>'definition'; RETURN NEXT;
-            END IF;
-            IF d.change <> 'removed' AND (v_new ? 'comment' OR (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment')) THEN
-                phase := 'comments_ownership'; statement := pggit.comment_ddl(format('INDEX %I', d.name), v_new->>'comment'); RETURN NEXT;
-            END IF;
-        WHEN 'trigger' THEN
-            IF d.change <> 'added' THEN
-                phase := 'drop_triggers_fks'; statement := format('DROP TRIGGER %I ON %s', d.name, v_name); RETURN NEXT;
-            END IF;
-            IF d.change <> 'removed' THEN
-                phase := 'create_triggers'; statement := v_new #>> '{}'; RETURN NEXT;
-            END IF;
-        WHEN 'property' THEN
-            phase := 'comments_ownership';
-            CASE d.name
-            WHEN 'comment' THEN statement := pggit.comment_ddl('TABLE ' || v_name, p_new->>'comment'); RETURN NEXT;
-            WHEN 'unlogged' THEN
-                statement := format('ALTER TABLE %s SET %s', v_name, CASE WHEN (p_new->>'unlogged')::boolean THEN 'UNLOGGED' ELSE 'LOGGED' END);
-                RETURN NEXT;
-            WHEN 'row_security' THEN
-                statement := format('ALTER TABLE %s %s ROW LEVEL SECURITY', v_name,
-                                    CASE WHEN (p_new->>'row_security')::boolean THEN 'ENABLE' ELSE 'DISABLE' END);
-                RETURN NEXT;
-            WHEN 'name', 'type' THEN NULL;
-            ELSE
-                RAISE EXCEPTION USING ERRCODE = 'PGD01',
-                    MESSAGE = format('cannot change %s of table %s in place', d.name, p_new->>'name'),
-                    HINT = 'Change it by hand (e.g. re-create the table) and commit.';
-            END CASE;
-        ELSE
-            NULL;
-        END CASE;
-    END LOOP;
 END;
 $$;
 
