@@ -1,0 +1,80 @@
+"""Work that must not grow with history: the lookups behind commits, DDL capture, branch creation
+and diff read what they need by index, not every branch's, commit's or definition's rows.
+
+Each test builds a table of the size that made the planner choose a scan, then reads the plan
+(or the rows the statement read in this transaction) -- never a timing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+
+from tests.conftest import sql_rows
+
+
+def plan_nodes(statement: str, params: list | tuple = ()) -> list[dict]:
+    """Every node of the statement's plan (EXPLAIN, not run), depth first."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {statement}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    nodes, stack = [], [plan[0]["Plan"]]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(node.get("Plans", []))
+    return nodes
+
+
+def run(*statements: str) -> None:
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+@pytest.mark.django_db
+def test_listing_a_namespace_reads_the_catalog_by_oid():
+    # pg_class, pg_proc and pg_type have no index on their namespace column: the listing finds
+    # a namespace's members through pg_depend, then each row by oid. A filter on the namespace
+    # column alone reads the whole catalog, every branch workspace's objects included.
+    run("SET LOCAL enable_seqscan = off", "SET LOCAL enable_bitmapscan = off")
+    nodes = plan_nodes("SELECT * FROM pggit.namespace_objects('public'::regnamespace, '{}')")
+    catalogs = {"pg_class", "pg_proc", "pg_type"}
+    catalog_scans = [n for n in nodes if n.get("Relation Name") in catalogs]
+    assert {n["Relation Name"] for n in catalog_scans} == catalogs, nodes
+    for node in catalog_scans:
+        assert node["Node Type"] in ("Index Scan", "Index Only Scan"), node
+        assert node["Index Name"].endswith("_oid_index"), node
+
+
+@pytest.mark.django_db
+def test_the_namespace_listing_finds_every_kind_of_object(unique):
+    # the listing is driven by pg_depend's namespace entries: every kind it lists has one
+    schema = unique("listing").replace("-", "_")
+    run(f"CREATE SCHEMA {schema}",
+        f"CREATE TABLE {schema}.t (id serial PRIMARY KEY)",
+        f"CREATE TABLE {schema}.p (id int) PARTITION BY RANGE (id)",
+        f"CREATE TABLE {schema}.p1 PARTITION OF {schema}.p FOR VALUES FROM (0) TO (10)",
+        f"CREATE VIEW {schema}.v AS SELECT id FROM {schema}.t",
+        f"CREATE MATERIALIZED VIEW {schema}.m AS SELECT id FROM {schema}.t",
+        f"CREATE SEQUENCE {schema}.s",
+        f"CREATE FUNCTION {schema}.f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        f"CREATE TYPE {schema}.e AS ENUM ('a')",
+        f"CREATE DOMAIN {schema}.d AS int",
+        f"CREATE TYPE {schema}.c AS (x int)",
+        f"CREATE TABLE {schema}.moved (id int)",
+        f"CREATE SCHEMA {schema}_2",
+        f"ALTER TABLE {schema}.moved SET SCHEMA {schema}_2")
+    listing = ("SELECT object_type, object_name"
+               " FROM pggit.namespace_objects(%s::regnamespace, '{}') ORDER BY 1, 2")
+    listed = sql_rows(listing, [schema])
+    assert listed == [
+        ("composite_type", "c"), ("domain", "d"), ("enum", "e"), ("function", "f()"),
+        ("materialized_view", "m"), ("sequence", "s"), ("sequence", "t_id_seq"),
+        ("table", "p"), ("table", "p1"),
+        ("table", "t"), ("view", "v"),
+    ]
+    assert sql_rows(listing, [f"{schema}_2"]) == [("table", "moved")]
