@@ -3,7 +3,8 @@ branches and 20,000 commits, each next to the same operation on a fresh install.
 
 Both databases get the same small tracked schema; the old one then gets the history (branches
 created through ``create_branch``, commits spread over every branch, a CREATE/DROP TABLE pair
-committed on some of them so ``ddl_events`` is not empty, and one stored definition per commit:
+committed on some of them so ``ddl_events`` is not empty, a CREATE TABLE left uncommitted on
+every fifth branch, and one stored definition per commit:
 the definitions of tables long since changed, inserted directly because real DDL before every
 commit would take minutes to build) and both are vacuumed and analyzed, so the ratio measures
 the size of the history, not dead rows. Each figure is measured on new sessions, old and fresh
@@ -71,6 +72,14 @@ def build_history(conn: psycopg.Connection) -> None:
                                    v_ns, 'churn_' || (i / {ddl_every} / 2));
                 END IF;
                 PERFORM pggit.commit_changes(v_branch, 'history ' || i);
+            END LOOP;
+        END $$""")
+    # DDL not yet committed on every fifth branch: other branches' pending events
+    conn.execute("""DO $$
+        DECLARE v_ns text;
+        BEGIN
+            FOR v_ns IN SELECT w.namespace FROM pggit.workspaces w WHERE w.branch_id % 5 = 0 LOOP
+                EXECUTE format('CREATE TABLE %I.pending (id int PRIMARY KEY, v text)', v_ns);
             END LOOP;
         END $$""")
     conn.execute("""INSERT INTO pggit.objects (hash, object_type, definition)

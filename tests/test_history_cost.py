@@ -12,7 +12,8 @@ import json
 import pytest
 from django.db import connection
 
-from tests.conftest import sql_rows
+from pggit import api
+from tests.conftest import sql_rows, sql_scalar
 
 
 def plan_nodes(statement: str, params: list | tuple = ()) -> list[dict]:
@@ -33,6 +34,29 @@ def run(*statements: str) -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+
+
+@pytest.mark.django_db
+def test_attaching_pending_ddl_reads_only_the_branchs_own_events(unique):
+    # main has a long attached history and another branch has DDL not yet committed: the plan
+    # PL/pgSQL makes for a commit's "attach my pending events" (the branch id as a constant)
+    # must go through the pending-events index, not through every branch's pending events.
+    api.commit("base")
+    other = api.create_branch(unique("pending"))
+    main_id = api.get_branch("main").id
+    sql_scalar(
+        "INSERT INTO pggit.ddl_events (branch_id, commit_id, command_tag, role_name)"
+        " SELECT %s, c.id, 'CREATE TABLE', 'test' FROM pggit.commits c, generate_series(1, 2000)"
+        " WHERE c.hash = (SELECT head_hash FROM pggit.branches WHERE id = %s) RETURNING 1",
+        [main_id, main_id])
+    sql_scalar(
+        "INSERT INTO pggit.ddl_events (branch_id, command_tag, role_name)"
+        " SELECT %s, 'CREATE TABLE', 'test' FROM generate_series(1, 200) RETURNING 1", [other.id])
+    run("ANALYZE pggit.ddl_events", "SET LOCAL enable_seqscan = off")
+    nodes = plan_nodes("UPDATE pggit.ddl_events SET commit_id = NULL"
+                       f" WHERE branch_id = {int(main_id)} AND commit_id IS NULL")
+    scans = [n for n in nodes if n.get("Relation Name") == "ddl_events" and "Index Name" in n]
+    assert [n["Index Name"] for n in scans] == ["ddl_events_pending_idx"], nodes
 
 
 @pytest.mark.django_db
