@@ -36,6 +36,13 @@ def run(*statements: str) -> None:
             cursor.execute(statement)
 
 
+def rows_read(table: str) -> int:
+    """Rows of pggit.<table> this transaction has read so far, by scans and index fetches."""
+    return sql_scalar(
+        "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)"
+        " FROM pg_stat_xact_user_tables WHERE schemaname = 'pggit' AND relname = %s", [table])
+
+
 @pytest.mark.django_db
 def test_attaching_pending_ddl_reads_only_the_branchs_own_events(unique):
     # main has a long attached history and another branch has DDL not yet committed: the plan
@@ -102,3 +109,29 @@ def test_the_namespace_listing_finds_every_kind_of_object(unique):
         ("table", "t"), ("view", "v"),
     ]
     assert sql_rows(listing, [f"{schema}_2"]) == [("table", "moved")]
+
+
+@pytest.mark.django_db
+def test_tree_ddl_reads_only_the_definitions_it_needs(unique):
+    # pggit.objects keeps every definition ever committed; the script between two trees looks
+    # up the entries' definitions by hash instead of joining (and scanning) the whole table.
+    table = unique("defs").replace("-", "_")
+    run(f"CREATE TABLE public.{table} (id int PRIMARY KEY)")
+    before = api.commit("one table")
+    run(f"ALTER TABLE public.{table} ADD COLUMN v text")
+    after = api.commit("one column")
+    sql_scalar(
+        "INSERT INTO pggit.objects (hash, object_type, definition)"
+        " SELECT pggit.hash_definition(x.d), 'table', x.d"
+        "   FROM (SELECT jsonb_build_object('type', 'table', 'name', 'gone_' || g) AS d"
+        "           FROM generate_series(1, 5000) g) x ON CONFLICT (hash) DO NOTHING RETURNING 1")
+    run("ANALYZE pggit.objects")
+    entries = sql_scalar("SELECT count(*) FROM pggit.tree_entries(%s)", [after.tree_hash])
+    start = rows_read("objects")
+    script = [r[0] for r in sql_rows("SELECT statement FROM pggit.diff_ddl(%s, %s)",
+                                     [before.hash, after.hash])]
+    assert len(script) == 1 and "ADD COLUMN v text" in script[0], script
+    created = sql_scalar("SELECT count(*) FROM pggit.tree_ddl('{}', pggit.resolve_tree(%s))",
+                         [after.hash])
+    assert created >= entries
+    assert rows_read("objects") - start <= 4 * entries + 10
