@@ -1,17 +1,16 @@
 """Cost that does not grow with history: everyday operations on a database with 500 live
 branches and 20,000 commits, each next to the same operation on a fresh install.
 
-Both databases get the same small tracked schema; the old one then gets the history (branches
-created through ``create_branch``, commits spread over every branch, a CREATE/DROP TABLE pair
-committed on some of them so ``ddl_events`` is not empty, a CREATE TABLE left uncommitted on
-every fifth branch, and one stored definition per commit:
-the definitions of tables long since changed, inserted directly because real DDL before every
-commit would take minutes to build) and both are vacuumed and analyzed, so the ratio measures
-the size of the history, not dead rows. Each figure is measured on new sessions, old and fresh
-alternating one operation at a time (which goes first alternates too), and takes the median of
-each side.
-Both sessions run with synchronous_commit off: a WAL flush costs the same on either side and,
-on this suite's small operations, its jitter would hide the work that grows.
+Both databases get the same small tracked schema. The old one then gets the history: branches
+created through ``create_branch``; commits spread over every branch (and main), some of them
+after a CREATE/DROP TABLE in the branch's workspace, so ``ddl_events`` is not empty; a CREATE
+TABLE left uncommitted on every fifth branch; and one stored definition per commit, as if each
+had changed a table (inserted directly: real DDL before every commit would take minutes). Both
+are vacuumed and analyzed, so the ratio measures the size of the history, not dead rows.
+Each figure is measured on new sessions, old and fresh alternating one operation at a time
+(which goes first alternates too), and is the median of each side. Both sessions run with
+synchronous_commit off: a WAL flush costs the same on either side, and on these small
+operations its jitter would hide the work that grows.
 """
 
 from __future__ import annotations
@@ -130,7 +129,7 @@ def diff(conn: psycopg.Connection, r: int) -> None:
 
 def run(bench: Bench) -> None:
     old_db, fresh_db = f"{bench.dbname}_old", f"{bench.dbname}_fresh"
-    repetitions = 7 if bench.quick else 21
+    repetitions = 15 if bench.quick else 41
     with bench.database(old_db), bench.database(fresh_db):
         for name in (old_db, fresh_db):
             with bench.connect(name) as conn:
