@@ -135,3 +135,41 @@ def test_tree_ddl_reads_only_the_definitions_it_needs(unique):
                          [after.hash])
     assert created >= entries
     assert rows_read("objects") - start <= 4 * entries + 10
+
+
+@pytest.mark.django_db
+def test_unmerged_commit_walk_stops_at_the_branchs_oldest_commit(unique):
+    # deleting a branch asks which of its commits no other branch reaches; the walk back from
+    # the other heads need not go past the branch's first commit, however long the history
+    # before it
+    api.commit("main is clean")
+    sql_scalar("SELECT count(pggit.commit_changes('main', 'history ' || g))"
+               " FROM generate_series(1, 300) g")
+    branch = unique("walk")
+    api.create_branch(branch)
+    only_here = api.commit("only here", branch=branch)
+    run("SET LOCAL enable_seqscan = off")  # this small table's listing of the branch's commits
+    start = rows_read("commits")
+    assert [c.hash for c in api.unmerged_commits(branch)] == [only_here.hash]
+    assert rows_read("commits") - start < 50
+
+
+@pytest.mark.django_db
+def test_unmerged_commits_reached_through_merges_and_branches_are_not_listed(unique):
+    # the same answers as a walk of every ancestor: commits reached from another branch's head
+    # through a merge parent, or as that branch's own history, are merged
+    api.commit("main is clean")
+    feature, child = unique("feature"), unique("child")
+    api.create_branch(feature)
+    api.commit("first", branch=feature)
+    api.commit("second", branch=feature)
+    api.create_branch(child, from_branch=feature)
+    api.commit("child's own", branch=child)
+    assert api.unmerged_commits(feature) == []  # the child reaches both
+    third = api.commit("third", branch=feature)
+    assert [c.hash for c in api.unmerged_commits(feature)] == [third.hash]
+    api.merge(feature)
+    sql_scalar("SELECT count(pggit.commit_changes('main', 'later ' || g))"
+               " FROM generate_series(1, 5) g")
+    assert api.unmerged_commits(feature) == []
+    assert len(api.unmerged_commits(child)) == 1
