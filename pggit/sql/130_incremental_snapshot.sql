@@ -287,8 +287,8 @@ $$;
 -- Purpose: every tracked object of one namespace, as namespace_objects(namespace) lists them
 --   (same rules, same definitions), with its oid (tracked_owner's numbering); the definition
 --   is computed only for the oids in serialize (for all when serialize is NULL) and is NULL
---   for the others, which costs a catalog scan and no deparsing. The caller sets search_path
---   (see table_definition in 030_snapshots.sql).
+--   for the others, which costs a catalog lookup per object and no deparsing. The caller sets
+--   search_path (see table_definition in 030_snapshots.sql).
 --   The namespace's members are found through pg_depend's reference index (every table, view,
 --   sequence, function and standalone type records a dependency on its namespace, moved by
 --   SET SCHEMA): pg_class, pg_proc and pg_type have no index on their namespace column, so a
