@@ -61,11 +61,11 @@ CREATE FUNCTION pggit.unmerged_commit_hashes(p_branch_id bigint) RETURNS TABLE (
 LANGUAGE sql STABLE ROWS 10
 SET search_path = pg_catalog, pggit
 AS $$
-    WITH RECURSIVE oldest AS (
-        -- the branch's commits through commits_branch_idx (OFFSET 0 keeps min() from being
-        -- planned as a walk of the primary key, filtered by branch, from the very first commit)
-        SELECT min(b.id) AS id
-          FROM (SELECT c.id FROM pggit.commits c WHERE c.branch_id = p_branch_id OFFSET 0) b
+    WITH RECURSIVE own AS MATERIALIZED (
+        -- the branch's commits, through commits_branch_idx: planned on its own, this cannot
+        -- become a walk of the primary key in id order filtered by branch (which the plan a SQL
+        -- function gets, made without the branch id's value, preferred for min() and ORDER BY)
+        SELECT c.id, c.hash FROM pggit.commits c WHERE c.branch_id = p_branch_id
     ), reachable(hash) AS (
         SELECT b.head_hash FROM pggit.branches b
          WHERE b.id <> p_branch_id AND b.status <> 'DELETED' AND b.head_hash IS NOT NULL
@@ -76,12 +76,11 @@ AS $$
             SELECT c.id, c.parent_hash, c.merge_parent_hash FROM pggit.commits c
              WHERE c.hash = r.hash LIMIT 1) c
          CROSS JOIN LATERAL (VALUES (c.parent_hash), (c.merge_parent_hash)) AS p(parent)
-         WHERE p.parent IS NOT NULL AND c.id > (SELECT o.id FROM oldest o)
+         WHERE p.parent IS NOT NULL AND c.id > (SELECT min(o.id) FROM own o)
     )
-    SELECT c.hash FROM pggit.commits c
-     WHERE c.branch_id = p_branch_id
-       AND NOT EXISTS (SELECT 1 FROM reachable r WHERE r.hash = c.hash)
-     ORDER BY c.id DESC
+    SELECT o.hash FROM own o
+     WHERE NOT EXISTS (SELECT 1 FROM reachable r WHERE r.hash = o.hash)
+     ORDER BY o.id DESC
 $$;
 
 -- unmerged_commits(branch_id): how many commits unmerged_commit_hashes lists.
