@@ -62,8 +62,8 @@ def test_attaching_pending_ddl_reads_only_the_branchs_own_events(unique):
     run("ANALYZE pggit.ddl_events", "SET LOCAL enable_seqscan = off")
     nodes = plan_nodes("UPDATE pggit.ddl_events SET commit_id = NULL"
                        f" WHERE branch_id = {int(main_id)} AND commit_id IS NULL")
-    scans = [n for n in nodes if n.get("Relation Name") == "ddl_events" and "Index Name" in n]
-    assert [n["Index Name"] for n in scans] == ["ddl_events_pending_idx"], nodes
+    indexes = {n["Index Name"] for n in nodes if n.get("Index Name", "").startswith("ddl_events_")}
+    assert indexes == {"ddl_events_pending_idx"}, nodes
 
 
 @pytest.mark.django_db
@@ -149,6 +149,9 @@ def test_unmerged_commit_walk_stops_at_the_branchs_oldest_commit(unique):
     api.create_branch(branch)
     only_here = api.commit("only here", branch=branch)
     run("SET LOCAL enable_seqscan = off")  # this small table's listing of the branch's commits
+    start = rows_read("commits")
+    assert sql_scalar("SELECT pggit.unmerged_commits(%s)", [api.get_branch(branch).id]) == 1
+    assert rows_read("commits") - start < 50
     start = rows_read("commits")
     assert [c.hash for c in api.unmerged_commits(branch)] == [only_here.hash]
     assert rows_read("commits") - start < 50
