@@ -294,7 +294,9 @@ $$;
 --   SET SCHEMA): pg_class, pg_proc and pg_type have no index on their namespace column, so a
 --   filter on it alone scanned those catalogs whole, work that grew with every branch's
 --   workspace (500 branches of a 5-table schema: 10,000 pg_class rows read per namespace).
---   The namespace columns are still checked, so the listing is what it was.
+--   Those columns are not filtered on at all: a filter on one lets the planner answer with a
+--   whole-catalog scan, or with a full scan of an index that ends with it (pg_proc's
+--   proname_args_nsp), instead of a lookup by oid per member.
 CREATE FUNCTION pggit.namespace_objects(p_namespace oid, p_serialize oid[])
 RETURNS TABLE (object_type text, object_name text, object_oid oid, definition jsonb)
 LANGUAGE sql STABLE
@@ -305,7 +307,7 @@ AS $$
       FROM pg_class c
      WHERE c.oid IN (SELECT d.objid FROM pg_depend d WHERE d.refclassid = 'pg_namespace'::regclass
                                                  AND d.refobjid = p_namespace AND d.classid = 'pg_class'::regclass)
-       AND c.relnamespace = p_namespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND c.relkind IN ('r', 'p') AND NOT c.relispartition
        AND c.relname !~ '^pggit_'
        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass
                           AND e.objid = c.oid AND e.deptype = 'e')
@@ -319,7 +321,7 @@ AS $$
       FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
      WHERE c.oid IN (SELECT d.objid FROM pg_depend d WHERE d.refclassid = 'pg_namespace'::regclass
                                                  AND d.refobjid = p_namespace AND d.classid = 'pg_class'::regclass)
-       AND c.relnamespace = p_namespace AND c.relkind IN ('r', 'p') AND c.relispartition
+       AND c.relkind IN ('r', 'p') AND c.relispartition
     UNION ALL
     -- views and materialized views
     SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized_view' END, c.relname::text, c.oid,
@@ -336,7 +338,7 @@ AS $$
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.oid IN (SELECT d.objid FROM pg_depend d WHERE d.refclassid = 'pg_namespace'::regclass
                                                  AND d.refobjid = p_namespace AND d.classid = 'pg_class'::regclass)
-       AND c.relnamespace = p_namespace AND c.relkind IN ('v', 'm') AND c.relname !~ '^pggit_'
+       AND c.relkind IN ('v', 'm') AND c.relname !~ '^pggit_'
        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass
                           AND e.objid = c.oid AND e.deptype = 'e')
     UNION ALL
@@ -358,7 +360,7 @@ AS $$
       FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid
      WHERE c.oid IN (SELECT d.objid FROM pg_depend d WHERE d.refclassid = 'pg_namespace'::regclass
                                                  AND d.refobjid = p_namespace AND d.classid = 'pg_class'::regclass)
-       AND c.relnamespace = p_namespace AND c.relkind = 'S' AND c.relname !~ '^pggit_'
+       AND c.relkind = 'S' AND c.relname !~ '^pggit_'
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                           AND d.objid = c.oid AND d.deptype IN ('i', 'e'))
     UNION ALL
@@ -383,7 +385,7 @@ AS $$
       FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
      WHERE p.oid IN (SELECT d.objid FROM pg_depend d WHERE d.refclassid = 'pg_namespace'::regclass
                                                  AND d.refobjid = p_namespace AND d.classid = 'pg_proc'::regclass)
-       AND p.pronamespace = p_namespace AND p.proname !~ '^pggit_'
+       AND p.proname !~ '^pggit_'
        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass
                           AND e.objid = p.oid AND e.deptype = 'e')
     UNION ALL
@@ -409,7 +411,7 @@ AS $$
       FROM pg_type t
      WHERE t.oid IN (SELECT d.objid FROM pg_depend d WHERE d.refclassid = 'pg_namespace'::regclass
                                                  AND d.refobjid = p_namespace AND d.classid = 'pg_type'::regclass)
-       AND t.typnamespace = p_namespace AND t.typname !~ '^pggit_'
+       AND t.typname !~ '^pggit_'
        AND (t.typtype IN ('e', 'd')
             OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass
