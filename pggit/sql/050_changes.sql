@@ -372,10 +372,13 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
 AS $$
 DECLARE
+    -- resolved first: in the WHERE clause it ran once per row a scan read, and not at all (no
+    -- PGC03) when there was no commit yet
+    v_hash text := pggit.resolve_commit("commit");
     v_commit pggit.commits;
     v_parent_tree text;
 BEGIN
-    SELECT * INTO v_commit FROM pggit.commits WHERE hash = pggit.resolve_commit("commit");
+    SELECT * INTO v_commit FROM pggit.commits WHERE hash = v_hash;
     SELECT tree_hash INTO v_parent_tree FROM pggit.commits WHERE hash = v_commit.parent_hash;
     RETURN jsonb_build_object(
         'commit', jsonb_build_object(
