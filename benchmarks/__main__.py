@@ -6,10 +6,10 @@ import argparse
 import sys
 import time
 
-from benchmarks import commits, data, ddl, schema
+from benchmarks import commits, data, ddl, history, schema
 from benchmarks.harness import Bench, print_table, progress, server_facts, write_json
 
-SUITES = {"commits": commits, "schema": schema, "data": data, "ddl": ddl}
+SUITES = {"commits": commits, "schema": schema, "data": data, "ddl": ddl, "history": history}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -517,8 +517,10 @@ def unmerged_commits(branch: str, *, using: str = DEFAULT_DB_ALIAS) -> list[Comm
     with reading(using):
         return list(
             Commit.objects.using(using).raw(
-                "SELECT c.* FROM pggit.unmerged_commit_hashes((pggit.find_branch(%s)).id) u"
-                " JOIN pggit.commits c USING (hash) ORDER BY c.id DESC",
+                # in the function's order (newest first): ordered by c.id, the join could be
+                # planned as a walk of every commit in id order
+                "SELECT c.* FROM pggit.unmerged_commit_hashes((pggit.find_branch(%s)).id)"
+                " WITH ORDINALITY u(hash, n) JOIN pggit.commits c USING (hash) ORDER BY u.n",
                 [branch],
             )
         )

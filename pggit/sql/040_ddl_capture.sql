@@ -41,9 +41,13 @@ COMMENT ON COLUMN pggit.ddl_events.classid IS
 
 COMMENT ON COLUMN pggit.ddl_events.objid IS 'that object''s oid in its catalog';
 
+-- A commit attaches its branch's pending events through the first index. The second holds
+-- attached events only: were it to hold the pending ones too (NULL commit_id), the planner could
+-- answer "this branch's pending events" by reading every branch's pending events through it, and
+-- did, so each commit read work that grew with the DDL left uncommitted on other branches.
 CREATE INDEX ddl_events_pending_idx ON pggit.ddl_events (branch_id) WHERE commit_id IS NULL;
 
-CREATE INDEX ddl_events_commit_idx ON pggit.ddl_events (commit_id);
+CREATE INDEX ddl_events_commit_idx ON pggit.ddl_events (commit_id) WHERE commit_id IS NOT NULL;
 
 -- branch_of_namespace(schema_name)
 -- Purpose: the branch a DDL event belongs to: the one whose workspace holds schema_name (main

@@ -623,6 +623,9 @@ $$;
 -- then go in key order). Types are only ordered: a type that changes is dropped and re-created,
 -- which fails while a table column uses it.
 -- Trees without such a change skip all this.
+-- Each definition it reads is looked up by hash, one index probe per entry (a join to
+-- pggit.objects, planned for a function scan's default 100 rows, read every definition ever
+-- stored: work that grew with the history).
 CREATE FUNCTION pggit.tree_ddl(p_from jsonb, p_to jsonb)
 RETURNS TABLE (step bigint, phase pggit.ddl_phase, object_key text, change text, statement text)
 LANGUAGE sql STABLE
@@ -634,24 +637,37 @@ AS $$
                f.value AS old_hash, t.value AS new_hash
           FROM jsonb_each_text(coalesce(p_from, '{}')) f
           FULL JOIN jsonb_each_text(coalesce(p_to, '{}')) t ON t.key = f.key
-    ), retyped AS (  -- tables whose columns change type: PostgreSQL refuses that under a view
-        SELECT e.object_key, fo.definition->>'name' AS name
+    ), changed_tables AS MATERIALIZED (
+        SELECT e.object_key,
+               (SELECT o.definition FROM pggit.objects o WHERE o.hash = e.old_hash) AS old_def,
+               (SELECT o.definition FROM pggit.objects o WHERE o.hash = e.new_hash) AS new_def
           FROM entries e
-          JOIN pggit.objects fo ON fo.hash = e.old_hash
-          JOIN pggit.objects tob ON tob.hash = e.new_hash
          WHERE e.object_type = 'table' AND e.old_hash <> e.new_hash
-           AND EXISTS (SELECT 1 FROM jsonb_array_elements(fo.definition->'columns') o
-                         JOIN jsonb_array_elements(tob.definition->'columns') n ON n->>'name' = o->>'name'
+    ), retyped AS (  -- tables whose columns change type: PostgreSQL refuses that under a view
+        SELECT c.object_key, c.old_def->>'name' AS name
+          FROM changed_tables c
+         WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(c.old_def->'columns') o
+                         JOIN jsonb_array_elements(c.new_def->'columns') n ON n->>'name' = o->>'name'
                         WHERE (n->>'type', n->>'collation') IS DISTINCT FROM (o->>'type', o->>'collation'))
     ), ordering_needed AS (
         SELECT EXISTS (SELECT 1 FROM entries e WHERE e.old_hash IS DISTINCT FROM e.new_hash
                           AND e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type',
                                                 'function', 'procedure'))
             OR EXISTS (SELECT 1 FROM retyped) AS yes
+    ), defs AS MATERIALIZED (  -- the definitions the script reads: of the changed entries, and of
+                               -- every view, type and function when they are ordered
+        SELECT e.object_key, e.object_type, e.old_hash, e.new_hash,
+               (SELECT o.definition FROM pggit.objects o WHERE o.hash = e.old_hash) AS old_def,
+               (SELECT o.definition FROM pggit.objects o WHERE o.hash = e.new_hash) AS new_def
+          FROM entries e
+         WHERE e.old_hash IS DISTINCT FROM e.new_hash
+            OR (e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type',
+                                  'function', 'procedure')
+                AND (SELECT yes FROM ordering_needed))
     ), nodes AS (  -- views, types and functions of each side, with the text their references
                    -- are read from
         SELECT e.object_key, e.object_type IN ('view', 'materialized_view') AS is_view,
-               e.object_type IN ('function', 'procedure') AS is_function, s.side,
+               e.object_type IN ('function', 'procedure') AS is_function, o.side,
                o.definition->>'name' AS name,
                CASE WHEN e.object_type IN ('view', 'materialized_view') THEN o.definition->>'query'
                     -- the signature's types; a SQL-standard body is parsed at creation too
@@ -661,10 +677,10 @@ AS $$
                     WHEN e.object_type = 'domain' THEN o.definition->>'base_type'
                     ELSE (SELECT string_agg(a->>1, ', ') FROM jsonb_array_elements(o.definition->'attributes') a)
                END AS source
-          FROM entries e
-         CROSS JOIN LATERAL (VALUES ('old', e.old_hash), ('new', e.new_hash)) s(side, hash)
-          JOIN pggit.objects o ON o.hash = s.hash
-         WHERE e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type',
+          FROM defs e
+         CROSS JOIN LATERAL (VALUES ('old', e.old_def), ('new', e.new_def)) o(side, definition)
+         WHERE o.definition IS NOT NULL
+           AND e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type',
                                  'function', 'procedure')
            AND (SELECT yes FROM ordering_needed)
     ), tokens AS MATERIALIZED (  -- each node's identifiers (a string literal is one token)
@@ -707,26 +723,24 @@ AS $$
         UNION
         SELECT u.x FROM uses u JOIN dropped d ON u.side = 'old' AND u.x_is_view AND u.y = d.object_key
     ), pairs AS (
-        SELECT e.object_key, e.object_type, fo.definition AS old_def, tob.definition AS new_def,
+        SELECT e.object_key, e.object_type, e.old_def, e.new_def,
                coalesce(e.old_hash = e.new_hash, false) AS rebuilt,
                -- a domain keeps its base type: alter it in place (alter_ddl drops and re-creates
                -- it, which PostgreSQL refuses while a column uses it)
                coalesce(e.object_type = 'domain' AND e.old_hash <> e.new_hash
-                        AND (fo.definition - 'constraints' - 'default' - 'not_null' - 'comment')
-                          = (tob.definition - 'constraints' - 'default' - 'not_null' - 'comment'), false)
+                        AND (e.old_def - 'constraints' - 'default' - 'not_null' - 'comment')
+                          = (e.new_def - 'constraints' - 'default' - 'not_null' - 'comment'), false)
                    AS domain_in_place,
                -- an enum whose labels are only renamed, position by position: RENAME VALUE
                coalesce(e.object_type = 'enum' AND e.old_hash <> e.new_hash
-                        AND (fo.definition - 'labels' - 'comment') = (tob.definition - 'labels' - 'comment')
-                        AND jsonb_array_length(fo.definition->'labels') = jsonb_array_length(tob.definition->'labels')
+                        AND (e.old_def - 'labels' - 'comment') = (e.new_def - 'labels' - 'comment')
+                        AND jsonb_array_length(e.old_def->'labels') = jsonb_array_length(e.new_def->'labels')
                         AND NOT EXISTS (
-                            SELECT 1 FROM jsonb_array_elements_text(fo.definition->'labels') WITH ORDINALITY o(l, i)
-                              JOIN jsonb_array_elements_text(tob.definition->'labels') WITH ORDINALITY n(l, i) ON n.i = o.i
-                             WHERE o.l <> n.l AND (tob.definition->'labels' ? o.l OR fo.definition->'labels' ? n.l)), false)
+                            SELECT 1 FROM jsonb_array_elements_text(e.old_def->'labels') WITH ORDINALITY o(l, i)
+                              JOIN jsonb_array_elements_text(e.new_def->'labels') WITH ORDINALITY n(l, i) ON n.i = o.i
+                             WHERE o.l <> n.l AND (e.new_def->'labels' ? o.l OR e.old_def->'labels' ? n.l)), false)
                    AS enum_renamed
-          FROM entries e
-          LEFT JOIN pggit.objects fo ON fo.hash = e.old_hash
-          LEFT JOIN pggit.objects tob ON tob.hash = e.new_hash
+          FROM defs e
          WHERE e.old_hash IS DISTINCT FROM e.new_hash
             OR (e.new_hash IS NOT NULL AND e.object_key IN (SELECT d.object_key FROM dropped d))
     ), statements AS (
