@@ -524,17 +524,6 @@ BEGIN
 END;
 $$;
 
--- current_branch(): the branch this session works on (pggit.checkout sets it; default main).
-CREATE FUNCTION pggit.current_branch() RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
-BEGIN
-    RETURN coalesce(nullif(current_setting('pggit.branch', true), ''), 'main');
-END;
-$$;
-
 -- changed_objects(commit_id)
 -- Purpose: the objects a commit must re-serialize: the owners of its DDL events (already
 --   attached to it) and everything that depends on them, transitively (see the file header).

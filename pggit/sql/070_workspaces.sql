@@ -177,6 +177,17 @@ BEGIN
 END;
 $$;
 
+-- current_branch(): the branch this session works on (pggit.checkout sets it; default main).
+CREATE FUNCTION pggit.current_branch() RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+SET jit = off
+AS $$
+BEGIN
+    RETURN coalesce(nullif(current_setting('pggit.branch', true), ''), 'main');
+END;
+$$;
+
 -- checkout(name)
 -- Purpose: switch this session to a branch: pggit.branch = name and the branch's namespaces
 --   first on search_path (other tracked schemas and workspaces removed from it, anything else
