@@ -473,12 +473,12 @@ BEGIN
            view_name = format('%I.%I', pggit.data_namespace(d.branch_id, d.logical_schema), d.table_name)
      WHERE d.id = p_id
     RETURNING * INTO b;
-    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', b.delta_table, b.source_name);
-    EXECUTE format('ALTER TABLE %s ADD COLUMN _pggit_deleted boolean NOT NULL DEFAULT false, ADD PRIMARY KEY (%s)',
-                   b.delta_table, pggit.column_list(b.key_columns));
-    EXECUTE format('CREATE TABLE %s (LIKE %s)', b.preimage_table, b.source_name);
-    EXECUTE format('ALTER TABLE %s ADD COLUMN _pggit_absent boolean NOT NULL DEFAULT false, ADD PRIMARY KEY (%s)',
-                   b.preimage_table, pggit.column_list(b.key_columns));
+    -- one statement each (not CREATE then ALTER): DDL is most of what creating a branch costs
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+                                     _pggit_deleted boolean NOT NULL DEFAULT false, PRIMARY KEY (%s))',
+                   b.delta_table, b.source_name, pggit.column_list(b.key_columns));
+    EXECUTE format('CREATE TABLE %s (LIKE %s, _pggit_absent boolean NOT NULL DEFAULT false, PRIMARY KEY (%s))',
+                   b.preimage_table, b.source_name, pggit.column_list(b.key_columns));
     EXECUTE pggit.data_branch_view_sql(p_id);
     FOR v_default IN
         SELECT a.attname, CASE WHEN a.attidentity <> ''
