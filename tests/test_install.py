@@ -28,12 +28,27 @@ SELECT 'trigger ' || tgname FROM pg_trigger WHERE tgname ILIKE 'pggit%%'
 """
 
 
+ROLES_LEFT_UNUSED = """
+SELECT r.rolname::text FROM pg_roles r
+ WHERE r.rolname IN ('pggit_reader', 'pggit_writer')
+   AND NOT EXISTS (SELECT 1 FROM pg_shdepend d
+                    WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = r.oid
+                      AND d.dbid NOT IN (0, (SELECT oid FROM pg_database
+                                              WHERE datname = current_database())))
+   AND NOT EXISTS (SELECT 1 FROM pg_database db
+                    WHERE db.datname <> current_database()
+                      AND db.datacl::text LIKE '%%' || r.rolname || '=%%')
+"""
+
+
 @pytest.mark.django_db(transaction=True)
 def test_uninstall_leaves_no_trace_and_reinstall_works():
     assert sql_scalar("SELECT count(*) FROM pggit.branches WHERE name = 'main'") == 1
     try:
         call_command("migrate", "pggit", "zero", verbosity=0)
         assert sql_rows(LEFTOVERS) == []
+        # the roles are cluster-wide: they stay only while another database still uses them
+        assert sql_rows(ROLES_LEFT_UNUSED) == []
         assert not MigrationRecorder.Migration.objects.filter(app="pggit").exists()
     finally:
         call_command("migrate", "pggit", verbosity=0)
