@@ -94,3 +94,43 @@ def test_phases_are_named_once_and_sort_in_run_order():
         < phases.index("create_views")
     )
     assert phases.index("drop_views_constraints") < phases.index("drop_tables_functions")
+
+
+def test_enum_rename_ddl_renames_only_the_labels_that_changed():
+    old = json.dumps({"type": "enum", "name": "mood", "labels": ["calm", "sad"]})
+    new = json.dumps({"type": "enum", "name": "mood", "labels": ["calm", "blue"], "comment": "c"})
+    rows = sql_rows(
+        "SELECT phase::text, statement FROM pggit.enum_rename_ddl(%s::jsonb, %s::jsonb)", [old, new]
+    )
+    assert rows == [
+        ("create_types", "ALTER TYPE mood RENAME VALUE 'sad' TO 'blue'"),
+        ("comments_ownership", "COMMENT ON TYPE mood IS 'c'"),
+    ]
+
+
+def test_domain_alter_ddl_drops_changed_checks_early_and_adds_them_after_functions():
+    old = {
+        "type": "domain",
+        "name": "qty",
+        "base_type": "integer",
+        "constraints": {"pos": "CHECK (VALUE > 0)"},
+    }
+    new = {
+        **old,
+        "constraints": {"pos": "CHECK (VALUE >= 0)", "cap": "CHECK (VALUE < 10)"},
+        "default": "1",
+        "not_null": True,
+    }
+    rows = sql_rows(
+        "SELECT phase::text, statement FROM pggit.domain_alter_ddl(%s::jsonb, %s::jsonb)",
+        [json.dumps(old), json.dumps(new)],
+    )
+    assert sorted(rows) == sorted(
+        [
+            ("drop_domain_checks_rename_columns", "ALTER DOMAIN qty DROP CONSTRAINT pos"),
+            ("add_domain_checks", "ALTER DOMAIN qty ADD CONSTRAINT pos CHECK (VALUE >= 0)"),
+            ("add_domain_checks", "ALTER DOMAIN qty ADD CONSTRAINT cap CHECK (VALUE < 10)"),
+            ("add_domain_checks", "ALTER DOMAIN qty SET DEFAULT 1"),
+            ("add_domain_checks", "ALTER DOMAIN qty SET NOT NULL"),
+        ]
+    )

@@ -560,6 +560,58 @@ BEGIN
 END;
 $$;
 
+-- enum_rename_ddl(old, new): an enum whose labels were only renamed, position by position
+-- (tree_ddl decides that): ALTER TYPE ... RENAME VALUE for each renamed label, and its comment.
+-- Dropping and re-creating the type would fail while a column uses it.
+CREATE FUNCTION pggit.enum_rename_ddl(p_old jsonb, p_new jsonb)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pggit
+ROWS 2
+SET jit = off
+AS $$
+    SELECT 'create_types'::pggit.ddl_phase,
+           format('ALTER TYPE %s RENAME VALUE %L TO %L', quote_ident(p_new->>'name'), o.l, n.l)
+      FROM jsonb_array_elements_text(p_old->'labels') WITH ORDINALITY o(l, i)
+      JOIN jsonb_array_elements_text(p_new->'labels') WITH ORDINALITY n(l, i) ON n.i = o.i
+     WHERE o.l <> n.l
+    UNION ALL
+    SELECT 'comments_ownership', pggit.comment_ddl('TYPE ' || quote_ident(p_new->>'name'), p_new->>'comment')
+     WHERE (p_old->>'comment') IS DISTINCT FROM (p_new->>'comment')
+$$;
+
+-- domain_alter_ddl(old, new): a domain whose base type stays (tree_ddl decides that), altered
+-- in place: changed CHECKs dropped first (they may call functions that are about to go) and
+-- added after the functions, default and NOT NULL set, comment. Dropping and re-creating the
+-- domain would fail while a column uses it.
+CREATE FUNCTION pggit.domain_alter_ddl(p_old jsonb, p_new jsonb)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pggit
+ROWS 2
+SET jit = off
+AS $$
+    SELECT 'drop_domain_checks_rename_columns'::pggit.ddl_phase,
+           format('ALTER DOMAIN %s DROP CONSTRAINT %I', quote_ident(p_new->>'name'), o.key)
+      FROM jsonb_each_text(coalesce(p_old->'constraints', '{}')) o
+     WHERE (p_new->'constraints'->>o.key) IS DISTINCT FROM o.value
+    UNION ALL
+    SELECT 'add_domain_checks', format('ALTER DOMAIN %s ADD CONSTRAINT %I %s', quote_ident(p_new->>'name'), n.key, n.value)
+      FROM jsonb_each_text(coalesce(p_new->'constraints', '{}')) n
+     WHERE (p_old->'constraints'->>n.key) IS DISTINCT FROM n.value
+    UNION ALL
+    SELECT 'add_domain_checks', format('ALTER DOMAIN %s %s', quote_ident(p_new->>'name'),
+                                       coalesce('SET DEFAULT ' || (p_new->>'default'), 'DROP DEFAULT'))
+     WHERE (p_old->>'default') IS DISTINCT FROM (p_new->>'default')
+    UNION ALL
+    SELECT 'add_domain_checks', format('ALTER DOMAIN %s %s NOT NULL', quote_ident(p_new->>'name'),
+                                       CASE WHEN (p_new->>'not_null')::boolean THEN 'SET' ELSE 'DROP' END)
+     WHERE coalesce((p_old->>'not_null')::boolean, false) <> coalesce((p_new->>'not_null')::boolean, false)
+    UNION ALL
+    SELECT 'comments_ownership', pggit.comment_ddl('DOMAIN ' || quote_ident(p_new->>'name'), p_new->>'comment')
+     WHERE (p_old->>'comment') IS DISTINCT FROM (p_new->>'comment')
+$$;
+
 -- argument_types(arguments): the types of pg_get_function_arguments' text, without modes, names
 --   and defaults ("OUT n integer, r users DEFAULT NULL" -> "integer users"), so an argument
 --   named like a table is not read as a use of it. An argument is "[mode] [name] type
@@ -771,36 +823,9 @@ AS $$
                  WHERE p.old_def IS NOT NULL AND p.new_def IS NOT NULL AND NOT p.rebuilt AND NOT p.domain_in_place
                    AND NOT p.enum_renamed
                 UNION ALL
-                SELECT 'create_types'::pggit.ddl_phase, format('ALTER TYPE %s RENAME VALUE %L TO %L', quote_ident(p.new_def->>'name'), o.l, n.l)
-                  FROM jsonb_array_elements_text(p.old_def->'labels') WITH ORDINALITY o(l, i)
-                  JOIN jsonb_array_elements_text(p.new_def->'labels') WITH ORDINALITY n(l, i) ON n.i = o.i
-                 WHERE p.enum_renamed AND o.l <> n.l
+                SELECT * FROM pggit.enum_rename_ddl(p.old_def, p.new_def) WHERE p.enum_renamed
                 UNION ALL
-                SELECT 'comments_ownership', pggit.comment_ddl('TYPE ' || quote_ident(p.new_def->>'name'), p.new_def->>'comment')
-                 WHERE p.enum_renamed AND (p.old_def->>'comment') IS DISTINCT FROM (p.new_def->>'comment')
-                UNION ALL
-                SELECT d.phase, d.statement FROM (
-                    SELECT 'drop_domain_checks_rename_columns'::pggit.ddl_phase AS phase,
-                           format('ALTER DOMAIN %s DROP CONSTRAINT %I', quote_ident(p.new_def->>'name'), o.key) AS statement
-                      FROM jsonb_each_text(coalesce(p.old_def->'constraints', '{}')) o
-                     WHERE (p.new_def->'constraints'->>o.key) IS DISTINCT FROM o.value
-                    UNION ALL
-                    SELECT 'add_domain_checks', format('ALTER DOMAIN %s ADD CONSTRAINT %I %s', quote_ident(p.new_def->>'name'), n.key, n.value)
-                      FROM jsonb_each_text(coalesce(p.new_def->'constraints', '{}')) n
-                     WHERE (p.old_def->'constraints'->>n.key) IS DISTINCT FROM n.value
-                    UNION ALL
-                    SELECT 'add_domain_checks', format('ALTER DOMAIN %s %s', quote_ident(p.new_def->>'name'),
-                                      coalesce('SET DEFAULT ' || (p.new_def->>'default'), 'DROP DEFAULT'))
-                     WHERE (p.old_def->>'default') IS DISTINCT FROM (p.new_def->>'default')
-                    UNION ALL
-                    SELECT 'add_domain_checks', format('ALTER DOMAIN %s %s NOT NULL', quote_ident(p.new_def->>'name'),
-                                      CASE WHEN (p.new_def->>'not_null')::boolean THEN 'SET' ELSE 'DROP' END)
-                     WHERE coalesce((p.old_def->>'not_null')::boolean, false)
-                           <> coalesce((p.new_def->>'not_null')::boolean, false)
-                    UNION ALL
-                    SELECT 'comments_ownership', pggit.comment_ddl('DOMAIN ' || quote_ident(p.new_def->>'name'), p.new_def->>'comment')
-                     WHERE (p.old_def->>'comment') IS DISTINCT FROM (p.new_def->>'comment')
-                ) d WHERE p.domain_in_place
+                SELECT * FROM pggit.domain_alter_ddl(p.old_def, p.new_def) WHERE p.domain_in_place
                 UNION ALL
                 SELECT * FROM pggit.drop_ddl(p.object_type, p.old_def) WHERE p.rebuilt
                 UNION ALL
