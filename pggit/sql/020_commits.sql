@@ -84,20 +84,23 @@ CREATE TRIGGER commits_no_truncate BEFORE TRUNCATE ON pggit.commits
 --   id, and nothing older than that commit can lead to one of the branch's. (Walking every
 --   ancestor read the whole history for each delete.) ROWS 10: a caller joining the result
 --   to pggit.commits (api.unmerged_commits) gets lookups by hash, not a scan of every commit.
+--   PL/pgSQL running the query with EXECUTE ... USING, so it is planned for this branch id:
+--   a plan made without the value (a SQL function's) estimates branch_id = $1 from the number
+--   of distinct branches, and once statistics show most commits on a few branches it reads
+--   every commit to find the branch's own.
 -- Arguments: branch_id bigint.  Errors: none.  Locks: none.
 CREATE FUNCTION pggit.unmerged_commit_hashes(p_branch_id bigint) RETURNS TABLE (hash text)
-LANGUAGE sql STABLE ROWS 10
+LANGUAGE plpgsql STABLE ROWS 10
 SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
-    WITH RECURSIVE own AS MATERIALIZED (
-        -- the branch's commits, through commits_branch_idx: planned on its own, this cannot
-        -- become a walk of the primary key in id order filtered by branch (which the plan a SQL
-        -- function gets, made without the branch id's value, preferred for min() and ORDER BY)
-        SELECT c.id, c.hash FROM pggit.commits c WHERE c.branch_id = p_branch_id
+BEGIN
+    RETURN QUERY EXECUTE $query$
+    WITH RECURSIVE own AS MATERIALIZED (  -- the branch's commits, through commits_branch_idx
+        SELECT c.id, c.hash FROM pggit.commits c WHERE c.branch_id = $1
     ), reachable(hash) AS (
         SELECT b.head_hash FROM pggit.branches b
-         WHERE b.id <> p_branch_id AND b.status <> 'DELETED' AND b.head_hash IS NOT NULL
+         WHERE b.id <> $1 AND b.status <> 'DELETED' AND b.head_hash IS NOT NULL
         UNION
         SELECT p.parent FROM reachable r
          CROSS JOIN LATERAL (  -- one lookup by hash per commit walked: the LIMIT (hashes are
@@ -110,6 +113,8 @@ AS $$
     SELECT o.hash FROM own o
      WHERE NOT EXISTS (SELECT 1 FROM reachable r WHERE r.hash = o.hash)
      ORDER BY o.id DESC
+    $query$ USING p_branch_id;
+END;
 $$;
 
 -- unmerged_commits(branch_id): how many commits unmerged_commit_hashes lists.
