@@ -58,6 +58,12 @@ END;
 $stamp$"""
 
 
+def file_statements(name: str) -> list[str]:
+    """What installing one file sends: the file, then the statement that stamps its functions."""
+    stamp = stamp_sql(name)
+    return [read_sql(name)] + ([stamp] if stamp else [])
+
+
 def installed_sql_files() -> list[str]:
     """Every file the app's migrations run forwards, in migration order: what ``migrate``
     installs, for installs outside Django (the benchmark suite, non-superuser install tests).
@@ -90,9 +96,7 @@ def shipped_changes(manifest: Path = SQL_DIR / "SHIPPED") -> list[str]:
 def install_statements() -> list[str]:
     """What ``migrate pggit`` runs, as statements to send one by one (each file, then its
     stamp): for installs outside Django (the benchmark suite, the non-superuser install test)."""
-    return [
-        sql for name in installed_sql_files() for sql in (read_sql(name), stamp_sql(name)) if sql
-    ]
+    return [sql for name in installed_sql_files() for sql in file_statements(name)]
 
 
 class RunSQLFiles(migrations.RunSQL):
@@ -107,7 +111,7 @@ class RunSQLFiles(migrations.RunSQL):
         self.files = list(files)
         self.reverse_files = list(reverse) if reverse is not None else None
         super().__init__(
-            sql=[sql for name in self.files for sql in (read_sql(name), stamp_sql(name)) if sql],
+            sql=[sql for name in self.files for sql in file_statements(name)],
             reverse_sql=(
                 [read_sql(name) for name in self.reverse_files]
                 if self.reverse_files is not None

@@ -210,6 +210,21 @@ BEGIN
 END;
 $$;
 
+-- table_definition_of(relid): table_definition read with search_path = pg_catalog, <the table's
+-- own schema> (the precondition above), which the SET clause puts back on return. NULL for a
+-- relation that does not exist.
+CREATE FUNCTION pggit.table_definition_of(p_relid oid) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+BEGIN
+    PERFORM set_config('search_path', 'pg_catalog, ' || quote_ident(
+        (SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = p_relid)), true);
+    RETURN pggit.table_definition(p_relid);
+END;
+$$;
+
 -- namespace_objects(namespace, serialize)
 -- Purpose: every tracked object of one namespace with its oid (tracked_owner's numbering) and
 --   its definition. Extension members and pggit's internal objects (name prefix "pggit_") are
@@ -517,10 +532,7 @@ BEGIN
     IF v_oid IS NULL THEN
         RETURN NULL;
     END IF;
-    PERFORM set_config('search_path',
-        'pg_catalog, ' || (SELECT quote_ident(n.nspname) FROM pg_class c JOIN pg_namespace n
-                            ON n.oid = c.relnamespace WHERE c.oid = v_oid), true);
-    RETURN pggit.hash_definition(pggit.table_definition(v_oid));
+    RETURN pggit.hash_definition(pggit.table_definition_of(v_oid));
 END;
 $$;
 

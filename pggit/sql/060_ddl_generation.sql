@@ -356,53 +356,50 @@ SET search_path = pg_catalog, pggit
 ROWS 2
 SET jit = off
 AS $$
-DECLARE
-    d record;
 BEGIN
-    SELECT p_column AS name, p_change AS change INTO d;
-    IF d.change = 'removed' AND v_renames ? d.name THEN
+    IF p_change = 'removed' AND v_renames ? p_column THEN
         phase := 'drop_domain_checks_rename_columns';
-        statement := format('ALTER TABLE %s RENAME COLUMN %I TO %I', v_name, d.name, v_renames->>d.name);
+        statement := format('ALTER TABLE %s RENAME COLUMN %I TO %I', v_name, p_column, v_renames->>p_column);
         RETURN NEXT;
-    ELSIF d.change = 'added' AND EXISTS (SELECT 1 FROM jsonb_each_text(v_renames) r WHERE r.value = d.name) THEN
+    ELSIF p_change = 'added' AND EXISTS (SELECT 1 FROM jsonb_each_text(v_renames) r WHERE r.value = p_column) THEN
         NULL;  -- the rename above created it
-    ELSIF d.change = 'added' THEN
+    ELSIF p_change = 'added' THEN
         phase := 'create_tables'; statement := format('ALTER TABLE %s ADD COLUMN %s', v_name, pggit.column_sql(v_new)); RETURN NEXT;
         IF v_new ? 'comment' THEN
-            phase := 'comments_ownership'; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, d.name), v_new->>'comment'); RETURN NEXT;
+            phase := 'comments_ownership'; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, p_column), v_new->>'comment'); RETURN NEXT;
         END IF;
-    ELSIF d.change = 'removed' THEN
-        phase := 'drop_tables_functions'; statement := format('ALTER TABLE %s DROP COLUMN %I', v_name, d.name); RETURN NEXT;
+    ELSIF p_change = 'removed' THEN
+        phase := 'drop_tables_functions'; statement := format('ALTER TABLE %s DROP COLUMN %I', v_name, p_column); RETURN NEXT;
     ELSIF (v_old->>'generated') IS DISTINCT FROM (v_new->>'generated') THEN
-        phase := 'drop_tables_functions'; statement := format('ALTER TABLE %s DROP COLUMN %I', v_name, d.name); RETURN NEXT;
+        phase := 'drop_tables_functions'; statement := format('ALTER TABLE %s DROP COLUMN %I', v_name, p_column); RETURN NEXT;
         phase := 'create_tables'; statement := format('ALTER TABLE %s ADD COLUMN %s', v_name, pggit.column_sql(v_new)); RETURN NEXT;
     ELSE
         phase := 'create_tables';
         IF (v_old->>'identity') IS NOT NULL AND (v_new->>'identity') IS DISTINCT FROM (v_old->>'identity') THEN
-            statement := format('ALTER TABLE %s ALTER COLUMN %I DROP IDENTITY', v_name, d.name); RETURN NEXT;
+            statement := format('ALTER TABLE %s ALTER COLUMN %I DROP IDENTITY', v_name, p_column); RETURN NEXT;
         END IF;
         IF (v_old->>'default') IS NOT NULL AND (v_new->>'default') IS DISTINCT FROM (v_old->>'default') THEN
-            statement := format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', v_name, d.name); RETURN NEXT;
+            statement := format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', v_name, p_column); RETURN NEXT;
         END IF;
         IF (v_old->>'type') <> (v_new->>'type') OR (v_old->>'collation') IS DISTINCT FROM (v_new->>'collation') THEN
-            statement := format('ALTER TABLE %s ALTER COLUMN %I TYPE %s%s USING %I::%s', v_name, d.name,
-                                v_new->>'type', coalesce(' COLLATE ' || (v_new->>'collation'), ''), d.name, v_new->>'type');
+            statement := format('ALTER TABLE %s ALTER COLUMN %I TYPE %s%s USING %I::%s', v_name, p_column,
+                                v_new->>'type', coalesce(' COLLATE ' || (v_new->>'collation'), ''), p_column, v_new->>'type');
             RETURN NEXT;
         END IF;
         IF (v_new->>'default') IS NOT NULL AND (v_new->>'default') IS DISTINCT FROM (v_old->>'default') THEN
-            statement := format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', v_name, d.name, v_new->>'default'); RETURN NEXT;
+            statement := format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', v_name, p_column, v_new->>'default'); RETURN NEXT;
         END IF;
         IF coalesce((v_old->>'not_null')::boolean, false) <> coalesce((v_new->>'not_null')::boolean, false) THEN
-            statement := format('ALTER TABLE %s ALTER COLUMN %I %s NOT NULL', v_name, d.name,
+            statement := format('ALTER TABLE %s ALTER COLUMN %I %s NOT NULL', v_name, p_column,
                                 CASE WHEN (v_new->>'not_null')::boolean THEN 'SET' ELSE 'DROP' END);
             RETURN NEXT;
         END IF;
         IF (v_new->>'identity') IS NOT NULL AND (v_new->>'identity') IS DISTINCT FROM (v_old->>'identity') THEN
-            statement := format('ALTER TABLE %s ALTER COLUMN %I ADD GENERATED %s AS IDENTITY', v_name, d.name, v_new->>'identity');
+            statement := format('ALTER TABLE %s ALTER COLUMN %I ADD GENERATED %s AS IDENTITY', v_name, p_column, v_new->>'identity');
             RETURN NEXT;
         END IF;
         IF (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment') THEN
-            phase := 'comments_ownership'; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, d.name), v_new->>'comment'); RETURN NEXT;
+            phase := 'comments_ownership'; statement := pggit.comment_ddl(format('COLUMN %s.%I', v_name, p_column), v_new->>'comment'); RETURN NEXT;
         END IF;
     END IF;
 END;
@@ -421,45 +418,42 @@ SET search_path = pg_catalog, pggit
 ROWS 2
 SET jit = off
 AS $$
-DECLARE
-    d record;
 BEGIN
-    SELECT p_element AS element, p_name AS name, p_change AS change INTO d;
-    CASE d.element
+    CASE p_element
     WHEN 'constraint' THEN
-        IF d.change <> 'added' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition') OR d.change = 'removed' THEN
+        IF p_change <> 'added' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition') OR p_change = 'removed' THEN
             phase := CASE WHEN v_old->>'definition' LIKE 'FOREIGN KEY%' THEN 'drop_triggers_fks'::pggit.ddl_phase
                             ELSE 'drop_views_constraints' END;
-            statement := format('ALTER TABLE %s DROP CONSTRAINT %I', v_name, d.name); RETURN NEXT;
+            statement := format('ALTER TABLE %s DROP CONSTRAINT %I', v_name, p_name); RETURN NEXT;
         END IF;
-        IF d.change = 'added' OR (d.change = 'modified' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition')) THEN
+        IF p_change = 'added' OR (p_change = 'modified' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition')) THEN
             phase := CASE WHEN v_new->>'definition' LIKE 'FOREIGN KEY%' THEN 'add_foreign_keys'::pggit.ddl_phase
                             ELSE 'add_constraints' END;
-            statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_name, d.name, v_new->>'definition'); RETURN NEXT;
+            statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_name, p_name, v_new->>'definition'); RETURN NEXT;
         END IF;
-        IF d.change <> 'removed' AND (v_new ? 'comment' OR (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment')) THEN
-            phase := 'comments_ownership'; statement := pggit.comment_ddl(format('CONSTRAINT %I ON %s', d.name, v_name), v_new->>'comment'); RETURN NEXT;
+        IF p_change <> 'removed' AND (v_new ? 'comment' OR (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment')) THEN
+            phase := 'comments_ownership'; statement := pggit.comment_ddl(format('CONSTRAINT %I ON %s', p_name, v_name), v_new->>'comment'); RETURN NEXT;
         END IF;
     WHEN 'index' THEN
-        IF d.change = 'removed' OR (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition') AND d.change = 'modified' THEN
-            phase := 'drop_views_constraints'; statement := format('DROP INDEX %I', d.name); RETURN NEXT;
+        IF p_change = 'removed' OR (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition') AND p_change = 'modified' THEN
+            phase := 'drop_views_constraints'; statement := format('DROP INDEX %I', p_name); RETURN NEXT;
         END IF;
-        IF d.change = 'added' OR (d.change = 'modified' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition')) THEN
+        IF p_change = 'added' OR (p_change = 'modified' AND (v_old->>'definition') IS DISTINCT FROM (v_new->>'definition')) THEN
             phase := 'create_indexes'; statement := v_new->>'definition'; RETURN NEXT;
         END IF;
-        IF d.change <> 'removed' AND (v_new ? 'comment' OR (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment')) THEN
-            phase := 'comments_ownership'; statement := pggit.comment_ddl(format('INDEX %I', d.name), v_new->>'comment'); RETURN NEXT;
+        IF p_change <> 'removed' AND (v_new ? 'comment' OR (v_old->>'comment') IS DISTINCT FROM (v_new->>'comment')) THEN
+            phase := 'comments_ownership'; statement := pggit.comment_ddl(format('INDEX %I', p_name), v_new->>'comment'); RETURN NEXT;
         END IF;
     WHEN 'trigger' THEN
-        IF d.change <> 'added' THEN
-            phase := 'drop_triggers_fks'; statement := format('DROP TRIGGER %I ON %s', d.name, v_name); RETURN NEXT;
+        IF p_change <> 'added' THEN
+            phase := 'drop_triggers_fks'; statement := format('DROP TRIGGER %I ON %s', p_name, v_name); RETURN NEXT;
         END IF;
-        IF d.change <> 'removed' THEN
+        IF p_change <> 'removed' THEN
             phase := 'create_triggers'; statement := v_new #>> '{}'; RETURN NEXT;
         END IF;
     WHEN 'property' THEN
         phase := 'comments_ownership';
-        CASE d.name
+        CASE p_name
         WHEN 'comment' THEN statement := pggit.comment_ddl('TABLE ' || v_name, p_new->>'comment'); RETURN NEXT;
         WHEN 'unlogged' THEN
             statement := format('ALTER TABLE %s SET %s', v_name, CASE WHEN (p_new->>'unlogged')::boolean THEN 'UNLOGGED' ELSE 'LOGGED' END);
@@ -471,7 +465,7 @@ BEGIN
         WHEN 'name', 'type' THEN NULL;
         ELSE
             RAISE EXCEPTION USING ERRCODE = 'PGD01',
-                MESSAGE = format('cannot change %s of table %s in place', d.name, p_new->>'name'),
+                MESSAGE = format('cannot change %s of table %s in place', p_name, p_new->>'name'),
                 HINT = 'Change it by hand (e.g. re-create the table) and commit.';
         END CASE;
     ELSE

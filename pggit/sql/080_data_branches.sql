@@ -330,12 +330,8 @@ SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
 DECLARE
-    v_keys text[];
+    v_keys text[] := pggit.primary_key_columns(p_source, p_source::regclass::text);
 BEGIN
-    SELECT array_agg(a.attname::text ORDER BY k.o) INTO v_keys
-      FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, o)
-      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-     WHERE i.indrelid = p_source AND i.indisprimary;
     EXECUTE format('CREATE TRIGGER pggit_data_key_moved AFTER UPDATE ON %s FOR EACH ROW
                     WHEN ((%s) IS DISTINCT FROM (%s)) EXECUTE FUNCTION pggit.flag_source_key_move()',
                    p_source::regclass, pggit.column_list(v_keys, 'old'), pggit.column_list(v_keys, 'new'));
@@ -434,22 +430,12 @@ $$;
 -- aside (a source with live data branches carries pggit's capture triggers). Each is
 -- serialized in its own schema, so their schema names do not count (see 030_snapshots.sql).
 CREATE FUNCTION pggit.same_table_structure(p_source oid, p_copy oid) RETURNS boolean
-LANGUAGE plpgsql STABLE
+LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
-DECLARE
-    v_definitions jsonb[];
-    v_relid oid;
-BEGIN
-    FOREACH v_relid IN ARRAY ARRAY[p_source, p_copy] LOOP
-        PERFORM set_config('search_path', 'pg_catalog, ' || quote_ident(
-            (SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = v_relid)), true);
-        v_definitions := v_definitions || (pggit.table_definition(v_relid) - 'triggers');
-    END LOOP;
-    PERFORM set_config('search_path', 'pg_catalog, pggit', true);
-    RETURN pggit.hash_definition(v_definitions[1]) = pggit.hash_definition(v_definitions[2]);
-END;
+    SELECT pggit.hash_definition(pggit.table_definition_of(p_source) - 'triggers')
+         = pggit.hash_definition(pggit.table_definition_of(p_copy) - 'triggers')
 $$;
 
 -- create_data_branch_objects(id)
@@ -657,18 +643,10 @@ BEGIN
     SELECT * INTO d FROM pggit.data_branches x
      WHERE x.id IN (v_a.data_branch_id, v_b.data_branch_id)
        AND x.source_name IN (v_a.relation, v_b.relation);
-    SELECT array_agg(att.attname::text ORDER BY k.o) INTO v_keys
-      FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, o)
-      JOIN pg_attribute att ON att.attrelid = i.indrelid AND att.attnum = k.attnum
-     WHERE i.indrelid = coalesce(
-               (SELECT x.source_relid FROM pggit.data_branches x
-                 WHERE x.id IN (v_a.data_branch_id, v_b.data_branch_id) ORDER BY x.id LIMIT 1),
-               to_regclass(v_a.relation))
-       AND i.indisprimary;
-    IF v_keys IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGX01', MESSAGE = format('table %s has no primary key', "table"),
-            HINT = 'Rows are matched by primary key.';
-    END IF;
+    v_keys := pggit.primary_key_columns(coalesce(
+                  (SELECT x.source_relid FROM pggit.data_branches x
+                    WHERE x.id IN (v_a.data_branch_id, v_b.data_branch_id) ORDER BY x.id LIMIT 1),
+                  to_regclass(v_a.relation)), "table");
     -- When one side is a data branch of the other, only keys changed on either side since the
     -- branch point (delta and pre-image keys) can differ: compare just those. OFFSET 0 keeps
     -- each side a separate subquery, so to_jsonb() runs on the rows that pass the key filter;
