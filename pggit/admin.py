@@ -410,8 +410,36 @@ class CommitAdmin(ReadOnlyAdmin[Commit]):
 
 @admin.register(DataBranch)
 class DataBranchAdmin(ReadOnlyAdmin[DataBranch]):
-    list_display = ("table_name", "branch", "from_branch", "view_name", "status", "created_at")
+    list_display = (
+        "table_name",
+        "branch",
+        "from_branch",
+        "view_name",
+        "status",
+        "stale",
+        "created_at",
+    )
     list_filter = ("status",)
     search_fields = ("table_name", "branch__name")
     list_select_related = ("branch", "from_branch")
-    readonly_fields = [f.name for f in DataBranch._meta.fields]
+    readonly_fields = [*(f.name for f in DataBranch._meta.fields), "stale"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DataBranch]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                staleness=RawSQL(
+                    'pggit.data_branch_staleness("pggit"."data_branches"."id")',
+                    [],
+                    output_field=TextField(),
+                )
+            )
+        )
+
+    @admin.display(description="stale")
+    def stale(self, obj: DataBranch) -> str:
+        """Why a live data branch must be rebased or deleted before it is read (its source's
+        structure changed), or "no"."""
+        reason = getattr(obj, "staleness", None)
+        return f"stale: {reason}" if reason else "no"

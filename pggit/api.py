@@ -71,6 +71,8 @@ __all__ = [
     "create_data_branch",
     "diff_data",
     "data_branches",
+    "rebase_data_branch",
+    "delete_data_branch",
     "verify",
     # async twins (coroutine functions) of every function but the two context managers
     "acommit",
@@ -94,6 +96,8 @@ __all__ = [
     "acreate_data_branch",
     "adiff_data",
     "adata_branches",
+    "arebase_data_branch",
+    "adelete_data_branch",
     "averify",
 ]
 
@@ -613,12 +617,42 @@ def data_branches(
     branch: str | None = None, *, using: str = DEFAULT_DB_ALIAS
 ) -> list[dict[str, Any]]:
     """Live data branches (of ``branch``, or all) with counts of rows written and deleted on
-    the branch and of source rows changed since the branch point."""
+    the branch and of source rows changed since the branch point, and ``stale``: why the data
+    branch must be rebased or deleted before it is read or merged (None when it need not)."""
     _text(branch, "branch name", InvalidBranchName, optional=True)
     with reading(using), connections[using].cursor() as cursor:
         cursor.execute("SELECT * FROM pggit.list_data_branches(%s)", [branch])
         names = [c.name for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def rebase_data_branch(table: str, branch: str, *, using: str = DEFAULT_DB_ALIAS) -> str:
+    """Bring ``branch``'s stale data branch of ``table`` onto its source's new structure
+    (``pggit.rebase_data_branch``); returns the qualified name of the branch's table. Raises
+    DataBranchNotFound, DataBranchSourceDropped, RebaseRefused (nothing changed)."""
+    _text(table, "table name", InvalidTableName)
+    _text(branch, "branch name", InvalidBranchName)
+
+    def operation() -> str:
+        with transaction.atomic(using=using):
+            return cast(
+                str, _scalar(using, "SELECT pggit.rebase_data_branch(%s, %s)", [table, branch])
+            )
+
+    return run_with_retry(using, operation)
+
+
+def delete_data_branch(table: str, branch: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """End ``branch``'s data branch of ``table``: its rows go, the branch stays. Raises
+    DataBranchNotFound."""
+    _text(table, "table name", InvalidTableName)
+    _text(branch, "branch name", InvalidBranchName)
+
+    def operation() -> None:
+        with transaction.atomic(using=using):
+            _scalar(using, "SELECT pggit.delete_data_branch(%s, %s)", [table, branch])
+
+    run_with_retry(using, operation)
 
 
 @dataclass(frozen=True)
@@ -675,4 +709,6 @@ arevert = _awaitable(revert)
 acreate_data_branch = _awaitable(create_data_branch)
 adiff_data = _awaitable(diff_data)
 adata_branches = _awaitable(data_branches)
+arebase_data_branch = _awaitable(rebase_data_branch)
+adelete_data_branch = _awaitable(delete_data_branch)
 averify = _awaitable(verify)

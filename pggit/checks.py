@@ -162,3 +162,32 @@ def check_core_version(
             message = f"pggit's SQL core on database {alias!r} is {state} than this package's."
         warnings.append(Warning(message, hint=hints[state], id="pggit.W003"))
     return warnings
+
+
+@register("database")
+def check_data_branches(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """pggit.W004: a live data branch is stale: its source's structure changed (a migration
+    ran on a database without DDL capture), so reading or merging it is refused until it is
+    rebased or deleted."""
+    from pggit import api
+
+    warnings: list[CheckMessage] = []
+    for alias in _installed_databases(databases):
+        for r in api.data_branches(using=alias):
+            if not r["stale"]:
+                continue
+            warnings.append(
+                Warning(
+                    f"The data branch of {r['table_name']} on branch {r['branch_name']!r}"
+                    f" (database {alias!r}) is stale: {r['stale']}.",
+                    hint=f"manage.py pggit_data_branch rebase {r['table_name']}"
+                    f" --branch {r['branch_name']} (or delete it with manage.py"
+                    f" pggit_data_branch delete).",
+                    id="pggit.W004",
+                )
+            )
+    return warnings

@@ -214,6 +214,29 @@ class TruncateRefused(LiveDataBranches):
     sqlstate = "PGX08"
 
 
+class DataBranchStale(DataBranchError):
+    """The data branch's source changed structure (without event triggers to refuse it): it
+    cannot be read or merged until it is rebased (``rebase_data_branch``) or deleted."""
+
+    sqlstate = "PGY01"
+
+
+class DataBranchNotFound(DataBranchError, NotFound):
+    sqlstate = "PGY02"
+
+
+class DataBranchSourceDropped(DataBranchError):
+    """The data branch's source table was dropped: it can only be deleted."""
+
+    sqlstate = "PGY03"
+
+
+class RebaseRefused(DataBranchError):
+    """The data branch's rows do not fit its source's new structure (nothing changed)."""
+
+    sqlstate = "PGY04"
+
+
 # The only SQLSTATEs the API retries (docs/python-api.md, "Retries").
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 

@@ -45,6 +45,8 @@ CREATE TABLE pggit.data_branches (
     preimage_table  text NOT NULL,     -- qualified
     key_columns     text[] NOT NULL,
     columns         text[] NOT NULL,
+    column_numbers  smallint[] NOT NULL, -- the columns' attnums in the source (a rename keeps it)
+    fingerprint     text NOT NULL,     -- data_source_fingerprint(source) when made or rebased
     status          text NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'MERGED', 'DROPPED')),
     created_at      timestamptz NOT NULL DEFAULT now(),
     ended_at        timestamptz
@@ -142,6 +144,12 @@ $$;
 -- or deleted, and marks as absent every key it inserted: new rows of an INSERT, and new rows of
 -- an UPDATE whose key no old row of the statement had (only looked for when
 -- pggit_data_key_moved flagged the statement; the flag is cleared here; see the file header).
+-- Pre-images are copied by explicit column lists (the data branch's columns), so a source whose
+-- structure changed without event triggers to refuse it stays writable: a branch whose columns
+-- all still exist with their types (a column was added or renamed, say) keeps its pre-images
+-- exact (data_capture_columns); a branch that lost a column, or whose column changed type or
+-- nullability, gets none (it is stale, unreadable until rebased; see rebase_data_branch). Never
+-- raises because of a branch.
 -- SECURITY DEFINER: writers of the source need no rights on pggit.
 CREATE FUNCTION pggit.capture_source_changes() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -149,30 +157,186 @@ SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
 DECLARE
-    d record;
+    d pggit.data_branches;
     v_flag text := 'pggit.keys_moved_' || TG_RELID::text;
     v_moved boolean := TG_OP = 'UPDATE' AND current_setting(v_flag, true) = 'on';
+    v_print text;
+    v_src text[];
 BEGIN
-    FOR d IN SELECT preimage_table, key_columns FROM pggit.data_branches
-              WHERE source_relid = TG_RELID AND status = 'ACTIVE' LOOP
+    FOR d IN SELECT * FROM pggit.data_branches WHERE source_relid = TG_RELID AND status = 'ACTIVE' LOOP
+        IF v_print IS NULL THEN
+            v_print := pggit.data_source_fingerprint(TG_RELID);
+        END IF;
+        v_src := CASE WHEN d.fingerprint = v_print THEN d.columns ELSE pggit.data_capture_columns(d) END;
+        CONTINUE WHEN v_src IS NULL;
         IF TG_OP = 'INSERT' THEN
-            EXECUTE format('INSERT INTO %s SELECT n.*, true FROM pggit_new_rows n ON CONFLICT DO NOTHING', d.preimage_table);
-        ELSIF TG_OP = 'DELETE' THEN
-            EXECUTE format('INSERT INTO %s SELECT o.*, false FROM pggit_old_rows o ON CONFLICT DO NOTHING', d.preimage_table);
+            EXECUTE format('INSERT INTO %s (%s, _pggit_absent) SELECT %s, true FROM pggit_new_rows n ON CONFLICT DO NOTHING',
+                           d.preimage_table, pggit.column_list(d.columns), pggit.column_list(v_src, 'n'));
         ELSIF v_moved THEN
-            EXECUTE format('INSERT INTO %1$s SELECT o.*, false FROM pggit_old_rows o
+            EXECUTE format('INSERT INTO %1$s (%3$s, _pggit_absent) SELECT %4$s, false FROM pggit_old_rows o
                             UNION ALL
-                            SELECT n.*, true FROM pggit_new_rows n
+                            SELECT %5$s, true FROM pggit_new_rows n
                              WHERE NOT EXISTS (SELECT 1 FROM pggit_old_rows o WHERE %2$s)
-                            ON CONFLICT DO NOTHING', d.preimage_table, pggit.key_match(d.key_columns, 'o', 'n'));
+                            ON CONFLICT DO NOTHING', d.preimage_table,
+                           pggit.key_match(ARRAY(SELECT v_src[array_position(d.columns, k)] FROM unnest(d.key_columns) k), 'o', 'n'),
+                           pggit.column_list(d.columns), pggit.column_list(v_src, 'o'), pggit.column_list(v_src, 'n'));
         ELSE
-            EXECUTE format('INSERT INTO %s SELECT o.*, false FROM pggit_old_rows o ON CONFLICT DO NOTHING', d.preimage_table);
+            EXECUTE format('INSERT INTO %s (%s, _pggit_absent) SELECT %s, false FROM pggit_old_rows o ON CONFLICT DO NOTHING',
+                           d.preimage_table, pggit.column_list(d.columns), pggit.column_list(v_src, 'o'));
         END IF;
     END LOOP;
     IF v_moved THEN
         PERFORM set_config(v_flag, '', true);
     END IF;
     RETURN NULL;
+END;
+$$;
+
+-- data_source_fingerprint(relid): what a data branch depends on in its source's structure: each
+-- column's name, type, collation and nullability in column order, and the primary key. NULL
+-- when the table no longer exists.
+CREATE FUNCTION pggit.data_source_fingerprint(p_relid oid) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+SET jit = off
+AS $$
+    SELECT md5(string_agg(format('%s %s %s %s %s', quote_ident(a.attname), a.atttypid, a.atttypmod,
+                                 a.attcollation, a.attnotnull), ',' ORDER BY a.attnum)
+               || coalesce(' key ' || (SELECT i.indkey::text FROM pg_index i
+                                        WHERE i.indrelid = p_relid AND i.indisprimary), ''))
+      FROM pg_attribute a
+     WHERE a.attrelid = p_relid AND a.attnum > 0 AND NOT a.attisdropped
+$$;
+
+-- data_capture_columns(data_branch): the source's current names of a stale data branch's columns
+-- (matched by column number: a renamed column keeps it), or NULL when one of them was dropped,
+-- changed type, or lost a NOT NULL the pre-image table has (copying the source's rows into the
+-- pre-image table could then fail or be wrong).
+CREATE FUNCTION pggit.data_capture_columns(d pggit.data_branches) RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+SET jit = off
+AS $$
+    SELECT CASE WHEN count(*) = cardinality(d.columns)
+                     AND bool_and(s.attname IS NOT NULL AND s.atttypid = p.atttypid AND s.atttypmod = p.atttypmod
+                                  AND (s.attnotnull OR NOT p.attnotnull))
+                THEN array_agg(s.attname::text ORDER BY c.o) END
+      FROM unnest(d.columns, d.column_numbers) WITH ORDINALITY AS c(name, num, o)
+      JOIN pg_attribute p ON p.attrelid = to_regclass(d.preimage_table) AND p.attname = c.name AND NOT p.attisdropped
+      LEFT JOIN pg_attribute s ON s.attrelid = d.source_relid AND s.attnum = c.num AND NOT s.attisdropped
+$$;
+
+-- data_branch_staleness(id)
+-- Purpose: why a live data branch cannot be read or merged as it is (NULL when it can): its
+--   source was dropped, or its structure changed since the branch was made or rebased (which
+--   columns were added, removed or changed; the primary key), or its table was dropped.
+--   Structure changes happen only without event triggers (they refuse them otherwise).
+-- Errors: none.  Locks: none.
+CREATE FUNCTION pggit.data_branch_staleness(p_id bigint) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    d pggit.data_branches;
+    v_parts text[] := '{}';
+    v_list text;
+BEGIN
+    SELECT * INTO d FROM pggit.data_branches WHERE id = p_id;
+    IF d.status IS DISTINCT FROM 'ACTIVE' THEN
+        RETURN NULL;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = d.source_relid) THEN
+        RETURN format('its source table %s was dropped', d.source_name);
+    END IF;
+    IF pggit.data_source_fingerprint(d.source_relid) = d.fingerprint THEN
+        IF to_regclass(d.view_name) IS NULL OR to_regclass(d.delta_table) IS NULL
+           OR to_regclass(d.preimage_table) IS NULL THEN
+            RETURN format('its table %s (or its delta or pre-image table) was dropped', d.view_name);
+        END IF;
+        RETURN NULL;
+    END IF;
+    v_list := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped
+                  AND a.attnum <> ALL (d.column_numbers));
+    IF v_list IS NOT NULL THEN
+        v_parts := v_parts || ('added ' || v_list);
+    END IF;
+    v_list := (SELECT string_agg(quote_ident(c.name), ', ') FROM unnest(d.columns, d.column_numbers) c(name, num)
+                WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = d.source_relid
+                                     AND a.attnum = c.num AND NOT a.attisdropped));
+    IF v_list IS NOT NULL THEN
+        v_parts := v_parts || ('removed ' || v_list);
+    END IF;
+    v_list := (SELECT string_agg(format('%I to %I', c.name, a.attname), ', ') FROM unnest(d.columns, d.column_numbers) c(name, num)
+                 JOIN pg_attribute a ON a.attrelid = d.source_relid AND a.attnum = c.num AND NOT a.attisdropped
+                WHERE a.attname <> c.name);
+    IF v_list IS NOT NULL THEN
+        v_parts := v_parts || ('renamed ' || v_list);
+    END IF;
+    v_list := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                 FROM unnest(d.columns, d.column_numbers) c(name, num)
+                 JOIN pg_attribute p ON p.attrelid = to_regclass(d.preimage_table) AND p.attname = c.name
+                 JOIN pg_attribute a ON a.attrelid = d.source_relid AND a.attnum = c.num AND NOT a.attisdropped
+                WHERE (a.atttypid, a.atttypmod, a.attcollation, a.attnotnull)
+                      IS DISTINCT FROM (p.atttypid, p.atttypmod, p.attcollation, p.attnotnull));
+    IF v_list IS NOT NULL THEN
+        v_parts := v_parts || ('changed the type or nullability of ' || v_list);
+    END IF;
+    IF (SELECT array_agg(a.attname::text ORDER BY k.o)
+          FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, o)
+          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+         WHERE i.indrelid = d.source_relid AND i.indisprimary) IS DISTINCT FROM d.key_columns THEN
+        v_parts := v_parts || 'changed the primary key'::text;
+    END IF;
+    IF cardinality(v_parts) = 0 THEN
+        v_parts := ARRAY['changed its columns'' order'];
+    END IF;
+    RETURN format('the structure of its source %s changed since the data branch was made: %s',
+                  d.source_relid::regclass, array_to_string(v_parts, '; '));
+END;
+$$;
+
+-- require_current_data_branch(id)
+-- Purpose: refuse to read or merge a stale data branch (see data_branch_staleness).
+-- Errors: PGY01 naming the branch, the table, what changed and how to go on.  Locks: none.
+CREATE FUNCTION pggit.require_current_data_branch(p_id bigint) RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_reason text := pggit.data_branch_staleness(p_id);
+    v_table text;
+    v_branch text;
+BEGIN
+    IF v_reason IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT quote_ident(d.logical_schema) || '.' || quote_ident(d.table_name), b.name INTO v_table, v_branch
+      FROM pggit.data_branches d JOIN pggit.branches b ON b.id = d.branch_id WHERE d.id = p_id;
+    RAISE EXCEPTION USING ERRCODE = 'PGY01',
+        MESSAGE = format('the data branch of %s on branch %L is stale: %s', v_table, v_branch, v_reason),
+        HINT = format('Rebase it onto the new structure with pggit.rebase_data_branch(%L, %L), '
+                      'or delete it with pggit.delete_data_branch(%L, %L).', v_table, v_branch, v_table, v_branch);
+END;
+$$;
+
+-- data_branch_guard(id): true, or PGY01 when the data branch is stale: the branch's view calls it
+-- once per query (a one-time filter: no column in it) so a stale branch is never read. The common
+-- case costs one catalog read (the fingerprint). SECURITY DEFINER: readers of the view need no
+-- rights on pggit.
+CREATE FUNCTION pggit.data_branch_guard(p_id bigint) RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pggit.data_branches d
+                    WHERE d.id = p_id AND d.fingerprint = pggit.data_source_fingerprint(d.source_relid)) THEN
+        PERFORM pggit.require_current_data_branch(p_id);
+    END IF;
+    RETURN true;
 END;
 $$;
 
@@ -353,7 +517,8 @@ $$;
 
 -- data_branch_view_sql(id): the CREATE OR REPLACE VIEW statement of a data branch's table: the
 --   rows the branch changed (delta, not deleted), pre-images of rows the source changed since
---   the branch point (not absent, not changed on the branch), and the source's other rows.
+--   the branch point (not absent, not changed on the branch), and the source's other rows
+--   (behind data_branch_guard: a stale branch raises PGY01 instead of returning rows).
 -- Errors: none (NULL for an unknown id).  Locks: none.
 CREATE FUNCTION pggit.data_branch_view_sql(p_id bigint) RETURNS text
 LANGUAGE sql STABLE
@@ -366,12 +531,13 @@ AS $$
         SELECT %4$s FROM %5$s p WHERE NOT p._pggit_absent AND NOT EXISTS (SELECT 1 FROM %3$s d WHERE %6$s)
         UNION ALL
         SELECT %7$s FROM %8$s s
-         WHERE NOT EXISTS (SELECT 1 FROM (SELECT %9$s FROM %5$s p UNION ALL SELECT %10$s FROM %3$s d) k
+         WHERE pggit.data_branch_guard(%12$s)
+           AND NOT EXISTS (SELECT 1 FROM (SELECT %9$s FROM %5$s p UNION ALL SELECT %10$s FROM %3$s d) k
                             WHERE %11$s)$v$,
         b.view_name, pggit.column_list(b.columns, 'd'), b.delta_table, pggit.column_list(b.columns, 'p'),
         b.preimage_table, pggit.key_match(b.key_columns, 'd', 'p'), pggit.column_list(b.columns, 's'),
         b.source_relid::regclass, pggit.column_list(b.key_columns, 'p'), pggit.column_list(b.key_columns, 'd'),
-        pggit.key_match(b.key_columns, 'k', 's'))
+        pggit.key_match(b.key_columns, 'k', 's'), b.id)
       FROM pggit.data_branches b WHERE b.id = p_id
 $$;
 
@@ -441,9 +607,8 @@ $$;
 -- create_data_branch_objects(id)
 -- Purpose: the objects of a registered data branch (its pggit.data_branches row has the
 --   source, key and columns): the delta and pre-image tables (the source's columns, keyed by
---   its primary key, plus a deleted/absent flag), the view with the source's column defaults
---   (identity columns draw from its sequence) and the INSTEAD OF trigger; fills in the row's
---   names. Returns the view's name.  Locks: creates new objects only.
+--   its primary key, plus a deleted/absent flag) and the view (create_data_branch_view); fills
+--   in the row's names. Returns the view's name.  Locks: creates new objects only.
 CREATE FUNCTION pggit.create_data_branch_objects(p_id bigint) RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
@@ -451,7 +616,6 @@ SET jit = off
 AS $$
 DECLARE
     b pggit.data_branches;
-    v_default record;
 BEGIN
     UPDATE pggit.data_branches d
        SET delta_table = format('pggit.%I', format('data_%s_delta', d.id)),
@@ -465,6 +629,23 @@ BEGIN
                    b.delta_table, b.source_name, pggit.column_list(b.key_columns));
     EXECUTE format('CREATE TABLE %s (LIKE %s, _pggit_absent boolean NOT NULL DEFAULT false, PRIMARY KEY (%s))',
                    b.preimage_table, b.source_name, pggit.column_list(b.key_columns));
+    RETURN pggit.create_data_branch_view(p_id);
+END;
+$$;
+
+-- create_data_branch_view(id)
+-- Purpose: a data branch's view (data_branch_view_sql) with the source's column defaults
+--   (identity columns draw from its sequence) and the INSTEAD OF trigger. Returns its name.
+CREATE FUNCTION pggit.create_data_branch_view(p_id bigint) RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    b pggit.data_branches;
+    v_default record;
+BEGIN
+    SELECT * INTO b FROM pggit.data_branches WHERE id = p_id;
     EXECUTE pggit.data_branch_view_sql(p_id);
     FOR v_default IN
         SELECT a.attname, CASE WHEN a.attidentity <> ''
@@ -528,11 +709,15 @@ BEGIN
     -- writers in flight finish first and new ones wait: the branch point is exact
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', v_src.relid::regclass);
     INSERT INTO pggit.data_branches (branch_id, from_branch_id, logical_schema, table_name, source_relid,
-                                     source_name, view_name, delta_table, preimage_table, key_columns, columns)
+                                     source_name, view_name, delta_table, preimage_table, key_columns, columns,
+                                     column_numbers, fingerprint)
     SELECT v_to.id, v_from.id, v_src.logical_schema, v_src.table_name, v_src.relid, v_src.relid::regclass::text,
            '', '', '', v_keys,
            ARRAY(SELECT a.attname::text FROM pg_attribute a
-                  WHERE a.attrelid = v_src.relid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+                  WHERE a.attrelid = v_src.relid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
+           ARRAY(SELECT a.attnum FROM pg_attribute a
+                  WHERE a.attrelid = v_src.relid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
+           pggit.data_source_fingerprint(v_src.relid)
     RETURNING id INTO v_id;
     v_view := pggit.create_data_branch_objects(v_id);
     PERFORM pggit.install_source_capture(v_src.relid);
@@ -570,6 +755,180 @@ BEGIN
                         DROP TRIGGER IF EXISTS pggit_data_key_moved ON %1$s', d.source_relid::regclass);
     END IF;
     PERFORM pggit.end_internal(v_internal);
+END;
+$$;
+
+-- find_data_branch(table, branch)
+-- Purpose: the live data branch of a table ("name" or "schema.name") on a branch, locked FOR
+--   UPDATE.
+-- Errors: PGB0x branch; PGT01 invalid name; PGY02 the branch has no live data branch of it.
+CREATE FUNCTION pggit.find_data_branch(p_table text, p_branch text) RETURNS pggit.data_branches
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_branch pggit.branches := pggit.find_branch(p_branch);
+    v_parts text[];
+    d pggit.data_branches;
+BEGIN
+    IF p_table IS NULL OR btrim(p_table) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = 'table name must not be NULL or empty',
+            HINT = 'Pass "table" or "schema.table".';
+    END IF;
+    BEGIN
+        v_parts := parse_ident(p_table);
+    EXCEPTION WHEN invalid_parameter_value THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = format('invalid table name %L', left(p_table, 200)),
+            HINT = 'Double-quote identifiers with special characters, e.g. "My Table".';
+    END;
+    IF cardinality(v_parts) > 2 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = format('invalid table name %L', left(p_table, 200)),
+            HINT = 'Pass "table" or "schema.table".';
+    END IF;
+    SELECT * INTO d FROM pggit.data_branches x
+     WHERE x.branch_id = v_branch.id AND x.status = 'ACTIVE' AND x.table_name = v_parts[cardinality(v_parts)]
+       AND (cardinality(v_parts) = 1 OR x.logical_schema = v_parts[1])
+     ORDER BY x.logical_schema LIMIT 1 FOR UPDATE;
+    IF d.id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGY02',
+            MESSAGE = format('branch %L has no live data branch of %s', v_branch.name, left(p_table, 200)),
+            HINT = format('List them with: SELECT * FROM pggit.list_data_branches(%L)', v_branch.name);
+    END IF;
+    RETURN d;
+END;
+$$;
+
+-- rebase_data_branch(table, branch)
+-- Purpose: bring a stale data branch (its source's structure changed without event triggers to
+--   refuse it) onto the source's new structure. Its delta and pre-image tables are rebuilt with
+--   the source's columns and primary key: columns the source lost go, renamed ones keep their
+--   values (matched by column number); a column it gained takes, in each row, the value of the
+--   source row with the same key, else the column's default, else NULL; its view is made again.
+--   Its branch point stays where it was for every row whose pre-image was kept (all of them
+--   when columns were only added or renamed); a row the source changed while a column the
+--   branch had was gone or retyped shows as the source has it now.
+--   A branch that is not stale is returned as it is.
+-- Arguments: table text ("name" or "schema.name"); branch text (the data branch's branch).
+-- Returns: the qualified name of the branch's table.
+-- Errors: PGY02 no such data branch; PGY03 its source table was dropped; PGY04 its rows do not
+--   fit the new structure (a NOT NULL or CHECK rule, the key), nothing changed; PGX01 the source
+--   has no primary key any more.
+-- Locks: the data branch row FOR UPDATE; the source SHARE ROW EXCLUSIVE (writers wait).
+CREATE FUNCTION pggit.rebase_data_branch("table" text, branch text) RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_internal text := pggit.begin_internal();
+    d pggit.data_branches := pggit.find_data_branch("table", branch);
+    v_source text;
+    v_keys text[];
+    v_cols text[];
+    v_old text[];
+    v_join text;
+    v_keyed boolean;
+    v_select text;
+    v_new_delta text := format('pggit.%I', format('data_%s_delta_new', d.id));
+    v_new_pre text := format('pggit.%I', format('data_%s_pre_new', d.id));
+    v_loose text;
+    v_index text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = d.source_relid) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGY03',
+            MESSAGE = format('cannot rebase the data branch of %s on branch %L: its source table %s was dropped',
+                             "table", branch, d.source_name),
+            HINT = format('Delete it with pggit.delete_data_branch(%L, %L).', "table", branch);
+    END IF;
+    v_source := d.source_relid::regclass::text;
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', v_source);
+    IF pggit.data_branch_staleness(d.id) IS NULL THEN
+        PERFORM pggit.end_internal(v_internal);
+        RETURN d.view_name;
+    END IF;
+    v_keys := pggit.primary_key_columns(d.source_relid, v_source);
+    v_cols := ARRAY(SELECT a.attname::text FROM pg_attribute a
+                     WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum);
+    -- each column's name in the branch's tables (matched by column number: a renamed column
+    -- keeps it), NULL for a column the branch did not have
+    v_old := ARRAY(SELECT d.columns[array_position(d.column_numbers, a.attnum)] FROM pg_attribute a
+                    WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum);
+    SELECT string_agg(format('s.%I = x.%I', k, v_old[array_position(v_cols, k)]), ' AND '),
+           bool_and(v_old[array_position(v_cols, k)] IS NOT NULL)
+      INTO v_join, v_keyed FROM unnest(v_keys) k;
+    IF NOT v_keyed THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGY04',
+            MESSAGE = format('cannot rebase the data branch of %s on branch %L: its rows have no values for the new primary key (%s)',
+                             "table", branch, array_to_string(v_keys, ', ')),
+            HINT = format('Delete it with pggit.delete_data_branch(%L, %L).', "table", branch);
+    END IF;
+    -- each column: the branch's value if it had the column, else the source row's, else the default
+    SELECT string_agg(CASE WHEN v_old[c.o] IS NOT NULL THEN format('x.%I', v_old[c.o])
+                           ELSE format('CASE WHEN s.%I IS NULL THEN %s ELSE s.%I END', v_keys[1],
+                                       CASE WHEN a.attgenerated = '' THEN coalesce(pg_get_expr(ad.adbin, ad.adrelid), 'NULL')
+                                            ELSE 'NULL' END, a.attname) END, ', ' ORDER BY c.o)
+      INTO v_select
+      FROM unnest(v_cols) WITH ORDINALITY AS c(name, o)
+      JOIN pg_attribute a ON a.attrelid = d.source_relid AND a.attname = c.name
+      LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum;
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+                                     _pggit_deleted boolean NOT NULL DEFAULT false, PRIMARY KEY (%s))',
+                   v_new_delta, v_source, pggit.column_list(v_keys));
+    EXECUTE format('CREATE TABLE %s (LIKE %s, _pggit_absent boolean NOT NULL DEFAULT false, PRIMARY KEY (%s))',
+                   v_new_pre, v_source, pggit.column_list(v_keys));
+    -- a pre-image of a row the source has no more has no value for a new column
+    SELECT string_agg(format('ALTER COLUMN %I DROP NOT NULL', c.name), ', ') INTO v_loose
+      FROM unnest(v_cols, v_old) c(name, old) WHERE c.old IS NULL AND c.name <> ALL (v_keys);
+    IF v_loose IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE %s %s', v_new_pre, v_loose);
+    END IF;
+    BEGIN
+        EXECUTE format('INSERT INTO %s (%s, _pggit_deleted) SELECT %s, x._pggit_deleted FROM %s x LEFT JOIN %s s ON %s',
+                       v_new_delta, pggit.column_list(v_cols), v_select, d.delta_table, v_source, v_join);
+        EXECUTE format('INSERT INTO %s (%s, _pggit_absent) SELECT %s, x._pggit_absent FROM %s x LEFT JOIN %s s ON %s',
+                       v_new_pre, pggit.column_list(v_cols), v_select, d.preimage_table, v_source, v_join);
+    EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGY04',
+            MESSAGE = format('cannot rebase the data branch of %s on branch %L: its rows do not fit the new structure (%s)',
+                             "table", branch, SQLERRM),
+            HINT = format('Give the new column a default on %s and rebase again, or delete the data branch with pggit.delete_data_branch(%L, %L).',
+                          v_source, "table", branch);
+    END;
+    EXECUTE format('DROP VIEW IF EXISTS %s', d.view_name);
+    EXECUTE format('DROP TABLE IF EXISTS %s, %s', d.delta_table, d.preimage_table);
+    FOR v_index IN SELECT x FROM unnest(ARRAY['delta', 'pre']) x LOOP
+        EXECUTE format('ALTER TABLE pggit.%I RENAME TO %I', format('data_%s_%s_new', d.id, v_index),
+                       format('data_%s_%s', d.id, v_index));
+        EXECUTE format('ALTER INDEX pggit.%I RENAME TO %I', format('data_%s_%s_new_pkey', d.id, v_index),
+                       format('data_%s_%s_pkey', d.id, v_index));
+    END LOOP;
+    UPDATE pggit.data_branches SET columns = v_cols, key_columns = v_keys, source_name = v_source,
+                                   column_numbers = ARRAY(SELECT a.attnum FROM pg_attribute a
+                                                           WHERE a.attrelid = d.source_relid AND a.attnum > 0
+                                                             AND NOT a.attisdropped ORDER BY a.attnum),
+                                   fingerprint = pggit.data_source_fingerprint(d.source_relid)
+     WHERE id = d.id;
+    -- the key-move trigger's WHEN clause names the key columns
+    EXECUTE format('DROP TRIGGER IF EXISTS pggit_data_key_moved ON %s', v_source);
+    PERFORM pggit.install_key_move_flag(d.source_relid);
+    PERFORM pggit.create_data_branch_view(d.id);
+    PERFORM pggit.end_internal(v_internal);
+    RETURN d.view_name;
+END;
+$$;
+
+-- delete_data_branch(table, branch)
+-- Purpose: end a branch's data branch of a table: its rows go (view, delta, pre-images; the
+--   source's capture triggers with its last live data branch); the branch itself stays.
+-- Errors: PGY02 no such data branch.  Locks: the data branch row FOR UPDATE.
+CREATE FUNCTION pggit.delete_data_branch("table" text, branch text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+BEGIN
+    PERFORM pggit.end_data_branch((pggit.find_data_branch("table", branch)).id, 'DROPPED');
 END;
 $$;
 
@@ -651,6 +1010,8 @@ BEGIN
     -- branch point (delta and pre-image keys) can differ: compare just those. OFFSET 0 keeps
     -- each side a separate subquery, so to_jsonb() runs on the rows that pass the key filter;
     -- pulled up into the full join, the planner computed it for every row before filtering.
+    PERFORM pggit.require_current_data_branch(x) FROM unnest(ARRAY[v_a.data_branch_id, v_b.data_branch_id]) x
+      WHERE x IS NOT NULL;
     IF d.id IS NOT NULL THEN
         v_filter := ' WHERE ' || pggit.changed_keys_filter(d);
     END IF;
@@ -692,6 +1053,7 @@ DECLARE
     v_ours_cols text[];
     v_theirs_cols text[];
 BEGIN
+    PERFORM pggit.require_current_data_branch(p_id);
     SELECT * INTO d FROM pggit.data_branches WHERE id = p_id;
     FOR r IN EXECUTE format($q$
         WITH pre AS (SELECT %1$s AS key, CASE WHEN p._pggit_absent THEN NULL ELSE to_jsonb(p.*) - '_pggit_absent' END AS r
@@ -782,7 +1144,8 @@ DECLARE
     d pggit.data_branches;
 BEGIN
     SELECT * INTO d FROM pggit.data_branches WHERE id = p_id;
-    IF d.status IS DISTINCT FROM 'ACTIVE' THEN
+    IF d.status IS DISTINCT FROM 'ACTIVE' OR to_regclass(d.delta_table) IS NULL
+       OR to_regclass(d.preimage_table) IS NULL THEN
         RETURN;
     END IF;
     EXECUTE format('SELECT count(*) FILTER (WHERE NOT _pggit_deleted), count(*) FILTER (WHERE _pggit_deleted) FROM %s',
@@ -792,16 +1155,18 @@ END;
 $$;
 
 -- list_data_branches(branch)
--- Purpose: the live data branches (of one branch, or all), with their change counts.
+-- Purpose: the live data branches (of one branch, or all), with their change counts and, for a
+--   stale one, why (data_branch_staleness; NULL otherwise).
 CREATE FUNCTION pggit.list_data_branches(branch text DEFAULT NULL)
 RETURNS TABLE (id bigint, branch_name text, from_branch text, table_name text, view_name text,
-               rows_written bigint, rows_deleted bigint, source_rows_changed bigint, created_at timestamptz)
+               rows_written bigint, rows_deleted bigint, source_rows_changed bigint, created_at timestamptz,
+               stale text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
     SELECT d.id, b.name, f.name, quote_ident(d.logical_schema) || '.' || quote_ident(d.table_name), d.view_name,
-           c.rows_written, c.rows_deleted, c.source_rows_changed, d.created_at
+           c.rows_written, c.rows_deleted, c.source_rows_changed, d.created_at, pggit.data_branch_staleness(d.id)
       FROM pggit.data_branches d
       JOIN pggit.branches b ON b.id = d.branch_id
       JOIN pggit.branches f ON f.id = d.from_branch_id

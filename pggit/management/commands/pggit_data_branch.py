@@ -8,16 +8,19 @@ from pggit.management.base import PgGitCommand
 
 class Command(PgGitCommand):
     help = (
-        "Copy-on-write data branches: create one, diff a table's rows between branches, list.\n\n"
+        "Copy-on-write data branches: create one, diff a table's rows between branches, list,\n"
+        "rebase a stale one onto its source's new structure, delete one.\n\n"
         "Examples:\n"
         "  manage.py pggit_data_branch create orders --from main --to feature/backfill\n"
         "  manage.py pggit_data_branch diff orders main feature/backfill --json\n"
-        "  manage.py pggit_data_branch list [--branch feature/backfill]"
+        "  manage.py pggit_data_branch list [--branch feature/backfill]\n"
+        "  manage.py pggit_data_branch rebase orders --branch feature/backfill\n"
+        "  manage.py pggit_data_branch delete orders --branch feature/backfill"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        actions = parser.add_subparsers(dest="action", metavar="{create,diff,list}")
+        actions = parser.add_subparsers(dest="action", metavar="{create,diff,list,rebase,delete}")
         create = self.add_subcommand(
             actions, "create", help="Give a branch its own rows of a table."
         )
@@ -32,6 +35,18 @@ class Command(PgGitCommand):
             actions, "list", help="Live data branches with change counts."
         )
         listing.add_argument("--branch", default=None)
+        rebase = self.add_subcommand(
+            actions,
+            "rebase",
+            help="Bring a stale data branch onto its source's new structure.",
+        )
+        rebase.add_argument("table")
+        rebase.add_argument("--branch", required=True, help="The data branch's branch.")
+        delete = self.add_subcommand(
+            actions, "delete", help="Delete a branch's data branch of a table (its rows)."
+        )
+        delete.add_argument("table")
+        delete.add_argument("--branch", required=True, help="The data branch's branch.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         using = options["database"]
@@ -59,6 +74,25 @@ class Command(PgGitCommand):
             for c in changes:
                 cols = f"  ({', '.join(c.changed_columns)})" if c.changed_columns else ""
                 self.stdout.write(f"{marks[c.change]} {c.key}{cols}")
+        elif action == "rebase":
+            with self.progress(f"rebasing the rows of {options['table']}"):
+                name = api.rebase_data_branch(options["table"], options["branch"], using=using)
+            if options["as_json"]:
+                self.print_json(
+                    {"table": options["table"], "branch": options["branch"], "relation": name}
+                )
+            else:
+                self.stdout.write(
+                    f"{options['branch']}'s rows of {options['table']} match its structure: {name}"
+                )
+        elif action == "delete":
+            api.delete_data_branch(options["table"], options["branch"], using=using)
+            if options["as_json"]:
+                self.print_json({"table": options["table"], "branch": options["branch"]})
+            else:
+                self.stdout.write(
+                    f"Deleted {options['branch']}'s data branch of {options['table']}."
+                )
         else:
             rows = api.data_branches(options.get("branch"), using=using)
             if options["as_json"]:
@@ -72,3 +106,11 @@ class Command(PgGitCommand):
                     f"written {r['rows_written']}, deleted {r['rows_deleted']}, "
                     f"source changed {r['source_rows_changed']}"
                 )
+                if r["stale"]:
+                    self.stdout.write(f"  STALE: {r['stale']}")
+                    self.stdout.write(
+                        f"  rebase: manage.py pggit_data_branch rebase {r['table_name']}"
+                        f" --branch {r['branch_name']}"
+                        f" (or delete: manage.py pggit_data_branch delete {r['table_name']}"
+                        f" --branch {r['branch_name']})"
+                    )

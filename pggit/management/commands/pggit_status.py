@@ -8,7 +8,8 @@ from pggit.management.base import PgGitCommand
 
 class Command(PgGitCommand):
     help = (
-        "Show uncommitted schema changes of a branch's workspace against its head.\n\n"
+        "Show uncommitted schema changes of a branch's workspace against its head, and any\n"
+        "stale data branch (its source's structure changed: rebase or delete it).\n\n"
         "Examples:\n"
         "  manage.py pggit_status\n"
         "  manage.py pggit_status --branch feature/x --json"
@@ -25,8 +26,17 @@ class Command(PgGitCommand):
             return
         if not changes:
             self.stdout.write("Nothing to commit: the workspace matches the branch head.")
-            return
         marks = {"added": "+", "removed": "-", "modified": "~"}
         for c in changes:
             detail = f"  ({c.detail})" if c.detail else ""
             self.stdout.write(f"{marks[c.change]} {c.object_key}{detail}")
+        # a data branch whose source changed structure (only possible without DDL capture)
+        for r in api.data_branches(using=options["database"]):
+            if r["stale"]:
+                self.stdout.write(
+                    f"! data branch of {r['table_name']} on {r['branch_name']} is stale:"
+                    f" {r['stale']}. Rebase it: manage.py pggit_data_branch rebase"
+                    f" {r['table_name']} --branch {r['branch_name']} (or delete it:"
+                    f" manage.py pggit_data_branch delete {r['table_name']}"
+                    f" --branch {r['branch_name']})"
+                )
