@@ -512,3 +512,22 @@ def test_merged_data_rows_takes_each_resolution_and_refuses_an_open_conflict(uni
         assert by_id[3]["name"] == "clean", "a row without conflict is written as planned"
         assert by_id.get(1) == row_1 and (1 in by_id) == (resolution != "ours")
     assert key.endswith('{"id": 1}')
+
+
+def test_source_writes_under_replica_mode_are_captured(unique, items):
+    """A logical replication apply worker writes with session_replication_role = replica: the
+    capture triggers fire ALWAYS, so the branch keeps its rows."""
+    view = api.create_data_branch(items, "main", unique("replica"))
+    before = rows(view)
+    assert set(
+        sql_rows("SELECT tgenabled FROM pg_trigger WHERE tgrelid = %s::regclass", [items])
+    ) == {("A",)}
+    with transaction.atomic():
+        run(
+            "SET LOCAL session_replication_role = replica",
+            f"UPDATE {items} SET name = 'replicated' WHERE id = 1",
+            f"DELETE FROM {items} WHERE id = 2",
+            f"INSERT INTO {items} VALUES (99, 'new', 1, NULL)",
+            f"UPDATE {items} SET id = 100 WHERE id = 3",
+        )
+    assert rows(view) == before

@@ -269,7 +269,8 @@ $$;
 
 -- refuse_data_branch_source_change(relids)
 -- Purpose: altering or dropping a table whose rows live data branches read would corrupt
---   them; the event triggers call this to refuse it (the DDL then rolls back).
+--   them; the event triggers call this to refuse it (the DDL then rolls back). pggit's own
+--   ALTER TABLE ... ENABLE ALWAYS TRIGGER of its capture triggers passes (pggit.capture_setup).
 -- Errors: PGX09 naming the table and its data branches.
 CREATE FUNCTION pggit.refuse_data_branch_source_change(p_relids oid[]) RETURNS void
 LANGUAGE plpgsql
@@ -280,8 +281,8 @@ DECLARE
     v_table text;
     v_branches text;
 BEGIN
-    IF cardinality(p_relids) = 0 THEN
-        RETURN;
+    IF cardinality(p_relids) = 0 OR current_setting('pggit.capture_setup', true) = 'on' THEN
+        RETURN;  -- pggit making its own triggers on the source fire ALWAYS (enable_always)
     END IF;
     SELECT d.source_name, string_agg(DISTINCT b.name, ', ') INTO v_table, v_branches
       FROM pggit.data_branches d JOIN pggit.branches b ON b.id = d.branch_id

@@ -162,16 +162,25 @@ DECLARE
     v_moved boolean := TG_OP = 'UPDATE' AND current_setting(v_flag, true) = 'on';
     v_print text;
     v_src text[];
+    v_into text;
+    v_from text;
 BEGIN
     FOR d IN SELECT * FROM pggit.data_branches WHERE source_relid = TG_RELID AND status = 'ACTIVE' LOOP
         IF v_print IS NULL THEN
-            v_print := pggit.data_source_fingerprint(TG_RELID);
+            -- fingerprint_sql's query, inline: planned once per session
+            v_print := (SELECT md5(string_agg(a.attname || ' ' || a.atttypid || ' ' || a.atttypmod
+                                              || ' ' || a.attcollation || ' ' || a.attnotnull, ',' ORDER BY a.attnum))
+                          FROM pg_attribute a WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped);
         END IF;
         v_src := CASE WHEN d.fingerprint = v_print THEN d.columns ELSE pggit.data_capture_columns(d) END;
         CONTINUE WHEN v_src IS NULL;
+        -- static queries, not column_list() calls: a SQL function with a SET clause is planned
+        -- again in each call, and this runs for every statement on the source
+        v_into := (SELECT string_agg(quote_ident(c), ', ' ORDER BY o) FROM unnest(d.columns) WITH ORDINALITY x(c, o));
+        v_from := (SELECT string_agg(quote_ident(c), ', ' ORDER BY o) FROM unnest(v_src) WITH ORDINALITY x(c, o));
         IF TG_OP = 'INSERT' THEN
-            EXECUTE format('INSERT INTO %s (%s, _pggit_absent) SELECT %s, true FROM pggit_new_rows n ON CONFLICT DO NOTHING',
-                           d.preimage_table, pggit.column_list(d.columns), pggit.column_list(v_src, 'n'));
+            EXECUTE format('INSERT INTO %s (%s, _pggit_absent) SELECT %s, true FROM pggit_new_rows ON CONFLICT DO NOTHING',
+                           d.preimage_table, v_into, v_from);
         ELSIF v_moved THEN
             EXECUTE format('INSERT INTO %1$s (%3$s, _pggit_absent) SELECT %4$s, false FROM pggit_old_rows o
                             UNION ALL
@@ -179,10 +188,10 @@ BEGIN
                              WHERE NOT EXISTS (SELECT 1 FROM pggit_old_rows o WHERE %2$s)
                             ON CONFLICT DO NOTHING', d.preimage_table,
                            pggit.key_match(ARRAY(SELECT v_src[array_position(d.columns, k)] FROM unnest(d.key_columns) k), 'o', 'n'),
-                           pggit.column_list(d.columns), pggit.column_list(v_src, 'o'), pggit.column_list(v_src, 'n'));
+                           v_into, pggit.column_list(v_src, 'o'), pggit.column_list(v_src, 'n'));
         ELSE
-            EXECUTE format('INSERT INTO %s (%s, _pggit_absent) SELECT %s, false FROM pggit_old_rows o ON CONFLICT DO NOTHING',
-                           d.preimage_table, pggit.column_list(d.columns), pggit.column_list(v_src, 'o'));
+            EXECUTE format('INSERT INTO %s (%s, _pggit_absent) SELECT %s, false FROM pggit_old_rows ON CONFLICT DO NOTHING',
+                           d.preimage_table, v_into, v_from);
         END IF;
     END LOOP;
     IF v_moved THEN
@@ -192,20 +201,36 @@ BEGIN
 END;
 $$;
 
--- data_source_fingerprint(relid): what a data branch depends on in its source's structure: each
--- column's name, type, collation and nullability in column order, and the primary key. NULL
--- when the table no longer exists.
-CREATE FUNCTION pggit.data_source_fingerprint(p_relid oid) RETURNS text
-LANGUAGE sql STABLE
+-- fingerprint_sql(relid): the scalar subquery computing a source's structure fingerprint: each
+-- column's name, type, collation and nullability in column order (NULL when the table no longer
+-- exists). A changed primary key is not in it (reading pg_index doubled its cost): pre-images
+-- are still captured then, and data_branch_staleness compares the key itself. The branch's view embeds it, with the fingerprint it
+-- expects, as a one-time filter (about 5 us; a function call with SET clauses costs 10 times
+-- that); data_source_fingerprint runs it; capture_source_changes repeats it inline (static SQL,
+-- planned once per session).
+CREATE FUNCTION pggit.fingerprint_sql(p_relid oid) RETURNS text
+LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog
 SET jit = off
 AS $$
-    SELECT md5(string_agg(format('%s %s %s %s %s', quote_ident(a.attname), a.atttypid, a.atttypmod,
-                                 a.attcollation, a.attnotnull), ',' ORDER BY a.attnum)
-               || coalesce(' key ' || (SELECT i.indkey::text FROM pg_index i
-                                        WHERE i.indrelid = p_relid AND i.indisprimary), ''))
-      FROM pg_attribute a
-     WHERE a.attrelid = p_relid AND a.attnum > 0 AND NOT a.attisdropped
+    SELECT format($f$(SELECT pg_catalog.md5(pg_catalog.string_agg(a.attname || ' ' || a.atttypid || ' ' || a.atttypmod
+                      || ' ' || a.attcollation || ' ' || a.attnotnull, ',' ORDER BY a.attnum))
+                 FROM pg_catalog.pg_attribute a WHERE a.attrelid = %1$s::oid AND a.attnum > 0 AND NOT a.attisdropped)$f$,
+                  p_relid)
+$$;
+
+-- data_source_fingerprint(relid): a source's structure fingerprint now (fingerprint_sql).
+CREATE FUNCTION pggit.data_source_fingerprint(p_relid oid) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_print text;
+BEGIN
+    EXECUTE 'SELECT ' || pggit.fingerprint_sql(p_relid) INTO v_print;
+    RETURN v_print;
+END;
 $$;
 
 -- data_capture_columns(data_branch): the source's current names of a stale data branch's columns
@@ -249,7 +274,11 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = d.source_relid) THEN
         RETURN format('its source table %s was dropped', d.source_name);
     END IF;
-    IF pggit.data_source_fingerprint(d.source_relid) = d.fingerprint THEN
+    IF pggit.data_source_fingerprint(d.source_relid) = d.fingerprint
+       AND (SELECT array_agg(a.attname::text ORDER BY k.o)
+              FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, o)
+              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+             WHERE i.indrelid = d.source_relid AND i.indisprimary) IS NOT DISTINCT FROM d.key_columns THEN
         IF to_regclass(d.view_name) IS NULL OR to_regclass(d.delta_table) IS NULL
            OR to_regclass(d.preimage_table) IS NULL THEN
             RETURN format('its table %s (or its delta or pre-image table) was dropped', d.view_name);
@@ -323,8 +352,8 @@ END;
 $$;
 
 -- data_branch_guard(id): true, or PGY01 when the data branch is stale: the branch's view calls it
--- once per query (a one-time filter: no column in it) so a stale branch is never read. The common
--- case costs one catalog read (the fingerprint). SECURITY DEFINER: readers of the view need no
+-- when the source's fingerprint is not the one the view was made for (a one-time filter: once
+-- per query), so a stale branch is never read. SECURITY DEFINER: readers of the view need no
 -- rights on pggit.
 CREATE FUNCTION pggit.data_branch_guard(p_id bigint) RETURNS boolean
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -459,7 +488,8 @@ $$;
 
 -- install_source_capture(source)
 -- Purpose: create the triggers that keep a source's live data branches isolated (pre-images on
---   INSERT, UPDATE and DELETE; TRUNCATE refused) unless they exist. Called by
+--   INSERT, UPDATE and DELETE; TRUNCATE refused) unless they exist; they fire ALWAYS, so writes
+--   under session_replication_role = replica are captured too (enable_always). Called by
 --   create_data_branch; pggit's own DDL (the caller sets pggit.internal).
 -- Errors: none of its own.  Locks: the triggers' CREATE TRIGGER takes SHARE ROW EXCLUSIVE on source.
 CREATE FUNCTION pggit.install_source_capture(p_source oid) RETURNS void
@@ -482,6 +512,8 @@ BEGIN
                     FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
     EXECUTE format('CREATE TRIGGER pggit_data_refuse_truncate BEFORE TRUNCATE ON %s
                     FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_source_truncate()', v_source);
+    PERFORM pggit.enable_always(p_source, 'pggit_data_capture_insert', 'pggit_data_capture_update',
+                                'pggit_data_capture_delete', 'pggit_data_refuse_truncate');
     PERFORM pggit.install_key_move_flag(p_source);
 END;
 $$;
@@ -499,6 +531,25 @@ BEGIN
     EXECUTE format('CREATE TRIGGER pggit_data_key_moved AFTER UPDATE ON %s FOR EACH ROW
                     WHEN ((%s) IS DISTINCT FROM (%s)) EXECUTE FUNCTION pggit.flag_source_key_move()',
                    p_source::regclass, pggit.column_list(v_keys, 'old'), pggit.column_list(v_keys, 'new'));
+    PERFORM pggit.enable_always(p_source, VARIADIC ARRAY['pggit_data_key_moved']);
+END;
+$$;
+
+-- enable_always(source, triggers...): make pggit's triggers on a data branch's source fire
+-- ALWAYS, also for writes under session_replication_role = replica (a logical replication
+-- apply worker, pg_restore --disable-triggers does not apply: it disables them by name), which
+-- the default (ORIGIN) would let through uncaptured. An ALTER TABLE: the event trigger lets it
+-- through (pggit.capture_setup; refuse_data_branch_source_change).
+CREATE FUNCTION pggit.enable_always(p_source oid, VARIADIC p_triggers text[]) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+BEGIN
+    PERFORM set_config('pggit.capture_setup', 'on', true);
+    EXECUTE format('ALTER TABLE %s %s', p_source::regclass,
+                   (SELECT string_agg(format('ENABLE ALWAYS TRIGGER %I', t), ', ') FROM unnest(p_triggers) t));
+    PERFORM set_config('pggit.capture_setup', '', true);
 END;
 $$;
 
@@ -518,7 +569,9 @@ $$;
 -- data_branch_view_sql(id): the CREATE OR REPLACE VIEW statement of a data branch's table: the
 --   rows the branch changed (delta, not deleted), pre-images of rows the source changed since
 --   the branch point (not absent, not changed on the branch), and the source's other rows
---   (behind data_branch_guard: a stale branch raises PGY01 instead of returning rows).
+--   (behind a one-time filter of the first arm, which Append runs first: the source's
+--   fingerprint (fingerprint_sql) against the one the view was made for, else
+--   data_branch_guard, which raises PGY01 before any row is returned).
 -- Errors: none (NULL for an unknown id).  Locks: none.
 CREATE FUNCTION pggit.data_branch_view_sql(p_id bigint) RETURNS text
 LANGUAGE sql STABLE
@@ -526,18 +579,18 @@ SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
     SELECT format($v$CREATE OR REPLACE VIEW %1$s AS
-        SELECT %2$s FROM %3$s d WHERE NOT d._pggit_deleted
+        SELECT %2$s FROM %3$s d
+         WHERE CASE WHEN %13$s = %14$L THEN true ELSE pggit.data_branch_guard(%12$s) END AND NOT d._pggit_deleted
         UNION ALL
         SELECT %4$s FROM %5$s p WHERE NOT p._pggit_absent AND NOT EXISTS (SELECT 1 FROM %3$s d WHERE %6$s)
         UNION ALL
         SELECT %7$s FROM %8$s s
-         WHERE pggit.data_branch_guard(%12$s)
-           AND NOT EXISTS (SELECT 1 FROM (SELECT %9$s FROM %5$s p UNION ALL SELECT %10$s FROM %3$s d) k
+         WHERE NOT EXISTS (SELECT 1 FROM (SELECT %9$s FROM %5$s p UNION ALL SELECT %10$s FROM %3$s d) k
                             WHERE %11$s)$v$,
         b.view_name, pggit.column_list(b.columns, 'd'), b.delta_table, pggit.column_list(b.columns, 'p'),
         b.preimage_table, pggit.key_match(b.key_columns, 'd', 'p'), pggit.column_list(b.columns, 's'),
         b.source_relid::regclass, pggit.column_list(b.key_columns, 'p'), pggit.column_list(b.key_columns, 'd'),
-        pggit.key_match(b.key_columns, 'k', 's'), b.id)
+        pggit.key_match(b.key_columns, 'k', 's'), b.id, pggit.fingerprint_sql(b.source_relid), b.fingerprint)
       FROM pggit.data_branches b WHERE b.id = p_id
 $$;
 

@@ -5,6 +5,10 @@ point; random inserts, updates and deletes hit both sides through SQL. After eve
 branch's table equals the branch model and the source equals the source model (so no write
 ever leaks across). A final merge must equal the model's 3-way merge, or report exactly the
 model's conflicting keys and change nothing; after a merge the machine branches again.
+
+The second machine adds what happens to a source between writes (issue 20): VACUUM, VACUUM
+FREEZE, VACUUM FULL and CLUSTER, no-op UPDATEs on either side, TRUNCATE (refused), and source
+writes under session_replication_role = replica (pggit's triggers fire ALWAYS).
 """
 
 from __future__ import annotations
@@ -12,13 +16,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from pggit import api
-from pggit.exceptions import MergeConflict
+from pggit.exceptions import MergeConflict, PgGitError
 from tests.helpers import run
 
 KEYS = st.integers(min_value=1, max_value=8)
@@ -161,4 +165,86 @@ class DataBranchMachine(RuleBasedStateMachine):
 def test_data_branch_behaves_like_the_dict_model():
     case = DataBranchMachine.TestCase
     case.settings = settings(settings.get_profile("ci-db"), stateful_step_count=15)
+    case().runTest()
+
+
+MAINTENANCE = st.sampled_from(
+    [
+        "VACUUM {t}",
+        "VACUUM (FREEZE) {t}",
+        "VACUUM FULL {t}",
+        "CLUSTER {t} USING {t}_pkey",
+        "VACUUM (FREEZE, DISABLE_PAGE_SKIPPING) {t}",
+    ]
+)
+
+
+class MaintainedDataBranchMachine(DataBranchMachine):
+    """The same laws with maintenance and unusual writes on the source between the steps. It
+    runs in autocommit (VACUUM cannot run in a transaction block) and removes what it made."""
+
+    @initialize(rows=st.dictionaries(KEYS, st.tuples(VALUES, VALUES), max_size=6))
+    def create(self, rows):
+        self.table = f"dbmm_{uuid.uuid4().hex[:10]}"
+        run(f"CREATE TABLE {self.table} (id int PRIMARY KEY, a int, b int)")
+        for key, (a, b) in rows.items():
+            run(f"INSERT INTO {self.table} VALUES (%s, %s, %s)", params=[key, a, b])
+        api.commit(f"add {self.table}")
+        self.source = dict(rows)
+        self.generation = 0
+        self.branch_again()
+
+    @rule(command=MAINTENANCE)
+    def maintain(self, command):
+        run(command.format(t=self.table))
+
+    @rule(on_branch=st.booleans())
+    def no_op_update(self, on_branch):
+        relation, model = self.side(on_branch)
+        assert run(f"UPDATE {relation} SET a = a") == len(model)
+
+    @rule()
+    def truncate_is_refused(self):
+        with pytest.raises(DatabaseError) as refused, transaction.atomic():
+            run(f"TRUNCATE {self.table}")
+        assert getattr(refused.value.__cause__, "sqlstate", None) == "PGX08"
+
+    @rule(key=KEYS, a=VALUES, b=VALUES, kind=st.sampled_from(["insert", "update", "delete"]))
+    def replica_write(self, key, a, b, kind):
+        """A source write as a logical replication apply worker makes it (superuser only)."""
+        with transaction.atomic():
+            run("SET LOCAL session_replication_role = replica")
+            if kind == "insert":
+                statement, params, value = (
+                    "INSERT INTO {r} VALUES (%s, %s, %s)",
+                    [key, a, b],
+                    ("insert", (a, b)),
+                )
+            elif kind == "update":
+                new = (a, self.source[key][1]) if key in self.source else None
+                statement, params, value = (
+                    "UPDATE {r} SET a = %s WHERE id = %s",
+                    [a, key],
+                    ("update", new),
+                )
+            else:
+                statement, params, value = "DELETE FROM {r} WHERE id = %s", [key], "delete"
+            self.write(self.table, self.source, statement, params, key, value)
+
+    def teardown(self):
+        if not hasattr(self, "table"):
+            return
+        for generation in range(1, self.generation + 1):
+            try:
+                api.delete_branch(f"dbm/{self.table}/{generation}", force=True)
+            except PgGitError:
+                pass  # merged: its data branch ended with the merge
+        run(f"DROP TABLE {self.table}")
+        api.commit(f"drop {self.table}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_data_branch_laws_hold_through_maintenance_and_replica_writes():
+    case = MaintainedDataBranchMachine.TestCase
+    case.settings = settings(settings.get_profile("ci-db"), max_examples=12, stateful_step_count=12)
     case().runTest()
