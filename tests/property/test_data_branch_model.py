@@ -212,6 +212,7 @@ class MaintainedDataBranchMachine(DataBranchMachine):
     @rule(key=KEYS, a=VALUES, b=VALUES, kind=st.sampled_from(["insert", "update", "delete"]))
     def replica_write(self, key, a, b, kind):
         """A source write as a logical replication apply worker makes it (superuser only)."""
+        value: object
         with transaction.atomic():
             run("SET LOCAL session_replication_role = replica")
             if kind == "insert":
