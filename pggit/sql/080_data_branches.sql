@@ -645,13 +645,13 @@ DECLARE
     v_filter text := '';
     v_side text;
 BEGIN
-    FOREACH v_side IN ARRAY ARRAY[a, b] LOOP
-        IF v_side <> 'main' AND (CASE WHEN v_side = a THEN v_a ELSE v_b END).data_branch_id IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = 'PGU01',
-                MESSAGE = format('branch %L has no data branch of %s: its rows cannot be compared', v_side, "table"),
-                HINT = format('Create one first: SELECT pggit.create_data_branch(%L, ''main'', %L).', "table", v_side);
-        END IF;
-    END LOOP;
+    v_side := CASE WHEN a <> 'main' AND v_a.data_branch_id IS NULL THEN a
+                   WHEN b <> 'main' AND v_b.data_branch_id IS NULL THEN b END;
+    IF v_side IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGU01',
+            MESSAGE = format('branch %L has no data branch of %s: its rows cannot be compared', v_side, "table"),
+            HINT = format('Create one first: SELECT pggit.create_data_branch(%L, ''main'', %L).', "table", v_side);
+    END IF;
     SELECT * INTO d FROM pggit.data_branches x
      WHERE x.id IN (v_a.data_branch_id, v_b.data_branch_id)
        AND x.source_name IN (v_a.relation, v_b.relation);
