@@ -231,7 +231,7 @@ def test_data_diff_keeps_types_and_refuses_a_side_without_a_data_branch(installe
         conn.execute(
             "INSERT INTO public.prices VALUES (1, 99.00, 12345678901234567890.123456789, 0.5,"
             " '2026-01-02', '10:11:12.5', '2026-01-02 03:04:05+00',"
-            " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"n\": 1.5, \"k\": [1, \"x\"]}')"
+            ' \'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\', \'{"n": 1.5, "k": [1, "x"]}\')'
         )
     ok(installed.manage("pggit_commit", "-m", "prices"))
     ok(installed.manage("pggit_branch", "create", "feature/p"))

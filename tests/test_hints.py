@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from pggit import api
 from pggit.cli import COMMAND_HINTS, command_hint
-from pggit.exceptions import PYTHON_HINTS, from_database_error, python_hint
+from pggit.exceptions import PYTHON_HINTS, BranchNotFound, UnmergedCommits, python_hint
+from tests.helpers import ident, on_branch
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "pggit" / "sql"
 # What makes a hint SQL: a statement, a pggit.function() call, a named argument, an array.
@@ -62,19 +64,20 @@ def test_every_translation_is_used_by_some_hint_of_the_core():
             assert any(re.match(pattern, hint) for hint in sql_hints()), pattern
 
 
-def test_exceptions_keep_the_sql_hint_and_name_the_branch():
-    import psycopg
-
-    class Diag:
-        message_primary = "branch 'it''s' has 2 commit(s) not merged into any other branch"
-        message_hint = "Merge it first, or delete with force => true to discard them."
-
-    class Raised(psycopg.Error):
-        sqlstate = "PGB06"
-        diag = Diag()
-
-    typed = from_database_error(Raised())
-    assert type(typed).__name__ == "UnmergedCommits" and typed.branch == "it's"
-    assert typed.sql_hint == Diag.message_hint
-    assert "force=True" in typed.hint and "delete_branch(\"it's\")" in typed.hint
+@pytest.mark.django_db
+def test_exceptions_keep_the_sql_hint_and_name_the_branch(unique):
+    name = unique("feature/it's")
+    api.create_branch(name)
+    t = ident("hint", unique)
+    on_branch(name, f"CREATE TABLE {t} (id int)")
+    with pytest.raises(UnmergedCommits) as info:
+        api.delete_branch(name)
+    typed = info.value
+    assert typed.branch == name and typed.sqlstate == "PGB06"
+    assert typed.sql_hint.startswith("Merge it first, or delete with force => true")
+    assert "force=True" in typed.hint and f"delete_branch({name!r})" in typed.hint
     assert "--force" in command_hint(typed.sql_hint, typed.message)
+    with pytest.raises(BranchNotFound) as missing:
+        api.get_branch(unique("nosuch"))
+    assert missing.value.branch.startswith("nosuch-")
+    assert "pggit.models.Branch.objects" in missing.value.hint
