@@ -107,8 +107,8 @@ COMMAND_HINTS: list[tuple[str, Callable[[HintContext], str]]] = [
         lambda c: (
             "Roles are optional: they only help grant access to pggit. To have them, a "
             "role with CREATEROLE runs CREATE ROLE pggit_reader NOLOGIN; CREATE ROLE pggit_writer "
-            "NOLOGIN; then manage.py migrate pggit zero && manage.py migrate pggit, or "
-            "pggit/sql/110_roles.sql in manage.py dbshell."
+            "NOLOGIN; then the package's pggit/sql/110_roles.sql runs again (\\i FILE in "
+            "manage.py dbshell)."
         ),
     ),
 ]

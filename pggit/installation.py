@@ -108,8 +108,8 @@ def install_report(using: str) -> list[str]:
             f"pggit: role(s) {', '.join(missing)} NOT created: {reason}. Nothing needs them; "
             "they only make granting access to pggit easy (GRANT pggit_writer TO app). To have "
             "them, a role with CREATEROLE runs CREATE ROLE pggit_reader NOLOGIN; CREATE ROLE "
-            "pggit_writer NOLOGIN; then pggit/sql/110_roles.sql in manage.py dbshell "
-            "(docs/security.md)."
+            "pggit_writer NOLOGIN; then the package's pggit/sql/110_roles.sql runs again (\\i "
+            "FILE in manage.py dbshell; docs/security.md)."
         )
     else:
         lines.append(
