@@ -6,6 +6,8 @@ is not one (as on a managed service)."""
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
 import uuid
 from collections.abc import Iterator
@@ -13,9 +15,12 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from django.db import connection
+from django.test import override_settings
 
+from pggit import api
+from pggit.exceptions import InvalidMessage, NoDataBranch
 from pggit.operations import SQL_DIR
-from tests.helpers import ScratchDatabase
+from tests.helpers import ScratchDatabase, committed_table, snapshot_counts
 
 SQL_WORDS = ("SELECT ", "=>", "pggit.create_branch(", "pggit.commit_changes(")
 
@@ -258,3 +263,45 @@ def test_data_diff_keeps_types_and_refuses_a_side_without_a_data_branch(installe
     assert a["stamp"] == "2026-01-02T03:04:05+00:00"
     assert a["ref"] == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
     assert a["doc"] == {"n": 1.5, "k": [1, "x"]}
+
+
+# --- the same through the Python API (in-process, on the test database) -----------------------
+
+
+@pytest.mark.django_db
+def test_blank_messages_are_refused_unless_allowed(unique):
+    branch = unique("feature/blank")
+    api.create_branch(branch)
+    before = snapshot_counts()
+    for message in ("", " \t\n"):
+        with pytest.raises(InvalidMessage, match="non-blank"):
+            api.commit(message, branch=branch)
+    assert snapshot_counts() == before
+    with override_settings(PGGIT={"ALLOW_EMPTY_MESSAGE": True}):
+        assert api.commit("  ", branch=branch).message == "  "
+
+
+@pytest.mark.django_db
+def test_diff_data_gives_values_in_their_column_type(unique):
+    t = committed_table(
+        unique,
+        "typed",
+        "(id int PRIMARY KEY, price numeric(20,2), day date, ref uuid, doc jsonb)",
+        "INSERT INTO {t} VALUES (1, 99.00, '2026-01-02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',"
+        " '[1.5]')",
+    )
+    branch = unique("feature/typed")
+    view = api.create_data_branch(t, "main", branch)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {view} SET price = 0.10 WHERE id = 1")
+    (row,) = api.diff_data(t, "main", branch)
+    assert row.a_row["price"] == decimal.Decimal("99.00") and str(row.a_row["price"]) == "99.00"
+    assert row.b_row["price"] == decimal.Decimal("0.10")
+    assert row.a_row["day"] == datetime.date(2026, 1, 2)
+    assert row.a_row["ref"] == uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
+    assert row.a_row["doc"] == [1.5] and row.key == {"id": 1}
+    other = unique("feature/none")
+    api.create_branch(other)
+    with pytest.raises(NoDataBranch) as info:
+        api.diff_data(t, other, "main")
+    assert info.value.branch == other and "create_data_branch(" in info.value.hint
