@@ -76,17 +76,18 @@ def test_null_message_is_recorded_as_empty(unique):
     assert Commit.objects.get(hash=commit_hash).message == ""
 
 
-def test_message_of_exactly_10000_characters_is_accepted(unique):
-    assert len(api.commit("m" * 10000, branch=unique("long")).message) == 10000
+def test_message_of_exactly_64_kib_is_accepted(unique):
+    message = "é" * 32768  # 65,536 bytes of UTF-8
+    assert api.commit(message, branch=unique("long")).message == message
 
 
 def test_oversize_message_is_refused_and_nothing_changes(unique):
     before = snapshot_counts()
     with pytest.raises(InvalidMessage) as info:
-        api.commit("m" * 10001, branch="main")
-    assert "10001" in str(info.value) and info.value.hint
-    err = sql_error("SELECT pggit.commit_changes('main', repeat('m', 10001))")
-    assert err.sqlstate == "PGC01" and err.diag.message_hint
+        api.commit("m" * 65537, branch="main")
+    assert "65537 bytes" in str(info.value) and "64 KiB" in str(info.value) and info.value.hint
+    err = sql_error("SELECT pggit.commit_changes('main', repeat('é', 32769))")
+    assert err.sqlstate == "PGC01" and "limit is 65536 bytes" in err.diag.message_primary
     assert snapshot_counts() == before
 
 

@@ -128,7 +128,8 @@ $$;
 -- create_workspace(branch_id, commit_hash)
 -- Purpose: create the branch's namespaces (pggit_b<id>_<n>, one per tracked schema) and the
 --   objects of commit_hash's tree in them (work proportional to the number of objects); the
---   branch inherits its parent branch's object versions.
+--   branch inherits its parent branch's object versions. The API roles get their rights on
+--   the namespaces (grant_branch_schema) before anything is created in them.
 -- Locks: creates new namespaces only.
 CREATE FUNCTION pggit.create_workspace(p_branch_id bigint, p_commit_hash text) RETURNS void
 LANGUAGE plpgsql
@@ -143,13 +144,14 @@ BEGIN
     FOR v_schema IN SELECT t.schema_name, row_number() OVER (ORDER BY t.schema_name) AS n
                       FROM pggit.tracked_schemas t LOOP
         EXECUTE format('CREATE SCHEMA %I', format('pggit_b%s_%s', p_branch_id, v_schema.n));
+        PERFORM pggit.grant_branch_schema(format('pggit_b%s_%s', p_branch_id, v_schema.n));
         INSERT INTO pggit.workspaces (branch_id, logical_schema, namespace)
         VALUES (p_branch_id, v_schema.schema_name, format('pggit_b%s_%s', p_branch_id, v_schema.n));
     END LOOP;
     INSERT INTO pggit.object_versions (branch_id, object_key, object_type, major, minor, patch,
                                        object_hash, dropped, commit_hash)
     SELECT p_branch_id, v.object_key, v.object_type, v.major, v.minor, v.patch, v.object_hash, v.dropped, v.commit_hash
-      FROM pggit.object_versions v JOIN pggit.branches b ON b.parent_branch_id = v.branch_id
+      FROM pggit.current_object_versions v JOIN pggit.branches b ON b.parent_branch_id = v.branch_id
      WHERE b.id = p_branch_id;
     SELECT t.entries INTO v_tree FROM pggit.commits c JOIN pggit.trees t ON t.hash = c.tree_hash
      WHERE c.hash = p_commit_hash;
