@@ -197,7 +197,8 @@ $$;
 -- Returns: the new search_path.
 -- Errors: PGB04, PGB01, PGB05 (deleted branch).  Locks: none.
 -- No search_path in its SET clause on purpose: the one it sets must outlive the call; every reference
--- inside is schema-qualified.
+-- inside is schema-qualified, operators included (a caller's path may put a look-alike = or <>
+-- before pg_catalog: tests/test_privileges.py).
 CREATE FUNCTION pggit.checkout(name text) RETURNS text
 LANGUAGE plpgsql
 SET jit = off
@@ -213,9 +214,9 @@ BEGIN
         SELECT s.pos, pg_catalog.btrim(s.entry), NULL
           FROM pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.current_setting('search_path'), ','))
                WITH ORDINALITY AS s(entry, pos)
-         WHERE pg_catalog.btrim(s.entry) <> ''
-           AND pg_catalog.btrim(s.entry, ' "') NOT IN (SELECT t.schema_name FROM pggit.tracked_schemas t)
-           AND pg_catalog.btrim(s.entry, ' "') NOT IN (SELECT w.namespace FROM pggit.workspaces w)
+         WHERE pg_catalog.btrim(s.entry) OPERATOR(pg_catalog.<>) ''
+           AND pg_catalog.btrim(s.entry, ' "') OPERATOR(pg_catalog.<>) ALL (SELECT t.schema_name FROM pggit.tracked_schemas t)
+           AND pg_catalog.btrim(s.entry, ' "') OPERATOR(pg_catalog.<>) ALL (SELECT w.namespace FROM pggit.workspaces w)
     ) p;
     PERFORM pg_catalog.set_config('search_path', v_path, false);
     PERFORM pg_catalog.set_config('pggit.branch', v_branch.name, false);

@@ -193,7 +193,6 @@ AS $$
         ('record_commit', 'internal'),
         ('record_versions', 'internal'),
         ('refuse_data_branch_source_change', 'internal'),
-        ('refuse_event_rewrite', 'internal'),
         ('refuse_history_rewrite', 'internal'),
         ('refuse_source_truncate', 'internal'),
         ('run_statements', 'internal'),
@@ -205,7 +204,9 @@ $$;
 -- grant_branch_schema(namespace)
 -- Purpose: the rights on a branch's namespace (workspace or data-branch views) that the API's
 --   roles need: USAGE for both, SELECT on its tables and views for readers, SELECT, INSERT,
---   UPDATE, DELETE (and sequences) for writers, for what pggit creates there now and later.
+--   UPDATE, DELETE (and sequences) for writers, for what pggit creates there now and later,
+--   and CREATE for writers (new objects on a branch; the objects pggit created there belong
+--   to pggit_owner, so a writer cannot ALTER or DROP those: docs/security.md).
 --   Nothing when the roles do not exist.
 -- Errors: none.  Locks: none.
 CREATE FUNCTION pggit.grant_branch_schema(p_namespace text) RETURNS void
@@ -218,6 +219,7 @@ BEGIN
         RETURN;
     END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA %1$I TO pggit_reader, pggit_writer;
+                    GRANT CREATE ON SCHEMA %1$I TO pggit_writer;
                     GRANT SELECT ON ALL TABLES IN SCHEMA %1$I TO pggit_reader;
                     GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %1$I TO pggit_writer;
                     GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %1$I TO pggit_writer;
