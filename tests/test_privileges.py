@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from django.db import DatabaseError, connection, transaction
 
 from tests.helpers import run, sql_rows, sql_scalar
 
@@ -331,3 +332,63 @@ def test_shadowing_objects_in_public_change_nothing(api_roles, unique):
     assert sql_rows(f"SELECT id FROM public.{canary}") == [(42,)]
     assert sql_rows("SELECT * FROM pggit.verify()") == []
     run(f"DROP TABLE public.{canary}")
+
+
+APPEND_ONLY = ["commits", "objects", "trees", "object_versions", "ddl_events"]
+
+
+@pytest.mark.parametrize("role", ["installer", "pggit_owner"])
+def test_history_refuses_update_delete_and_truncate_for_every_role(unique, role):
+    """Even the role that owns the tables (and a superuser) gets PGH01; a commit attaching
+    pending DDL events is the one change the triggers let through."""
+    t = f"h_{unique('t').replace('-', '_')}"
+    run(f"CREATE TABLE public.{t} (id int PRIMARY KEY)")
+    commit = sql_scalar("SELECT pggit.commit_changes('main', 'history')")
+    assert (
+        sql_scalar(
+            "SELECT count(*) FROM pggit.ddl_events e JOIN pggit.commits c ON c.id = e.commit_id"
+            " WHERE c.hash = %s",
+            [commit],
+        )
+        >= 1
+    ), "the commit attached its pending event"
+    assert (
+        sql_scalar("SELECT count(*) FROM pggit.object_versions WHERE commit_hash = %s", [commit])
+        >= 1
+    )
+    outcomes = {}
+    for table in APPEND_ONLY:
+        column = sql_scalar(
+            "SELECT quote_ident(attname) FROM pg_attribute WHERE attrelid = %s::regclass"
+            " AND attnum > 0 AND NOT attisdropped AND attidentity = ''"
+            " ORDER BY attnum DESC LIMIT 1",
+            [f"pggit.{table}"],
+        )
+        for statement in (
+            f"UPDATE pggit.{table} SET {column} = {column}",
+            f"DELETE FROM pggit.{table}",
+            f"TRUNCATE pggit.{table} CASCADE",
+        ):
+            prefix = "SET LOCAL ROLE pggit_owner; " if role == "pggit_owner" else ""
+            with connection.cursor() as cursor, transaction.atomic():
+                sid = transaction.savepoint()
+                try:
+                    cursor.execute(prefix + statement)
+                    outcomes[statement] = "allowed"
+                except DatabaseError as error:
+                    outcomes[statement] = error.__cause__.sqlstate  # type: ignore[union-attr]
+                transaction.savepoint_rollback(sid)
+    assert outcomes == {s: "PGH01" for s in outcomes}
+    assert sql_rows("SELECT * FROM pggit.verify()") == []
+
+
+def test_verify_names_a_disabled_append_only_trigger():
+    with transaction.atomic():
+        run("ALTER TABLE pggit.object_versions DISABLE TRIGGER object_versions_append_only")
+        found = sql_rows(
+            "SELECT subject, detail FROM pggit.verify() WHERE \"check\" = 'append_only'"
+        )
+        transaction.set_rollback(True)
+    assert found == [
+        ("pggit.object_versions", "trigger object_versions_append_only is missing or disabled")
+    ]
