@@ -392,3 +392,33 @@ def test_verify_names_a_disabled_append_only_trigger():
     assert found == [
         ("pggit.object_versions", "trigger object_versions_append_only is missing or disabled")
     ]
+
+
+def test_a_writer_changes_a_branch_copy_of_a_table_and_merges_it(api_roles, unique):
+    """What pggit creates in a workspace goes to pggit_writer: a writer may ALTER the branch's
+    copy of a main table (as the role that created the branch could before), and the merge
+    then changes main's table (pggit_owner acts with the installer's rights)."""
+    t = f"w_{unique('t').replace('-', '_')}"
+    run(f"CREATE TABLE public.{t} (id int PRIMARY KEY)")
+    run("SELECT pggit.commit_changes('main', 'table')")
+    writer = api_roles("writer")
+    branch = unique("alter")
+    writer.execute("SELECT pggit.create_branch(%s)", [branch])
+    owner = writer.execute(
+        "SELECT c.relowner::regrole::text FROM pggit.workspaces w"
+        " JOIN pg_class c ON c.relnamespace = w.namespace::regnamespace AND c.relname = %s"
+        " JOIN pggit.branches b ON b.id = w.branch_id WHERE b.name = %s",
+        [t, branch],
+    ).fetchone()[0]
+    assert owner == "pggit_writer"
+    committed_on_branch(writer, branch, f"ALTER TABLE {t} ADD COLUMN note text")
+    writer.execute("SELECT pggit.checkout('main')")
+    assert writer.execute("SELECT status FROM pggit.merge(%s)", [branch]).fetchone()[0] in {
+        "merged",
+        "fast-forward",
+    }
+    assert sql_rows(
+        "SELECT attname::text FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
+        " ORDER BY attnum",
+        [f"public.{t}"],
+    ) == [("id",), ("note",)]

@@ -66,7 +66,8 @@ $$;
 -- Purpose: run DDL statements (jsonb array of {object_key, statement}, in order) in the
 --   branch's workspace, each with search_path set to the namespace of its object's schema.
 --   pggit's own DDL: not captured as user DDL (pggit.internal), function bodies not checked
---   until use (they may reference objects created later in the list). The branch's namespaces
+--   until use (they may reference objects created later in the list); on a branch other than
+--   main, what the statements created goes to pggit_writer (give_to_writers). The branch's namespaces
 --   are read once: an object key ("table:public.users") names its logical schema, whose
 --   namespace is looked up in that small list (a query per statement cost 0.2 ms each).
 -- Errors: the failing statement's own SQLSTATE, with a message naming the statement; the
@@ -120,6 +121,10 @@ BEGIN
             DETAIL = v_item->>'statement',
             HINT = 'Nothing was applied: the whole operation rolled back.';
     END;
+    -- what pggit created in a branch's workspace is the branch's, so writers may change it
+    PERFORM pggit.give_to_writers(n.namespace::regnamespace::text)
+       FROM pggit.branch_namespaces(p_branch_id) n
+      WHERE NOT EXISTS (SELECT 1 FROM pggit.branches b WHERE b.id = p_branch_id AND b.name = 'main');
     PERFORM pggit.end_internal(v_internal);
     RETURN v_position;
 END;

@@ -180,6 +180,7 @@ AS $$
         ('end_data_branch', 'internal'),
         ('end_internal', 'internal'),
         ('flag_source_key_move', 'internal'),
+        ('give_to_writers', 'internal'),
         ('grant_branch_schema', 'internal'),
         ('install_key_move_flag', 'internal'),
         ('install_source_capture', 'internal'),
@@ -205,8 +206,8 @@ $$;
 -- Purpose: the rights on a branch's namespace (workspace or data-branch views) that the API's
 --   roles need: USAGE for both, SELECT on its tables and views for readers, SELECT, INSERT,
 --   UPDATE, DELETE (and sequences) for writers, for what pggit creates there now and later,
---   and CREATE for writers (new objects on a branch; the objects pggit created there belong
---   to pggit_owner, so a writer cannot ALTER or DROP those: docs/security.md).
+--   and CREATE for writers (new objects on a branch; what pggit creates in a workspace goes
+--   to pggit_writer: give_to_writers).
 --   Nothing when the roles do not exist.
 -- Errors: none.  Locks: none.
 CREATE FUNCTION pggit.grant_branch_schema(p_namespace text) RETURNS void
@@ -228,6 +229,52 @@ BEGIN
                         GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO pggit_writer;
                     ALTER DEFAULT PRIVILEGES IN SCHEMA %1$I GRANT USAGE, SELECT ON SEQUENCES TO pggit_writer',
                    p_namespace);
+END;
+$$;
+
+-- give_to_writers(namespace)
+-- Purpose: hand the tables, views, sequences, functions and types of a branch workspace that
+--   pggit created (owned by the role the write functions run as) to pggit_writer, so a writer
+--   may ALTER and DROP them on the branch, as the role that created the branch could before
+--   the write functions ran as pggit_owner. Nothing when pggit_writer does not exist or the
+--   role running it is not a member (it needs to be, to give objects away and keep running
+--   DDL on them: apply_privileges grants pggit_writer to pggit_owner).
+-- Errors: none.  Locks: ACCESS EXCLUSIVE on each object whose owner changes (new objects of
+--   the caller's own transaction in practice).
+CREATE FUNCTION pggit.give_to_writers(p_namespace text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_ns oid := to_regnamespace(p_namespace);
+    r    record;
+BEGIN
+    IF v_ns IS NULL OR NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pggit_writer')
+       OR NOT pg_has_role(current_user, 'pggit_writer', 'MEMBER') THEN
+        RETURN;
+    END IF;
+    FOR r IN SELECT format('ALTER %s %s OWNER TO pggit_writer',
+                           CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                          WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE'
+                                          ELSE 'TABLE' END, c.oid::regclass) AS statement
+               FROM pg_class c
+              WHERE c.relnamespace = v_ns AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+                AND c.relowner = current_user::regrole
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d   -- owned sequences follow their table
+                                 WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                                   AND d.deptype IN ('a', 'i'))
+             UNION ALL
+             SELECT format('ALTER ROUTINE %s OWNER TO pggit_writer', p.oid::regprocedure)
+               FROM pg_proc p WHERE p.pronamespace = v_ns AND p.proowner = current_user::regrole
+             UNION ALL
+             SELECT format('ALTER TYPE %s OWNER TO pggit_writer', t.oid::regtype)
+               FROM pg_type t
+              WHERE t.typnamespace = v_ns AND t.typowner = current_user::regrole
+                AND t.typtype IN ('c', 'e', 'd', 'r', 'm')
+                AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c') LOOP
+        EXECUTE r.statement;
+    END LOOP;
 END;
 $$;
 
@@ -263,6 +310,9 @@ BEGIN
                 HINT = 'Merges into main and data branches then need pggit_owner to own those tables.';
         END;
         EXECUTE format('GRANT CREATE ON DATABASE %I TO pggit_owner', current_database());
+        IF v_roles THEN
+            GRANT pggit_writer TO pggit_owner;  -- to hand workspace objects to writers (give_to_writers)
+        END IF;
         EXECUTE 'ALTER SCHEMA pggit OWNER TO pggit_owner';
         FOR r IN SELECT c.oid::regclass AS rel, c.relkind FROM pg_class c
                   WHERE c.relnamespace = 'pggit'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
