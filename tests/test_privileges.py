@@ -422,3 +422,15 @@ def test_a_writer_changes_a_branch_copy_of_a_table_and_merges_it(api_roles, uniq
         " ORDER BY attnum",
         [f"public.{t}"],
     ) == [("id",), ("note",)]
+
+
+def test_apply_privileges_runs_again_with_capture_on():
+    """A privileged role re-runs it after creating the roles by hand: idempotent, and its own
+    DDL is not captured as history."""
+    events = sql_scalar("SELECT count(*) FROM pggit.ddl_events")
+    run("SELECT pggit.apply_privileges()", "SELECT pggit.apply_privileges()")
+    assert sql_scalar("SELECT count(*) FROM pggit.ddl_events") == events
+    assert sql_scalar(
+        "SELECT prosecdef AND proowner = 'pggit_owner'::regrole FROM pg_proc"
+        " WHERE oid = 'pggit.commit_changes(text, text, text, boolean)'::regprocedure"
+    )

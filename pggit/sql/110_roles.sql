@@ -293,6 +293,7 @@ SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
 DECLARE
+    v_internal text := pggit.begin_internal();  -- its DDL is pggit's, not captured history
     v_roles  boolean := (SELECT count(*) FROM pg_roles WHERE rolname IN ('pggit_reader', 'pggit_writer')) = 2;
     v_owner  text := current_user;
     r        record;
@@ -301,18 +302,24 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pggit_owner')
        AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         v_owner := 'pggit_owner';
-        BEGIN
-            -- the API's DDL on the installer's objects (main's tables, data-branch sources)
-            EXECUTE format('GRANT %I TO pggit_owner', current_user);
-        EXCEPTION WHEN invalid_grant_operation THEN
-            RAISE WARNING USING
-                MESSAGE = format('pggit: cannot grant role %I to pggit_owner: %s', current_user, SQLERRM),
-                HINT = 'Merges into main and data branches then need pggit_owner to own those tables.';
-        END;
+        -- the API's DDL on the installer's objects (main's tables, data-branch sources), and
+        -- handing workspace objects to writers (give_to_writers); granted once per cluster
+        FOR r IN SELECT g.name FROM (VALUES (current_user::text), ('pggit_writer')) g(name)
+                  WHERE (g.name <> 'pggit_writer' OR v_roles)
+                    AND NOT EXISTS (SELECT 1 FROM pg_auth_members m
+                                     WHERE m.roleid = g.name::regrole AND m.member = 'pggit_owner'::regrole) LOOP
+            BEGIN
+                EXECUTE format('GRANT %I TO pggit_owner', r.name);
+            EXCEPTION
+                WHEN unique_violation THEN
+                    NULL;  -- another database's install granted it at the same moment
+                WHEN invalid_grant_operation THEN
+                    RAISE WARNING USING
+                        MESSAGE = format('pggit: cannot grant role %I to pggit_owner: %s', r.name, SQLERRM),
+                        HINT = 'Merges and data branches then need pggit_owner to own the tables they change.';
+            END;
+        END LOOP;
         EXECUTE format('GRANT CREATE ON DATABASE %I TO pggit_owner', current_database());
-        IF v_roles THEN
-            GRANT pggit_writer TO pggit_owner;  -- to hand workspace objects to writers (give_to_writers)
-        END IF;
         EXECUTE 'ALTER SCHEMA pggit OWNER TO pggit_owner';
         FOR r IN SELECT c.oid::regclass AS rel, c.relkind FROM pg_class c
                   WHERE c.relnamespace = 'pggit'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
@@ -369,5 +376,6 @@ BEGIN
             PERFORM pggit.grant_branch_schema(r.namespace);
         END LOOP;
     END IF;
+    PERFORM pggit.end_internal(v_internal);
 END;
 $$;
