@@ -224,6 +224,11 @@ def test_a_writer_uses_the_whole_api_and_a_reader_only_reads(api_roles, unique):
         ("SELECT pggit.current_branch()", ()),
     ]
     assert [(s, sqlstate(reader, s, p)) for s, p in reads if sqlstate(reader, s, p)] == []
+    # a table name means the same table whoever asks (pggit resolves it, not search_path)
+    reader.execute("SET search_path = pggit, pg_catalog")
+    assert reader.execute("SELECT pggit.calculate_schema_hash(%s)", [src]).fetchone()[0] == (
+        sql_scalar("SELECT pggit.calculate_schema_hash(%s)", [src])
+    )
     writes = [
         ("SELECT pggit.commit_changes('main', 'by a reader')", ()),
         ("SELECT pggit.create_branch(%s)", (unique("rb"),)),
