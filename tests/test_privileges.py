@@ -40,7 +40,7 @@ def sqlstate(conn: psycopg.Connection, statement: str, params: tuple = ()) -> st
 
 
 def test_every_pggit_function_is_classified():
-    """A new function is one line in pggit.function_access() (110_roles.sql): until it is
+    """A new function is one line in pggit.function_access() (105_privileges.sql): until it is
     there, it runs for its owner only and this test names it."""
     classes = dict(sql_rows(CLASSIFICATION))
     names = {name for _, name, *_ in sql_rows(FUNCTIONS)}

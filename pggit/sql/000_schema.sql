@@ -46,7 +46,7 @@ $$;
 -- Purpose: the author recorded when a caller passes none: the transaction/session setting
 --   pggit.author (set by the Python API's author() context manager) or else the role acting:
 --   the SET ROLE setting, else the session user. Not current_user: the write functions run
---   as pggit_owner (SECURITY DEFINER, 110_roles.sql), and inside them current_user is that.
+--   as pggit_owner (SECURITY DEFINER, 105_privileges.sql), and inside them current_user is that.
 -- Arguments: none.  Errors: none.  Locks: none.
 -- Inlined by the planner (no SET clause; every name schema-qualified).
 CREATE FUNCTION pggit.current_author() RETURNS text
