@@ -344,9 +344,10 @@ $$;
 -- data_branch_guard(id): true, or PGY01 when the data branch is stale: the first arm of the
 -- branch's view calls it (a one-time filter: once per query, before any row), so a stale branch
 -- is never read. One static query (data_source_fingerprint's, inline): about 20 us.
--- SECURITY DEFINER: readers of the view need no rights on pggit.
+-- A read function (105_privileges.sql): the view's readers (pggit_reader, pggit_writer, whom
+-- grant_branch_schema lets into the view's schema) may EXECUTE it; it reads pggit.data_branches.
 CREATE FUNCTION pggit.data_branch_guard(p_id bigint) RETURNS boolean
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
@@ -510,8 +511,8 @@ BEGIN
                     FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
     EXECUTE format('CREATE TRIGGER pggit_data_refuse_truncate BEFORE TRUNCATE ON %s
                     FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_source_truncate()', v_source);
-    PERFORM pggit.enable_always(p_source, 'pggit_data_capture_insert', 'pggit_data_capture_update',
-                                'pggit_data_capture_delete', 'pggit_data_refuse_truncate');
+    PERFORM pggit.enable_always(p_source, ARRAY['pggit_data_capture_insert', 'pggit_data_capture_update',
+                                                'pggit_data_capture_delete', 'pggit_data_refuse_truncate']);
     PERFORM pggit.install_key_move_flag(p_source);
 END;
 $$;
@@ -529,16 +530,16 @@ BEGIN
     EXECUTE format('CREATE TRIGGER pggit_data_key_moved AFTER UPDATE ON %s FOR EACH ROW
                     WHEN ((%s) IS DISTINCT FROM (%s)) EXECUTE FUNCTION pggit.flag_source_key_move()',
                    p_source::regclass, pggit.column_list(v_keys, 'old'), pggit.column_list(v_keys, 'new'));
-    PERFORM pggit.enable_always(p_source, VARIADIC ARRAY['pggit_data_key_moved']);
+    PERFORM pggit.enable_always(p_source, ARRAY['pggit_data_key_moved']);
 END;
 $$;
 
--- enable_always(source, triggers...): make pggit's triggers on a data branch's source fire
+-- enable_always(source, triggers): make pggit's triggers on a data branch's source fire
 -- ALWAYS, also for writes under session_replication_role = replica (a logical replication
 -- apply worker, pg_restore --disable-triggers does not apply: it disables them by name), which
 -- the default (ORIGIN) would let through uncaptured. An ALTER TABLE: the event trigger lets it
 -- through (pggit.capture_setup; refuse_data_branch_source_change).
-CREATE FUNCTION pggit.enable_always(p_source oid, VARIADIC p_triggers text[]) RETURNS void
+CREATE FUNCTION pggit.enable_always(p_source oid, p_triggers text[]) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
 SET jit = off
