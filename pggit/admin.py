@@ -370,7 +370,7 @@ class BranchAdmin(ReadOnlyAdmin[Branch]):
 class CommitAdmin(ReadOnlyAdmin[Commit]):
     list_display = ("short_hash", "summary", "branch", "author", "committed_at")
     list_filter = ("branch__status", "branch")
-    search_fields = ("hash", "message", "author", "branch__name")
+    search_fields = ("hash", "commit_id", "message", "author", "branch__name")
     list_select_related = ("branch",)
     readonly_fields = [f.name for f in Commit._meta.fields]
     date_hierarchy = "committed_at"

@@ -30,6 +30,7 @@ from pggit.exceptions import (
     InvalidArgument,
     InvalidAuthor,
     InvalidBranchName,
+    InvalidCommitId,
     InvalidMessage,
     InvalidTableName,
     MergeConflict,
@@ -222,45 +223,74 @@ class MergeResult:
 
 @dataclass(frozen=True)
 class Version:
-    """A semantic version of a tracked object."""
+    """A semantic version of a tracked object. ``committed`` is False when uncommitted DDL
+    changed the object (or created it): the version is then the one the next commit records."""
 
     major: int
     minor: int
     patch: int
     full_version: str
+    committed: bool = True
 
     def __str__(self) -> str:
         return self.full_version
+
+
+def _commit_id(value: Any) -> str | None:
+    """Refuse what the core cannot see or check: non-strings, NUL (PostgreSQL text has none)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidCommitId(
+            f"invalid commit ID {value!r}: it must be a string, not {type(value).__name__}",
+            hint="A commit ID is 1 to 255 characters with no control characters.",
+        )
+    if "\x00" in value:
+        raise InvalidCommitId(
+            f"invalid commit ID {value[:80]!r}: it contains a NUL character",
+            hint="A commit ID is 1 to 255 characters with no control characters.",
+        )
+    return value
 
 
 def commit(
     message: str = "",
     *,
     branch: str = "main",
+    commit_id: str | None = None,
     author: str | None = None,
     full: bool = False,
     using: str = DEFAULT_DB_ALIAS,
 ) -> Commit:
     """Record a commit on ``branch`` (created from main's head if the name was never used).
 
+    ``commit_id`` is an optional ID of the caller's own (1-255 characters, no control
+    characters), unique across all commits: repeating a call with the same ID, branch and
+    message returns the commit already made and writes nothing, so a client that lost the reply
+    can safely retry; the same ID with another branch or message raises CommitIdInUse.
+
     ``full`` snapshots every object of the branch's workspace instead of following the captured
     DDL: use it after DDL the event triggers did not see (capture disabled, or
     ``session_replication_role = replica`` as in pg_restore), which :func:`status` shows.
 
-    Returns the new :class:`Commit`. Raises InvalidBranchName, BranchDeleted, InvalidMessage,
-    InvalidAuthor, or RetryableError after the retries are spent.
+    Returns the :class:`Commit`. Raises InvalidBranchName, BranchDeleted, InvalidMessage,
+    InvalidAuthor, InvalidCommitId, CommitIdInUse, or RetryableError after the retries are spent.
     """
     _text(branch, "branch name", InvalidBranchName)
     _text(message, "message", InvalidMessage)
     _text(author, "author", InvalidAuthor, optional=True)
+    _commit_id(commit_id)
 
     def operation() -> Commit:
         with transaction.atomic(using=using):
-            _lock_live_branch(using, branch, no_key=True)
+            if commit_id is None:
+                _lock_live_branch(using, branch, no_key=True)
+            # With an ID the core takes the ID's lock before the branch row; locking the branch
+            # here first would take them in the other order than a plain SQL caller does.
             commit_hash = _scalar(
                 using,
-                "SELECT pggit.commit_changes(%s, %s, %s, %s)",
-                [branch, message, author, bool(full)],
+                "SELECT pggit.commit_changes(%s, %s, %s, author => %s, full_snapshot => %s)",
+                [branch, message, commit_id, author, bool(full)],
             )
             return Commit.objects.using(using).select_related("branch").get(hash=commit_hash)
 
@@ -373,7 +403,9 @@ def _json(value: Any) -> Any:
 
 
 def get_version(table: str, *, using: str = DEFAULT_DB_ALIAS) -> Version | None:
-    """The semantic version of a tracked table on the current branch, or None."""
+    """The semantic version of a tracked table on the current branch, or None when no such
+    table exists there. For a table uncommitted DDL created or changed, the version the next
+    commit will record, with ``committed=False``."""
     _text(table, "table name", InvalidTableName)
     with reading(using), connections[using].cursor() as cursor:
         cursor.execute("SELECT * FROM pggit.get_version(%s)", [table])

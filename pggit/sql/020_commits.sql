@@ -36,14 +36,21 @@ CREATE TABLE pggit.commits (
     message           text NOT NULL CHECK (length(message) <= 10000),
     author            text NOT NULL,
     committed_at      timestamptz NOT NULL,
+    commit_id         text UNIQUE
+                      CONSTRAINT commits_commit_id_check
+                      CHECK (length(commit_id) BETWEEN 1 AND 255 AND commit_id !~ '[[:cntrl:]]'),
     CHECK (merge_parent_hash IS NULL OR parent_hash IS NOT NULL)
 );
 
 COMMENT ON TABLE pggit.commits IS
     'Append-only history. hash = SHA-256 of pggit.commit_payload(id, tree, parents, author, '
-    'time, message): unique by construction (id is unique) and recomputable.';
+    'time, message, commit_id): unique by construction (id is unique) and recomputable.';
 
 COMMENT ON COLUMN pggit.commits.id IS 'the commit''s own sequence number, part of its hash';
+
+COMMENT ON COLUMN pggit.commits.commit_id IS
+    'the caller-supplied commit ID (commit_changes'' third argument), unique across all commits; '
+    'part of the hash when set (an "id" header), so commits without one hash as before';
 
 CREATE INDEX commits_branch_idx ON pggit.commits (branch_id, id);
 
@@ -129,11 +136,13 @@ $$;
 -- commit_payload(...)
 -- Purpose: the canonical serialization a commit hash covers, Git-style: headers, blank line,
 --   message. The time is rendered in UTC with microseconds, so the payload does not depend on
---   the session's TimeZone. Absent parents are written as "-".
+--   the session's TimeZone. Absent parents are written as "-". A caller-supplied commit ID adds
+--   an "id" header after the date (it has no control characters, so no line break); a commit
+--   without one has no such header, so its hash means what it meant before IDs existed.
 -- Errors: none.  Locks: none.  Inlined by the planner (see the file header).
 CREATE FUNCTION pggit.commit_payload(
     p_id bigint, p_tree_hash text, p_parent_hash text, p_merge_parent_hash text,
-    p_author text, p_committed_at timestamptz, p_message text
+    p_author text, p_committed_at timestamptz, p_message text, p_commit_id text DEFAULT NULL
 ) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
@@ -144,6 +153,7 @@ AS $$
         OPERATOR(pg_catalog.||) E'\nauthor ' OPERATOR(pg_catalog.||) p_author
         OPERATOR(pg_catalog.||) E'\ndate ' OPERATOR(pg_catalog.||)
             pg_catalog.to_char(pg_catalog.timezone('UTC', p_committed_at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        OPERATOR(pg_catalog.||) coalesce(E'\nid ' OPERATOR(pg_catalog.||) p_commit_id, '')
         OPERATOR(pg_catalog.||) E'\n\n' OPERATOR(pg_catalog.||) p_message
 $$;
 
@@ -153,7 +163,8 @@ CREATE FUNCTION pggit.commit_hash(c pggit.commits) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
     SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pggit.commit_payload(
-        c.id, c.tree_hash, c.parent_hash, c.merge_parent_hash, c.author, c.committed_at, c.message
+        c.id, c.tree_hash, c.parent_hash, c.merge_parent_hash, c.author, c.committed_at, c.message,
+        c.commit_id
     ), 'UTF8')), 'hex')
 $$;
 
@@ -179,6 +190,67 @@ BEGIN
             MESSAGE = format('invalid author %s', coalesce(quote_literal(left(p_author, 80)), 'NULL')),
             HINT = 'An author is 1 to 255 characters with no control characters, e.g. "Ada <ada@example.com>".';
     END IF;
+END;
+$$;
+
+-- validate_commit_id(commit_id)
+-- Purpose: refuse a caller-supplied commit ID that is empty, longer than 255 characters or
+--   contains a control character (NUL cannot reach SQL: PostgreSQL text has none; the Python
+--   API refuses it and non-strings before sending). NULL means "no ID" and passes.
+-- Errors: PGC05.  Locks: none.
+CREATE FUNCTION pggit.validate_commit_id(p_commit_id text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+SET jit = off
+AS $$
+DECLARE
+    v_problem text;
+BEGIN
+    IF p_commit_id IS NULL THEN
+        RETURN;
+    END IF;
+    v_problem := CASE
+        WHEN p_commit_id = '' THEN 'it is empty'
+        WHEN length(p_commit_id) > 255 THEN format('it is %s characters; the limit is 255', length(p_commit_id))
+        WHEN p_commit_id ~ '[[:cntrl:]]' THEN 'it contains a control character'
+    END;
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'PGC05',
+            -- as a JSON string: control characters escaped, so the message stays on one line
+            MESSAGE = format('invalid commit ID %s: %s', to_json(left(p_commit_id, 80)), v_problem),
+            HINT = 'A commit ID is 1 to 255 characters with no control characters, e.g. ''deploy-2026-11-30-1''.';
+    END IF;
+END;
+$$;
+
+-- commit_with_id(commit_id, branch, message)
+-- Purpose: the commit already recorded under a caller-supplied ID: its hash when it was made
+--   on a branch of that name with that message (a repeated call), NULL when the ID is unused.
+-- Errors: PGC06 the ID names a commit of another branch or with another message.
+-- Locks: none (the caller holds the ID's advisory lock when the answer must be final).
+CREATE FUNCTION pggit.commit_with_id(p_commit_id text, p_branch text, p_message text) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_hash text;
+    v_message text;
+    v_branch text;
+BEGIN
+    SELECT c.hash, c.message, b.name INTO v_hash, v_message, v_branch
+      FROM pggit.commits c JOIN pggit.branches b ON b.id = c.branch_id
+     WHERE c.commit_id = p_commit_id;
+    IF v_hash IS NULL OR (v_branch = p_branch AND v_message = p_message) THEN
+        RETURN v_hash;
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'PGC06',
+        MESSAGE = format('commit ID %L is already used by commit %s on branch %L%s', p_commit_id,
+                         left(v_hash, 12), v_branch,
+                         CASE WHEN v_branch = p_branch THEN format(' with another message (%L)', left(v_message, 80)) ELSE '' END),
+        HINT = 'A commit ID names one commit: repeat the call with its branch and message to get its hash, or use a new ID.';
 END;
 $$;
 
@@ -229,7 +301,7 @@ BEGIN
 END;
 $$;
 
--- record_commit(branch, message, author, merge_parent_hash, full_snapshot)
+-- record_commit(branch, message, author, merge_parent_hash, full_snapshot, commit_id)
 -- Purpose: the one place a commit is written (commit_changes, merge and revert call it):
 --   attach the branch's pending DDL, snapshot its workspace, insert the commit with
 --   parent = head, move the head, bump object versions. The snapshot reuses the head's tree
@@ -237,12 +309,16 @@ $$;
 --   captured DDL changed otherwise (store_tree with changed_objects), and reads everything
 --   when DDL capture is off, the branch has no head, full_snapshot is true, or
 --   changed_objects says so. Versions are not recomputed when the head's tree was reused on
---   the same branch (nothing changed). The caller has validated the input and holds the
---   branch row locked.
+--   the same branch (nothing changed). commit_id is the caller-supplied ID (NULL: none).
+--   The caller has validated the input and holds the branch row locked (and, with a commit
+--   ID, the ID's lock: see commit_changes).
 -- Returns: the new commit's hash.
+-- Errors: 40001 when a commit ID is taken by a transaction this one's snapshot cannot see
+--   (REPEATABLE READ and above): retry.
 CREATE FUNCTION pggit.record_commit(p_branch pggit.branches, p_message text, p_author text,
                                                p_merge_parent_hash text DEFAULT NULL,
-                                               p_full_snapshot boolean DEFAULT false)
+                                               p_full_snapshot boolean DEFAULT false,
+                                               p_commit_id text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
@@ -280,9 +356,23 @@ BEGIN
     v_commit.author := p_author;
     v_commit.committed_at := clock_timestamp();
     v_commit.uuid := pggit.generate_trinity_id()::uuid;
+    v_commit.commit_id := p_commit_id;
     v_commit.hash := pggit.commit_hash(v_commit);
 
-    INSERT INTO pggit.commits SELECT v_commit.*;
+    IF p_commit_id IS NULL THEN
+        INSERT INTO pggit.commits SELECT v_commit.*;
+    ELSE
+        -- Under READ COMMITTED the ID's lock has settled any race; under REPEATABLE READ a
+        -- commit of this ID made after this snapshot was taken is invisible, and ON CONFLICT
+        -- turns it into 40001 (retry) rather than a unique violation.
+        INSERT INTO pggit.commits SELECT v_commit.* ON CONFLICT (commit_id) DO NOTHING;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING
+                ERRCODE = '40001',
+                MESSAGE = format('commit ID %L was used by a concurrent transaction', p_commit_id),
+                HINT = 'Retry the transaction: the repeated call returns that commit''s hash or says why not.';
+        END IF;
+    END IF;
     UPDATE pggit.branches SET head_hash = v_commit.hash, status = 'ACTIVE' WHERE id = p_branch.id;
     -- a reused tree on the same branch changes no object: versions stay as they are
     IF NOT v_reused OR v_head_branch <> p_branch.id THEN
@@ -292,23 +382,33 @@ BEGIN
 END;
 $$;
 
--- commit_changes(branch, message, author, full_snapshot)
+-- commit_changes(branch, message, commit_id, author, full_snapshot)
 -- Purpose: record a commit on branch: its parent is the head it replaces, its tree the
 --   branch's schema snapshot (see record_commit), its hash SHA-256 over commit_payload; the
 --   DDL captured since the parent is attached to it and object versions are bumped.
+--   With a commit_id the call is idempotent: when that ID already names a commit made on a
+--   branch of this name with this message, that commit's hash is returned and nothing is
+--   written (a client that lost the reply repeats the call); with another branch or message
+--   it is refused. Concurrent calls with one ID serialize on a transaction-level advisory
+--   lock of the ID, taken before the branch row: one records the commit, the others (READ
+--   COMMITTED) then find it and return its hash.
 -- Arguments: branch text (created from main's head when the name was never used);
---   message text (default '', NULL means ''); author text (default pggit.current_author());
---   full_snapshot boolean (default false): serialize every object of the workspace, for DDL
---   the event triggers did not see.
--- Returns: the new commit's hash (its "Trinity ID").
+--   message text (default '', NULL means ''); commit_id text (default NULL: none), 1-255
+--   characters without control characters, unique across all commits; author text (default
+--   pggit.current_author(); pass it by name: author => ...); full_snapshot boolean (default
+--   false): serialize every object of the workspace, for DDL the event triggers did not see.
+-- Returns: the commit's hash (its "Trinity ID").
 -- Errors: PGB04 invalid name; PGB05 branch deleted; PGC01 message too long; PGC02 bad author;
---   40001 under REPEATABLE READ/SERIALIZABLE when the head moved concurrently: retry.
--- Locks: the branch row FOR NO KEY UPDATE until the transaction ends (FOR UPDATE via
+--   PGC05 bad commit ID; PGC06 commit ID used by a commit of another branch or message;
+--   40001 under REPEATABLE READ/SERIALIZABLE when the head moved (or the ID was taken)
+--   concurrently: retry.
+-- Locks: with a commit_id, pg_advisory_xact_lock(1885825396, hashtext(commit_id)) first; the
+--   branch row FOR NO KEY UPDATE until the transaction ends (FOR UPDATE via
 --   lock_branch_for_commit for a name not yet live), so commits to one branch serialize and
 --   form one chain while DDL on the branch does not wait for them; commits to different
 --   branches do not block each other.
-CREATE FUNCTION pggit.commit_changes(branch text, message text DEFAULT '', author text DEFAULT NULL,
-                                     full_snapshot boolean DEFAULT false)
+CREATE FUNCTION pggit.commit_changes(branch text, message text DEFAULT '', commit_id text DEFAULT NULL,
+                                     author text DEFAULT NULL, full_snapshot boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
@@ -317,15 +417,30 @@ AS $$
 DECLARE
     v_message text := coalesce(commit_changes.message, '');
     v_author  text := coalesce(commit_changes.author, pggit.current_author());
+    v_id      text := commit_changes.commit_id;
     v_branch  pggit.branches;
+    v_hash    text;
 BEGIN
     PERFORM pggit.validate_commit_input(v_message, v_author);
+    IF v_id IS NOT NULL THEN
+        PERFORM pggit.validate_commit_id(v_id);
+        PERFORM pggit.validate_branch_name(commit_changes.branch);
+        v_hash := pggit.commit_with_id(v_id, commit_changes.branch, v_message);
+        IF v_hash IS NULL THEN
+            PERFORM pg_advisory_xact_lock(1885825396, hashtext(v_id));  -- 1885825396: 'pgit'
+            v_hash := pggit.commit_with_id(v_id, commit_changes.branch, v_message);
+        END IF;
+        IF v_hash IS NOT NULL THEN
+            RETURN v_hash;
+        END IF;
+    END IF;
     SELECT * INTO v_branch FROM pggit.branches b
      WHERE b.name = commit_changes.branch AND b.status <> 'DELETED' FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         v_branch := pggit.lock_branch_for_commit(commit_changes.branch);
     END IF;
-    RETURN pggit.record_commit(v_branch, v_message, v_author, NULL, coalesce(commit_changes.full_snapshot, false));
+    RETURN pggit.record_commit(v_branch, v_message, v_author, NULL,
+                               coalesce(commit_changes.full_snapshot, false), v_id);
 END;
 $$;
 
@@ -334,11 +449,13 @@ $$;
 -- Purpose: a branch's history, newest first, following first parents from its head
 --   (like git log --first-parent); includes the commits it inherited from its parent branch.
 --   A deleted branch's history stays readable when no live branch has taken its name.
+--   commit_id is the caller-supplied ID (NULL for a commit made without one).
 -- Arguments: branch text; max_count integer (default 100, at least 1).
 -- Errors: PGB04 invalid name; PGB01 unknown branch; PGC04 max_count below 1.  Locks: none.
 CREATE FUNCTION pggit.log(branch text, max_count integer DEFAULT 100)
 RETURNS TABLE (depth integer, hash text, parent_hash text, merge_parent_hash text,
-               branch_name text, author text, message text, committed_at timestamptz)
+               branch_name text, author text, message text, committed_at timestamptz,
+               commit_id text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
 SET jit = off
@@ -370,7 +487,7 @@ BEGIN
          WHERE ch.depth + 1 < max_count
     )
     SELECT ch.depth, ch.hash, ch.parent_hash, ch.merge_parent_hash, b.name,
-           ch.author, ch.message, ch.committed_at
+           ch.author, ch.message, ch.committed_at, ch.commit_id
       FROM chain ch JOIN pggit.branches b ON b.id = ch.branch_id
      ORDER BY ch.depth;
 END;

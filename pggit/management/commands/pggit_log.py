@@ -33,12 +33,15 @@ class Command(PgGitCommand):
         for c in commits:
             summary = c.message.splitlines()[0] if c.message else "(no message)"
             if options["oneline"]:
-                self.stdout.write(f"{c.short_hash} {summary}")
+                label = f" [{c.commit_id}]" if c.commit_id else ""
+                self.stdout.write(f"{c.short_hash}{label} {summary}")
                 continue
             self.stdout.write(self.style.WARNING(f"commit {c.hash}"))
             if c.merge_parent_id:
                 self.stdout.write(f"Merge:  {(c.parent_id or '')[:12]} {c.merge_parent_id[:12]}")
             self.stdout.write(f"Branch: {c.branch.name}")
+            if c.commit_id:
+                self.stdout.write(f"Id:     {c.commit_id}")
             self.stdout.write(f"Author: {c.author}")
             self.stdout.write(f"Date:   {c.committed_at:%Y-%m-%d %H:%M:%S %z}")
             self.stdout.write("")
