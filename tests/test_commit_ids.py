@@ -71,9 +71,7 @@ def test_the_same_id_with_another_message_or_branch_is_refused_and_writes_nothin
             api.commit(message, branch=branch, commit_id=commit_id)
         assert commit_id in str(info.value) and made.hash[:12] in str(info.value)
         assert info.value.hint
-        err = sql_error(
-            "SELECT pggit.commit_changes(%s, %s, %s)", [branch, message, commit_id]
-        )
+        err = sql_error("SELECT pggit.commit_changes(%s, %s, %s)", [branch, message, commit_id])
         assert err.sqlstate == "PGC06" and commit_id in err.diag.message_primary
     assert snapshot_counts() == before, "nothing written, no branch created"
     assert not Branch.objects.filter(name=other_branch).exists()

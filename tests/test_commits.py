@@ -95,7 +95,8 @@ def test_invalid_author_is_refused(author):
     before = snapshot_counts()
     with pytest.raises(InvalidAuthor):
         api.commit("x", author=author)
-    assert sql_error("SELECT pggit.commit_changes('main', 'x', author => %s)", [author]).sqlstate == "PGC02"
+    err = sql_error("SELECT pggit.commit_changes('main', 'x', author => %s)", [author])
+    assert err.sqlstate == "PGC02"
     assert snapshot_counts() == before
 
 

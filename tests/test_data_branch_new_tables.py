@@ -30,7 +30,14 @@ def by_api(table: str, to_branch: str) -> str:
 def by_command(table: str, to_branch: str) -> str:
     out = StringIO()
     call_command(
-        "pggit_data_branch", "create", table, "--from", "main", "--to", to_branch, "--json",
+        "pggit_data_branch",
+        "create",
+        table,
+        "--from",
+        "main",
+        "--to",
+        to_branch,
+        "--json",
         stdout=out,
     )
     return str(json.loads(out.getvalue())["relation"])
@@ -51,7 +58,8 @@ def test_a_new_table_with_rows_can_be_branched_at_once(unique, create: Callable[
     assert committed.parent_id == head, "one commit on main, made for the data branch"
     assert t in committed.message and feature in committed.message
     assert "create_data_branch" in committed.message
-    assert api.get_version(t).committed  # type: ignore[union-attr]
+    version = api.get_version(t)
+    assert version is not None and version.committed
     assert Branch.objects.get(name=feature, status="ACTIVE").head_id == committed.hash
 
     assert sql_rows(f"SELECT id, name FROM {view} ORDER BY id") == [(1, "one"), (2, "two")]
@@ -78,7 +86,8 @@ def test_a_table_changed_since_the_head_is_committed_first(unique):
     run(f"ALTER TABLE {t} ADD COLUMN note text", f"INSERT INTO {t} VALUES (1, 'n')")
     view = api.create_data_branch(t, "main", unique("chg"))
     assert sql_rows(f"SELECT id, note FROM {view}") == [(1, "n")]
-    assert api.get_version(t) is not None and api.get_version(t).committed  # type: ignore[union-attr]
+    version = api.get_version(t)
+    assert version is not None and version.committed
 
 
 @pytest.mark.django_db(transaction=True)
@@ -91,7 +100,8 @@ def test_pggit_data_branch_create_in_a_subprocess(unique):
         assert done.returncode == 0, done.stderr
         view = done.stdout.strip().rsplit(": ", 1)[1]
         assert sql_scalar(f"SELECT id FROM {view}") == 7
-        assert "create_data_branch" in Commit.objects.filter(branch__name="main").first().message  # type: ignore[union-attr]
+        latest = Commit.objects.filter(branch__name="main").first()
+        assert latest is not None and "create_data_branch" in latest.message
     finally:
         if Branch.objects.filter(name=feature, status="ACTIVE").exists():
             api.delete_branch(feature, force=True)

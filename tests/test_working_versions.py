@@ -34,9 +34,7 @@ def test_pggit_sequence_a_new_table_reads_1_0_0_before_its_first_commit(unique):
         ("COMMENT ON TABLE {t} IS 'documented'", "1.0.1"),
     ],
 )
-def test_uncommitted_change_reads_as_the_version_the_next_commit_records(
-    unique, change, expected
-):
+def test_uncommitted_change_reads_as_the_version_the_next_commit_records(unique, change, expected):
     t = ident("wv", unique)
     run(f"CREATE TABLE {t} (id int PRIMARY KEY, name text)")
     api.commit(f"add {t}")

@@ -78,7 +78,9 @@ class Migration(migrations.Migration):
                     "commit_id",
                     models.TextField(
                         blank=True,
-                        help_text="The caller-supplied commit ID (pggit.commit_changes' third argument).",
+                        help_text=(
+                            "The caller-supplied commit ID (pggit.commit_changes' third argument)."
+                        ),
                         null=True,
                         unique=True,
                     ),

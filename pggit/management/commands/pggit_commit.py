@@ -54,6 +54,4 @@ class Command(PgGitCommand):
             self.print_json(commit_as_dict(commit))
         else:
             label = f" {commit.commit_id}" if commit.commit_id else ""
-            self.stdout.write(
-                f"[{commit.branch.name} {commit.short_hash}{label}] {commit.message}"
-            )
+            self.stdout.write(f"[{commit.branch.name} {commit.short_hash}{label}] {commit.message}")
