@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connections
 from django.urls import reverse
 
@@ -179,12 +180,22 @@ def test_pggit_commit_id_option_and_pggit_log(unique):
     assert clash.returncode == 1
     assert clash.stderr.strip().count("\n") == 0 and "Traceback" not in clash.stderr
     assert commit_id in clash.stderr
-    bad = manage("pggit_commit", "-m", "x", "--branch", branch, "--id", "")
-    assert bad.returncode == 1 and "empty" in bad.stderr
     log = manage("pggit_log", "--branch", branch, "--limit", "1")
     assert log.returncode == 0 and f"Id:     {commit_id}" in log.stdout
-    oneline = manage("pggit_log", "--branch", branch, "--limit", "1", "--oneline")
-    assert f"[{commit_id}]" in oneline.stdout
+
+
+def test_pggit_log_oneline_and_a_refused_empty_id(unique):
+    branch = unique("cli1")
+    commit_id = unique("one-line")
+    api.commit("shown on one line", branch=branch, commit_id=commit_id)
+    out = StringIO()
+    call_command("pggit_log", "--branch", branch, "--limit", "1", "--oneline", stdout=out)
+    assert f"[{commit_id}] shown on one line" in out.getvalue()
+    before = snapshot_counts()
+    with pytest.raises(CommandError) as info:
+        call_command("pggit_commit", "-m", "x", "--branch", branch, "--id", "", stdout=StringIO())
+    assert "empty" in str(info.value) and "\n" not in str(info.value)
+    assert snapshot_counts() == before
 
 
 def test_pggit_commit_json_has_the_commit_id(unique):
