@@ -425,11 +425,10 @@ BEGIN
     IF v_id IS NOT NULL THEN
         PERFORM pggit.validate_commit_id(v_id);
         PERFORM pggit.validate_branch_name(commit_changes.branch);
+        -- the lookup after the lock sees (READ COMMITTED) a commit of this ID that a concurrent
+        -- call made while this one waited; 1885825396 is 'pgit'
+        PERFORM pg_advisory_xact_lock(1885825396, hashtext(v_id));
         v_hash := pggit.commit_with_id(v_id, commit_changes.branch, v_message);
-        IF v_hash IS NULL THEN
-            PERFORM pg_advisory_xact_lock(1885825396, hashtext(v_id));  -- 1885825396: 'pgit'
-            v_hash := pggit.commit_with_id(v_id, commit_changes.branch, v_message);
-        END IF;
         IF v_hash IS NOT NULL THEN
             RETURN v_hash;
         END IF;
