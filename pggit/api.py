@@ -607,7 +607,11 @@ def create_data_branch(
     table: str, from_branch: str, to_branch: str, *, using: str = DEFAULT_DB_ALIAS
 ) -> str:
     """Give ``to_branch`` (created from ``from_branch`` if needed) its own copy-on-write rows of
-    ``table``; returns the qualified name to read and write them through. Idempotent."""
+    ``table``; returns the qualified name to read and write them through. Idempotent.
+
+    A table created or changed on ``from_branch`` and not committed yet is committed there first
+    when ``to_branch`` is new (as ``pggit.create_data_branch`` does). Raises TableNotFound,
+    NotATable, NoPrimaryKey, SchemaNotTracked, InvalidDataBranchTarget, StructureDiffers."""
     _text(table, "table name", InvalidTableName)
     _text(from_branch, "branch name", InvalidBranchName)
     _text(to_branch, "branch name", InvalidBranchName)

@@ -90,6 +90,21 @@ def test_a_table_changed_since_the_head_is_committed_first(unique):
     assert version is not None and version.committed
 
 
+def test_a_new_table_of_another_branch_is_committed_on_that_branch(unique):
+    source = unique("src")
+    api.create_branch(source)
+    t = ident("onb", unique)
+    with api.checkout(source):
+        run(f"CREATE TABLE {t} (id int PRIMARY KEY, v text)", f"INSERT INTO {t} VALUES (1, 'a')")
+    main_head = Branch.objects.get(name="main", status="ACTIVE").head_id
+    target = unique("dst")
+    view = api.create_data_branch(t, source, target)
+    assert Branch.objects.get(name="main", status="ACTIVE").head_id == main_head
+    head = Commit.objects.get(hash=Branch.objects.get(name=source, status="ACTIVE").head_id)
+    assert t in head.message and target in head.message
+    assert sql_rows(f"SELECT id, v FROM {view}") == [(1, "a")]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_pggit_data_branch_create_in_a_subprocess(unique):
     t = ident("subp", unique)
