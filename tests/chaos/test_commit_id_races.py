@@ -15,10 +15,12 @@ pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 WORKERS = 20
 
 
-def race(connect, jobs: list[tuple[str, str, str]], isolation: str) -> list[tuple[str, str]]:
+def race(
+    connect, jobs: list[tuple[str, str, str]], isolation: str, retries: list[int] | None = None
+) -> list[tuple[str, str]]:
     """Run commit_changes(branch, message, id) for each job from its own connection and thread,
-    all released together; a worker retries 40001 as the Python API does. Each result is
-    ("ok", hash) or ("error", sqlstate)."""
+    all released together; a worker retries 40001 as the Python API does (each retry is
+    appended to ``retries``). Each result is ("ok", hash) or ("error", sqlstate)."""
     conns = [connect(autocommit=False) for _ in jobs]
     barrier = threading.Barrier(len(jobs))
 
@@ -36,6 +38,8 @@ def race(connect, jobs: list[tuple[str, str, str]], isolation: str) -> list[tupl
                 return ("ok", h)
             except psycopg.errors.SerializationFailure:
                 conn.rollback()
+                if retries is not None:
+                    retries.append(n)
             except psycopg.Error as exc:
                 conn.rollback()
                 return ("error", str(exc.sqlstate))
@@ -49,8 +53,11 @@ def race(connect, jobs: list[tuple[str, str, str]], isolation: str) -> list[tupl
 def test_twenty_workers_with_one_id_make_one_commit(connect, unique, isolation):
     commit_id = unique("race")
     branch = unique("race-branch")  # a new branch: its creation races too
-    results = race(connect, [(branch, "Add users", commit_id)] * WORKERS, isolation)
+    retries: list[int] = []
+    results = race(connect, [(branch, "Add users", commit_id)] * WORKERS, isolation, retries)
     assert {r[0] for r in results} == {"ok"}, results
+    if isolation == "READ COMMITTED":
+        assert retries == [], "the ID's lock settles the race: no worker needs a retry"
     hashes = {r[1] for r in results}
     assert len(hashes) == 1
     made = Commit.objects.filter(commit_id=commit_id)
@@ -62,7 +69,9 @@ def test_one_id_on_two_branches_at_once_makes_one_commit_and_refuses_the_rest(co
     commit_id = unique("race2")
     a, b = unique("left"), unique("right")
     jobs = [(a if n % 2 else b, "same message", commit_id) for n in range(WORKERS)]
-    results = race(connect, jobs, "READ COMMITTED")
+    retries: list[int] = []
+    results = race(connect, jobs, "READ COMMITTED", retries)
+    assert retries == []
     made = Commit.objects.select_related("branch").get(commit_id=commit_id)
     for (branch, _message, _id), (kind, value) in zip(jobs, results, strict=True):
         if branch == made.branch.name:
