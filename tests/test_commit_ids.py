@@ -169,7 +169,8 @@ def test_admin_commit_page_shows_the_commit_id(admin_client, unique):
 def test_pggit_commit_id_option_and_pggit_log(unique):
     branch = unique("cli")
     commit_id = unique("cli-id")
-    args = ["pggit_commit", "-m", "from the command", "--branch", branch, "--id", commit_id]
+    args = ["pggit_commit", "-m", "from the command", "--branch", branch, "--create"]
+    args += ["--id", commit_id]
     first = manage(*args)
     assert first.returncode == 0, first.stderr
     assert commit_id in first.stdout

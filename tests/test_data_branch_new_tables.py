@@ -37,6 +37,7 @@ def by_command(table: str, to_branch: str) -> str:
         "main",
         "--to",
         to_branch,
+        "--create",
         "--json",
         stdout=out,
     )
@@ -110,7 +111,7 @@ def test_pggit_data_branch_create_in_a_subprocess(unique):
     t = ident("subp", unique)
     run(f"CREATE TABLE {t} (id int PRIMARY KEY)", f"INSERT INTO {t} VALUES (7)")
     feature = unique("subp")
-    done = manage("pggit_data_branch", "create", t, "--to", feature)
+    done = manage("pggit_data_branch", "create", t, "--to", feature, "--create")
     try:
         assert done.returncode == 0, done.stderr
         view = done.stdout.strip().rsplit(": ", 1)[1]
