@@ -428,18 +428,16 @@ BEGIN
         IF NOT FOUND THEN
             PERFORM pggit.raise_missing_branch(graph.branch);
         END IF;
-        WITH RECURSIVE reach(hash) AS (
-            SELECT v_head WHERE v_head IS NOT NULL
+        -- the walk carries each commit's id and parents: one probe by hash per commit
+        WITH RECURSIVE reach(id, parent_hash, merge_parent_hash) AS (
+            SELECT c.id, c.parent_hash, c.merge_parent_hash FROM pggit.commits c
+             WHERE c.hash = v_head
             UNION
-            SELECT p.parent FROM reach r
-             CROSS JOIN LATERAL (  -- one lookup by hash per commit (hashes are unique)
-                SELECT c.parent_hash, c.merge_parent_hash FROM pggit.commits c
-                 WHERE c.hash = r.hash LIMIT 1) c
-             CROSS JOIN LATERAL (VALUES (c.parent_hash), (c.merge_parent_hash)) AS p(parent)
-             WHERE p.parent IS NOT NULL
+            SELECT c.id, c.parent_hash, c.merge_parent_hash FROM reach r
+             CROSS JOIN LATERAL (VALUES (r.parent_hash), (r.merge_parent_hash)) AS p(hash)
+             JOIN pggit.commits c ON c.hash = p.hash
         )
-        SELECT coalesce(array_agg(c.id ORDER BY c.id DESC), '{}') INTO v_scope
-          FROM reach r JOIN pggit.commits c ON c.hash = r.hash;
+        SELECT coalesce(array_agg(r.id ORDER BY r.id DESC), '{}') INTO v_scope FROM reach r;
         v_total := cardinality(v_scope);
     ELSE
         SELECT count(*) INTO v_total FROM pggit.commits;
@@ -448,22 +446,32 @@ BEGIN
 
     IF graph.branch IS NOT NULL THEN
         v_ids := v_scope[(v_page - 1) * graph.page_size + 1 : v_page * graph.page_size];
-        v_top := v_ids[1];
-        SELECT coalesce(array_agg(s.id), '{}') INTO v_above
-          FROM unnest(v_scope[1 : (v_page - 1) * graph.page_size]) AS s(id)
-          JOIN pggit.commits c ON c.id = s.id
-         WHERE EXISTS (SELECT 1 FROM pggit.commits p
-                        WHERE p.hash IN (c.parent_hash, c.merge_parent_hash) AND p.id <= v_top);
     ELSE
         SELECT coalesce(array_agg(c.id ORDER BY c.id DESC), '{}') INTO v_ids
           FROM (SELECT c.id FROM pggit.commits c ORDER BY c.id DESC
                 OFFSET (v_page - 1) * graph.page_size LIMIT graph.page_size) c;
-        v_top := v_ids[1];
-        SELECT coalesce(array_agg(c.id), '{}') INTO v_above
-          FROM pggit.commits c
-         WHERE c.id > v_top
-           AND EXISTS (SELECT 1 FROM pggit.commits p
-                        WHERE p.hash IN (c.parent_hash, c.merge_parent_hash) AND p.id <= v_top);
+    END IF;
+    v_top := v_ids[1];
+    -- The edges crossing the top: a hash join of the commits above (of the graph's scope)
+    -- with their parents on or below, for each kind of parent (an OR of the two would be
+    -- one index probe per commit above: 250 ms at 10,000 commits). EXECUTE ... USING plans it
+    -- for this boundary: a generic plan cannot tell how many commits are above it.
+    IF v_page > 1 THEN
+        EXECUTE $query$
+        WITH above AS MATERIALIZED (
+            SELECT c.id, c.parent_hash, c.merge_parent_hash FROM pggit.commits c
+             WHERE c.id > $1 AND ($2 IS NULL OR c.id IN (SELECT unnest($2)))
+        )
+        SELECT coalesce(array_agg(DISTINCT x.id), '{}') FROM (
+            SELECT a.id FROM above a JOIN pggit.commits p ON p.hash = a.parent_hash
+             WHERE p.id <= $1
+            UNION ALL
+            SELECT a.id FROM above a JOIN pggit.commits p ON p.hash = a.merge_parent_hash
+             WHERE p.id <= $1
+        ) x
+        $query$ INTO v_above USING v_top, v_scope[1 : (v_page - 1) * graph.page_size];
+    ELSE
+        v_above := '{}';
     END IF;
 
     RETURN QUERY

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from pggit.graph import GraphPage, Layout, Segment, layout
+from pggit.graph import GraphCommit, GraphPage, Layout, Segment, layout
 
 register = template.Library()
 
@@ -70,13 +70,20 @@ def _path(s: Segment, rows: int) -> str:
     return f"M{x1:g} {y1:g}C{x1:g} {middle:g} {x2:g} {middle:g} {x2:g} {y2:g}"
 
 
+def _text_width(c: GraphCommit) -> float:
+    """About how wide a row's labels and text are drawn (the SVG is sized to hold them)."""
+    labels = sum(len(name) + 6 + 8 / CHAR for name in c.heads) * CHAR
+    text = 12 + min(len(c.summary), SUMMARY) + len(c.author) + 20  # hash, summary, author, date
+    return labels + text * 6.4
+
+
 def render_svg(page: GraphPage, placed: Layout, selected: str | None = None) -> str:
     """The SVG markup of ``placed`` (a layout of ``page``); ``selected`` is a commit hash to
     highlight."""
     n = len(placed.rows)
     text_x = PAD + placed.width * LANE + 10
     height = n * ROW + PAD
-    width = text_x + 1000
+    width = text_x + max((_text_width(r.commit) for r in placed.rows), default=0) + PAD
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="pggit-graph" width="{width:g}"'
         f' height="{height}" viewBox="0 0 {width:g} {height}" role="img"'
