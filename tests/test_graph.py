@@ -235,7 +235,7 @@ def test_graph_pages_keep_the_edges_that_cross_them(scratch_database):
         # past the last page: the last page; heads of live branches
         last = conn.execute("SELECT page_shown, hash FROM pggit.graph(NULL, 99, 5)").fetchall()
         assert {r[0] for r in last} == {3}
-        heads = dict(
+        heads: dict[str, list[str]] = dict(
             conn.execute(
                 "SELECT message, heads FROM pggit.graph('main', 1, 50) WHERE on_page"
             ).fetchall()
