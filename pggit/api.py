@@ -537,7 +537,8 @@ def graph(
     using: str = DEFAULT_DB_ALIAS,
 ) -> GraphPage:
     """One page of the commit graph, newest first (one query, ``pggit.graph()``): every commit,
-    or with ``branch`` the commits its head reaches. A page past the last is the last page.
+    or with ``branch`` the commits its head reaches. A page past the last is the last page;
+    ``total`` is None when only the part of a branch's history the page needs was walked.
     :func:`pggit.graph.layout` places it in rows and lanes."""
     _text(branch, "branch name", InvalidBranchName, optional=True)
     for value, what in ((page, "page"), (page_size, "page_size")):
@@ -548,7 +549,8 @@ def graph(
         rows = cursor.fetchall()
     commits: list[GraphCommit] = []
     incoming: list[GraphCommit] = []
-    total, shown, current = 0, 1, "main"
+    total: int | None = 0
+    shown, current = 1, "main"
     for on_page, id_, hash_, parent, merge_parent, name, author_, message, at, heads, *rest in rows:
         total, shown, current = rest
         parents = tuple(p for p in (parent, merge_parent) if p is not None)

@@ -62,16 +62,17 @@ class GraphPage:
     branch: str | None  # the branch whose history this is; None: every commit
     page: int
     page_size: int
-    total: int
+    total: int | None  # commits in the graph; None: a branch's history not walked to its root
     current_branch: str
 
     @property
-    def num_pages(self) -> int:
-        return max(1, ceil(self.total / self.page_size))
+    def num_pages(self) -> int | None:
+        """How many pages there are; None when ``total`` was not counted."""
+        return None if self.total is None else max(1, ceil(self.total / self.page_size))
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.num_pages
+        return self.num_pages is None or self.page < self.num_pages
 
     @property
     def has_previous(self) -> bool:

@@ -249,6 +249,41 @@ def test_graph_pages_keep_the_edges_that_cross_them(scratch_database):
         )
 
 
+def test_a_branch_graph_walks_only_what_its_page_needs(scratch_database):
+    """Page by page (one commit a page), main's graph lists exactly the commits main reaches,
+    newest first, each page with the edges coming into it; total stays uncounted (NULL) until
+    a page's walk reaches the root."""
+    with install(scratch_database) as conn:
+        story(conn)
+        rows = conn.execute(
+            "SELECT hash, parent_hash, merge_parent_hash FROM pggit.commits ORDER BY id DESC"
+        ).fetchall()
+        parents = {h: [p for p in (a, b) if p] for h, a, b in rows}
+        head = conn.execute("SELECT head_hash FROM pggit.branches WHERE name = 'main'").fetchone()
+        reachable, todo = set(), [head[0]]
+        while todo:
+            h = todo.pop()
+            if h not in reachable:
+                reachable.add(h)
+                todo += parents[h]
+        expected = [h for h, *_ in rows if h in reachable]
+        shown, totals = [], []
+        for page in range(1, len(expected) + 1):
+            got = conn.execute("SELECT * FROM pggit.graph('main', %s, 1)", [page]).fetchall()
+            on_page = [r for r in got if r[0]]
+            assert len(on_page) == 1 and on_page[0][11] == page
+            shown.append(on_page[0][2])
+            totals.append(on_page[0][10])
+            above = set(shown[:-1])
+            crossing = {(child, p) for child in above for p in parents[child] if p not in above}
+            assert {(r[2], p) for r in got if not r[0] for p in (r[3], r[4]) if p} == crossing
+        assert shown == expected
+        assert totals[0] is None, "the first page did not count the whole history"
+        assert totals[-1] == len(expected)
+        past = conn.execute("SELECT DISTINCT page_shown, total FROM pggit.graph('main', 99, 1)")
+        assert past.fetchall() == [(len(expected), len(expected))]
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "call, state",

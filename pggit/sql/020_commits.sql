@@ -386,10 +386,13 @@ $$;
 --   (on_page false; only those parents are given, the others are NULL): the edges that
 --   cross the page's top boundary, so the layout draws them coming in. heads lists the live
 --   (not deleted) branches whose head is the commit. A page past the last is the last page.
+--   With a branch, only as much history is walked as the page needs: total is NULL when the
+--   walk did not reach the root (there are more pages; how many is not counted).
 -- Arguments: branch text (NULL: all commits); page integer (default 1, at least 1);
 --   page_size integer (default 50, 1 to 1000).
 -- Returns: on_page, id, hash, parent_hash, merge_parent_hash, branch_name, author, message,
---   committed_at, heads, total (commits in the graph), page_shown (the page returned),
+--   committed_at, heads, total (commits in the graph, NULL: not counted, more than this
+--   page), page_shown (the page returned),
 --   current_branch (pggit.current_branch() of the session).
 -- Errors: PGB04 invalid name; PGB01 unknown branch; PGC04 page or page_size out of range.
 -- Locks: none.
@@ -404,7 +407,11 @@ SET jit = off
 AS $$
 DECLARE
     v_head  text;
-    v_scope bigint[];   -- the reachable commits' ids (branch given), newest first
+    v_head_id bigint;
+    v_scope bigint[];   -- the reachable commits' ids above v_floor (branch given), newest first
+    v_floor bigint;
+    v_window bigint;
+    v_want  bigint;
     v_total bigint;
     v_page  integer;
     v_ids   bigint[];   -- the page's commits, newest first
@@ -428,21 +435,36 @@ BEGIN
         IF NOT FOUND THEN
             PERFORM pggit.raise_missing_branch(graph.branch);
         END IF;
-        -- the walk carries each commit's id and parents: one probe by hash per commit
-        WITH RECURSIVE reach(id, parent_hash, merge_parent_hash) AS (
-            SELECT c.id, c.parent_hash, c.merge_parent_hash FROM pggit.commits c
-             WHERE c.hash = v_head
-            UNION
-            SELECT c.id, c.parent_hash, c.merge_parent_hash FROM reach r
-             CROSS JOIN LATERAL (VALUES (r.parent_hash), (r.merge_parent_hash)) AS p(hash)
-             JOIN pggit.commits c ON c.hash = p.hash
-        )
-        SELECT coalesce(array_agg(r.id ORDER BY r.id DESC), '{}') INTO v_scope FROM reach r;
-        v_total := cardinality(v_scope);
+        -- Walk back from the head, only through commits above v_floor: a parent's id is
+        -- smaller than its child's, so every path to a commit above the floor stays above
+        -- it and the walk finds exactly the reachable commits above the floor. The floor
+        -- starts a few pages' worth of ids below the head and drops until the walk holds
+        -- the page asked for and one commit more, or reaches the root: a page near the top
+        -- of a long history reads only its neighbourhood (one probe by hash per commit).
+        SELECT c.id INTO v_head_id FROM pggit.commits c WHERE c.hash = v_head;
+        v_want := graph.page * graph.page_size + 1;
+        v_window := 4 * v_want;
+        LOOP
+            v_floor := greatest(coalesce(v_head_id, 0) - v_window, 0);
+            WITH RECURSIVE reach(id, parent_hash, merge_parent_hash) AS (
+                SELECT c.id, c.parent_hash, c.merge_parent_hash FROM pggit.commits c
+                 WHERE c.id = v_head_id
+                UNION
+                SELECT c.id, c.parent_hash, c.merge_parent_hash FROM reach r
+                 CROSS JOIN LATERAL (VALUES (r.parent_hash), (r.merge_parent_hash)) AS p(hash)
+                 JOIN pggit.commits c ON c.hash = p.hash AND c.id > v_floor
+            )
+            SELECT coalesce(array_agg(r.id ORDER BY r.id DESC), '{}') INTO v_scope FROM reach r;
+            EXIT WHEN v_floor = 0 OR cardinality(v_scope) >= v_want;
+            v_window := v_window * 4;
+        END LOOP;
+        -- the size of the whole history is known only when the walk reached the root
+        v_total := CASE WHEN v_floor = 0 THEN cardinality(v_scope) END;
     ELSE
         SELECT count(*) INTO v_total FROM pggit.commits;
     END IF;
-    v_page := least(graph.page, greatest(1, ceil(v_total::numeric / graph.page_size)::integer));
+    v_page := CASE WHEN v_total IS NULL THEN graph.page
+                   ELSE least(graph.page, greatest(1, ceil(v_total::numeric / graph.page_size)::integer)) END;
 
     IF graph.branch IS NOT NULL THEN
         v_ids := v_scope[(v_page - 1) * graph.page_size + 1 : v_page * graph.page_size];

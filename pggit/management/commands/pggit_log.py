@@ -95,7 +95,9 @@ class Command(PgGitCommand):
         prefer = branch or current
         for line in text_graph(layout(page.commits, page.incoming, prefer), describe):
             self.stdout.write(line)
-        if page.num_pages > 1:
+        if page.num_pages is None:
+            self.stdout.write(f"(page {page.page}; --page {page.page + 1} for older commits)")
+        elif page.num_pages > 1:
             self.stdout.write(f"(page {page.page} of {page.num_pages}; --page N for another)")
 
 
