@@ -118,6 +118,7 @@ class _Lane:
     target: str
     branch: str
     merge: bool = False
+    reserved: bool = False  # kept free for a commit further down; nothing drawn in it yet
 
 
 def _free_slot(lanes: list[_Lane | None], start: int = 0) -> int:
@@ -137,12 +138,16 @@ def layout(
     commits: Sequence[GraphCommit],
     incoming: Iterable[GraphCommit] = (),
     prefer_branch: str | None = None,
+    *,
+    reserve: bool = False,
 ) -> Layout:
     """Place ``commits`` (newest first, parents after their children) in rows and lanes.
 
     ``incoming`` are the commits above the page with edges into it; their lanes enter from the
     top, those of ``prefer_branch``'s commits leftmost (so a branch keeps the first lane from
-    page to page)."""
+    page to page). With ``reserve`` (the admin's picture), the first lane is kept free down to
+    ``prefer_branch``'s newest commit on the page, so that branch is the left edge of the graph
+    even when other branches have newer commits (Git's text does not do this)."""
     branch_of = {c.hash: c.branch for c in commits}
     lanes: list[_Lane | None] = []
     segments: list[Segment] = []
@@ -153,9 +158,13 @@ def layout(
             if all(lane is None or lane.target != parent for lane in lanes):
                 colour = branch_of.get(parent, child.branch) if n else child.branch
                 lanes.append(_Lane(parent, colour, merge=n > 0))
+    first = next((c for c in commits if c.branch == prefer_branch), None)
+    if reserve and first and all(lane is None or lane.target != first.hash for lane in lanes):
+        lanes.insert(0, _Lane(first.hash, first.branch, reserved=True))
     for j, lane in enumerate(lanes):
         assert lane is not None
-        segments.append(Segment(-1, j, j, lane.target, lane.branch, lane.merge))
+        if not lane.reserved:
+            segments.append(Segment(-1, j, j, lane.target, lane.branch, lane.merge))
     width = len(lanes)
 
     rows: list[Row] = []
@@ -170,7 +179,7 @@ def layout(
         rows.append(Row(commit, here))
         # (from lane, lane) pairs of this row's transitions
         moves: list[tuple[int, _Lane]] = [
-            (j, lane) for j, lane in enumerate(nxt) if lane is not None
+            (j, lane) for j, lane in enumerate(nxt) if lane is not None and not lane.reserved
         ]
         parents = list(dict.fromkeys(commit.parents))
         if parents:
@@ -193,6 +202,10 @@ def layout(
         for j, lane in enumerate(nxt):
             if lane is not None:
                 if lane.target in leftmost:
+                    kept = leftmost[lane.target]
+                    kept_lane = nxt[kept]
+                    if kept_lane is not None and kept_lane.reserved:
+                        nxt[kept] = lane  # a line reaches the reserved lane: it is drawn now
                     nxt[j] = None
                 else:
                     leftmost[lane.target] = j

@@ -21,7 +21,9 @@ from pggit.graph import GraphCommit, GraphPage, Layout, Segment, layout
 register = template.Library()
 
 ROW = 26  # px per row
-LANE = 16  # px per lane
+LANE = 16  # px per lane, while the lanes fit in GRAPH_WIDTH; narrower (down to MIN_LANE) past it
+MIN_LANE = 8
+GRAPH_WIDTH = 400
 PAD = 8
 RADIUS = 5
 CHAR = 6.7  # px per character of the 11px monospace labels
@@ -50,8 +52,14 @@ def colour(branch: str) -> str:
     return PALETTE[1 + zlib.crc32(branch.encode()) % (len(PALETTE) - 1)]
 
 
-def _x(lane: int) -> float:
-    return PAD + lane * LANE + LANE / 2
+def lane_width(lanes: int) -> float:
+    """Px per lane: LANE, or less for a wide graph (50 branches at work at once still fit
+    beside their text), never under MIN_LANE."""
+    return max(MIN_LANE, min(LANE, GRAPH_WIDTH / max(lanes, 1)))
+
+
+def _x(lane: int, px: float = LANE) -> float:
+    return PAD + lane * px + px / 2
 
 
 def _y(row: int, rows: int) -> float:
@@ -62,8 +70,8 @@ def _y(row: int, rows: int) -> float:
     return PAD / 2 + row * ROW + ROW / 2
 
 
-def _path(s: Segment, rows: int) -> str:
-    x1, y1, x2, y2 = _x(s.from_lane), _y(s.row, rows), _x(s.to_lane), _y(s.row + 1, rows)
+def _path(s: Segment, rows: int, px: float) -> str:
+    x1, y1, x2, y2 = _x(s.from_lane, px), _y(s.row, rows), _x(s.to_lane, px), _y(s.row + 1, rows)
     if x1 == x2:
         return f"M{x1:g} {y1:g}V{y2:g}"
     middle = (y1 + y2) / 2
@@ -81,7 +89,9 @@ def render_svg(page: GraphPage, placed: Layout, selected: str | None = None) -> 
     """The SVG markup of ``placed`` (a layout of ``page``); ``selected`` is a commit hash to
     highlight."""
     n = len(placed.rows)
-    text_x = PAD + placed.width * LANE + 10
+    px = lane_width(placed.width)
+    radius = min(RADIUS, px * 0.4)
+    text_x = PAD + placed.width * px + 10
     height = n * ROW + PAD
     width = text_x + max((_text_width(r.commit) for r in placed.rows), default=0) + PAD
     out = [
@@ -101,12 +111,12 @@ def render_svg(page: GraphPage, placed: Layout, selected: str | None = None) -> 
         if s.row < 0 or s.row + 1 >= n:
             classes += " pggit-offpage"
         out.append(
-            f'<path class="{classes}" d="{_path(s, n)}" stroke="{colour(s.branch)}"'
+            f'<path class="{classes}" d="{_path(s, n, px)}" stroke="{colour(s.branch)}"'
             f' data-target="{escape(s.target[:12])}"/>'
         )
     for i, row in enumerate(placed.rows):
         c = row.commit
-        x, y = _x(row.lane), _y(i, n)
+        x, y = _x(row.lane, px), _y(i, n)
         classes = "pggit-node" + (" pggit-merge-node" if c.is_merge else "")
         if c.heads:
             classes += " pggit-head"
@@ -114,7 +124,7 @@ def render_svg(page: GraphPage, placed: Layout, selected: str | None = None) -> 
             classes += " pggit-current"
         title = escape(f"{c.short_hash} on {c.branch}: {c.summary}")
         out.append(
-            f'<circle class="{classes}" cx="{x:g}" cy="{y:g}" r="{RADIUS}"'
+            f'<circle class="{classes}" cx="{x:g}" cy="{y:g}" r="{radius:g}"'
             f' fill="{colour(c.branch)}" data-hash="{escape(c.short_hash)}"'
             f' data-lane="{row.lane}"><title>{title}</title></circle>'
         )
@@ -163,7 +173,7 @@ svg.pggit-graph .pggit-meta { fill: var(--body-quiet-color, #777); }
 @register.simple_tag
 def commit_graph(page: GraphPage, selected: str | None = None) -> SafeString:
     """The graph of ``page`` as inline SVG (its styles included), laid out with the page's
-    branch (or the current branch) in the leftmost lane."""
-    placed = layout(page.commits, page.incoming, page.branch or page.current_branch)
+    branch (or the current branch) in the leftmost lane, kept for it from the top."""
+    placed = layout(page.commits, page.incoming, page.branch or page.current_branch, reserve=True)
     svg = render_svg(page, placed, selected)
     return mark_safe(f'{STYLE}<div class="pggit-graph-wrap">{svg}</div>')  # noqa: S308

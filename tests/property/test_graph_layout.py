@@ -84,9 +84,13 @@ def check_laws(placed: Layout, commits: list[GraphCommit]) -> None:
     assert all(-1 <= s.row < len(commits) for s in placed.segments)
 
 
-@given(histories())
-def test_layout_laws_hold_on_one_page(commits):
-    check_laws(layout(commits), commits)
+@given(histories(), st.sampled_from([None, *BRANCHES]), st.booleans())
+def test_layout_laws_hold_on_one_page(commits, prefer, reserve):
+    placed = layout(commits, prefer_branch=prefer, reserve=reserve)
+    check_laws(placed, commits)
+    first = next((r for r in placed.rows if r.commit.branch == prefer), None)
+    if reserve and first is not None:
+        assert first.lane == 0, "the preferred branch's newest commit takes the first lane"
 
 
 @given(histories(), st.data())
@@ -103,7 +107,12 @@ def test_page_boundaries_keep_every_edge(commits, data):
         for c in above
         if any(p in on_or_below for p in c.parents)
     ]
-    placed = layout(page, incoming, prefer_branch=data.draw(st.sampled_from(BRANCHES)))
+    placed = layout(
+        page,
+        incoming,
+        prefer_branch=data.draw(st.sampled_from(BRANCHES)),
+        reserve=data.draw(st.booleans()),
+    )
     check_laws(placed, page)
     row_of = {c.hash: i for i, c in enumerate(page)}
     entering = {(s.from_lane, s.target) for s in placed.segments if s.row == -1}
