@@ -21,7 +21,7 @@ and :func:`layout` places it. The rules, Git's (``git log --graph``):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 
@@ -104,13 +104,6 @@ class Layout:
     rows: list[Row]
     segments: list[Segment]
     width: int  # lanes used
-    lanes_at: list[int] = field(default_factory=list)  # lanes in use between row i and i + 1
-
-    def row_of(self, commit_hash: str) -> int | None:
-        for i, row in enumerate(self.rows):
-            if row.commit.hash == commit_hash:
-                return i
-        return None
 
 
 @dataclass
@@ -151,7 +144,6 @@ def layout(
     branch_of = {c.hash: c.branch for c in commits}
     lanes: list[_Lane | None] = []
     segments: list[Segment] = []
-    lanes_at: list[int] = []
     ordered = sorted(incoming, key=lambda c: (c.branch != prefer_branch, -c.id))
     for child in ordered:
         for n, parent in enumerate(child.parents):
@@ -187,11 +179,13 @@ def layout(
             nxt[here] = own
             moves.append((here, own))
         for parent in parents[1:]:
-            waiting = next(
-                (lane for lane in nxt if lane is not None and lane.target == parent), None
-            )
-            if waiting is not None:
-                moves.append((here, _Lane(parent, waiting.branch, merge=True)))
+            found = [(j, lane) for j, lane in enumerate(nxt) if lane and lane.target == parent]
+            if found:
+                j, waiting = found[0]
+                joined = _Lane(parent, waiting.branch, merge=True)
+                if waiting.reserved:
+                    nxt[j] = joined  # the reserved lane is drawn from here on
+                moves.append((here, joined))
                 continue
             slot = _free_slot(nxt, here + 1)
             lane = _Lane(parent, branch_of.get(parent, commit.branch), merge=True)
@@ -216,16 +210,7 @@ def layout(
         _trim(nxt)
         width = max(width, len(nxt), here + 1)
         lanes = nxt
-        lanes_at.append(len(lanes))
-    return Layout(rows, _unique(segments), width, lanes_at)
-
-
-def _unique(segments: list[Segment]) -> list[Segment]:
-    """One segment per (row, from, to, target): lanes that already joined draw one line."""
-    seen: dict[tuple[int, int, int, str], Segment] = {}
-    for s in segments:
-        seen.setdefault((s.row, s.from_lane, s.to_lane, s.target), s)
-    return list(seen.values())
+    return Layout(rows, segments, width)
 
 
 # --- text, as git log --graph prints it ---------------------------------------------------------

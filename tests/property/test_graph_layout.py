@@ -154,3 +154,9 @@ def test_a_merge_of_two_branches_draws_as_git_does():
     ]
     lines = text_graph(layout(c), lambda commit: [commit.hash])
     assert lines == ["*   m", "|\\", "* | c", "| * f", "|/", "* b", "* a"]
+
+
+@given(histories())
+def test_each_segment_is_drawn_once(commits):
+    segments = [(s.row, s.from_lane, s.to_lane) for s in layout(commits).segments]
+    assert len(segments) == len(set(segments))
