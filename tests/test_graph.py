@@ -325,6 +325,8 @@ def test_api_graph_types_and_errors(unique):
 def test_pggit_log_graph_user_errors(unique):
     assert "no-such" in str(user_error("pggit_log", "--graph", "--branch", "no-such-x"))
     assert "page_size" in str(user_error("pggit_log", "--graph", "--limit", "0"))
+    assert "add --graph" in str(user_error("pggit_log", "--all"))
+    assert "add --graph" in str(user_error("pggit_log", "--page", "2"))
     out = cmd("pggit_log", "--graph", "--oneline", "--branch", "main", "--limit", "1")
     assert out.startswith("*") or "no commits" in out
 

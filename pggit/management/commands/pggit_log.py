@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from pggit import api
 from pggit.graph import GraphCommit, GraphPage, decoration, layout, text_graph
@@ -41,6 +41,8 @@ class Command(PgGitCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not options["graph"] and (options["all"] or options["page"] != 1):
+            raise CommandError("--all and --page draw the graph: add --graph", returncode=1)
         if options["graph"]:
             self.handle_graph(options)
             return
