@@ -42,7 +42,9 @@ class Command(PgGitCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["graph"] and (options["all"] or options["page"] != 1):
-            raise CommandError("--all and --page draw the graph: add --graph", returncode=1)
+            raise CommandError(
+                "--all and --page draw the graph: add --graph", returncode=self.USER_ERROR
+            )
         if options["graph"]:
             self.handle_graph(options)
             return
