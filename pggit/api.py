@@ -43,6 +43,7 @@ from pggit.exceptions import (
     RetryableError,
     from_database_error,
 )
+from pggit.graph import GraphCommit, GraphPage
 from pggit.models import Branch, Commit
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "merge_preview",
     "ahead_behind",
     "unmerged_commits",
+    "graph",
     "resolve_conflict",
     "revert",
     "create_data_branch",
@@ -95,6 +97,7 @@ __all__ = [
     "amerge_preview",
     "aahead_behind",
     "aunmerged_commits",
+    "agraph",
     "aresolve_conflict",
     "arevert",
     "acreate_data_branch",
@@ -557,6 +560,41 @@ def unmerged_commits(branch: str, *, using: str = DEFAULT_DB_ALIAS) -> list[Comm
         )
 
 
+def graph(
+    branch: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+) -> GraphPage:
+    """One page of the commit graph, newest first (one query, ``pggit.graph()``): every commit,
+    or with ``branch`` the commits its head reaches. A page past the last is the last page;
+    ``total`` is None when only the part of a branch's history the page needs was walked.
+    :func:`pggit.graph.layout` places it in rows and lanes."""
+    _text(branch, "branch name", InvalidBranchName, optional=True)
+    for value, what in ((page, "page"), (page_size, "page_size")):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidArgument(f"{what} must be an int, not {type(value).__name__}")
+    with reading(using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT * FROM pggit.graph(%s, %s, %s)", [branch, page, page_size])
+        rows = cursor.fetchall()
+    commits: list[GraphCommit] = []
+    incoming: list[GraphCommit] = []
+    total: int | None = 0
+    shown, current = 1, "main"
+    for on_page, id_, hash_, parent, merge_parent, name, author_, message, at, heads, *rest in rows:
+        total, shown, current = rest
+        parents = tuple(p for p in (parent, merge_parent) if p is not None)
+        commit = GraphCommit(id_, hash_, parents, name, author_, message, at, tuple(heads))
+        (commits if on_page else incoming).append(commit)
+    if not rows:
+        with connections[using].cursor() as cursor:
+            cursor.execute("SELECT pggit.current_branch()")
+            current = cursor.fetchone()[0]
+        shown = 1
+    return GraphPage(commits, incoming, branch, shown, page_size, total, current)
+
+
 def resolve_conflict(
     merge_id: int, object_key: str, resolution: str, *, using: str = DEFAULT_DB_ALIAS
 ) -> str | None:
@@ -784,6 +822,7 @@ amerge = _awaitable(merge)
 amerge_preview = _awaitable(merge_preview)
 aahead_behind = _awaitable(ahead_behind)
 aunmerged_commits = _awaitable(unmerged_commits)
+agraph = _awaitable(graph)
 aresolve_conflict = _awaitable(resolve_conflict)
 arevert = _awaitable(revert)
 acreate_data_branch = _awaitable(create_data_branch)

@@ -98,6 +98,7 @@ AS $$
         ('function_access', 'read'),
         ('generate_trinity_id', 'read'),
         ('get_version', 'read'),
+        ('graph', 'read'),
         ('hash_definition', 'read'),
         ('increment_version', 'read'),
         ('is_widening', 'read'),
