@@ -17,6 +17,7 @@ class Migration(migrations.Migration):
                 "000_schema.sql",
                 "010_branches.sql",
                 "020_commits.sql",
+                "025_refs.sql",
                 "030_snapshots.sql",
                 "040_ddl_capture.sql",
                 "050_changes.sql",
