@@ -214,6 +214,36 @@ class TruncateRefused(LiveDataBranches):
     sqlstate = "PGX08"
 
 
+class RefError(PgGitError):
+    """Base class of the errors about refs: tags, and names that resolve to commits."""
+
+
+class AmbiguousRef(RefError, LookupError):
+    """A hash prefix matches several commits (the message lists them): give more digits."""
+
+    sqlstate = "PGR01"
+
+
+class TagNotFound(RefError, NotFound):
+    sqlstate = "PGR02"
+
+
+class TagExists(RefError):
+    """The tag names another commit; tags are immutable unless moved with ``force``."""
+
+    sqlstate = "PGR03"
+
+
+class RefNameCollision(RefError, InvalidInput):
+    """A tag may not take a live branch's name, a branch not a tag's, neither may be HEAD."""
+
+    sqlstate = "PGR04"
+
+
+class InvalidTagName(RefError, InvalidInput):
+    sqlstate = "PGR05"
+
+
 # The only SQLSTATEs the API retries (docs/python-api.md, "Retries").
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 

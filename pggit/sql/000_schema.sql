@@ -8,6 +8,8 @@
 --   PGB04 invalid branch name     PGB05 branch not active       PGB06 unmerged commits
 --   PGC01 invalid message         PGC02 invalid author          PGC03 commit not found
 --   PGC04 invalid argument        PGH01 history is append-only
+--   PGR01 ambiguous ref           PGR02 tag not found           PGR03 tag exists
+--   PGR04 ref name collision      PGR05 invalid tag name
 -- Retryable failures keep PostgreSQL's own codes: 40001 (serialization), 40P01 (deadlock),
 -- 55P03 (lock not available).
 --

@@ -384,8 +384,8 @@ DECLARE
 BEGIN
     PERFORM pggit.validate_tag_name(tag.name);
     PERFORM pggit.validate_commit_input(coalesce(tag.message, ''), v_tagger);
-    v_hash := pggit.resolve_ref(coalesce(tag."commit", 'main'));
     PERFORM pggit.refuse_ref_collision(tag.name, 'tag');
+    v_hash := pggit.resolve_ref(coalesce(tag."commit", 'main'));
     SELECT * INTO v_old FROM pggit.tags t WHERE t.name = tag.name FOR UPDATE;
     IF v_old.id IS NOT NULL THEN
         IF v_old.commit_hash = v_hash THEN

@@ -1,0 +1,396 @@
+"""Refs (issue 18 items 1-3, issue 21 item 6): tags, resolve, branching from any commit, reset;
+and the reflog with verify()'s checks on it (issue 19 item 2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pggit import api
+from pggit.exceptions import (
+    AmbiguousRef,
+    BranchDeleted,
+    BranchNotFound,
+    CommitNotFound,
+    HistoryImmutable,
+    InvalidArgument,
+    InvalidTagName,
+    ProtectedBranch,
+    RefNameCollision,
+    TagExists,
+    TagNotFound,
+    from_database_error,
+)
+from pggit.models import Branch, Tag
+from tests.helpers import ident, run, sql_error, sql_rows, sql_scalar
+
+pytestmark = pytest.mark.django_db
+
+EMPTY_TREE = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def commit_table(branch: str, table: str, message: str) -> str:
+    if not Branch.objects.filter(name=branch).exclude(status="DELETED").exists():
+        api.create_branch(branch)
+    with api.checkout(branch):
+        run(f"CREATE TABLE {table} (id int PRIMARY KEY)")
+    return api.commit(message, branch=branch).hash
+
+
+def snapshot() -> tuple:
+    return (
+        sql_rows("SELECT name, head_hash, status FROM pggit.branches ORDER BY id"),
+        sql_rows("SELECT name, commit_hash FROM pggit.tags ORDER BY name"),
+        sql_scalar("SELECT count(*) FROM pggit.reflog"),
+    )
+
+
+# --- resolve -----------------------------------------------------------------------------------
+
+
+def test_resolve_accepts_branch_tag_hash_prefix_head_and_parents(unique):
+    branch = unique("res")
+    c1 = api.commit("one", branch=branch).hash
+    c2 = commit_table(branch, ident("r", unique), "two")
+    c3 = commit_table(branch, ident("r", unique), "three")
+    name = unique("v1.0/rc")
+    api.tag(name, c2)
+    assert api.resolve(branch) == c3
+    assert api.resolve(name) == c2
+    assert api.resolve(c1) == c1
+    assert api.resolve(c1[:7]) == c1
+    assert api.resolve(c1[:7].upper()) == c1
+    assert api.resolve(f"{branch}~") == c2
+    assert api.resolve(f"{branch}~2") == c1
+    assert api.resolve(f"{branch}~1~1") == c1
+    assert api.resolve(f"{name}~1") == c1
+    with api.checkout(branch):
+        assert api.resolve("HEAD") == c3
+        assert api.resolve("HEAD~2") == c1
+        # every function that takes a commit takes any ref
+        assert api.show("HEAD~1")["commit"]["hash"] == c2
+        assert api.show(name)["tags"] == [name]
+    assert [c.hash for c in api.log(f"{branch}~1", 2)] == [c2, c1]
+    assert [c.hash for c in api.log(name, 5)][:2] == [c2, c1]
+    assert [e.object_key for e in api.diff(name, branch)] == [
+        e.object_key for e in api.diff(c2, c3)
+    ]
+    assert len(api.diff(f"{branch}~2", branch)) == 2
+
+
+def test_unknown_malformed_and_hostile_refs_are_refused(unique):
+    branch = unique("res")
+    c1 = api.commit("one", branch=branch).hash
+    before = snapshot()
+    for ref in [
+        "nosuch",
+        c1[:6],
+        "0" * 64,
+        f"{branch}~5",
+        f"{branch}~x",
+        "~1",
+        f"{branch}~99999999999",
+        "x'; DROP TABLE pggit.commits; --",
+        "a b",
+        "tab\tref",
+        "x" * 2000,
+        "",
+    ]:
+        with pytest.raises(CommitNotFound):
+            api.resolve(ref)
+    with pytest.raises(CommitNotFound):
+        api.resolve("bad\x00ref")
+    assert sql_error("SELECT pggit.resolve(NULL)").sqlstate == "PGC03"
+    assert snapshot() == before
+
+
+def test_an_ambiguous_prefix_lists_the_candidates():
+    # two commits whose hashes share 8 digits (written directly: hashes are SHA-256)
+    prefix = "abcdef12"
+    hashes = [prefix + n * 56 for n in ("0", "1")]
+    main_id = sql_scalar("SELECT id FROM pggit.branches WHERE name = 'main' AND status <> 'DELETED'")
+    for h in hashes:
+        run(
+            "INSERT INTO pggit.commits (hash, branch_id, tree_hash, message, author, committed_at)"
+            " VALUES (%s, %s, %s, 'x', 'x', now())",
+            params=[h, main_id, EMPTY_TREE],
+        )
+    with pytest.raises(AmbiguousRef) as info:
+        api.resolve(prefix)
+    assert hashes[0] in str(info.value) and hashes[1] in str(info.value)
+    assert api.resolve(hashes[1][:9]) == hashes[1]
+    assert sql_error("SELECT pggit.show(%s)", [prefix[:7]]).sqlstate == "PGR01"
+
+
+# --- tags ----------------------------------------------------------------------------------------
+
+
+def test_tags_are_immutable_unless_forced_and_deletable(unique):
+    branch = unique("tag")
+    c1 = api.commit("one", branch=branch).hash
+    c2 = commit_table(branch, ident("t", unique), "two")
+    name = unique("release/2026-11.v1.2.0")
+    made = api.tag(name, c1, message="first release")
+    assert isinstance(made, Tag) and made.commit_id == c1 and made.message == "first release"
+    assert api.tag(name, c1).commit_id == c1  # the same commit again: a no-op
+    with pytest.raises(TagExists):
+        api.tag(name, c2)
+    assert api.resolve(name) == c1
+    assert api.tag(name, c2, force=True).commit_id == c2
+    assert name in [t.name for t in api.tags()]
+    assert (name, c2) in sql_rows("SELECT name, commit_hash FROM pggit.tags()")
+    assert api.delete_tag(name) == c2
+    with pytest.raises(TagNotFound):
+        api.delete_tag(name)
+    with pytest.raises(CommitNotFound):
+        api.resolve(name)
+
+
+def test_tag_defaults_to_mains_head(unique):
+    head = api.commit("main head").hash
+    assert api.tag(unique("v")).commit_id == head
+    assert sql_scalar("SELECT pggit.tag(%s)", [unique("w")]) == head
+
+
+def test_tag_and_branch_names_may_not_collide(unique):
+    branch = unique("coll")
+    api.commit("one", branch=branch)
+    api.commit("main has a head")
+    before = snapshot()
+    with pytest.raises(RefNameCollision):
+        api.tag(branch)
+    with pytest.raises(RefNameCollision):
+        api.tag("HEAD")
+    assert snapshot() == before
+    name = unique("tagged")
+    api.tag(name)
+    before = snapshot()
+    with pytest.raises(RefNameCollision):
+        api.create_branch(name)
+    with pytest.raises(RefNameCollision):
+        api.commit("implicit branch", branch=name)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("name", ["", "a b", "v1..2", "x~1", "abc1234", "/x", "x.lock", "a" * 300])
+def test_invalid_tag_names_are_refused(name):
+    api.commit("something to tag")
+    before = snapshot()
+    with pytest.raises(InvalidTagName):
+        api.tag(name)
+    assert snapshot() == before
+
+
+def test_unknown_target_of_tag_is_refused(unique):
+    with pytest.raises(CommitNotFound):
+        api.tag(unique("t"), "nosuchref")
+    assert sql_error("SELECT pggit.delete_tag('x y')").sqlstate == "PGR05"
+
+
+# --- create_branch from any commit ---------------------------------------------------------------
+
+
+def test_create_branch_from_any_ref(unique):
+    branch = unique("src")
+    t1, t2 = ident("a", unique), ident("b", unique)
+    c1 = commit_table(branch, t1, "one")
+    c2 = commit_table(branch, t2, "two")
+    api.tag(unique("v"), c1)
+    for ref in [c1, c1[:8], f"{branch}~1"]:
+        new = api.create_branch(unique("from"), ref)
+        assert new.head_id == c1 and new.base_id == c1
+        keys = {e.object_key for e in api.diff(new.name, branch)}
+        assert keys == {f"table:public.{t2}"}  # its workspace is c1's schema
+        assert api.status(new.name) == []
+    by_keyword = sql_scalar("SELECT (pggit.create_branch(%s, from_branch => %s)).head_hash", [unique("kw"), c2])
+    assert by_keyword == c2
+    before = snapshot()
+    with pytest.raises(BranchNotFound):
+        api.create_branch(unique("x"), unique("nosuch"))
+    with pytest.raises(CommitNotFound):
+        api.create_branch(unique("x"), "feedface99")
+    assert snapshot() == before
+    assert api.verify() == []
+
+
+# --- reset ---------------------------------------------------------------------------------------
+
+
+def test_hard_reset_rebuilds_the_workspace_and_keeps_history(unique):
+    branch = unique("rst")
+    t1, t2, t3 = (ident(x, unique) for x in "abc")
+    c1 = commit_table(branch, t1, "one")
+    c2 = commit_table(branch, t2, "two")
+    with api.checkout(branch):
+        run(f"CREATE TABLE {t3} (id int)")  # uncommitted: discarded by a hard reset
+    reset = api.reset(branch, f"{branch}~1", mode="hard")
+    assert reset.head_id == c1
+    assert api.status(branch) == []
+    assert {e.object_key for e in api.diff(branch, c2)} == {f"table:public.{t2}"}
+    # history is append-only: the later commit stays readable by hash and in the reflog
+    assert api.show(c2)["commit"]["hash"] == c2
+    log = api.reflog(branch)
+    assert [e.operation for e in log[:2]] == ["reset", "commit"]
+    assert (log[0].old_hash, log[0].new_hash) == (c2, c1)
+    # committing after the reset forks from c1; verify accepts it
+    c3 = commit_table(branch, ident("d", unique), "after reset")
+    assert api.log(branch)[1].hash == c1 and api.log(branch)[0].hash == c3
+    assert api.verify() == []
+
+
+def test_hard_reset_of_a_clean_workspace_runs_the_diff(unique):
+    branch = unique("rst")
+    t1 = ident("a", unique)
+    c0 = api.commit("empty", branch=branch).hash
+    commit_table(branch, t1, "one")
+    api.reset(branch, c0, mode="hard")
+    assert api.status(branch) == []
+    assert api.diff(branch, c0) == []
+    with api.checkout(branch):
+        assert sql_scalar("SELECT to_regclass(%s)", [t1]) is None
+    assert api.verify() == []
+
+
+def test_soft_reset_leaves_the_workspace_as_uncommitted_changes(unique):
+    branch = unique("soft")
+    t1 = ident("a", unique)
+    c0 = api.commit("empty", branch=branch).hash
+    c1 = commit_table(branch, t1, "one")
+    assert api.reset(branch, c0).head_id == c0  # soft is the default
+    assert [(c.object_key, c.change) for c in api.status(branch)] == [(f"table:public.{t1}", "added")]
+    again = api.commit("again", branch=branch)
+    assert again.tree_hash == sql_scalar("SELECT tree_hash FROM pggit.commits WHERE hash = %s", [c1])
+    assert again.parent_id == c0
+    assert api.verify() == []
+
+
+def test_hard_reset_discards_data_branch_rows(unique):
+    t = ident("d", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY, v int)", f"INSERT INTO {t} VALUES (1, 1)")
+    api.commit("t")
+    branch = unique("data")
+    view = api.create_data_branch(t, "main", branch)
+    base = api.commit("on branch", branch=branch).hash
+    run(f"UPDATE {view} SET v = 2", f"INSERT INTO {view} VALUES (2, 2)")
+    api.reset(branch, base, mode="hard")
+    assert sql_rows(f"SELECT id, v FROM {view} ORDER BY id") == [(1, 1)]
+    assert sql_rows(f"SELECT id, v FROM {t} ORDER BY id") == [(1, 1)]
+
+
+def test_reset_refusals_change_nothing(unique):
+    branch = unique("ref")
+    c1 = api.commit("one", branch=branch).hash
+    api.commit("main one")
+    before = snapshot()
+    with pytest.raises(ProtectedBranch):
+        api.reset("main", c1)
+    with pytest.raises(InvalidArgument):
+        api.reset(branch, c1, mode="mixed")
+    with pytest.raises(CommitNotFound):
+        api.reset(branch, "nosuchref")
+    with pytest.raises(BranchNotFound):
+        api.reset(unique("never"), c1)
+    gone = unique("gone")
+    api.create_branch(gone)
+    api.delete_branch(gone)
+    before = snapshot()
+    with pytest.raises(BranchDeleted):
+        api.reset(gone, c1)
+    assert sql_error("SELECT pggit.reset('main', %s, 'hard')", [c1]).sqlstate == "PGB03"
+    assert snapshot() == before
+
+
+def test_forced_reset_of_main(unique):
+    t = ident("m", unique)
+    c0 = api.commit("before").hash
+    run(f"CREATE TABLE {t} (id int)")
+    api.commit("add")
+    api.reset("main", c0, mode="hard", force=True)
+    assert sql_scalar("SELECT to_regclass(%s)", [f"public.{t}"]) is None
+    assert api.get_branch("main").head_id == c0
+    assert api.verify() == []
+
+
+# --- the reflog ----------------------------------------------------------------------------------
+
+
+def test_every_head_move_is_in_the_reflog_chained(unique):
+    branch = unique("rl")
+    api.commit("main base")
+    api.create_branch(branch)
+    c1 = commit_table(branch, ident("a", unique), "work")
+    api.merge(branch)  # fast-forward of main
+    other = unique("rl2")
+    api.create_branch(other)
+    commit_table(other, ident("b", unique), "other work")
+    commit_table("main", ident("c", unique), "main work")
+    api.merge(other)  # a merge commit
+    api.revert("main", parent=1)
+    gone = unique("gone")
+    api.create_branch(gone)
+    api.delete_branch(gone)
+    ops = [e.operation for e in api.reflog("main", 6)]
+    assert ops[:4] == ["revert", "merge", "commit", "fast-forward"]
+    ff = api.reflog("main", 10)[3]
+    assert ff.new_hash == c1 and ff.author and ff.role_name and ff.moved_at
+    assert [e.operation for e in api.reflog(branch)] == ["commit", "create"]
+    assert [e.operation for e in api.reflog(gone)] == ["delete", "create"]
+    entries = sql_rows(
+        "SELECT prev_hash, entry_hash FROM pggit.reflog r WHERE branch_id ="
+        " (SELECT id FROM pggit.branches WHERE name = %s) ORDER BY id",
+        [branch],
+    )
+    assert entries[0][0] is None and entries[1][0] == entries[0][1]
+    assert api.verify() == []
+
+
+def test_the_reflog_is_append_only(unique):
+    api.commit("x", branch=unique("ao"))
+    for statement in ["UPDATE pggit.reflog SET reason = 'x'", "DELETE FROM pggit.reflog", "TRUNCATE pggit.reflog"]:
+        error = sql_error(statement)
+        assert error.sqlstate == "PGH01" and "pggit.reflog" in str(error)
+    assert isinstance(from_database_error(sql_error("DELETE FROM pggit.reflog")), HistoryImmutable)
+
+
+def test_verify_catches_a_head_rewound_outside_the_api(unique):
+    branch = unique("rew")
+    c1 = api.commit("one", branch=branch).hash
+    commit_table(branch, ident("a", unique), "two")
+    assert api.verify() == []
+    # a superuser with the triggers off rewinds the head
+    run(f"UPDATE pggit.branches SET head_hash = '{c1}' WHERE name = '{branch}' AND status <> 'DELETED'")
+    findings = [f for f in api.verify() if f.check == "reflog"]
+    assert [f.subject for f in findings] == [branch]
+    assert c1 in findings[0].detail
+
+
+def test_verify_catches_deleted_object_versions_and_ddl_events(unique):
+    branch = unique("lost")
+    t1, t2 = ident("a", unique), ident("b", unique)
+    commit_table(branch, t1, "one")
+    c2 = commit_table(branch, t2, "two")
+    assert api.verify() == []
+    branch_id = Branch.objects.get(name=branch, status="ACTIVE").pk
+    run(f"DELETE FROM pggit.object_versions WHERE branch_id = {branch_id} AND object_key = 'table:public.{t2}'")
+    run(f"DELETE FROM pggit.ddl_events WHERE commit_id = (SELECT id FROM pggit.commits WHERE hash = '{c2}')")
+    findings = {(f.check, f.subject): f.detail for f in api.verify()}
+    assert f"table:public.{t2}" in findings[("object_versions", branch)]
+    assert c2 in findings[("ddl_events", branch)]
+
+
+def test_verify_catches_a_broken_reflog_chain(unique):
+    branch = unique("chain")
+    api.commit("one", branch=branch)
+    commit_table(branch, ident("a", unique), "two")
+    run("ALTER TABLE pggit.reflog DISABLE TRIGGER reflog_append_only")
+    run(
+        "DELETE FROM pggit.reflog WHERE id = (SELECT min(id) FROM pggit.reflog WHERE branch_id ="
+        f" (SELECT id FROM pggit.branches WHERE name = '{branch}' AND status <> 'DELETED'))"
+    )
+    run(
+        "UPDATE pggit.reflog SET reason = 'forged' WHERE id = (SELECT max(id) FROM pggit.reflog"
+        f" WHERE branch_id = (SELECT id FROM pggit.branches WHERE name = '{branch}' AND status <> 'DELETED'))"
+    )
+    run("ALTER TABLE pggit.reflog ENABLE TRIGGER reflog_append_only")
+    details = [f.detail for f in api.verify() if f.check == "reflog" and f.subject == branch]
+    assert any("does not chain" in d for d in details)
+    assert any("does not hash" in d for d in details)
