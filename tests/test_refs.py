@@ -3,7 +3,17 @@ and the reflog with verify()'s checks on it (issue 19 item 2)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
 
 from pggit import api
 from pggit.exceptions import (
@@ -21,10 +31,22 @@ from pggit.exceptions import (
     from_database_error,
 )
 from pggit.models import Branch, Tag
-from tests.helpers import ident, run, sql_error, sql_rows, sql_scalar
+from tests.helpers import (
+    database_url,
+    ident,
+    page_text,
+    run,
+    snapshot_counts,
+    sql_error,
+    sql_rows,
+    sql_scalar,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.django_db
 
+LIVE = "(SELECT id FROM pggit.branches WHERE name = %s AND status <> 'DELETED')"
 EMPTY_TREE = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
@@ -107,7 +129,9 @@ def test_an_ambiguous_prefix_lists_the_candidates():
     # two commits whose hashes share 8 digits (written directly: hashes are SHA-256)
     prefix = "abcdef12"
     hashes = [prefix + n * 56 for n in ("0", "1")]
-    main_id = sql_scalar("SELECT id FROM pggit.branches WHERE name = 'main' AND status <> 'DELETED'")
+    main_id = sql_scalar(
+        "SELECT id FROM pggit.branches WHERE name = 'main' AND status <> 'DELETED'"
+    )
     for h in hashes:
         run(
             "INSERT INTO pggit.commits (hash, branch_id, tree_hash, message, author, committed_at)"
@@ -201,7 +225,9 @@ def test_create_branch_from_any_ref(unique):
         keys = {e.object_key for e in api.diff(new.name, branch)}
         assert keys == {f"table:public.{t2}"}  # its workspace is c1's schema
         assert api.status(new.name) == []
-    by_keyword = sql_scalar("SELECT (pggit.create_branch(%s, from_branch => %s)).head_hash", [unique("kw"), c2])
+    by_keyword = sql_scalar(
+        "SELECT (pggit.create_branch(%s, from_branch => %s)).head_hash", [unique("kw"), c2]
+    )
     assert by_keyword == c2
     before = snapshot()
     with pytest.raises(BranchNotFound):
@@ -256,9 +282,13 @@ def test_soft_reset_leaves_the_workspace_as_uncommitted_changes(unique):
     c0 = api.commit("empty", branch=branch).hash
     c1 = commit_table(branch, t1, "one")
     assert api.reset(branch, c0).head_id == c0  # soft is the default
-    assert [(c.object_key, c.change) for c in api.status(branch)] == [(f"table:public.{t1}", "added")]
+    assert [(c.object_key, c.change) for c in api.status(branch)] == [
+        (f"table:public.{t1}", "added")
+    ]
     again = api.commit("again", branch=branch)
-    assert again.tree_hash == sql_scalar("SELECT tree_hash FROM pggit.commits WHERE hash = %s", [c1])
+    assert again.tree_hash == sql_scalar(
+        "SELECT tree_hash FROM pggit.commits WHERE hash = %s", [c1]
+    )
     assert again.parent_id == c0
     assert api.verify() == []
 
@@ -345,7 +375,11 @@ def test_every_head_move_is_in_the_reflog_chained(unique):
 
 def test_the_reflog_is_append_only(unique):
     api.commit("x", branch=unique("ao"))
-    for statement in ["UPDATE pggit.reflog SET reason = 'x'", "DELETE FROM pggit.reflog", "TRUNCATE pggit.reflog"]:
+    for statement in [
+        "UPDATE pggit.reflog SET reason = 'x'",
+        "DELETE FROM pggit.reflog",
+        "TRUNCATE pggit.reflog",
+    ]:
         error = sql_error(statement)
         assert error.sqlstate == "PGH01" and "pggit.reflog" in str(error)
     assert isinstance(from_database_error(sql_error("DELETE FROM pggit.reflog")), HistoryImmutable)
@@ -357,7 +391,7 @@ def test_verify_catches_a_head_rewound_outside_the_api(unique):
     commit_table(branch, ident("a", unique), "two")
     assert api.verify() == []
     # a superuser with the triggers off rewinds the head
-    run(f"UPDATE pggit.branches SET head_hash = '{c1}' WHERE name = '{branch}' AND status <> 'DELETED'")
+    run(f"UPDATE pggit.branches SET head_hash = %s WHERE id = {LIVE}", params=[c1, branch])
     findings = [f for f in api.verify() if f.check == "reflog"]
     assert [f.subject for f in findings] == [branch]
     assert c1 in findings[0].detail
@@ -370,8 +404,15 @@ def test_verify_catches_deleted_object_versions_and_ddl_events(unique):
     c2 = commit_table(branch, t2, "two")
     assert api.verify() == []
     branch_id = Branch.objects.get(name=branch, status="ACTIVE").pk
-    run(f"DELETE FROM pggit.object_versions WHERE branch_id = {branch_id} AND object_key = 'table:public.{t2}'")
-    run(f"DELETE FROM pggit.ddl_events WHERE commit_id = (SELECT id FROM pggit.commits WHERE hash = '{c2}')")
+    run(
+        "DELETE FROM pggit.object_versions WHERE branch_id = %s AND object_key = %s",
+        params=[branch_id, f"table:public.{t2}"],
+    )
+    run(
+        "DELETE FROM pggit.ddl_events"
+        " WHERE commit_id = (SELECT id FROM pggit.commits WHERE hash = %s)",
+        params=[c2],
+    )
     findings = {(f.check, f.subject): f.detail for f in api.verify()}
     assert f"table:public.{t2}" in findings[("object_versions", branch)]
     assert c2 in findings[("ddl_events", branch)]
@@ -383,14 +424,131 @@ def test_verify_catches_a_broken_reflog_chain(unique):
     commit_table(branch, ident("a", unique), "two")
     run("ALTER TABLE pggit.reflog DISABLE TRIGGER reflog_append_only")
     run(
-        "DELETE FROM pggit.reflog WHERE id = (SELECT min(id) FROM pggit.reflog WHERE branch_id ="
-        f" (SELECT id FROM pggit.branches WHERE name = '{branch}' AND status <> 'DELETED'))"
+        "DELETE FROM pggit.reflog WHERE id ="
+        f" (SELECT min(id) FROM pggit.reflog WHERE branch_id = {LIVE})",
+        params=[branch],
     )
     run(
-        "UPDATE pggit.reflog SET reason = 'forged' WHERE id = (SELECT max(id) FROM pggit.reflog"
-        f" WHERE branch_id = (SELECT id FROM pggit.branches WHERE name = '{branch}' AND status <> 'DELETED'))"
+        "UPDATE pggit.reflog SET reason = 'forged' WHERE id ="
+        f" (SELECT max(id) FROM pggit.reflog WHERE branch_id = {LIVE})",
+        params=[branch],
     )
     run("ALTER TABLE pggit.reflog ENABLE TRIGGER reflog_append_only")
     details = [f.detail for f in api.verify() if f.check == "reflog" and f.subject == branch]
     assert any("does not chain" in d for d in details)
     assert any("does not hash" in d for d in details)
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def cmd(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def user_error(*args: str) -> CommandError:
+    before = snapshot_counts()
+    with pytest.raises(CommandError) as info:
+        cmd(*args)
+    assert "\n" not in str(info.value), "one line"
+    assert snapshot_counts() == before, "nothing changed"
+    return info.value
+
+
+def test_pggit_tag_creates_lists_and_deletes(unique):
+    head = api.commit("to tag").hash
+    name = unique("v1.2")
+    assert cmd("pggit_tag", "create", name, "-m", "note") == f"Tagged {head[:12]} as {name}\n"
+    listed = json.loads(cmd("pggit_tag", "--json"))
+    assert {"name": name, "commit_hash": head, "message": "note"}.items() <= next(
+        t for t in listed if t["name"] == name
+    ).items()
+    assert name in cmd("pggit_tag", "list")
+    assert user_error("pggit_tag", "create", name, "main~1").returncode == 1
+    assert user_error("pggit_tag", "create", "bad name").returncode == 1
+    assert user_error("pggit_tag", "create", "main").returncode == 1
+    assert json.loads(cmd("pggit_tag", "delete", name, "--json")) == {
+        "name": name,
+        "commit_hash": head,
+    }
+    assert user_error("pggit_tag", "delete", name).returncode == 1
+
+
+def test_pggit_reset_and_log_reflog(unique):
+    branch = unique("cli")
+    c1 = api.commit("one", branch=branch).hash
+    c2 = commit_table(branch, ident("a", unique), "two")
+    out = cmd("pggit_reset", branch, f"{branch}~1", "--hard")
+    assert out == f"Reset {branch} --hard to {c1[:12]} (was {c2[:12]})\n"
+    data = json.loads(cmd("pggit_reset", branch, c2, "--json"))
+    assert data["head_hash"] == c2 and data["old_head_hash"] == c1 and data["mode"] == "soft"
+    reflog = json.loads(cmd("pggit_log", "--branch", branch, "--reflog", "--json"))
+    assert [e["operation"] for e in reflog] == ["reset", "reset", "commit", "commit", "create"]
+    assert reflog[0]["new_hash"] == c2 and reflog[1]["new_hash"] == c1
+    assert "reset --hard" in cmd("pggit_log", "--branch", branch, "--reflog")
+    assert [c["hash"] for c in json.loads(cmd("pggit_log", "--branch", f"{c2[:9]}~1", "--json"))][
+        :1
+    ] == [c1]
+    assert user_error("pggit_reset", "main", c1).returncode == 1
+    assert user_error("pggit_reset", branch, "nosuchref").returncode == 1
+    assert user_error("pggit_log", "--branch", "nosuch~1").returncode == 1
+
+
+def test_pggit_show_head_and_branch_from_a_ref(unique):
+    api.commit("first")
+    second = api.commit("second").hash
+    name = unique("shown")
+    api.tag(name)
+    out = cmd("pggit_show", "HEAD")
+    assert f"commit {second}" in out and f"Tags:   {name}" in out
+    created = json.loads(cmd("pggit_branch", "create", unique("b"), "--from", "HEAD~1", "--json"))
+    assert created["head_hash"] == api.resolve("main~1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reset_and_tag_commands_exit_codes_in_a_process(unique):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "testproject.settings",
+    }
+    manage = [sys.executable, str(ROOT / "testproject" / "manage.py")]
+    branch = unique("proc")
+    api.commit("one", branch=branch)
+    ok = subprocess.run(
+        [*manage, "pggit_reset", branch, branch, "--hard"], env=env, capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stderr
+    for args in (["pggit_reset", "main", "main"], ["pggit_tag", "create", "HEAD"]):
+        bad = subprocess.run([*manage, *args], env=env, capture_output=True, text=True)
+        assert bad.returncode == 1
+        assert bad.stderr.strip().count("\n") == 0 and "Traceback" not in bad.stderr
+
+
+# --- admin ---------------------------------------------------------------------------------------
+
+
+def test_admin_lists_tags_and_shows_them_on_commits(admin_client, unique):
+    head = api.commit("tagged in the admin")
+    name = unique("adm/v1.0")
+    api.tag(name, head.hash, message="admin release")
+    listing = page_text(admin_client.get(reverse("admin:pggit_tag_changelist")))
+    assert name in listing and head.hash[:12] in listing and "admin release" in listing
+    assert admin_client.get(reverse("admin:pggit_tag_add")).status_code == 403
+    commit_page = page_text(admin_client.get(reverse("admin:pggit_commit_change", args=[head.pk])))
+    assert name in commit_page
+    commits = page_text(admin_client.get(reverse("admin:pggit_commit_changelist")))
+    assert name in commits
+
+
+def test_admin_branch_page_shows_the_reflog(admin_client, unique):
+    branch = unique("admrl")
+    c1 = api.commit("one", branch=branch).hash
+    c2 = commit_table(branch, ident("a", unique), "two")
+    api.reset(branch, c1, mode="hard")
+    pk = Branch.objects.get(name=branch, status="ACTIVE").pk
+    html = page_text(admin_client.get(reverse("admin:pggit_branch_change", args=[pk])))
+    assert "Reflog" in html
+    assert f"reset --hard to {c1}" in html and c2[:12] in html and "commit: two" in html

@@ -17,8 +17,10 @@ class Command(PgGitCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("a", help="Branch name or commit hash (prefix) to compare from.")
-        parser.add_argument("b", help="Branch name or commit hash (prefix) to compare to.")
+        parser.add_argument(
+            "a", help="Any ref to compare from (branch, tag, HEAD, hash or prefix, ref~N)."
+        )
+        parser.add_argument("b", help="Any ref to compare to.")
         parser.add_argument(
             "--sql",
             action="store_true",
