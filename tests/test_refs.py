@@ -7,9 +7,12 @@ import json
 import os
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from io import StringIO
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -552,3 +555,38 @@ def test_admin_branch_page_shows_the_reflog(admin_client, unique):
     html = page_text(admin_client.get(reverse("admin:pggit_branch_change", args=[pk])))
     assert "Reflog" in html
     assert f"reset --hard to {c1}" in html and c2[:12] in html and "commit: two" in html
+
+
+# --- concurrency ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tag_and_a_branch_racing_for_one_name_cannot_both_win(connect, unique):
+    """A tag created in an open transaction holds the name: a branch of the same name, created
+    meanwhile on another connection, waits for it and is then refused (and the reverse)."""
+    api.commit("something to tag")
+    for first, second, code in [("tag", "branch", "PGR04"), ("branch", "tag", "PGR04")]:
+        name = unique("race")
+        make = {
+            "tag": ("SELECT pggit.tag(%s)", [name]),
+            "branch": ("SELECT pggit.create_branch(%s)", [name]),
+        }
+        holder, other = connect(autocommit=False), connect()
+        holder.execute(*make[first])
+        with ThreadPoolExecutor(1) as pool:
+            attempt = pool.submit(other.execute, *make[second])
+            deadline = time.monotonic() + 30
+            pid = other.info.backend_pid
+            waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid = %s"
+            while holder.execute(waiting, [pid]).fetchone()[0] == 0:
+                assert time.monotonic() < deadline, "the second creation did not wait"
+                time.sleep(0.02)
+            holder.commit()
+            with pytest.raises(psycopg.Error) as info:
+                attempt.result(timeout=30)
+        assert info.value.sqlstate == code
+        live_branches = sql_scalar(
+            "SELECT count(*) FROM pggit.branches WHERE name = %s AND status <> 'DELETED'", [name]
+        )
+        tags_named = sql_scalar("SELECT count(*) FROM pggit.tags WHERE name = %s", [name])
+        assert live_branches + tags_named == 1
