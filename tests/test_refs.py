@@ -176,6 +176,7 @@ def test_tag_defaults_to_mains_head(unique):
     head = api.commit("main head").hash
     assert api.tag(unique("v")).commit_id == head
     assert sql_scalar("SELECT pggit.tag(%s)", [unique("w")]) == head
+    assert sql_scalar("SELECT pggit.tag(%s, commit => 'main')", [unique("k")]) == head
 
 
 def test_tag_and_branch_names_may_not_collide(unique):
@@ -565,16 +566,13 @@ def test_a_tag_and_a_branch_racing_for_one_name_cannot_both_win(connect, unique)
     """A tag created in an open transaction holds the name: a branch of the same name, created
     meanwhile on another connection, waits for it and is then refused (and the reverse)."""
     api.commit("something to tag")
-    for first, second, code in [("tag", "branch", "PGR04"), ("branch", "tag", "PGR04")]:
+    for first, second in [("tag", "branch"), ("branch", "tag")]:
         name = unique("race")
-        make = {
-            "tag": ("SELECT pggit.tag(%s)", [name]),
-            "branch": ("SELECT pggit.create_branch(%s)", [name]),
-        }
+        make = {"tag": "SELECT pggit.tag(%s)", "branch": "SELECT pggit.create_branch(%s)"}
         holder, other = connect(autocommit=False), connect()
-        holder.execute(*make[first])
+        holder.execute(make[first], [name])
         with ThreadPoolExecutor(1) as pool:
-            attempt = pool.submit(other.execute, *make[second])
+            attempt = pool.submit(other.execute, make[second], [name])
             deadline = time.monotonic() + 30
             pid = other.info.backend_pid
             waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid = %s"
@@ -584,7 +582,7 @@ def test_a_tag_and_a_branch_racing_for_one_name_cannot_both_win(connect, unique)
             holder.commit()
             with pytest.raises(psycopg.Error) as info:
                 attempt.result(timeout=30)
-        assert info.value.sqlstate == code
+        assert info.value.sqlstate == "PGR04"
         live_branches = sql_scalar(
             "SELECT count(*) FROM pggit.branches WHERE name = %s AND status <> 'DELETED'", [name]
         )
