@@ -325,14 +325,12 @@ $$;
 --   unique prefix of 7+ hex digits, optionally followed by ~N (see the file header).
 -- Errors: PGC03 unknown or malformed; PGR01 ambiguous prefix (the message lists candidates).
 -- Locks: none.
+-- Inlined by the planner (no SET clause; the one name in it is schema-qualified): a PL/pgSQL
+-- wrapper cost a second function call, GUC save and restore included, on every resolve.
 CREATE FUNCTION pggit.resolve(ref text) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
+LANGUAGE sql STABLE
 AS $$
-BEGIN
-    RETURN pggit.resolve_ref(ref);
-END;
+    SELECT pggit.resolve_ref(ref)
 $$;
 
 -- validate_tag_name(name)

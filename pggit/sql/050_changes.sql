@@ -366,14 +366,11 @@ $$;
 --   (show, revert, ...) resolves it with. Any ref works: a branch, a tag, HEAD, a full hash
 --   or a unique prefix of 7+ hex digits, ref~N (see pggit.resolve in 025_refs.sql).
 -- Errors: PGC03 unknown or malformed; PGR01 ambiguous prefix.  Locks: none.
+-- Inlined by the planner (no SET clause; the one name in it is schema-qualified).
 CREATE FUNCTION pggit.resolve_commit(p_ref text) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
+LANGUAGE sql STABLE
 AS $$
-BEGIN
-    RETURN pggit.resolve_ref(p_ref);
-END;
+    SELECT pggit.resolve_ref(p_ref)
 $$;
 
 -- show(commit)
