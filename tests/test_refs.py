@@ -8,7 +8,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
@@ -51,6 +53,16 @@ pytestmark = pytest.mark.django_db
 
 LIVE = "(SELECT id FROM pggit.branches WHERE name = %s AND status <> 'DELETED')"
 EMPTY_TREE = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+@contextmanager
+def triggers_off() -> Iterator[None]:
+    """What a superuser can do: run DML with every trigger off (session_replication_role)."""
+    run("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        run("SET session_replication_role = origin")
 
 
 def commit_table(branch: str, table: str, message: str) -> str:
@@ -395,7 +407,8 @@ def test_verify_catches_a_head_rewound_outside_the_api(unique):
     commit_table(branch, ident("a", unique), "two")
     assert api.verify() == []
     # a superuser with the triggers off rewinds the head
-    run(f"UPDATE pggit.branches SET head_hash = %s WHERE id = {LIVE}", params=[c1, branch])
+    with triggers_off():
+        run(f"UPDATE pggit.branches SET head_hash = %s WHERE id = {LIVE}", params=[c1, branch])
     findings = [f for f in api.verify() if f.check == "reflog"]
     assert [f.subject for f in findings] == [branch]
     assert c1 in findings[0].detail
@@ -408,15 +421,16 @@ def test_verify_catches_deleted_object_versions_and_ddl_events(unique):
     c2 = commit_table(branch, t2, "two")
     assert api.verify() == []
     branch_id = Branch.objects.get(name=branch, status="ACTIVE").pk
-    run(
-        "DELETE FROM pggit.object_versions WHERE branch_id = %s AND object_key = %s",
-        params=[branch_id, f"table:public.{t2}"],
-    )
-    run(
-        "DELETE FROM pggit.ddl_events"
-        " WHERE commit_id = (SELECT id FROM pggit.commits WHERE hash = %s)",
-        params=[c2],
-    )
+    with triggers_off():
+        run(
+            "DELETE FROM pggit.object_versions WHERE branch_id = %s AND object_key = %s",
+            params=[branch_id, f"table:public.{t2}"],
+        )
+        run(
+            "DELETE FROM pggit.ddl_events"
+            " WHERE commit_id = (SELECT id FROM pggit.commits WHERE hash = %s)",
+            params=[c2],
+        )
     findings = {(f.check, f.subject): f.detail for f in api.verify()}
     assert f"table:public.{t2}" in findings[("object_versions", branch)]
     assert c2 in findings[("ddl_events", branch)]
@@ -426,18 +440,17 @@ def test_verify_catches_a_broken_reflog_chain(unique):
     branch = unique("chain")
     api.commit("one", branch=branch)
     commit_table(branch, ident("a", unique), "two")
-    run("ALTER TABLE pggit.reflog DISABLE TRIGGER reflog_append_only")
-    run(
-        "DELETE FROM pggit.reflog WHERE id ="
-        f" (SELECT min(id) FROM pggit.reflog WHERE branch_id = {LIVE})",
-        params=[branch],
-    )
-    run(
-        "UPDATE pggit.reflog SET reason = 'forged' WHERE id ="
-        f" (SELECT max(id) FROM pggit.reflog WHERE branch_id = {LIVE})",
-        params=[branch],
-    )
-    run("ALTER TABLE pggit.reflog ENABLE TRIGGER reflog_append_only")
+    with triggers_off():
+        run(
+            "DELETE FROM pggit.reflog WHERE id ="
+            f" (SELECT min(id) FROM pggit.reflog WHERE branch_id = {LIVE})",
+            params=[branch],
+        )
+        run(
+            "UPDATE pggit.reflog SET reason = 'forged' WHERE id ="
+            f" (SELECT max(id) FROM pggit.reflog WHERE branch_id = {LIVE})",
+            params=[branch],
+        )
     details = [f.detail for f in api.verify() if f.check == "reflog" and f.subject == branch]
     assert any("does not chain" in d for d in details)
     assert any("does not hash" in d for d in details)
@@ -588,3 +601,16 @@ def test_a_tag_and_a_branch_racing_for_one_name_cannot_both_win(connect, unique)
         )
         tags_named = sql_scalar("SELECT count(*) FROM pggit.tags WHERE name = %s", [name])
         assert live_branches + tags_named == 1
+
+
+def test_verify_catches_a_rewind_that_also_removes_the_reflog_entry(unique):
+    """Rewinding a head and deleting the reflog entries after it leaves a consistent-looking
+    reflog, but the commit that was the head has no entry any more."""
+    branch = unique("hide")
+    c1 = api.commit("one", branch=branch).hash
+    c2 = commit_table(branch, ident("a", unique), "two")
+    with triggers_off():
+        run(f"UPDATE pggit.branches SET head_hash = %s WHERE id = {LIVE}", params=[c1, branch])
+        run("DELETE FROM pggit.reflog WHERE new_hash = %s", params=[c2])
+    details = [f.detail for f in api.verify() if f.check == "reflog" and f.subject == branch]
+    assert details == [f"commit {c2} has no reflog entry"]
