@@ -126,6 +126,7 @@ def test_unknown_malformed_and_hostile_refs_are_refused(unique):
         f"{branch}~x",
         "~1",
         f"{branch}~99999999999",
+        f"{branch}~999999999~999999999~999999999",
         "x'; DROP TABLE pggit.commits; --",
         "a b",
         "tab\tref",

@@ -219,7 +219,7 @@ SET jit = off
 AS $$
 DECLARE
     v_base   text := p_ref;
-    v_steps  integer := 0;
+    v_steps  bigint := 0;
     v_suffix text;
     v_hash   text;
     v_found  boolean := false;
@@ -274,7 +274,7 @@ BEGIN
 
     IF NOT v_found THEN
         IF v_base !~ '^[0-9a-fA-F]{7,64}$' THEN
-            IF p_branch_errors AND v_suffix IS NULL AND v_base !~ '^[0-9a-fA-F]+$' THEN
+            IF p_branch_errors AND v_suffix IS NULL THEN
                 PERFORM pggit.validate_branch_name(v_base);
                 PERFORM pggit.raise_missing_branch(v_base);
             END IF;
