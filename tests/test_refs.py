@@ -615,3 +615,31 @@ def test_verify_catches_a_rewind_that_also_removes_the_reflog_entry(unique):
         run("DELETE FROM pggit.reflog WHERE new_hash = %s", params=[c2])
     details = [f.detail for f in api.verify() if f.check == "reflog" and f.subject == branch]
     assert details == [f"commit {c2} has no reflog entry"]
+
+
+def test_a_branch_from_an_older_commit_gets_the_versions_of_that_commits_objects(unique):
+    source = unique("ver")
+    same, changed, later = ident("same", unique), ident("chg", unique), ident("later", unique)
+
+    def version(branch: str, table: str) -> str | None:
+        rows = sql_rows(
+            "SELECT full_version FROM pggit.table_versions WHERE branch = %s AND table_name = %s"
+            " AND NOT dropped",
+            [branch, table],
+        )
+        return rows[0][0] if rows else None
+
+    c1 = commit_table(source, same, "one table")
+    with api.checkout(source):
+        run(f"CREATE TABLE {changed} (id int)")
+    c2 = api.commit("two tables", branch=source).hash
+    with api.checkout(source):
+        run(f"CREATE TABLE {later} (id int)", f"ALTER TABLE {changed} ADD COLUMN v int")
+    api.commit("changed", branch=source)
+    assert version(source, changed) == "1.1.0"
+    old = api.create_branch(unique("old"), c2)
+    assert version(old.name, changed) == "1.0.0"  # its definition at c2
+    assert version(old.name, same) == "1.0.0"
+    assert version(old.name, later) is None  # not in c2
+    assert api.create_branch(unique("older"), c1).head_id == c1
+    assert api.verify() == []

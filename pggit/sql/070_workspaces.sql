@@ -168,14 +168,22 @@ AS $$
 DECLARE
     v_at_head boolean := EXISTS (SELECT 1 FROM pggit.branches b
                                   WHERE b.id = p_parent_id AND b.head_hash IS NOT DISTINCT FROM p_commit_hash);
-    v_tree jsonb := pggit.commit_tree(p_commit_hash);
+    v_tree jsonb;
 BEGIN
+    IF v_at_head THEN
+        INSERT INTO pggit.object_versions (branch_id, object_key, object_type, major, minor, patch,
+                                           object_hash, dropped, commit_hash)
+        SELECT p_branch_id, v.object_key, v.object_type, v.major, v.minor, v.patch, v.object_hash, v.dropped, v.commit_hash
+          FROM pggit.object_versions v WHERE v.branch_id = p_parent_id;
+        RETURN;
+    END IF;
+    v_tree := pggit.commit_tree(p_commit_hash);
     INSERT INTO pggit.object_versions (branch_id, object_key, object_type, major, minor, patch,
                                        object_hash, dropped, commit_hash)
     SELECT p_branch_id, v.object_key, v.object_type, v.major, v.minor, v.patch, v.object_hash, v.dropped, v.commit_hash
       FROM pggit.object_versions v
-     WHERE v.branch_id = p_parent_id AND (v_at_head OR v.object_hash = v_tree->>v.object_key);
-    IF NOT v_at_head AND p_commit_hash IS NOT NULL THEN
+     WHERE v.branch_id = p_parent_id AND v.object_hash = v_tree->>v.object_key;
+    IF p_commit_hash IS NOT NULL THEN
         PERFORM pggit.record_versions(p_branch_id, p_commit_hash, true);
     END IF;
 END;
