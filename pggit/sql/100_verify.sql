@@ -26,7 +26,8 @@
 --                      are named
 --   reference          a commit's parent, merge parent, tree or branch, or a branch's head, is
 --                      not stored (these are not foreign keys: see 020_commits.sql)
---   append_only        the append-only trigger on pggit.commits is missing or disabled
+--   append_only        an append-only trigger on pggit.commits or pggit.reflog is missing or
+--                      disabled
 --   workspace          a live branch's workspace namespace is missing, or a pggit_b* namespace
 --                      belongs to no live branch
 --   data_branch        a live data branch's view/delta/pre-image is missing, or a pggit
