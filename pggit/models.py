@@ -270,7 +270,7 @@ class ReflogEntry(models.Model):
     versions = models.BigIntegerField()
     moved_at = models.DateTimeField()
     prev_hash = models.TextField(null=True, blank=True)
-    entry_hash = models.TextField(unique=True)
+    entry_hash = models.TextField()
 
     class Meta:
         managed = False

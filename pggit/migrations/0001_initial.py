@@ -221,7 +221,7 @@ class Migration(migrations.Migration):
                 ("versions", models.BigIntegerField()),
                 ("moved_at", models.DateTimeField()),
                 ("prev_hash", models.TextField(blank=True, null=True)),
-                ("entry_hash", models.TextField(unique=True)),
+                ("entry_hash", models.TextField()),
             ],
             options={
                 "verbose_name": "reflog entry",

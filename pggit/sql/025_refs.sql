@@ -56,16 +56,17 @@ CREATE TABLE pggit.reflog (
     versions    bigint NOT NULL,   -- the branch's object_versions rows after the move
     moved_at    timestamptz NOT NULL,
     prev_hash   text,              -- entry_hash of the branch's previous entry
-    entry_hash  text NOT NULL UNIQUE
+    entry_hash  text NOT NULL
 );
 
 COMMENT ON TABLE pggit.reflog IS
     'Append-only record of every move of a branch head, hash-chained per branch '
     '(see 025_refs.sql and pggit.verify()).';
 
+-- The one index besides the primary key: a move reads its branch's last entry through it.
+-- (No index on entry_hash or new_hash: each costs every commit an index insert, and only
+-- verify() reads by them, in one pass over the whole table.)
 CREATE INDEX reflog_branch_idx ON pggit.reflog (branch_id, id);
-
-CREATE INDEX reflog_new_hash_idx ON pggit.reflog (new_hash);
 
 CREATE TRIGGER reflog_append_only BEFORE UPDATE OR DELETE ON pggit.reflog
     FOR EACH ROW EXECUTE FUNCTION pggit.refuse_history_rewrite();
