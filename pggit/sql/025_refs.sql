@@ -279,9 +279,14 @@ BEGIN
                 PERFORM pggit.validate_branch_name(v_base);
                 PERFORM pggit.raise_missing_branch(v_base);
             END IF;
+            IF v_base ~ '^[0-9a-fA-F]+$' THEN  -- meant as a hash: too short
+                RAISE EXCEPTION USING ERRCODE = 'PGC03',
+                    MESSAGE = format('unknown ref %L: no branch, tag or commit has that name (a hash prefix needs 7+ hex digits)',
+                                     left(v_base, 80)),
+                    HINT = 'List commits with: SELECT * FROM pggit.log(''main'').';
+            END IF;
             RAISE EXCEPTION USING ERRCODE = 'PGC03',
-                MESSAGE = format('unknown ref %L: no branch, tag or commit has that name%s', left(v_base, 80),
-                                 CASE WHEN v_base ~ '^[0-9a-fA-F]{1,6}$' THEN ' (a hash prefix needs 7+ hex digits)' ELSE '' END),
+                MESSAGE = format('unknown ref %L: no branch, tag or commit has that name', left(v_base, 80)),
                 HINT = 'List refs: SELECT name FROM pggit.branches WHERE status <> ''DELETED''; SELECT name FROM pggit.tags(); SELECT * FROM pggit.log(''main'').';
         END IF;
         -- a range scan of the unique index on hash: one or two rows read, whatever the history
@@ -314,7 +319,7 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'PGC03',
                 MESSAGE = format('ref %L does not exist: %s has fewer than %s first parents', left(p_ref, 80),
                                  left(v_base, 80), v_steps),
-                HINT = 'See the history with SELECT * FROM pggit.log(...).';
+                HINT = 'List commits with: SELECT * FROM pggit.log(''main'').';
         END IF;
     END IF;
     RETURN v_hash;
