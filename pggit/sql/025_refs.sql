@@ -32,7 +32,7 @@ CREATE TABLE pggit.tags (
     uuid        uuid NOT NULL DEFAULT pggit.generate_trinity_id()::uuid UNIQUE,
     name        text NOT NULL UNIQUE,
     commit_hash text NOT NULL REFERENCES pggit.commits (hash),
-    message     text CHECK (length(message) <= 10000),
+    message     text CHECK (octet_length(message) <= 65536),  -- as commits (validate_commit_input)
     tagger      text NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
@@ -457,8 +457,10 @@ $$;
 --   mode 'hard': the head moves and the workspace is brought to the new head's schema,
 --     discarding uncommitted changes: by running the DDL between the two trees when the
 --     workspace is clean (DDL capture on, nothing pending), else by rebuilding it from the
---     new head's tree; the branch's data branches lose their delta (the rows written on the
---     branch), and its object versions are reconciled with the new head's tree. main's
+--     new head's tree (the discarded work's captured events stay pending: the next commit
+--     reads the whole workspace); the branch's data branches lose their delta (the rows
+--     written on the branch), and its object versions are reconciled with the new head's
+--     tree. main's
 --     workspace is the tracked schemas themselves: a hard reset of main refuses uncommitted
 --     changes and never drops a schema.
 -- Arguments: branch text; to_ref text (any ref, see resolve); mode text 'soft' (default) or
@@ -521,10 +523,10 @@ BEGIN
             PERFORM pggit.drop_workspace(v_branch.id);
             PERFORM pggit.create_workspace(v_branch.id, v_target);
         END IF;
-        -- the discarded work's events: its DDL is gone with it (the reflog entry counts them)
-        DELETE FROM pggit.ddl_events e WHERE e.branch_id = v_branch.id AND e.commit_id IS NULL;
+        -- The discarded work's captured events stay (nothing prunes ddl_events, 040): they
+        -- are attached to the branch's next commit, which then reads the whole workspace.
         IF v_pending > 0 THEN
-            v_reason := v_reason || format(' (discarded %s uncommitted DDL event(s))', v_pending);
+            v_reason := v_reason || format(' (discarded the DDL of %s uncommitted event(s))', v_pending);
         END IF;
         PERFORM pggit.record_versions(v_branch.id, v_target, true);
     END IF;

@@ -26,8 +26,8 @@
 --                      are named
 --   reference          a commit's parent, merge parent, tree or branch, or a branch's head, is
 --                      not stored (these are not foreign keys: see 020_commits.sql)
---   append_only        an append-only trigger on pggit.commits or pggit.reflog is missing or
---                      disabled
+--   append_only        an append-only trigger (commits, reflog, objects, trees, object_versions,
+--                      ddl_events) is missing or disabled
 --   workspace          a live branch's workspace namespace is missing, or a pggit_b* namespace
 --                      belongs to no live branch
 --   data_branch        a live data branch's view/delta/pre-image is missing, or a pggit
@@ -142,10 +142,16 @@ AS $$
      CROSS JOIN LATERAL (SELECT count(*) AS stored FROM pggit.object_versions v WHERE v.branch_id = b.id) n
      WHERE b.status <> 'DELETED' AND n.stored < l.versions
     UNION ALL
-    SELECT 'append_only', t.tab, format('trigger %s is missing or disabled', t.name)
+    SELECT 'append_only', t.rel, format('trigger %s is missing or disabled', t.name)
       FROM (VALUES ('pggit.commits', 'commits_append_only'), ('pggit.commits', 'commits_no_truncate'),
-                   ('pggit.reflog', 'reflog_append_only'), ('pggit.reflog', 'reflog_no_truncate')) t(tab, name)
-     WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = t.tab::regclass
+                   ('pggit.objects', 'objects_append_only'), ('pggit.objects', 'objects_no_truncate'),
+                   ('pggit.trees', 'trees_append_only'), ('pggit.trees', 'trees_no_truncate'),
+                   ('pggit.object_versions', 'object_versions_append_only'),
+                   ('pggit.object_versions', 'object_versions_no_truncate'),
+                   ('pggit.ddl_events', 'ddl_events_append_only'), ('pggit.ddl_events', 'ddl_events_no_delete'),
+                   ('pggit.ddl_events', 'ddl_events_no_truncate'),
+                   ('pggit.reflog', 'reflog_append_only'), ('pggit.reflog', 'reflog_no_truncate')) t(rel, name)
+     WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = t.rel::regclass
                           AND g.tgname = t.name AND g.tgenabled <> 'D')
     UNION ALL
     -- workspaces and namespaces match
