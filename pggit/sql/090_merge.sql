@@ -446,7 +446,8 @@ BEGIN
             coalesce(v_merge.message, format('Merge %sbranch %L into %L',
                                              CASE WHEN v_mode = '3way' THEN '' ELSE 'data of ' END,
                                              v_source.name, v_target.name)),
-            v_merge.author, CASE WHEN v_mode = '3way' THEN v_merge.source_hash END, v_mode = '3way', 'merge');
+            v_merge.author, CASE WHEN v_mode = '3way' THEN v_merge.source_hash END, v_mode = '3way',
+            p_operation => 'merge');
     ELSE
         v_hash := v_target.head_hash;
     END IF;
@@ -682,7 +683,7 @@ BEGIN
     PERFORM pggit.apply_tree(v_branch.id, v_head_tree, v_result);
     RETURN pggit.record_commit(v_branch,
         format(E'Revert "%s"\n\nThis reverts commit %s.', split_part(v_commit.message, E'\n', 1), v_commit.hash),
-        pggit.current_author(), NULL, true, 'revert');
+        pggit.current_author(), NULL, true, p_operation => 'revert');
 END;
 $$;
 
