@@ -198,6 +198,30 @@ class LiveDataBranches(DataBranchError):
     sqlstate = "PGX09"
 
 
+class InvalidObjectKey(InvalidInput):
+    """Not an object key of a commit's tree (``<type>:<schema>.<name>``)."""
+
+    sqlstate = "PGK01"
+
+
+class ObjectNotFound(NotFound):
+    """The commit's tree, or the branch's history, has no such object."""
+
+    sqlstate = "PGK02"
+
+
+class CheckoutReadOnly(PgGitError):
+    """A write to a table of a read-only commit checkout."""
+
+    sqlstate = "PGK03"
+
+
+class CheckoutNamespaceTaken(PgGitError):
+    """A schema named like a commit checkout's namespace exists and is not pggit's."""
+
+    sqlstate = "PGK04"
+
+
 class RetryableError(PgGitError):
     """A serialization failure or deadlock that outlived the retries (or that happened inside
     the caller's own transaction, which only the caller can retry)."""

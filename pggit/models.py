@@ -180,8 +180,13 @@ class Merge(models.Model):
         COMPLETED = "COMPLETED", "completed"
         ABANDONED = "ABANDONED", "abandoned"
 
+    class Kind(models.TextChoices):
+        MERGE = "merge", "merge"
+        CHERRY_PICK = "cherry-pick", "cherry-pick"
+
     id = models.BigAutoField(primary_key=True)
     uuid = models.UUIDField(unique=True, editable=False)
+    kind = models.TextField(choices=Kind.choices, default=Kind.MERGE)
     source_branch = models.ForeignKey(Branch, on_delete=models.DO_NOTHING, related_name="+")
     target_branch = models.ForeignKey(Branch, on_delete=models.DO_NOTHING, related_name="+")
     base_hash = models.TextField(null=True, blank=True)
@@ -201,6 +206,8 @@ class Merge(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.CHERRY_PICK:
+            return f"cherry-pick {self.id}: {self.source_hash[:12]} onto {self.target_branch.name}"
         return f"merge {self.id}: {self.source_branch.name} into {self.target_branch.name}"
 
 
@@ -224,3 +231,52 @@ class MergeConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_key}"
+
+
+class ObjectChange(models.Model):
+    """One object a commit changed, with its version after it (``pggit.object_changes``,
+    written by the core when a commit bumps versions; read by ``pggit.object_log``)."""
+
+    pk = models.CompositePrimaryKey("object_key", "commit_id", "branch_id")
+    object_key = models.TextField()
+    commit = models.ForeignKey(Commit, on_delete=models.DO_NOTHING, related_name="+")
+    branch = models.ForeignKey(Branch, on_delete=models.DO_NOTHING, related_name="+")
+    object_hash = models.TextField(null=True, blank=True)
+    major = models.IntegerField()
+    minor = models.IntegerField()
+    patch = models.IntegerField()
+
+    class Meta:
+        managed = False
+        db_table = 'pggit"."object_changes'
+        default_permissions = ("view",)
+        ordering = ["-commit_id"]
+
+    def __str__(self) -> str:
+        return f"{self.object_key} {self.major}.{self.minor}.{self.patch}"
+
+
+class CommitCheckout(models.Model):
+    """A namespace holding a commit's schema read-only (``pggit.commit_checkouts``)."""
+
+    pk = models.CompositePrimaryKey("commit_hash", "logical_schema")
+    commit = models.ForeignKey(
+        Commit,
+        to_field="hash",
+        db_column="commit_hash",
+        on_delete=models.DO_NOTHING,
+        related_name="checkouts",
+    )
+    logical_schema = models.TextField()
+    namespace = models.TextField(unique=True)
+    created_by = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = 'pggit"."commit_checkouts'
+        default_permissions = ("view",)
+        ordering = ["commit_hash", "logical_schema"]
+
+    def __str__(self) -> str:
+        return f"{self.namespace} ({self.logical_schema} at {self.commit_id[:12]})"

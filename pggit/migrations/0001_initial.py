@@ -135,6 +135,13 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(primary_key=True, serialize=False)),
                 ("uuid", models.UUIDField(editable=False, unique=True)),
+                (
+                    "kind",
+                    models.TextField(
+                        choices=[("merge", "merge"), ("cherry-pick", "cherry-pick")],
+                        default="merge",
+                    ),
+                ),
                 ("base_hash", models.TextField(blank=True, null=True)),
                 ("source_hash", models.TextField()),
                 ("target_hash", models.TextField(blank=True, null=True)),
@@ -185,6 +192,60 @@ class Migration(migrations.Migration):
             options={
                 "db_table": 'pggit"."merge_conflicts',
                 "ordering": ["object_key"],
+                "managed": False,
+                "default_permissions": ("view",),
+            },
+        ),
+        migrations.CreateModel(
+            name="ObjectChange",
+            fields=[
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "object_key",
+                        "commit_id",
+                        "branch_id",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("object_key", models.TextField()),
+                ("object_hash", models.TextField(blank=True, null=True)),
+                ("major", models.IntegerField()),
+                ("minor", models.IntegerField()),
+                ("patch", models.IntegerField()),
+            ],
+            options={
+                "db_table": 'pggit"."object_changes',
+                "ordering": ["-commit_id"],
+                "managed": False,
+                "default_permissions": ("view",),
+            },
+        ),
+        migrations.CreateModel(
+            name="CommitCheckout",
+            fields=[
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "commit_hash",
+                        "logical_schema",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("logical_schema", models.TextField()),
+                ("namespace", models.TextField(unique=True)),
+                ("created_by", models.TextField()),
+                ("created_at", models.DateTimeField()),
+            ],
+            options={
+                "db_table": 'pggit"."commit_checkouts',
+                "ordering": ["commit_hash", "logical_schema"],
                 "managed": False,
                 "default_permissions": ("view",),
             },

@@ -207,6 +207,21 @@ CREATE TABLE pggit.object_versions (
 COMMENT ON TABLE pggit.object_versions IS
     'Semantic version of every tracked object per branch, bumped by commits (classify_change).';
 
+CREATE TABLE pggit.object_changes (
+    object_key  text NOT NULL,
+    commit_id   bigint NOT NULL,  -- pggit.commits.id (no foreign key: see 020_commits.sql)
+    branch_id   bigint NOT NULL,  -- the branch whose versions the commit bumped
+    object_hash text,             -- the definition after the commit (NULL: removed)
+    major       integer NOT NULL,
+    minor       integer NOT NULL,
+    patch       integer NOT NULL,
+    PRIMARY KEY (object_key, commit_id, branch_id)
+);
+
+COMMENT ON TABLE pggit.object_changes IS
+    'One row per object a commit changed, with the version after it (written by '
+    'record_versions): the index pggit.object_log reads instead of comparing trees.';
+
 CREATE VIEW pggit.table_versions AS
 SELECT b.name AS branch,
        (parse_ident(substr(v.object_key, 7)))[1] AS schema_name,
@@ -224,7 +239,9 @@ COMMENT ON VIEW pggit.table_versions IS 'Versions of tracked tables per branch.'
 --   bump major and are marked dropped. Nothing to do when the tree equals the parent's on the
 --   same branch. When the parent commit is on the same branch, the branch's versions already
 --   reflect the parent's tree, so only the entries that differ from it are reconciled (not
---   every object of the schema). Called by record_commit under the branch lock.
+--   every object of the schema). Each object whose version moves gets a row in
+--   pggit.object_changes (the history object_log reads). Called by record_commit under the
+--   branch lock.
 CREATE FUNCTION pggit.record_versions(p_branch_id bigint, p_commit_hash text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
@@ -249,7 +266,7 @@ BEGIN
           FROM pggit.trees t CROSS JOIN LATERAL jsonb_each_text(t.entries) e
           LEFT JOIN jsonb_each_text(v_parent_entries) p ON p.key = e.key  -- joined: see store_tree
          WHERE t.hash = v_commit.tree_hash AND p.value IS DISTINCT FROM e.value
-    )
+    ), bumped AS (
     INSERT INTO pggit.object_versions AS v
            (branch_id, object_key, object_type, major, minor, patch, object_hash, dropped, commit_hash)
     SELECT p_branch_id, e.object_key, split_part(e.object_key, ':', 1), 1, 0, 0, e.object_hash, false, p_commit_hash
@@ -265,14 +282,25 @@ BEGIN
                                     'patch') END) i),
            object_hash = excluded.object_hash, dropped = false,
            commit_hash = excluded.commit_hash, updated_at = now()
-     WHERE v.object_hash IS DISTINCT FROM excluded.object_hash OR v.dropped;
+     WHERE v.object_hash IS DISTINCT FROM excluded.object_hash OR v.dropped
+    RETURNING v.object_key, v.object_hash, v.major, v.minor, v.patch
+    )
+    INSERT INTO pggit.object_changes (object_key, commit_id, branch_id, object_hash, major, minor, patch)
+    SELECT b.object_key, v_commit.id, p_branch_id, b.object_hash, b.major, b.minor, b.patch FROM bumped b
+    ON CONFLICT DO NOTHING;
 
+    WITH dropped AS (
     UPDATE pggit.object_versions v
        SET major = v.major + 1, minor = 0, patch = 0, dropped = true, object_hash = NULL,
            commit_hash = p_commit_hash, updated_at = now()
       FROM pggit.trees t
      WHERE t.hash = v_commit.tree_hash AND v.branch_id = p_branch_id AND NOT v.dropped
-       AND NOT t.entries ? v.object_key;
+       AND NOT t.entries ? v.object_key
+    RETURNING v.object_key, v.major, v.minor, v.patch
+    )
+    INSERT INTO pggit.object_changes (object_key, commit_id, branch_id, object_hash, major, minor, patch)
+    SELECT d.object_key, v_commit.id, p_branch_id, NULL, d.major, d.minor, d.patch FROM dropped d
+    ON CONFLICT DO NOTHING;
 END;
 $$;
 
@@ -430,5 +458,138 @@ BEGIN
                        'object_identity', e.object_identity, 'statement', e.statement,
                        'role', e.role_name, 'occurred_at', e.occurred_at) ORDER BY e.id)
               FROM pggit.ddl_events e WHERE e.commit_id = v_commit.id), '[]'::jsonb));
+END;
+$$;
+
+-- validate_object_key(object_key)
+-- Purpose: refuse what cannot be a tree key: NULL, empty, over 1,000 characters, control
+--   characters, or not "<type>:<schema>.<name>" with a type pggit tracks (table, view,
+--   materialized_view, sequence, function, procedure, enum, domain, composite_type), e.g.
+--   table:public.users or function:public.f(integer). The key is only ever compared with
+--   tree keys, never run as SQL.
+-- Errors: PGK01.  Locks: none.
+CREATE FUNCTION pggit.validate_object_key(p_key text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+SET jit = off
+AS $$
+BEGIN
+    IF p_key IS NULL OR length(p_key) > 1000 OR p_key ~ '[[:cntrl:]]'
+       OR split_part(p_key, ':', 1) NOT IN ('table', 'view', 'materialized_view', 'sequence', 'function',
+                                            'procedure', 'enum', 'domain', 'composite_type')
+       OR substr(p_key, strpos(p_key, ':') + 1) !~ '^.+\..+$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGK01',
+            MESSAGE = format('invalid object key %s', coalesce(quote_literal(left(p_key, 80)), 'NULL')),
+            HINT = 'An object key is <type>:<schema>.<name> as in a commit''s tree, e.g. table:public.users '
+                   '(types: table, view, materialized_view, sequence, function, procedure, enum, domain, '
+                   'composite_type).';
+    END IF;
+END;
+$$;
+
+-- show_object(ref, object_key)
+-- Purpose: one object as a commit stored it: its definition (the normalized JSON the tree
+--   hashes) and the DDL that creates it (tree_ddl of a tree holding only that object).
+-- Arguments: ref text: a commit reference (pggit.resolve_commit); object_key text, e.g.
+--   table:public.users.
+-- Returns: jsonb {commit, object_key, object_type, object_hash, definition, ddl: [statement]}.
+-- Errors: PGC03 unknown or ambiguous ref; PGK01 malformed key; PGK02 the commit's tree has
+--   no such object.  Locks: none.
+CREATE FUNCTION pggit.show_object(ref text, object_key text) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_hash   text;
+    v_object text;
+BEGIN
+    PERFORM pggit.validate_object_key(show_object.object_key);
+    v_hash := pggit.resolve_commit(ref);
+    v_object := pggit.commit_tree(v_hash)->>show_object.object_key;
+    IF v_object IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGK02',
+            MESSAGE = format('commit %s has no object %s', left(v_hash, 12), quote_literal(left(show_object.object_key, 200))),
+            HINT = format('List its objects: SELECT jsonb_object_keys(pggit.show(%L)->''tree'').', left(v_hash, 12));
+    END IF;
+    RETURN jsonb_build_object(
+        'commit', v_hash,
+        'object_key', show_object.object_key,
+        'object_type', split_part(show_object.object_key, ':', 1),
+        'object_hash', v_object,
+        'definition', (SELECT o.definition FROM pggit.objects o WHERE o.hash = v_object),
+        'ddl', (SELECT coalesce(jsonb_agg(d.statement ORDER BY d.step), '[]')
+                  FROM pggit.tree_ddl('{}', jsonb_build_object(show_object.object_key, v_object)) d));
+END;
+$$;
+
+-- object_log(object_key, branch)
+-- Purpose: one object's history on a branch, newest first: the commits of the branch's
+--   first-parent chain (as pggit.log walks it) that changed the object, each with the change
+--   ('added', 'modified', 'removed'), a readable detail of a modification, and the object's
+--   semantic version after it. Reads pggit.object_changes (one row per object a commit
+--   changed) through its key, and walks the chain only back to the object's oldest change,
+--   one index probe per commit; no tree is read. A merge commit shows the changes it brought
+--   (the merged branch's own commits are not on the first-parent chain).
+-- Arguments: object_key text, e.g. table:public.users; branch text (default 'main'; a
+--   deleted branch's history stays readable, as in log).
+-- Returns: (hash, committed_at, author, message, change, detail, version, object_hash).
+-- Errors: PGK01 malformed key; PGB04/PGB01 branch; PGK02 the object never changed on the
+--   branch's history.  Locks: none.
+CREATE FUNCTION pggit.object_log(object_key text, branch text DEFAULT 'main')
+RETURNS TABLE (hash text, committed_at timestamptz, author text, message text, change text,
+               detail text, version text, object_hash text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_key    text := object_log.object_key;
+    v_head   text;
+    v_oldest bigint;
+BEGIN
+    PERFORM pggit.validate_object_key(v_key);
+    PERFORM pggit.validate_branch_name(object_log.branch);
+    SELECT b.head_hash INTO v_head FROM pggit.branches b
+     WHERE b.name = object_log.branch
+     ORDER BY (b.status <> 'DELETED') DESC, b.id DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        PERFORM pggit.raise_missing_branch(object_log.branch);
+    END IF;
+    SELECT min(oc.commit_id) INTO v_oldest FROM pggit.object_changes oc WHERE oc.object_key = v_key;
+
+    RETURN QUERY
+    WITH RECURSIVE chain AS (
+        SELECT c.id, c.parent_hash, c.branch_id FROM pggit.commits c
+         WHERE c.hash = v_head AND v_oldest IS NOT NULL
+        UNION ALL
+        SELECT p.id, p.parent_hash, p.branch_id FROM chain ch
+         CROSS JOIN LATERAL (SELECT c.id, c.parent_hash, c.branch_id FROM pggit.commits c
+                              WHERE c.hash = ch.parent_hash LIMIT 1) p  -- one probe per commit
+         WHERE ch.id > v_oldest
+    ), changes AS (
+        SELECT oc.commit_id, oc.object_hash, oc.major, oc.minor, oc.patch,
+               lag(oc.object_hash) OVER (ORDER BY oc.commit_id) AS previous_hash
+          FROM pggit.object_changes oc
+          JOIN chain ch ON ch.id = oc.commit_id AND ch.branch_id = oc.branch_id
+         WHERE oc.object_key = v_key
+    )
+    SELECT c.hash, c.committed_at, c.author, c.message,
+           CASE WHEN ch.object_hash IS NULL THEN 'removed'
+                WHEN ch.previous_hash IS NULL THEN 'added' ELSE 'modified' END,
+           CASE WHEN ch.object_hash IS NOT NULL AND ch.previous_hash IS NOT NULL THEN
+               pggit.change_detail((SELECT o.definition FROM pggit.objects o WHERE o.hash = ch.previous_hash),
+                                   (SELECT o.definition FROM pggit.objects o WHERE o.hash = ch.object_hash)) END,
+           format('%s.%s.%s', ch.major, ch.minor, ch.patch),
+           ch.object_hash
+      FROM changes ch JOIN pggit.commits c ON c.id = ch.commit_id
+     ORDER BY ch.commit_id DESC;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGK02',
+            MESSAGE = format('no commit on branch %L changed %s', object_log.branch, quote_literal(left(v_key, 200))),
+            HINT = 'Object keys are as in a commit''s tree, e.g. table:public.users (see pggit.show(ref)->''tree'').';
+    END IF;
 END;
 $$;
