@@ -103,15 +103,23 @@ def test_show_object_refuses_unknown_refs_and_objects(table):
 def test_checkout_commit_materializes_an_old_schema_read_only(table):
     run(f"INSERT INTO {table} VALUES (1, 'a', 1)")
     old = api.log(limit=1)[0]
-    run(f"ALTER TABLE {table} ADD COLUMN later int", f"CREATE VIEW {table}_v AS SELECT id FROM {table}")
+    run(
+        f"ALTER TABLE {table} ADD COLUMN later int",
+        f"CREATE VIEW {table}_v AS SELECT id FROM {table}",
+    )
     api.commit("later")
     try:
         namespaces = api.checkout_commit(old.hash)
         ns = namespaces["public"]
         assert ns == f"pggit_c{old.hash[:12]}_1"
-        columns = [r[0] for r in sql_rows(
-            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
-            " AND NOT attisdropped ORDER BY attnum", [f"{ns}.{table}"])]
+        columns = [
+            r[0]
+            for r in sql_rows(
+                "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
+                " AND NOT attisdropped ORDER BY attnum",
+                [f"{ns}.{table}"],
+            )
+        ]
         assert columns == ["id", "name", "qty"]
         assert sql_scalar(f"SELECT count(*) FROM {ns}.{table}") == 0  # empty: no data travel
         assert sql_scalar("SELECT to_regclass(%s)", [f"{ns}.{table}_v"]) is None
@@ -162,4 +170,3 @@ def test_checkout_commit_refuses_bad_refs_and_a_taken_namespace(table):
         assert snapshot_counts() == counts
     finally:
         run(f'DROP SCHEMA "pggit_c{head[:12]}_1"')
-
