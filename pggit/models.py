@@ -259,7 +259,7 @@ class ObjectChange(models.Model):
 class CommitCheckout(models.Model):
     """A namespace holding a commit's schema read-only (``pggit.commit_checkouts``)."""
 
-    pk = models.CompositePrimaryKey("commit_hash", "logical_schema")
+    pk = models.CompositePrimaryKey("commit_id", "logical_schema")
     commit = models.ForeignKey(
         Commit,
         to_field="hash",
@@ -276,7 +276,7 @@ class CommitCheckout(models.Model):
         managed = False
         db_table = 'pggit"."commit_checkouts'
         default_permissions = ("view",)
-        ordering = ["commit_hash", "logical_schema"]
+        ordering = ["namespace"]
 
     def __str__(self) -> str:
         return f"{self.namespace} ({self.logical_schema} at {self.commit_id[:12]})"

@@ -230,7 +230,7 @@ class Migration(migrations.Migration):
                 (
                     "pk",
                     models.CompositePrimaryKey(
-                        "commit_hash",
+                        "commit_id",
                         "logical_schema",
                         blank=True,
                         editable=False,
@@ -245,7 +245,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "db_table": 'pggit"."commit_checkouts',
-                "ordering": ["commit_hash", "logical_schema"],
+                "ordering": ["namespace"],
                 "managed": False,
                 "default_permissions": ("view",),
             },
