@@ -24,7 +24,9 @@ from pggit.exceptions import (
     BranchExists,
     BranchNotFound,
     InvalidBranchName,
+    InvalidObjectKey,
     MergeConflict,
+    ObjectNotFound,
     PgGitError,
     UnmergedCommits,
 )
@@ -406,6 +408,64 @@ class CommitAdmin(ReadOnlyAdmin[Commit]):
                 else [],
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/object/<path:object_key>/",
+                self.admin_site.admin_view(self.object_view),
+                name="pggit_commit_object",
+            ),
+            *super().get_urls(),
+        ]
+
+    def object_view(self, request: HttpRequest, object_id: str, object_key: str) -> HttpResponse:
+        """One object: its definition and DDL at this commit, and its history on the commit's
+        branch (``pggit.object_log``), each change with the DDL that made it (the object's
+        part of the diff against that commit's parent)."""
+        commit = self.get_object(request, object_id)
+        if commit is None or not self.has_view_permission(request, commit):
+            raise Http404("No commit with this id.")
+        try:
+            history = api.object_log(object_key, commit.branch.name)
+        except (InvalidObjectKey, ObjectNotFound) as exc:
+            raise Http404(str(exc)) from exc
+        try:
+            shown: dict[str, Any] | None = api.show_object(commit.hash, object_key)
+        except ObjectNotFound:
+            shown = None  # removed by this commit, or not created yet
+        rows = {
+            h: (pk, parent)
+            for h, pk, parent in Commit.objects.filter(
+                hash__in=[e.hash for e in history]
+            ).values_list("hash", "pk", "parent_id")
+        }
+        changes = []
+        for entry in history:
+            pk, parent = rows[entry.hash]
+            if parent:
+                ddl = next(
+                    (d.ddl for d in api.diff(parent, entry.hash) if d.object_key == object_key),
+                    [],
+                )
+            else:  # a root commit: the object was created by it
+                ddl = api.show_object(entry.hash, object_key)["ddl"]
+            changes.append(
+                {"entry": entry, "pk": pk, "ddl": ddl, "current": entry.hash == commit.hash}
+            )
+        return TemplateResponse(
+            request,
+            "admin/pggit/commit/object.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": object_key,
+                "commit": commit,
+                "object_key": object_key,
+                "shown": shown,
+                "changes": changes,
+            },
+        )
 
 
 @admin.register(DataBranch)
