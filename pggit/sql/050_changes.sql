@@ -132,8 +132,13 @@ AS $$
     FROM pggit.definition_changes(p_old, p_new) d
 $$;
 
--- change_detail(old, new): a readable one-line summary of definition_changes.
-CREATE FUNCTION pggit.change_detail(p_old jsonb, p_new jsonb) RETURNS text
+-- describe_changes(changes)
+-- Purpose: the one-line summary change_detail gives, of definition_changes rows passed as a
+--   jsonb array of {element, name, change, old_value, new_value} (NULL: no change). A caller
+--   that summarizes many pairs in one query (object_log) runs definition_changes in a LATERAL
+--   join, planned once, and calls this per pair: change_detail per row plans
+--   definition_changes again for every call.
+CREATE FUNCTION pggit.describe_changes(p_changes jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pggit
 SET jit = off
@@ -152,7 +157,17 @@ AS $$
                 format('column %s added (%s)', d.name, d.new_value->>'type')
             ELSE format('%s %s %s', d.element, d.name, d.change)
         END, '; ' ORDER BY d.element, d.name)
-      FROM pggit.definition_changes(p_old, p_new) d
+      FROM jsonb_to_recordset(coalesce(p_changes, '[]'))
+           AS d(element text, name text, change text, old_value jsonb, new_value jsonb)
+$$;
+
+-- change_detail(old, new): a readable one-line summary of definition_changes (describe_changes).
+CREATE FUNCTION pggit.change_detail(p_old jsonb, p_new jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+    SELECT pggit.describe_changes((SELECT jsonb_agg(to_jsonb(d)) FROM pggit.definition_changes(p_old, p_new) d))
 $$;
 
 CREATE TYPE pggit.semantic_version AS (major integer, minor integer, patch integer, full_version text);
@@ -579,12 +594,16 @@ BEGIN
     SELECT c.hash, c.committed_at, c.author, c.message,
            CASE WHEN ch.object_hash IS NULL THEN 'removed'
                 WHEN ch.previous_hash IS NULL THEN 'added' ELSE 'modified' END,
-           CASE WHEN ch.object_hash IS NOT NULL AND ch.previous_hash IS NOT NULL THEN
-               pggit.change_detail((SELECT o.definition FROM pggit.objects o WHERE o.hash = ch.previous_hash),
-                                   (SELECT o.definition FROM pggit.objects o WHERE o.hash = ch.object_hash)) END,
+           CASE WHEN ch.object_hash IS NOT NULL AND ch.previous_hash IS NOT NULL THEN pggit.describe_changes(d.changes) END,
            format('%s.%s.%s', ch.major, ch.minor, ch.patch),
            ch.object_hash
       FROM changes ch JOIN pggit.commits c ON c.id = ch.commit_id
+     CROSS JOIN LATERAL (  -- one definition_changes scan for all pairs (see describe_changes)
+        SELECT jsonb_agg(to_jsonb(dc)) AS changes
+          FROM pggit.definition_changes(
+                   (SELECT o.definition FROM pggit.objects o WHERE o.hash = ch.previous_hash),
+                   (SELECT o.definition FROM pggit.objects o WHERE o.hash = ch.object_hash)) dc
+         WHERE ch.object_hash IS NOT NULL AND ch.previous_hash IS NOT NULL) d
      ORDER BY ch.commit_id DESC;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'PGK02',
