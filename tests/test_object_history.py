@@ -64,7 +64,7 @@ def test_object_log_refuses_bad_keys_and_unknown_objects_and_branches(table):
         with pytest.raises(InvalidObjectKey):
             api.object_log(bad)
     with pytest.raises(InvalidObjectKey):
-        api.object_log(None)  # type: ignore[arg-type]
+        api.object_log(None)
     with pytest.raises(ObjectNotFound, match="no commit on branch 'main' changed"):
         api.object_log("table:public.never_there'; DROP TABLE x; --")
     with pytest.raises(BranchNotFound):
