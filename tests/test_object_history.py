@@ -59,6 +59,27 @@ def test_object_log_follows_the_branch_history_and_not_other_branches(unique, ta
     assert "branch change" not in [e.message for e in api.object_log(key)]
 
 
+def test_object_log_follows_the_chain_across_branches_after_a_fast_forward(unique, table):
+    key = f"table:public.{table}"
+    run(f"ALTER TABLE {table} ADD COLUMN before_branch int")
+    before = api.commit("before the branch")
+    branch = unique("ff")
+    api.create_branch(branch)
+    first = on_branch(branch, f"ALTER TABLE {table} ADD COLUMN on_branch int", message="on branch")
+    on_branch(branch, f"CREATE TABLE {table}_side (id int)", message="other object")
+    second = on_branch(branch, f"ALTER TABLE {table} DROP COLUMN before_branch", message="drop")
+    assert api.merge(branch).status == "fast-forward"
+    run(f"ALTER TABLE {table} ADD COLUMN after_merge int")
+    after = api.commit("after the merge")
+
+    entries = api.object_log(key)
+    assert [e.hash for e in entries] == [after.hash, second.hash, first.hash, before.hash] + [
+        e.hash for e in entries[4:]
+    ]
+    assert [e.version for e in entries[:4]] == ["2.1.0", "2.0.0", "1.2.0", "1.1.0"]
+    assert api.object_log(f"table:public.{table}_side")[0].change == "added"
+
+
 def test_object_log_refuses_bad_keys_and_unknown_objects_and_branches(table):
     for bad in ["", "users", "table:users", "tabel:public.users", "table:public.x\n", "x" * 2000]:
         with pytest.raises(InvalidObjectKey):

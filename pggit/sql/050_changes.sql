@@ -542,10 +542,16 @@ $$;
 -- Purpose: one object's history on a branch, newest first: the commits of the branch's
 --   first-parent chain (as pggit.log walks it) that changed the object, each with the change
 --   ('added', 'modified', 'removed'), a readable detail of a modification, and the object's
---   semantic version after it. Reads pggit.object_changes (one row per object a commit
---   changed) through its key, and walks the chain only back to the object's oldest change,
---   one index probe per commit; no tree is read. A merge commit shows the changes it brought
---   (the merged branch's own commits are not on the first-parent chain).
+--   semantic version after it. A merge commit shows the changes it brought (the merged
+--   branch's own commits are not on the first-parent chain).
+--   Reads pggit.object_changes (one row per object a commit changed) through its key; no tree
+--   is read. The chain is followed back to the object's oldest change in runs, not commit by
+--   commit: from a commit, the commits of its branch in descending id order continue the chain
+--   as long as each one's parent is the next one (one index range scan with lead(), stopping
+--   at the first commit whose parent is elsewhere: on another branch, or, after a reset, an
+--   older commit of the same branch); then the run goes on from that parent. The chain is the
+--   union of those (branch, id range) runs, usually a few for thousands of commits (a walk
+--   of one hash lookup per commit read 10,000 commits one probe at a time).
 -- Arguments: object_key text, e.g. table:public.users; branch text (default 'main'; a
 --   deleted branch's history stays readable, as in log).
 -- Returns: (hash, committed_at, author, message, change, detail, version, object_hash).
@@ -560,9 +566,16 @@ SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_key    text := object_log.object_key;
-    v_head   text;
-    v_oldest bigint;
+    v_key      text := object_log.object_key;
+    v_head     text;
+    v_oldest   bigint;
+    v_id       bigint;
+    v_branch   bigint;
+    v_break    bigint;
+    v_parent   text;
+    v_branches bigint[] := '{}';
+    v_lows     bigint[] := '{}';
+    v_highs    bigint[] := '{}';
 BEGIN
     PERFORM pggit.validate_object_key(v_key);
     PERFORM pggit.validate_branch_name(object_log.branch);
@@ -574,21 +587,34 @@ BEGIN
         PERFORM pggit.raise_missing_branch(object_log.branch);
     END IF;
     SELECT min(oc.commit_id) INTO v_oldest FROM pggit.object_changes oc WHERE oc.object_key = v_key;
+    IF v_oldest IS NOT NULL THEN
+        SELECT c.id, c.branch_id INTO v_id, v_branch FROM pggit.commits c WHERE c.hash = v_head;
+    END IF;
+    WHILE v_id >= v_oldest LOOP
+        v_break := NULL;
+        SELECT r.id, r.parent_hash INTO v_break, v_parent
+          FROM (SELECT c.id, c.parent_hash, lead(c.hash) OVER (ORDER BY c.id DESC) AS next_hash
+                  FROM pggit.commits c
+                 WHERE c.branch_id = v_branch AND c.id <= v_id AND c.id >= v_oldest
+                 ORDER BY c.id DESC) r
+         WHERE r.parent_hash IS DISTINCT FROM r.next_hash
+         LIMIT 1;
+        v_branches := v_branches || v_branch;
+        v_lows := v_lows || coalesce(v_break, v_oldest);
+        v_highs := v_highs || v_id;
+        v_id := NULL;
+        IF v_break IS NOT NULL AND v_parent IS NOT NULL THEN
+            SELECT c.id, c.branch_id INTO v_id, v_branch FROM pggit.commits c WHERE c.hash = v_parent;
+        END IF;
+    END LOOP;
 
     RETURN QUERY
-    WITH RECURSIVE chain AS (
-        SELECT c.id, c.parent_hash, c.branch_id FROM pggit.commits c
-         WHERE c.hash = v_head AND v_oldest IS NOT NULL
-        UNION ALL
-        SELECT p.id, p.parent_hash, p.branch_id FROM chain ch
-         CROSS JOIN LATERAL (SELECT c.id, c.parent_hash, c.branch_id FROM pggit.commits c
-                              WHERE c.hash = ch.parent_hash LIMIT 1) p  -- one probe per commit
-         WHERE ch.id > v_oldest
-    ), changes AS (
+    WITH changes AS (
         SELECT oc.commit_id, oc.object_hash, oc.major, oc.minor, oc.patch,
                lag(oc.object_hash) OVER (ORDER BY oc.commit_id) AS previous_hash
           FROM pggit.object_changes oc
-          JOIN chain ch ON ch.id = oc.commit_id AND ch.branch_id = oc.branch_id
+          JOIN unnest(v_branches, v_lows, v_highs) AS run(branch_id, low, high)
+            ON oc.branch_id = run.branch_id AND oc.commit_id BETWEEN run.low AND run.high
          WHERE oc.object_key = v_key
     )
     SELECT c.hash, c.committed_at, c.author, c.message,
