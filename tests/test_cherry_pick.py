@@ -12,10 +12,11 @@ from pggit.exceptions import (
     InvalidArgument,
     MergeConflict,
     MergeParentRequired,
+    PgGitError,
     UncommittedChanges,
 )
 from pggit.models import Branch, Merge
-from tests.helpers import namespace_of, on_branch, run, snapshot_counts, table_columns
+from tests.helpers import namespace_of, on_branch, run, snapshot_counts, sql_rows, table_columns
 
 pytestmark = pytest.mark.django_db
 
@@ -169,4 +170,27 @@ def test_cherry_pick_onto_an_unknown_branch_is_refused(unique, table):
     counts = snapshot_counts()
     with pytest.raises(BranchNotFound):
         api.cherry_pick(commit, unique("missing"))
+    assert snapshot_counts() == counts
+
+
+def test_ambiguous_refs_are_refused_with_a_typed_error_and_nothing_changes(table):
+    prefixes: dict[str, int] = {}
+    for _ in range(3000):  # short prefixes collide after a few hundred commits (birthday bound)
+        for (hash_,) in sql_rows("SELECT hash FROM pggit.commits"):
+            prefixes[hash_[:4]] = prefixes.get(hash_[:4], 0) + 1
+        shared = [p for p, n in prefixes.items() if n > 1]
+        if shared:
+            break
+        prefixes.clear()
+        api.commit("one more commit")
+    ambiguous = shared[0]
+    counts = snapshot_counts()
+    for call in (
+        lambda: api.cherry_pick(ambiguous, "main"),
+        lambda: api.checkout_commit(ambiguous),
+        lambda: api.show_object(ambiguous, f"table:public.{table}"),
+    ):
+        with pytest.raises(PgGitError) as info:
+            call()
+        assert (info.value.sqlstate or "").startswith("PG")
     assert snapshot_counts() == counts
