@@ -137,9 +137,11 @@ def test_cherry_pick_of_a_change_the_branch_already_has_is_empty(unique, table):
     picked = on_branch(branch, f"ALTER TABLE {table} ADD COLUMN same int")
     run(f"ALTER TABLE {table} ADD COLUMN same int")
     api.commit("same change on main")
+    run(f"CREATE TABLE {table}_dirty (id int)")  # a no-op needs no clean workspace
     counts, before = snapshot_counts(), head()
     assert api.cherry_pick(picked.hash, "main").status == "empty"
     assert snapshot_counts() == counts and head() == before
+    run(f"DROP TABLE {table}_dirty")
 
 
 def test_cherry_pick_onto_a_branch_with_uncommitted_ddl_is_refused(unique, table):

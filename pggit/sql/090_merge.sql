@@ -862,7 +862,6 @@ BEGIN
         RETURN QUERY SELECT 'already-applied'::text, NULL::bigint, v_target.head_hash, 0;
         RETURN;
     END IF;
-    PERFORM pggit.refuse_uncommitted(v_target);
     IF NOT EXISTS (SELECT 1 FROM pggit.plan_merge(pggit.commit_tree(v_base), pggit.commit_tree(v_target.head_hash),
                                                   pggit.commit_tree(v_hash))) THEN
         RAISE NOTICE 'pggit: branch % already has the change of commit %: nothing to pick',
@@ -870,6 +869,7 @@ BEGIN
         RETURN QUERY SELECT 'empty'::text, NULL::bigint, v_target.head_hash, 0;
         RETURN;
     END IF;
+    PERFORM pggit.refuse_uncommitted(v_target);  -- after the no-ops: they apply nothing
 
     -- A new attempt supersedes open picks of the same commit onto the same branch.
     UPDATE pggit.merges m SET status = 'ABANDONED', completed_at = now()
