@@ -434,14 +434,15 @@ class CommitAdmin(ReadOnlyAdmin[Commit]):
             shown: dict[str, Any] | None = api.show_object(commit.hash, object_key)
         except ObjectNotFound:
             shown = None  # removed by this commit, or not created yet
+        page = Paginator(history, COMMITS_PER_PAGE).get_page(request.GET.get("page"))
         rows = {
             h: (pk, parent)
-            for h, pk, parent in Commit.objects.filter(
-                hash__in=[e.hash for e in history]
-            ).values_list("hash", "pk", "parent_id")
+            for h, pk, parent in Commit.objects.filter(hash__in=[e.hash for e in page]).values_list(
+                "hash", "pk", "parent_id"
+            )
         }
         changes = []
-        for entry in history:
+        for entry in page:  # a diff per change shown: one page of them
             pk, parent = rows[entry.hash]
             if parent:
                 ddl = next(
@@ -464,6 +465,7 @@ class CommitAdmin(ReadOnlyAdmin[Commit]):
                 "object_key": object_key,
                 "shown": shown,
                 "changes": changes,
+                "page": page,
             },
         )
 

@@ -124,3 +124,17 @@ def test_object_page_needs_a_login(client):
     commit = api.commit("any")
     url = reverse("admin:pggit_commit_object", args=[commit.pk, "table:public.x"])
     assert client.get(url).status_code == 302
+
+
+def test_object_page_pages_a_long_history(admin_client, unique):
+    t = ident("admp", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY)")
+    api.commit("create")
+    for n in range(26):
+        run(f"ALTER TABLE {t} ADD COLUMN c{n} int")
+        last = api.commit(f"column {n}")
+    url = reverse("admin:pggit_commit_object", args=[last.pk, f"table:public.{t}"])
+    first = text(admin_client.get(url))
+    assert "page 1 of 2 (27 changes)" in first and "column 25" in first and "create" not in first
+    second = text(admin_client.get(url + "?page=2"))
+    assert "page 2 of 2" in second and "CREATE TABLE" in second and "column 25" not in second
