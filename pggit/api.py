@@ -623,6 +623,21 @@ def cherry_pick(
 
     def operation() -> tuple[str, int | None, str | None, int]:
         with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            # the core's locks, taken first in the same order: the picked commit's branch and
+            # the target, by primary key (an unknown ref or branch is reported by the core)
+            cursor.execute(
+                "SELECT c.branch_id FROM pggit.commits c WHERE c.hash = pggit.resolve_commit(%s)",
+                [commit],
+            )
+            found = cursor.fetchone()
+            ids = {found[0]} if found else set()
+            ids |= {
+                b.pk
+                for b in Branch.objects.using(using)
+                .filter(name=onto_branch)
+                .exclude(status=Branch.Status.DELETED)
+            }
+            list(Branch.objects.using(using).select_for_update().filter(pk__in=ids).order_by("pk"))
             cursor.execute(
                 "SELECT * FROM pggit.cherry_pick(%s, %s, %s)", [commit, onto_branch, parent]
             )
