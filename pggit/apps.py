@@ -7,9 +7,11 @@ class PgGitConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, pre_migrate
 
         from pggit import checks  # noqa: F401  (registers the system checks)
-        from pggit.installation import sync_tracked_schemas
+        from pggit.installation import remember_roles, report_install, sync_tracked_schemas
 
         post_migrate.connect(sync_tracked_schemas, sender=self)
+        pre_migrate.connect(remember_roles, sender=self)
+        post_migrate.connect(report_install, sender=self)

@@ -12,6 +12,7 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_ATTEMPTS": 5,
     "RETRY_BACKOFF_SECONDS": 0.02,
     "RETRY_BACKOFF_MAX_SECONDS": 1.0,
+    "ALLOW_EMPTY_MESSAGE": False,
 }
 
 
@@ -37,3 +38,9 @@ def retry_backoff_max_seconds() -> float:
 def tracked_schemas() -> list[str]:
     """Schemas whose objects commits snapshot; applied to the database after ``migrate``."""
     return list(_get("TRACKED_SCHEMAS"))
+
+
+def allow_empty_message() -> bool:
+    """Whether commits may have an empty or blank message (the API and ``pggit_commit -m``
+    refuse one by default; the SQL core always accepts it)."""
+    return bool(_get("ALLOW_EMPTY_MESSAGE"))

@@ -634,7 +634,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'PGK02',
             MESSAGE = format('no commit on branch %L changed %s', object_log.branch, quote_literal(left(v_key, 200))),
-            HINT = 'Object keys are as in a commit''s tree, e.g. table:public.users (see pggit.show(ref)->''tree'').';
+            HINT = 'Object keys are as in a commit''s tree, e.g. table:public.users: SELECT pggit.show(ref)->''tree''.';
     END IF;
 END;
 $$;

@@ -329,8 +329,7 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'PGK03',
         MESSAGE = format('%I.%I is part of a read-only commit checkout: %s is refused',
                          TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP),
-        HINT = 'A commit checkout shows a past schema; change a branch''s workspace instead '
-               '(pggit.checkout(branch)).';
+        HINT = 'A commit checkout shows a past schema: make changes in a branch''s workspace instead.';
 END;
 $$;
 

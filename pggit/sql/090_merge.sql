@@ -830,8 +830,8 @@ BEGIN
     IF v_commit.merge_parent_hash IS NOT NULL AND parent IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PGM06',
             MESSAGE = format('commit %s is a merge: say which parent''s change to pick', left(v_hash, 12)),
-            HINT = 'Pass parent => 1 (the change the merge brought to its branch) or parent => 2 '
-                   '(the change against the merged branch).';
+            HINT = 'Choose a parent: parent => 1 (the change the merge brought to its branch) or '
+                   'parent => 2 (the change against the merged branch).';
     END IF;
     IF parent IS NOT NULL AND parent NOT IN (1, 2) OR (parent = 2 AND v_commit.merge_parent_hash IS NULL) THEN
         RAISE EXCEPTION USING ERRCODE = 'PGC04', MESSAGE = format('invalid parent %s for this commit', parent),
