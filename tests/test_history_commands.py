@@ -124,3 +124,20 @@ def test_log_object_lists_the_object_history(table):
     assert user_error("pggit_log", "--object", "bogus").returncode == 1
     assert "no commit on branch" in str(user_error("pggit_log", "--object", "table:public.nope"))
     assert user_error("pggit_log", "--object", f"table:public.{table}", "--limit", "0")
+
+
+@pytest.mark.django_db
+def test_cherry_pick_command_hints_speak_flags(unique, table):
+    branch = unique("cph")
+    api.create_branch(branch)
+    on_branch(branch, f"ALTER TABLE {table} ADD COLUMN merged_in int")
+    run(f"ALTER TABLE {table} ADD COLUMN main_side int")
+    api.commit("main side")
+    target = unique("cpht")
+    api.create_branch(target)
+    merge_commit = api.merge(branch).commit_hash
+    error = str(user_error("pggit_cherry_pick", merge_commit, target))
+    assert "is a merge" in error and "--parent 1" in error and "SELECT" not in error
+    head = api.log(limit=1)[0].hash
+    error = str(user_error("pggit_show", head, "table:public.nope"))
+    assert "manage.py pggit_show COMMIT --tree" in error and "SELECT" not in error
