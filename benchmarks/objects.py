@@ -5,7 +5,7 @@ The history is built in bulk with SQL (not 10,000 commits through the API): 1,00
 definitions of 12 columns, then 10,000 commits on main's chain, each changing one table (a
 column replaced; every 100th the table the figure reads, so its log has 100 entries, each with
 a readable detail), with the
-``pggit.object_changes`` rows a commit writes. object_log reads commits, object_changes and the
+``pggit.object_versions`` rows a commit writes. object_log reads commits, object_versions and the
 changed table's definitions, never a tree, so the bulk commits share one tree. The sizes are the
 same with ``--quick`` (building takes a few seconds); only the repetitions drop.
 
@@ -76,10 +76,10 @@ BEGIN
            now() - ({commits} - i) * interval '1 second'
       FROM generate_series(0, {commits} - 1) i;
     PERFORM setval('pggit.commits_id_seq', v_base + {commits});
-    INSERT INTO pggit.object_changes (object_key, commit_id, branch_id, object_hash,
-                                      major, minor, patch)
-    SELECT 'table:public.table_' || d.t, v_base + d.i, v_main, d.hash, 1, d.v, 0
-      FROM bench_definitions d;
+    INSERT INTO pggit.object_versions (branch_id, object_key, object_type, major, minor, patch,
+                                       object_hash, commit_hash)
+    SELECT v_main, 'table:public.table_' || d.t, 'table', 1, d.v, 0, d.hash, pg_temp.bench_hash(d.i)
+      FROM bench_definitions d ORDER BY d.i;
     UPDATE pggit.branches SET head_hash = pg_temp.bench_hash({commits} - 1) WHERE id = v_main;
 END $$;
 """

@@ -233,29 +233,6 @@ class MergeConflict(models.Model):
         return f"{self.kind} {self.object_key}"
 
 
-class ObjectChange(models.Model):
-    """One object a commit changed, with its version after it (``pggit.object_changes``,
-    written by the core when a commit bumps versions; read by ``pggit.object_log``)."""
-
-    pk = models.CompositePrimaryKey("object_key", "commit_id", "branch_id")
-    object_key = models.TextField()
-    commit = models.ForeignKey(Commit, on_delete=models.DO_NOTHING, related_name="+")
-    branch = models.ForeignKey(Branch, on_delete=models.DO_NOTHING, related_name="+")
-    object_hash = models.TextField(null=True, blank=True)
-    major = models.IntegerField()
-    minor = models.IntegerField()
-    patch = models.IntegerField()
-
-    class Meta:
-        managed = False
-        db_table = 'pggit"."object_changes'
-        default_permissions = ("view",)
-        ordering = ["-commit_id"]
-
-    def __str__(self) -> str:
-        return f"{self.object_key} {self.major}.{self.minor}.{self.patch}"
-
-
 class CommitCheckout(models.Model):
     """A namespace holding a commit's schema read-only (``pggit.commit_checkouts``)."""
 

@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                 "080_data_branches.sql",
                 "090_merge.sql",
                 "100_verify.sql",
+                "105_privileges.sql",
                 "110_roles.sql",
                 "120_enable_capture.sql",
             ],
@@ -192,34 +193,6 @@ class Migration(migrations.Migration):
             options={
                 "db_table": 'pggit"."merge_conflicts',
                 "ordering": ["object_key"],
-                "managed": False,
-                "default_permissions": ("view",),
-            },
-        ),
-        migrations.CreateModel(
-            name="ObjectChange",
-            fields=[
-                (
-                    "pk",
-                    models.CompositePrimaryKey(
-                        "object_key",
-                        "commit_id",
-                        "branch_id",
-                        blank=True,
-                        editable=False,
-                        primary_key=True,
-                        serialize=False,
-                    ),
-                ),
-                ("object_key", models.TextField()),
-                ("object_hash", models.TextField(blank=True, null=True)),
-                ("major", models.IntegerField()),
-                ("minor", models.IntegerField()),
-                ("patch", models.IntegerField()),
-            ],
-            options={
-                "db_table": 'pggit"."object_changes',
-                "ordering": ["-commit_id"],
                 "managed": False,
                 "default_permissions": ("view",),
             },

@@ -206,6 +206,7 @@ END;
 $$;
 
 CREATE TABLE pggit.object_versions (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     branch_id   bigint NOT NULL REFERENCES pggit.branches (id),
     object_key  text NOT NULL,
     object_type text NOT NULL,
@@ -215,48 +216,54 @@ CREATE TABLE pggit.object_versions (
     object_hash text,             -- the definition this version describes (NULL once dropped)
     dropped     boolean NOT NULL DEFAULT false,
     commit_hash text NOT NULL REFERENCES pggit.commits (hash),
-    updated_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (branch_id, object_key)
+    recorded_at timestamptz NOT NULL DEFAULT now()
 );
 
 COMMENT ON TABLE pggit.object_versions IS
-    'Semantic version of every tracked object per branch, bumped by commits (classify_change).';
+    'Semantic versions of tracked objects per branch, append-only: a commit that changes an '
+    'object adds its next version (classify_change); the current one is the newest row per '
+    '(branch, object) (view current_object_versions).';
 
-CREATE TABLE pggit.object_changes (
-    object_key  text NOT NULL,
-    commit_id   bigint NOT NULL,  -- pggit.commits.id (no foreign key: see 020_commits.sql)
-    branch_id   bigint NOT NULL,  -- the branch whose versions the commit bumped
-    object_hash text,             -- the definition after the commit (NULL: removed)
-    major       integer NOT NULL,
-    minor       integer NOT NULL,
-    patch       integer NOT NULL,
-    PRIMARY KEY (object_key, commit_id, branch_id)
-);
+-- The current version of an object on a branch is one index probe.
+CREATE INDEX object_versions_current_idx ON pggit.object_versions (branch_id, object_key, id DESC);
 
-COMMENT ON TABLE pggit.object_changes IS
-    'One row per object a commit changed, with the version after it (written by '
-    'record_versions): the index pggit.object_log reads instead of comparing trees.';
+-- Versions are history: never updated or deleted (refuse_history_rewrite, 020_commits.sql).
+CREATE TRIGGER object_versions_append_only BEFORE UPDATE OR DELETE ON pggit.object_versions
+    FOR EACH ROW EXECUTE FUNCTION pggit.refuse_history_rewrite();
+
+CREATE TRIGGER object_versions_no_truncate BEFORE TRUNCATE ON pggit.object_versions
+    FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_history_rewrite();
+
+CREATE VIEW pggit.current_object_versions AS
+SELECT DISTINCT ON (v.branch_id, v.object_key) v.*
+  FROM pggit.object_versions v
+ ORDER BY v.branch_id, v.object_key, v.id DESC;
+
+COMMENT ON VIEW pggit.current_object_versions IS
+    'The current version of every object per branch: the newest row of pggit.object_versions.';
+
+-- object_log reads one object's versions on every branch: one index probe.
+CREATE INDEX object_versions_object_idx ON pggit.object_versions (object_key);
 
 CREATE VIEW pggit.table_versions AS
 SELECT b.name AS branch,
        (parse_ident(substr(v.object_key, 7)))[1] AS schema_name,
        (parse_ident(substr(v.object_key, 7)))[2] AS table_name,
        v.major, v.minor, v.patch, format('%s.%s.%s', v.major, v.minor, v.patch) AS full_version,
-       v.dropped, v.commit_hash, v.updated_at
-  FROM pggit.object_versions v JOIN pggit.branches b ON b.id = v.branch_id
+       v.dropped, v.commit_hash, v.recorded_at AS updated_at
+  FROM pggit.current_object_versions v JOIN pggit.branches b ON b.id = v.branch_id
  WHERE v.object_type = 'table';
 
-COMMENT ON VIEW pggit.table_versions IS 'Versions of tracked tables per branch.';
+COMMENT ON VIEW pggit.table_versions IS 'Current versions of tracked tables per branch.';
 
 -- record_versions(branch_id, commit_hash)
--- Purpose: reconcile the branch's object versions with the commit's tree: new objects start at
---   1.0.0 (a re-created one bumps major), changed ones bump by classify_change, removed ones
---   bump major and are marked dropped. Nothing to do when the tree equals the parent's on the
---   same branch. When the parent commit is on the same branch, the branch's versions already
---   reflect the parent's tree, so only the entries that differ from it are reconciled (not
---   every object of the schema). Each object whose version moves gets a row in
---   pggit.object_changes (the history object_log reads). Called by record_commit under the
---   branch lock.
+-- Purpose: add the versions the commit's tree makes: new objects start at 1.0.0 (a re-created
+--   one bumps major), changed ones bump by classify_change, removed ones bump major and are
+--   marked dropped; each new row names the commit. Nothing to do when the tree equals the
+--   parent's on the same branch. When the parent commit is on the same branch, the branch's
+--   versions already reflect the parent's tree, so only the entries that differ from it are
+--   reconciled (not every object of the schema). Appends only (object_versions is
+--   append-only). Called by record_commit under the branch lock.
 CREATE FUNCTION pggit.record_versions(p_branch_id bigint, p_commit_hash text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
@@ -281,41 +288,37 @@ BEGIN
           FROM pggit.trees t CROSS JOIN LATERAL jsonb_each_text(t.entries) e
           LEFT JOIN jsonb_each_text(v_parent_entries) p ON p.key = e.key  -- joined: see store_tree
          WHERE t.hash = v_commit.tree_hash AND p.value IS DISTINCT FROM e.value
-    ), bumped AS (
-    INSERT INTO pggit.object_versions AS v
+    ), changed AS (
+        SELECT e.object_key, e.object_hash,
+               CASE WHEN c.id IS NULL THEN ROW(1, 0, 0, '1.0.0')::pggit.semantic_version
+                    ELSE pggit.increment_version(c.major, c.minor, c.patch,
+                             CASE WHEN c.dropped THEN 'major'
+                                  ELSE coalesce(pggit.classify_change(
+                                           (SELECT o.definition FROM pggit.objects o WHERE o.hash = c.object_hash),
+                                           (SELECT o.definition FROM pggit.objects o WHERE o.hash = e.object_hash)),
+                                       'patch') END) END AS version
+          FROM entries e
+          LEFT JOIN LATERAL (SELECT v.* FROM pggit.object_versions v
+                              WHERE v.branch_id = p_branch_id AND v.object_key = e.object_key
+                              ORDER BY v.id DESC LIMIT 1) c ON true
+         WHERE c.id IS NULL OR c.object_hash IS DISTINCT FROM e.object_hash OR c.dropped
+        OFFSET 0  -- one increment_version call per row, not one per field read below
+    )
+    INSERT INTO pggit.object_versions
            (branch_id, object_key, object_type, major, minor, patch, object_hash, dropped, commit_hash)
-    SELECT p_branch_id, e.object_key, split_part(e.object_key, ':', 1), 1, 0, 0, e.object_hash, false, p_commit_hash
-      FROM entries e
-    ON CONFLICT (branch_id, object_key) DO UPDATE
-       SET (major, minor, patch) = (
-               SELECT i.major, i.minor, i.patch
-                 FROM pggit.increment_version(v.major, v.minor, v.patch,
-                          CASE WHEN v.dropped THEN 'major'
-                               ELSE coalesce(pggit.classify_change(
-                                        (SELECT o.definition FROM pggit.objects o WHERE o.hash = v.object_hash),
-                                        (SELECT o.definition FROM pggit.objects o WHERE o.hash = excluded.object_hash)),
-                                    'patch') END) i),
-           object_hash = excluded.object_hash, dropped = false,
-           commit_hash = excluded.commit_hash, updated_at = now()
-     WHERE v.object_hash IS DISTINCT FROM excluded.object_hash OR v.dropped
-    RETURNING v.object_key, v.object_hash, v.major, v.minor, v.patch
-    )
-    INSERT INTO pggit.object_changes (object_key, commit_id, branch_id, object_hash, major, minor, patch)
-    SELECT b.object_key, v_commit.id, p_branch_id, b.object_hash, b.major, b.minor, b.patch FROM bumped b
-    ON CONFLICT DO NOTHING;
+    SELECT p_branch_id, c.object_key, split_part(c.object_key, ':', 1),
+           (c.version).major, (c.version).minor, (c.version).patch, c.object_hash, false, p_commit_hash
+      FROM changed c;
 
-    WITH dropped AS (
-    UPDATE pggit.object_versions v
-       SET major = v.major + 1, minor = 0, patch = 0, dropped = true, object_hash = NULL,
-           commit_hash = p_commit_hash, updated_at = now()
-      FROM pggit.trees t
-     WHERE t.hash = v_commit.tree_hash AND v.branch_id = p_branch_id AND NOT v.dropped
-       AND NOT t.entries ? v.object_key
-    RETURNING v.object_key, v.major, v.minor, v.patch
-    )
-    INSERT INTO pggit.object_changes (object_key, commit_id, branch_id, object_hash, major, minor, patch)
-    SELECT d.object_key, v_commit.id, p_branch_id, NULL, d.major, d.minor, d.patch FROM dropped d
-    ON CONFLICT DO NOTHING;
+    INSERT INTO pggit.object_versions
+           (branch_id, object_key, object_type, major, minor, patch, object_hash, dropped, commit_hash)
+    SELECT p_branch_id, v.object_key, v.object_type, v.major + 1, 0, 0, NULL, true, p_commit_hash
+      FROM (SELECT DISTINCT ON (v.object_key) v.*
+              FROM pggit.object_versions v
+             WHERE v.branch_id = p_branch_id
+             ORDER BY v.object_key, v.id DESC) v
+      JOIN pggit.trees t ON t.hash = v_commit.tree_hash
+     WHERE NOT v.dropped AND NOT t.entries ? v.object_key;
 END;
 $$;
 
@@ -342,10 +345,11 @@ BEGIN
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = v_oid;
     RETURN QUERY
     SELECT v.major, v.minor, v.patch, format('%s.%s.%s', v.major, v.minor, v.patch)
-      FROM pggit.object_versions v
-      JOIN pggit.branches b ON b.id = v.branch_id
-     WHERE b.name = pggit.current_branch() AND b.status <> 'DELETED'
-       AND v.object_key = v_key AND NOT v.dropped;
+      FROM pggit.branches b
+     CROSS JOIN LATERAL (SELECT o.* FROM pggit.object_versions o
+                          WHERE o.branch_id = b.id AND o.object_key = v_key
+                          ORDER BY o.id DESC LIMIT 1) v
+     WHERE b.name = pggit.current_branch() AND b.status <> 'DELETED' AND NOT v.dropped;
 END;
 $$;
 
@@ -544,8 +548,8 @@ $$;
 --   ('added', 'modified', 'removed'), a readable detail of a modification, and the object's
 --   semantic version after it. A merge commit shows the changes it brought (the merged
 --   branch's own commits are not on the first-parent chain).
---   Reads pggit.object_changes (one row per object a commit changed) through its key; no tree
---   is read. The chain is followed back to the object's oldest change in runs, not commit by
+--   Reads the object's rows of pggit.object_versions (one per version a commit made) through
+--   their key; no tree is read. The chain is followed back to the object's oldest change in runs, not commit by
 --   commit: from a commit, the commits of its branch in descending id order continue the chain
 --   as long as each one's parent is the next one (one index range scan with lead(), stopping
 --   at the first commit whose parent is elsewhere: on another branch, or, after a reset, an
@@ -576,6 +580,7 @@ DECLARE
     v_branches bigint[] := '{}';
     v_lows     bigint[] := '{}';
     v_highs    bigint[] := '{}';
+    v_versions bigint[];
 BEGIN
     PERFORM pggit.validate_object_key(v_key);
     PERFORM pggit.validate_branch_name(object_log.branch);
@@ -586,7 +591,11 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM pggit.raise_missing_branch(object_log.branch);
     END IF;
-    SELECT min(oc.commit_id) INTO v_oldest FROM pggit.object_changes oc WHERE oc.object_key = v_key;
+    -- the object's versions made by commits on their own branch (a branch's inherited
+    -- versions, and those a fast-forward records on the target, name another branch's commit)
+    SELECT coalesce(array_agg(v.id), '{}'), min(c.id) INTO v_versions, v_oldest
+      FROM pggit.object_versions v JOIN pggit.commits c ON c.hash = v.commit_hash
+     WHERE v.object_key = v_key AND c.branch_id = v.branch_id;
     IF v_oldest IS NOT NULL THEN
         SELECT c.id, c.branch_id INTO v_id, v_branch FROM pggit.commits c WHERE c.hash = v_head;
     END IF;
@@ -610,12 +619,13 @@ BEGIN
 
     RETURN QUERY
     WITH changes AS (
-        SELECT oc.commit_id, oc.object_hash, oc.major, oc.minor, oc.patch,
-               lag(oc.object_hash) OVER (ORDER BY oc.commit_id) AS previous_hash
-          FROM pggit.object_changes oc
+        SELECT c.id AS commit_id, v.object_hash, v.major, v.minor, v.patch,
+               lag(v.object_hash) OVER (ORDER BY c.id) AS previous_hash
+          FROM pggit.object_versions v
+          JOIN pggit.commits c ON c.hash = v.commit_hash
           JOIN unnest(v_branches, v_lows, v_highs) AS run(branch_id, low, high)
-            ON oc.branch_id = run.branch_id AND oc.commit_id BETWEEN run.low AND run.high
-         WHERE oc.object_key = v_key
+            ON c.branch_id = run.branch_id AND c.id BETWEEN run.low AND run.high
+         WHERE v.id = ANY (v_versions)
     )
     SELECT c.hash, c.committed_at, c.author, c.message,
            CASE WHEN ch.object_hash IS NULL THEN 'removed'

@@ -64,18 +64,26 @@ $$;
 
 -- run_statements(branch_id, statements)
 -- Purpose: run DDL statements (jsonb array of {object_key, statement}, in order) in the
---   branch's workspace (run_statements_in with the branch's namespaces).
+--   branch's workspace: run_statements_in with the branch's namespaces; then, on a branch
+--   other than main, what the statements created goes to pggit_writer (give_to_writers).
 -- Errors: those of run_statements_in.
 CREATE FUNCTION pggit.run_statements(p_branch_id bigint, p_statements jsonb) RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
+DECLARE
+    v_count integer;
 BEGIN
-    RETURN pggit.run_statements_in(
+    v_count := pggit.run_statements_in(
         (SELECT coalesce(jsonb_object_agg(n.logical_schema, n.namespace::regnamespace::text), '{}')
            FROM pggit.branch_namespaces(p_branch_id) n),
         p_statements);
+    -- what pggit created in a branch's workspace is the branch's, so writers may change it
+    PERFORM pggit.give_to_writers(n.namespace::regnamespace::text)
+       FROM pggit.branch_namespaces(p_branch_id) n
+      WHERE NOT EXISTS (SELECT 1 FROM pggit.branches b WHERE b.id = p_branch_id AND b.name = 'main');
+    RETURN v_count;
 END;
 $$;
 
@@ -147,7 +155,8 @@ $$;
 -- create_workspace(branch_id, commit_hash)
 -- Purpose: create the branch's namespaces (pggit_b<id>_<n>, one per tracked schema) and the
 --   objects of commit_hash's tree in them (work proportional to the number of objects); the
---   branch inherits its parent branch's object versions.
+--   branch inherits its parent branch's object versions. The API roles get their rights on
+--   the namespaces (grant_branch_schema) before anything is created in them.
 -- Locks: creates new namespaces only.
 CREATE FUNCTION pggit.create_workspace(p_branch_id bigint, p_commit_hash text) RETURNS void
 LANGUAGE plpgsql
@@ -162,13 +171,14 @@ BEGIN
     FOR v_schema IN SELECT t.schema_name, row_number() OVER (ORDER BY t.schema_name) AS n
                       FROM pggit.tracked_schemas t LOOP
         EXECUTE format('CREATE SCHEMA %I', format('pggit_b%s_%s', p_branch_id, v_schema.n));
+        PERFORM pggit.grant_branch_schema(format('pggit_b%s_%s', p_branch_id, v_schema.n));
         INSERT INTO pggit.workspaces (branch_id, logical_schema, namespace)
         VALUES (p_branch_id, v_schema.schema_name, format('pggit_b%s_%s', p_branch_id, v_schema.n));
     END LOOP;
     INSERT INTO pggit.object_versions (branch_id, object_key, object_type, major, minor, patch,
                                        object_hash, dropped, commit_hash)
     SELECT p_branch_id, v.object_key, v.object_type, v.major, v.minor, v.patch, v.object_hash, v.dropped, v.commit_hash
-      FROM pggit.object_versions v JOIN pggit.branches b ON b.parent_branch_id = v.branch_id
+      FROM pggit.current_object_versions v JOIN pggit.branches b ON b.parent_branch_id = v.branch_id
      WHERE b.id = p_branch_id;
     SELECT t.entries INTO v_tree FROM pggit.commits c JOIN pggit.trees t ON t.hash = c.tree_hash
      WHERE c.hash = p_commit_hash;
@@ -214,7 +224,8 @@ $$;
 -- Returns: the new search_path.
 -- Errors: PGB04, PGB01, PGB05 (deleted branch).  Locks: none.
 -- No search_path in its SET clause on purpose: the one it sets must outlive the call; every reference
--- inside is schema-qualified.
+-- inside is schema-qualified, operators included (a caller's path may put a look-alike = or <>
+-- before pg_catalog: tests/test_privileges.py).
 CREATE FUNCTION pggit.checkout(name text) RETURNS text
 LANGUAGE plpgsql
 SET jit = off
@@ -230,9 +241,9 @@ BEGIN
         SELECT s.pos, pg_catalog.btrim(s.entry), NULL
           FROM pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.current_setting('search_path'), ','))
                WITH ORDINALITY AS s(entry, pos)
-         WHERE pg_catalog.btrim(s.entry) <> ''
-           AND pg_catalog.btrim(s.entry, ' "') NOT IN (SELECT t.schema_name FROM pggit.tracked_schemas t)
-           AND pg_catalog.btrim(s.entry, ' "') NOT IN (SELECT w.namespace FROM pggit.workspaces w)
+         WHERE pg_catalog.btrim(s.entry) OPERATOR(pg_catalog.<>) ''
+           AND pg_catalog.btrim(s.entry, ' "') OPERATOR(pg_catalog.<>) ALL (SELECT t.schema_name FROM pggit.tracked_schemas t)
+           AND pg_catalog.btrim(s.entry, ' "') OPERATOR(pg_catalog.<>) ALL (SELECT w.namespace FROM pggit.workspaces w)
     ) p;
     PERFORM pg_catalog.set_config('search_path', v_path, false);
     PERFORM pg_catalog.set_config('pggit.branch', v_branch.name, false);
@@ -341,8 +352,9 @@ $$;
 --   BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE trigger on every table (PGK03), enabled
 --   ALWAYS so that session_replication_role = replica does not skip it; this holds for every
 --   role, owner included, and does not depend on privileges or on default_transaction_read_only.
---   Only dropping the trigger (or the namespace) lifts it. Idempotent: a commit checked out
---   already returns its namespaces (NOTICE). drop_commit_checkout removes it.
+--   Only dropping the trigger (or the namespace) lifts it. pggit_reader and pggit_writer get
+--   USAGE and SELECT on it. Idempotent: a commit checked out already returns its namespaces
+--   (NOTICE). drop_commit_checkout removes it.
 -- Arguments: ref text (pggit.resolve_commit).
 -- Returns: (logical_schema, namespace), by logical schema.
 -- Errors: PGC03 unknown or ambiguous ref; PGK04 a schema of that name exists and is not this
@@ -397,6 +409,14 @@ BEGIN
                            'FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_checkout_write()', v_relation);
             EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER pggit_read_only', v_relation);
         END LOOP;
+        -- the API roles read it (the checkout belongs to the role the write functions run as)
+        IF (SELECT count(*) FROM pg_roles WHERE rolname IN ('pggit_reader', 'pggit_writer')) = 2 THEN
+            FOR v_namespace IN SELECT k.namespace FROM pggit.commit_checkouts k WHERE k.commit_hash = v_hash LOOP
+                EXECUTE format('GRANT USAGE ON SCHEMA %1$I TO pggit_reader, pggit_writer;
+                                GRANT SELECT ON ALL TABLES IN SCHEMA %1$I TO pggit_reader, pggit_writer',
+                               v_namespace);
+            END LOOP;
+        END IF;
         PERFORM pggit.end_internal(v_internal);
     END IF;
     RETURN QUERY SELECT k.logical_schema, k.namespace FROM pggit.commit_checkouts k
