@@ -23,6 +23,8 @@ COMMANDS = [
     ["pggit_cherry_pick", "abcd", "main"],
     ["pggit_data_branch", "list"],
     ["pggit_verify", "--json"],
+    ["pggit_tag", "create", "v1.0"],
+    ["pggit_reset", "feature/x", "main", "--hard"],
 ]
 
 

@@ -15,13 +15,20 @@ class Command(PgGitCommand):
         "Examples:\n"
         "  manage.py pggit_log\n"
         "  manage.py pggit_log --branch feature/x --limit 5 --oneline\n"
+        "  manage.py pggit_log --branch v1.2.0~3          # any ref: tag, hash, HEAD, ref~N\n"
+        "  manage.py pggit_log --branch feature/x --reflog  # every move of the head\n"
         "  manage.py pggit_log --graph --oneline --all --page 2\n"
         "  manage.py pggit_log --object table:public.users"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--branch", default="main", help="Branch (default: %(default)s).")
+        parser.add_argument(
+            "--branch",
+            default="main",
+            help="Branch, or any ref to start from (tag, HEAD, hash, 7+ digit prefix, ref~N;"
+            " default: %(default)s).",
+        )
         parser.add_argument(
             "--limit",
             type=int,
@@ -35,6 +42,12 @@ class Command(PgGitCommand):
             metavar="KEY",
             help="Only the commits that changed this object (e.g. table:public.users), with"
             " the change, its detail and the object's version after it.",
+        )
+        parser.add_argument(
+            "--reflog",
+            action="store_true",
+            help="Show the branch's reflog instead: every move of its head (operation, old and"
+            " new head, role, author, reason, time), newest first.",
         )
         parser.add_argument(
             "--graph",
@@ -54,12 +67,21 @@ class Command(PgGitCommand):
                 "--all and --page draw the graph: add --graph", returncode=self.USER_ERROR
             )
         if options["object"] is not None:
-            if options["graph"]:
+            if options["graph"] or options["reflog"]:
                 raise CommandError(
-                    "--object lists one object's commits; --graph draws all: choose one",
+                    "--object lists one object's commits; --graph and --reflog show others:"
+                    " choose one",
                     returncode=self.USER_ERROR,
                 )
             self.object_log(options)
+            return
+        if options["reflog"] and options["graph"]:
+            raise CommandError(
+                "--reflog and --graph show different things: choose one",
+                returncode=self.USER_ERROR,
+            )
+        if options["reflog"]:
+            self._reflog(options)
             return
         if options["graph"]:
             self.handle_graph(options)
@@ -109,6 +131,33 @@ class Command(PgGitCommand):
             if e.detail:
                 self.stdout.write(f"Detail:  {e.detail}")
             self.stdout.write(f"\n    {summary}\n")
+
+    def _reflog(self, options: dict[str, Any]) -> None:
+        entries = api.reflog(options["branch"], options["limit"], using=options["database"])
+        if options["as_json"]:
+            self.print_json(
+                [
+                    {
+                        "id": e.id,
+                        "branch": options["branch"],
+                        "operation": e.operation,
+                        "old_hash": e.old_hash,
+                        "new_hash": e.new_hash,
+                        "role": e.role_name,
+                        "author": e.author,
+                        "reason": e.reason,
+                        "moved_at": e.moved_at,
+                        "entry_hash": e.entry_hash,
+                    }
+                    for e in entries
+                ]
+            )
+            return
+        for e in entries:
+            self.stdout.write(
+                f"{(e.new_hash or '-')[:12]:<12} {e.operation:<12}"
+                f" {e.moved_at:%Y-%m-%d %H:%M:%S} {e.role_name}/{e.author}: {e.reason}"
+            )
 
     def handle_graph(self, options: dict[str, Any]) -> None:
         """``--graph``: one page of pggit.graph(), laid out by pggit.graph, as text."""
