@@ -267,18 +267,43 @@ def commit(
     return run_with_retry(using, operation)
 
 
-def create_branch(name: str, from_branch: str = "main", *, using: str = DEFAULT_DB_ALIAS) -> Branch:
-    """Create branch ``name`` at ``from_branch``'s head. Raises BranchExists, InvalidBranchName,
-    BranchNotFound or BranchDeleted (for ``from_branch``)."""
+def create_branch(
+    name: str,
+    from_branch: str = "main",
+    *,
+    data: str | list[str] = "none",
+    using: str = DEFAULT_DB_ALIAS,
+) -> Branch:
+    """Create branch ``name`` at ``from_branch``'s head.
+
+    ``data`` gives the branch ``from_branch``'s rows, copy-on-write (a data branch per table,
+    in the same transaction, see ``pggit.create_branch_with_data``): "none" (structure only,
+    the default), "all" (every table of ``from_branch``'s workspace), or a list of table names.
+    Raises BranchExists, InvalidBranchName, BranchNotFound or BranchDeleted (for
+    ``from_branch``); with data also UntrackedTable, TableNotFound, NotATable, NoPrimaryKey,
+    InvalidTableName; InvalidArgument for another ``data``. Nothing is created on an error."""
     _text(name, "branch name", InvalidBranchName)
     _text(from_branch, "source branch name", InvalidBranchName)
+    tables: list[str] | None
+    if data == "none":
+        tables = []
+    elif data == "all":
+        tables = None
+    elif isinstance(data, (list, tuple)) and data:
+        tables = [_text(t, "table name", InvalidTableName) for t in data]
+    else:
+        raise InvalidArgument(
+            f'data must be "all", "none" or a non-empty list of table names, not {data!r}'
+        )
 
     def operation() -> Branch:
         with transaction.atomic(using=using):
-            branch_id = _scalar(
-                using, "SELECT (pggit.create_branch(%s, %s)).id", [name, from_branch]
-            )
-            return Branch.objects.using(using).get(pk=branch_id)
+            if tables == []:
+                sql, params = "SELECT (pggit.create_branch(%s, %s)).id", [name, from_branch]
+            else:
+                sql = "SELECT (pggit.create_branch_with_data(%s, %s, %s::text[])).id"
+                params = [name, from_branch, tables]
+            return Branch.objects.using(using).get(pk=_scalar(using, sql, params))
 
     return run_with_retry(using, operation)
 

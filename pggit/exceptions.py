@@ -210,6 +210,19 @@ class LockNotAvailable(PgGitError):
     sqlstate = "55P03"
 
 
+class UntrackedTable(DataBranchError, InvalidInput):
+    """A table named in a schema that is not tracked (branches carry tracked schemas only)."""
+
+    sqlstate = "PGW01"
+
+
+class DataBranchedTableChange(DataBranchError):
+    """DDL on a branch (Django on a branch) would change a table whose rows the branch reads
+    through a data branch. Raised by the schema editor of a connection on a branch."""
+
+    sqlstate = "PGW02"
+
+
 class TruncateRefused(LiveDataBranches):
     sqlstate = "PGX08"
 

@@ -1,0 +1,222 @@
+"""The Django workflow (issue 16): migrate records a commit, Django runs on a branch
+(PGGIT_BRANCH), a branch made with main's data migrates and merges back with its
+django_migrations rows, two branches' migrations merge and Django sees two leaves.
+
+Everything runs through ``manage.py`` in subprocesses, on a new database, with a small app
+(``shop``) whose migrations are written into a temporary folder for the test."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ScratchDatabase
+
+SETTINGS = """
+from testproject.settings import *  # noqa: F401,F403
+INSTALLED_APPS = [*INSTALLED_APPS, "shop"]
+PGGIT = {**PGGIT, "MIGRATE_AUTHOR": "Ada"}
+"""
+
+MODELS = {
+    "0001_initial": """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            initial = True
+            dependencies = []
+            operations = [
+                migrations.CreateModel(
+                    name="Item",
+                    fields=[
+                        ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                        ("name", models.CharField(max_length=50)),
+                        ("price", models.IntegerField()),
+                    ],
+                ),
+            ]
+    """,
+    # on a branch made with data: a new model and a data migration of main's rows
+    "0002_tag_double_prices": """
+        from django.db import migrations, models
+        from django.db.models import F
+
+        def double(apps, schema_editor):
+            apps.get_model("shop", "Item").objects.update(price=F("price") * 2)
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+            operations = [
+                migrations.CreateModel(
+                    name="Tag",
+                    fields=[
+                        ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                        ("label", models.CharField(max_length=20)),
+                        ("note", models.CharField(max_length=20, null=True)),
+                    ],
+                ),
+                migrations.RunPython(double, migrations.RunPython.noop),
+            ]
+    """,
+    "0003_a": """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0002_tag_double_prices")]
+            operations = [
+                migrations.CreateModel(
+                    name="Colour",
+                    fields=[("id", models.BigAutoField(primary_key=True, serialize=False))],
+                ),
+            ]
+    """,
+    "0003_b": """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0002_tag_double_prices")]
+            operations = [
+                migrations.CreateModel(
+                    name="Size",
+                    fields=[("id", models.BigAutoField(primary_key=True, serialize=False))],
+                ),
+            ]
+    """,
+}
+
+
+class Project:
+    """The test project plus app ``shop`` in a temporary folder, on a scratch database."""
+
+    def __init__(self, root: Path, database: ScratchDatabase) -> None:
+        self.root = root
+        self.db = database
+        (root / "shop" / "migrations").mkdir(parents=True)
+        (root / "shop" / "__init__.py").write_text("")
+        (root / "shop" / "migrations" / "__init__.py").write_text("")
+        (root / "shop_settings.py").write_text(SETTINGS)
+        self.models(item=True)
+        self.migration("0001_initial")
+
+    def models(self, **models: bool) -> None:
+        code = ["from django.db import models\n"]
+        fields = {
+            "item": "name = models.CharField(max_length=50)\n    price = models.IntegerField()",
+            "tag": "label = models.CharField(max_length=20)\n"
+            "    note = models.CharField(max_length=20, null=True)",
+            "colour": "pass",
+            "size": "pass",
+        }
+        for model, present in models.items():
+            if present:
+                code.append(f"class {model.title()}(models.Model):\n    {fields[model]}\n")
+        (self.root / "shop" / "models.py").write_text("\n".join(code))
+
+    def migration(self, name: str, present: bool = True) -> None:
+        path = self.root / "shop" / "migrations" / f"{name}.py"
+        if present:
+            path.write_text(textwrap.dedent(MODELS[name]))
+        else:
+            path.unlink()
+
+    def manage(self, *args: str, branch: str | None = None, ok: bool = True):
+        env = {"PYTHONPATH": str(self.root), "DJANGO_SETTINGS_MODULE": "shop_settings"}
+        if branch:
+            env["PGGIT_BRANCH"] = branch
+        done = self.db.manage(*args, env=env)
+        if ok:
+            assert done.returncode == 0, (args, done.stdout, done.stderr)
+        return done
+
+    def sql(self, statement: str):
+        with self.db.connect(autocommit=True) as conn:
+            cursor = conn.execute(statement)
+            return cursor.fetchall() if cursor.description else []
+
+    def log(self, branch: str) -> list[dict]:
+        return json.loads(self.manage("pggit_log", "--branch", branch, "--json").stdout)
+
+
+@pytest.fixture
+def project(tmp_path, scratch_database) -> Project:
+    return Project(tmp_path, scratch_database)
+
+
+def test_a_migration_made_on_a_branch_with_data_merges_into_main_with_its_rows(project):
+    # install and first migrate: one commit of everything applied, pggit's own excluded
+    first = project.manage("migrate")
+    assert "pggit: [main " in first.stdout
+    (head,) = project.log("main")[:1]
+    assert head["message"].startswith("migrate: contenttypes.0001_initial, auth.0001_initial")
+    assert "shop.0001_initial" in head["message"] and "pggit." not in head["message"]
+    assert head["author"] == "Ada"
+    project.sql("INSERT INTO shop_item (name, price) VALUES ('pen', 3), ('ink', 5)")
+    commits = len(project.log("main"))
+    assert "No migrations to apply" in project.manage("migrate").stdout
+    assert len(project.log("main")) == commits, "nothing applied: no commit"
+
+    # a branch with main's rows; Django on it
+    project.manage("pggit_branch", "create", "feature/tags", "--with-data")
+    project.models(item=True, tag=True)
+    project.migration("0002_tag_double_prices")
+    on_branch = project.manage("migrate", "shop", branch="feature/tags")
+    assert "Applying shop.0002_tag_double_prices... OK" in on_branch.stdout
+    assert project.log("feature/tags")[0]["message"] == "migrate: shop.0002_tag_double_prices"
+    shown = project.manage("showmigrations", "shop", branch="feature/tags").stdout
+    assert "[X] 0002_tag_double_prices" in shown
+    # main is untouched until the merge
+    assert "[ ] 0002_tag_double_prices" in project.manage("showmigrations", "shop").stdout
+    assert project.sql("SELECT name, price FROM shop_item ORDER BY id") == [("pen", 3), ("ink", 5)]
+    status = project.manage("pggit_status", branch="feature/tags").stdout
+    assert "On branch feature/tags" in status
+
+    project.manage("pggit_merge", "feature/tags")
+    assert "[X] 0002_tag_double_prices" in project.manage("showmigrations", "shop").stdout
+    assert "No migrations to apply" in project.manage("migrate").stdout
+    read = project.manage(
+        "shell",
+        "-c",
+        "from shop.models import Item, Tag;"
+        "print(sorted(Item.objects.values_list('name', 'price')), Tag.objects.count())",
+    )
+    # the schema arrived (the ORM reads Tag) and the data migration's updates of main's rows
+    assert "[('ink', 10), ('pen', 6)] 0" in read.stdout
+
+    # two branches, one migration each on the same app: no conflict on django_migrations rows
+    for name, other in (("a", "b"), ("b", "a")):
+        project.manage("pggit_branch", "create", f"feature/{name}", "--with-data")
+        if (project.root / "shop" / "migrations" / f"0003_{other}.py").exists():
+            project.migration(f"0003_{other}", present=False)  # each branch has its own code
+        project.migration(f"0003_{name}")
+        project.manage("migrate", "shop", branch=f"feature/{name}")
+    project.migration("0003_a")
+    project.manage("pggit_merge", "feature/a")
+    project.manage("pggit_merge", "feature/b")
+    applied = project.sql("SELECT name FROM django_migrations WHERE app = 'shop' ORDER BY name")
+    assert applied == [("0001_initial",), ("0002_tag_double_prices",), ("0003_a",), ("0003_b",)]
+    leaves = project.manage("migrate", ok=False)
+    assert leaves.returncode != 0 and "Conflicting migrations detected" in leaves.stderr
+    assert "0003_a" in leaves.stderr and "0003_b" in leaves.stderr
+    project.manage("makemigrations", "--merge", "--noinput", "shop")
+    after = project.manage("migrate")
+    assert "Applying shop.0004_merge" in after.stdout
+
+
+def test_a_missing_or_deleted_branch_is_an_error_at_connection_time(project):
+    project.manage("migrate", "pggit")
+    project.manage("pggit_branch", "create", "gone")
+    project.manage("pggit_branch", "delete", "gone")
+    before = project.db.created_objects()
+    for name, said in (
+        ("ghost", "PGGIT_BRANCH='ghost': branch 'ghost' does not exist"),
+        ("gone", "PGGIT_BRANCH='gone': branch 'gone' is deleted"),
+        ('x"; DROP SCHEMA pggit; --', "PGGIT_BRANCH='x\"; DROP SCHEMA pggit; --': invalid"),
+    ):
+        for command in (["migrate"], ["pggit_status"], ["showmigrations"]):
+            done = project.manage(*command, branch=name, ok=False)
+            assert done.returncode == 1, (command, done.stderr)
+            assert said in done.stderr, done.stderr
+    assert project.db.created_objects() == before
