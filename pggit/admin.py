@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, Model, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
@@ -29,6 +30,7 @@ from pggit.exceptions import (
     UnmergedCommits,
 )
 from pggit.models import Branch, Commit, DataBranch, Merge
+from pggit.runtime import process_branch
 from pggit.models import MergeConflict as MergeConflictRow
 
 if TYPE_CHECKING:
@@ -130,7 +132,11 @@ class BranchAdmin(ReadOnlyAdmin[Branch]):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        extra = {"pggit_can_create": request.user.has_perm("pggit.create_branch")}
+        extra = {
+            "pggit_can_create": request.user.has_perm("pggit.create_branch"),
+            # the branch this server process works on (PGGIT_BRANCH / PGGIT["BRANCH"])
+            "pggit_process_branch": process_branch(connection),
+        }
         return super().changelist_view(request, {**extra, **(extra_context or {})})
 
     def change_view(

@@ -278,7 +278,8 @@ def create_branch(
 
     ``data`` gives the branch ``from_branch``'s rows, copy-on-write (a data branch per table,
     in the same transaction, see ``pggit.create_branch_with_data``): "none" (structure only,
-    the default), "all" (every table of ``from_branch``'s workspace), or a list of table names.
+    the default), "all" (every table of ``from_branch``'s workspace), or a list of table names
+    (``django_migrations`` is always added, so Django on the branch knows what is applied).
     Raises BranchExists, InvalidBranchName, BranchNotFound or BranchDeleted (for
     ``from_branch``); with data also UntrackedTable, TableNotFound, NotATable, NoPrimaryKey,
     InvalidTableName; InvalidArgument for another ``data``. Nothing is created on an error."""
@@ -291,6 +292,7 @@ def create_branch(
         tables = None
     elif isinstance(data, (list, tuple)) and data:
         tables = [_text(t, "table name", InvalidTableName) for t in data]
+        tables.append(MIGRATIONS_TABLE)  # dropped below when the source has none
     else:
         raise InvalidArgument(
             f'data must be "all", "none" or a non-empty list of table names, not {data!r}'
@@ -298,6 +300,8 @@ def create_branch(
 
     def operation() -> Branch:
         with transaction.atomic(using=using):
+            if tables and not _has_table(using, from_branch, MIGRATIONS_TABLE):
+                tables.remove(MIGRATIONS_TABLE)
             if tables == []:
                 sql, params = "SELECT (pggit.create_branch(%s, %s)).id", [name, from_branch]
             else:
@@ -306,6 +310,23 @@ def create_branch(
             return Branch.objects.using(using).get(pk=_scalar(using, sql, params))
 
     return run_with_retry(using, operation)
+
+
+#: Django's record of applied migrations: a branch with data always reads main's, so Django on
+#: the branch knows what is applied (and the branch's own records merge back with its schema)
+MIGRATIONS_TABLE = "django_migrations"
+
+
+def _has_table(using: str, branch: str, table: str) -> bool:
+    return bool(
+        _scalar(
+            using,
+            "SELECT EXISTS (SELECT 1 FROM pggit.branch_namespaces((pggit.find_branch(%s)).id) n"
+            " JOIN pg_catalog.pg_class c ON c.relnamespace = n.namespace"
+            " WHERE c.relname = %s AND c.relkind = 'r')",
+            [branch, table],
+        )
+    )
 
 
 def delete_branch(name: str, *, force: bool = False, using: str = DEFAULT_DB_ALIAS) -> Branch:

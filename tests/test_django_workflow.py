@@ -220,3 +220,126 @@ def test_a_missing_or_deleted_branch_is_an_error_at_connection_time(project):
             assert done.returncode == 1, (command, done.stderr)
             assert said in done.stderr, done.stderr
     assert project.db.created_objects() == before
+
+
+def test_commit_on_migrate_settings_and_a_failing_commit(project):
+    settings = project.root / "shop_settings.py"
+    settings.write_text(SETTINGS + 'PGGIT["COMMIT_ON_MIGRATE"] = "yes"\n')
+    refused = project.manage("migrate", ok=False)
+    assert refused.returncode == 1
+    assert "PGGIT[\"COMMIT_ON_MIGRATE\"] must be True or False, not 'yes'" in refused.stderr
+    assert project.db.created_objects() == [], "nothing migrated"
+
+    settings.write_text(SETTINGS + 'PGGIT["COMMIT_ON_MIGRATE"] = False\n')
+    project.manage("migrate", "pggit")
+    project.manage("migrate", "contenttypes")
+    assert [c["message"] for c in project.log("main")] == [], "off: no commit"
+
+    # the commit fails (a trigger refuses it): migrations stay applied, exit 1, one clear line
+    settings.write_text(SETTINGS)
+    project.sql(
+        "CREATE FUNCTION public.no_commits() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$BEGIN RAISE EXCEPTION 'commits are closed today'; END$$;"
+        "CREATE TRIGGER no_commits BEFORE INSERT ON pggit.commits"
+        " FOR EACH ROW EXECUTE FUNCTION public.no_commits()"
+    )
+    failed = project.manage("migrate", "shop", ok=False)
+    assert failed.returncode == 1
+    assert "Applying shop.0001_initial... OK" in failed.stdout
+    assert (
+        "the migrations were applied, but pggit could not record their commit on 'main':"
+        " commits are closed today" in failed.stderr
+    )
+    assert "Traceback" not in failed.stderr
+    assert project.sql("SELECT name FROM django_migrations WHERE app = 'shop'") == [
+        ("0001_initial",)
+    ]
+    project.sql("DROP TRIGGER no_commits ON pggit.commits")
+    pending = project.manage("pggit_status").stdout
+    assert "+ table:public.shop_item" in pending
+
+
+def test_branch_with_data_bad_tables_create_nothing(project):
+    project.manage("migrate")
+    before = project.sql("SELECT count(*) FROM pggit.branches")
+    for tables, said in (
+        (["shop_nothing"], "table shop_nothing does not exist on branch 'main'"),
+        (["pggit.branches"], "table pggit.branches is not in a tracked schema"),
+        (["shop_item", "other.t"], "table other.t is not in a tracked schema"),
+        (["a.b.c"], "invalid table name 'a.b.c'"),
+    ):
+        done = project.manage(
+            "pggit_branch", "create", "feature/t", "--with-data", "--tables", *tables, ok=False
+        )
+        assert done.returncode == 1 and said in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    assert project.sql("SELECT count(*) FROM pggit.branches") == before
+    assert not [s for s in project.db.created_objects() if s.startswith("schema pggit_b")]
+    done = project.manage("pggit_branch", "create", "feature/t", "--tables", "shop_item", ok=False)
+    assert done.returncode == 1 and "--tables goes with --with-data" in done.stderr
+
+    project.sql("INSERT INTO shop_item (name, price) VALUES ('pen', 3)")
+    project.manage("pggit_branch", "create", "feature/t", "--with-data", "--tables", "shop_item")
+    read = project.manage(
+        "shell",
+        "-c",
+        "from shop.models import Item; Item.objects.create(name='cap', price=1);"
+        "print(sorted(Item.objects.values_list('name', flat=True)))",
+        branch="feature/t",
+    )
+    assert "['cap', 'pen']" in read.stdout
+    assert project.sql("SELECT name FROM shop_item") == [("pen",)], "main keeps its rows"
+    # the branch reads main's rows of shop_item only: another table is its own, empty copy
+    assert project.manage(
+        "shell", "-c", "from django.contrib.auth.models import User; print(User.objects.count())",
+        branch="feature/t",
+    ).stdout.strip().endswith("0")
+    # a migration altering a table the branch reads through a data branch: refused, clearly
+    project.models(item=True)
+    (project.root / "shop" / "migrations" / "0002_item_note.py").write_text(
+        textwrap.dedent(
+            """
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0001_initial")]
+                operations = [migrations.AddField("item", "note", models.TextField(null=True))]
+            """
+        )
+    )
+    refused = project.manage("migrate", "shop", branch="feature/t", ok=False)
+    assert refused.returncode == 1
+    assert "cannot change the structure of table shop_item on branch 'feature/t'" in refused.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_header_shows_the_branch_the_process_works_on(admin_client, unique, monkeypatch):
+    from django.db import connections
+    from django.urls import reverse
+
+    from pggit import api
+    from pggit.runtime import checkout_configured_branch
+
+    url = reverse("admin:pggit_branch_changelist")
+    assert "on branch <strong>main</strong>" in admin_client.get(url).content.decode()
+    name = unique("proc")
+    api.create_branch(name, data="all")
+    monkeypatch.setenv("PGGIT_BRANCH", name)
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('search_path')")
+        path = cursor.fetchone()[0]
+    try:
+        checkout_configured_branch(None, connection)
+        page = admin_client.get(url).content.decode()
+        assert f"on branch <strong>{name}</strong>" in page
+        assert api.current_branch() == name
+    finally:
+        del connection.pggit_branch
+        del connection.SchemaEditorClass
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('search_path', %s, false), set_config('pggit.branch', '', false)",
+                [path],
+            )
+        api.delete_branch(name, force=True)
