@@ -343,3 +343,44 @@ def test_admin_header_shows_the_branch_the_process_works_on(admin_client, unique
                 [path],
             )
         api.delete_branch(name, force=True)
+
+
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "django-workflow.md"
+
+
+def test_every_command_of_the_django_workflow_guide_runs(project):
+    """docs/django-workflow.md, command by command: ``<!-- guide: shop NAME [only] -->`` puts
+    migration NAME (and its model) in place first (``only``: the other 0003 is removed, as on
+    a branch with its own code)."""
+    import re
+    import shlex
+
+    ran = []
+    for marker, block in re.findall(
+        r"(?:<!-- guide: (.*?) -->\n)?```console\n(.*?)```", GUIDE.read_text(), re.S
+    ):
+        if marker:
+            _, name, *only = marker.split()
+            project.migration(name)
+            if only:
+                project.migration("0003_a", present=False)
+            project.models(item=True, tag=name >= "0002")
+        for line in block.splitlines():
+            assert line.startswith("$ "), line
+            words = shlex.split(line[2:])
+            branch = None
+            if words[0].startswith("PGGIT_BRANCH="):
+                branch = words.pop(0).split("=", 1)[1]
+            assert words[:2] == ["python", "manage.py"], line
+            done = project.manage(*words[2:], branch=branch)
+            ran.append((line, done.stdout))
+        if "pggit_merge feature/tags" in block:
+            assert project.sql("SELECT name, price FROM shop_item ORDER BY id") == [("pen", 6)]
+        if "pggit_log --oneline" in block:
+            assert "migrate: contenttypes.0001_initial" in done.stdout
+            project.sql("INSERT INTO shop_item (name, price) VALUES ('pen', 3)")
+    on_main = [out for line, out in ran if line == "$ python manage.py showmigrations shop"]
+    assert "[ ] 0002_tag_double_prices" in on_main[0], "before the merge"
+    assert "[X] 0002_tag_double_prices" in on_main[1], "after it"
+    assert "Applying shop.0004_merge" in ran[-1][1]
+    assert len(ran) == 20
