@@ -110,6 +110,8 @@ class Project:
             "colour": "pass",
             "size": "pass",
         }
+        if models.pop("note", False):
+            fields["item"] += "\n    note = models.TextField(null=True)"
         for model, present in models.items():
             if present:
                 code.append(f"class {model.title()}(models.Model):\n    {fields[model]}\n")
@@ -143,66 +145,6 @@ class Project:
 @pytest.fixture
 def project(tmp_path, scratch_database) -> Project:
     return Project(tmp_path, scratch_database)
-
-
-def test_a_migration_made_on_a_branch_with_data_merges_into_main_with_its_rows(project):
-    # install and first migrate: one commit of everything applied, pggit's own excluded
-    first = project.manage("migrate")
-    assert "pggit: [main " in first.stdout
-    (head,) = project.log("main")[:1]
-    assert head["message"].startswith("migrate: contenttypes.0001_initial, auth.0001_initial")
-    assert "shop.0001_initial" in head["message"] and "pggit." not in head["message"]
-    assert head["author"] == "Ada"
-    project.sql("INSERT INTO shop_item (name, price) VALUES ('pen', 3), ('ink', 5)")
-    commits = len(project.log("main"))
-    assert "No migrations to apply" in project.manage("migrate").stdout
-    assert len(project.log("main")) == commits, "nothing applied: no commit"
-
-    # a branch with main's rows; Django on it
-    project.manage("pggit_branch", "create", "feature/tags", "--with-data")
-    project.models(item=True, tag=True)
-    project.migration("0002_tag_double_prices")
-    on_branch = project.manage("migrate", "shop", branch="feature/tags")
-    assert "Applying shop.0002_tag_double_prices... OK" in on_branch.stdout
-    assert project.log("feature/tags")[0]["message"] == "migrate: shop.0002_tag_double_prices"
-    shown = project.manage("showmigrations", "shop", branch="feature/tags").stdout
-    assert "[X] 0002_tag_double_prices" in shown
-    # main is untouched until the merge
-    assert "[ ] 0002_tag_double_prices" in project.manage("showmigrations", "shop").stdout
-    assert project.sql("SELECT name, price FROM shop_item ORDER BY id") == [("pen", 3), ("ink", 5)]
-    status = project.manage("pggit_status", branch="feature/tags").stdout
-    assert "On branch feature/tags" in status
-
-    project.manage("pggit_merge", "feature/tags")
-    assert "[X] 0002_tag_double_prices" in project.manage("showmigrations", "shop").stdout
-    assert "No migrations to apply" in project.manage("migrate").stdout
-    read = project.manage(
-        "shell",
-        "-c",
-        "from shop.models import Item, Tag;"
-        "print(sorted(Item.objects.values_list('name', 'price')), Tag.objects.count())",
-    )
-    # the schema arrived (the ORM reads Tag) and the data migration's updates of main's rows
-    assert "[('ink', 10), ('pen', 6)] 0" in read.stdout
-
-    # two branches, one migration each on the same app: no conflict on django_migrations rows
-    for name, other in (("a", "b"), ("b", "a")):
-        project.manage("pggit_branch", "create", f"feature/{name}", "--with-data")
-        if (project.root / "shop" / "migrations" / f"0003_{other}.py").exists():
-            project.migration(f"0003_{other}", present=False)  # each branch has its own code
-        project.migration(f"0003_{name}")
-        project.manage("migrate", "shop", branch=f"feature/{name}")
-    project.migration("0003_a")
-    project.manage("pggit_merge", "feature/a")
-    project.manage("pggit_merge", "feature/b")
-    applied = project.sql("SELECT name FROM django_migrations WHERE app = 'shop' ORDER BY name")
-    assert applied == [("0001_initial",), ("0002_tag_double_prices",), ("0003_a",), ("0003_b",)]
-    leaves = project.manage("migrate", ok=False)
-    assert leaves.returncode != 0 and "Conflicting migrations detected" in leaves.stderr
-    assert "0003_a" in leaves.stderr and "0003_b" in leaves.stderr
-    project.manage("makemigrations", "--merge", "--noinput", "shop")
-    after = project.manage("migrate")
-    assert "Applying shop.0004_merge" in after.stdout
 
 
 def test_a_missing_or_deleted_branch_is_an_error_at_connection_time(project):
@@ -347,24 +289,40 @@ def test_admin_header_shows_the_branch_the_process_works_on(admin_client, unique
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "django-workflow.md"
 
+NOTE = """
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "{merge}")]
+    operations = [migrations.AddField("item", "note", models.TextField(null=True))]
+"""
+
 
 def test_every_command_of_the_django_workflow_guide_runs(project):
-    """docs/django-workflow.md, command by command: ``<!-- guide: shop NAME [only] -->`` puts
-    migration NAME (and its model) in place first (``only``: the other 0003 is removed, as on
-    a branch with its own code)."""
+    """docs/django-workflow.md, command by command, with checks of what each step did.
+
+    ``<!-- guide: shop NAME [only] -->`` puts migration NAME (and its model) in place first
+    (``only``: the other 0003 is removed, as on a branch with its own code)."""
     import re
     import shlex
 
-    ran = []
+    ran: list[tuple[str, str]] = []
     for marker, block in re.findall(
         r"(?:<!-- guide: (.*?) -->\n)?```console\n(.*?)```", GUIDE.read_text(), re.S
     ):
         if marker:
             _, name, *only = marker.split()
-            project.migration(name)
-            if only:
-                project.migration("0003_a", present=False)
-            project.models(item=True, tag=name >= "0002")
+            if name == "0005_item_note":
+                merge = next((project.root / "shop" / "migrations").glob("0004_merge*.py")).stem
+                (project.root / "shop" / "migrations" / f"{name}.py").write_text(
+                    NOTE.format(merge=merge)
+                )
+                project.models(item=True, tag=True, note=True)
+            else:
+                project.migration(name)
+                if only:
+                    project.migration("0003_a", present=False)
+                project.models(item=True, tag=name >= "0002")
         for line in block.splitlines():
             assert line.startswith("$ "), line
             words = shlex.split(line[2:])
@@ -372,15 +330,69 @@ def test_every_command_of_the_django_workflow_guide_runs(project):
             if words[0].startswith("PGGIT_BRANCH="):
                 branch = words.pop(0).split("=", 1)[1]
             assert words[:2] == ["python", "manage.py"], line
+            if words[2] == "makemigrations":
+                # before the merge migration, Django sees the two leaves and refuses
+                leaves = project.manage("migrate", ok=False)
+                assert leaves.returncode != 0, leaves.stdout
+                assert "Conflicting migrations detected" in leaves.stderr
+                assert "0003_a" in leaves.stderr and "0003_b" in leaves.stderr
+                applied = project.sql(
+                    "SELECT name FROM django_migrations WHERE app = 'shop' ORDER BY name"
+                )
+                assert applied == [
+                    ("0001_initial",),
+                    ("0002_tag_double_prices",),
+                    ("0003_a",),
+                    ("0003_b",),
+                ], "both branches' rows, no conflict"
             done = project.manage(*words[2:], branch=branch)
             ran.append((line, done.stdout))
-        if "pggit_merge feature/tags" in block:
-            assert project.sql("SELECT name, price FROM shop_item ORDER BY id") == [("pen", 6)]
-        if "pggit_log --oneline" in block:
-            assert "migrate: contenttypes.0001_initial" in done.stdout
-            project.sql("INSERT INTO shop_item (name, price) VALUES ('pen', 3)")
-    on_main = [out for line, out in ran if line == "$ python manage.py showmigrations shop"]
-    assert "[ ] 0002_tag_double_prices" in on_main[0], "before the merge"
-    assert "[X] 0002_tag_double_prices" in on_main[1], "after it"
-    assert "Applying shop.0004_merge" in ran[-1][1]
-    assert len(ran) == 20
+            check_step(project, line, done.stdout)
+    assert [line for line, _ in ran] == re.findall(r"^\$ .*$", GUIDE.read_text(), re.M)
+
+
+def check_step(project: Project, line: str, out: str) -> None:
+    """What the guide says each step does."""
+    if line == "$ python manage.py pggit_log --oneline":
+        (head,) = project.log("main")[:1]
+        assert head["message"].startswith("migrate: contenttypes.0001_initial, auth.0001_initial")
+        assert head["message"].endswith("shop.0001_initial") and "pggit." not in head["message"]
+        assert head["author"] == "Ada"
+        project.sql("INSERT INTO shop_item (name, price) VALUES ('pen', 3), ('ink', 5)")
+    elif line == "$ PGGIT_BRANCH=feature/tags python manage.py migrate shop":
+        assert "Applying shop.0002_tag_double_prices... OK" in out
+        assert project.log("feature/tags")[0]["message"] == "migrate: shop.0002_tag_double_prices"
+        prices = project.sql("SELECT name, price FROM shop_item ORDER BY id")
+        assert prices == [("pen", 3), ("ink", 5)], "main's rows are untouched"
+    elif line == "$ PGGIT_BRANCH=feature/tags python manage.py showmigrations shop":
+        assert "[X] 0002_tag_double_prices" in out
+    elif line == "$ PGGIT_BRANCH=feature/tags python manage.py pggit_status":
+        assert out.startswith("On branch feature/tags\n")
+    elif line == "$ python manage.py showmigrations shop":
+        merged = project.sql("SELECT count(*) FROM pggit.merges WHERE status = 'COMPLETED'")
+        mark = "[X]" if merged[0][0] else "[ ]"
+        assert f"{mark} 0002_tag_double_prices" in out
+    elif line == "$ python manage.py pggit_merge feature/tags":
+        # the data migration's row changes arrived; the ORM reads the branch's new model
+        prices = project.sql("SELECT name, price FROM shop_item ORDER BY id")
+        assert prices == [("pen", 6), ("ink", 10)]
+        read = project.manage("shell", "-c", "from shop.models import Tag; print(Tag.objects.count())")
+        assert read.stdout.strip().endswith("0")
+    elif line == "$ python manage.py migrate":
+        if list((project.root / "shop" / "migrations").glob("0004_merge*.py")):
+            assert "Applying shop.0004_merge" in out
+            assert project.log("main")[0]["message"].startswith("migrate: shop.0004_merge")
+        elif project.sql("SELECT to_regclass('public.shop_tag')")[0][0]:
+            assert "No migrations to apply" in out, "merged: nothing left to apply"
+        else:
+            assert "pggit: [main " in out
+    elif line == "$ PGGIT_BRANCH=feature/note python manage.py migrate shop":
+        assert "Applying shop.0005_item_note... OK" in out
+    elif line == "$ python manage.py pggit_merge feature/note":
+        commits = len(project.log("main"))
+        assert "No migrations to apply" in project.manage("migrate").stdout
+        assert len(project.log("main")) == commits, "nothing applied: no commit"
+        read = project.manage(
+            "shell", "-c", "from shop.models import Item; print(list(Item.objects.values('note')))"
+        )
+        assert "[{'note': None}, {'note': None}]" in read.stdout
