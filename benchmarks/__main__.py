@@ -6,10 +6,17 @@ import argparse
 import sys
 import time
 
-from benchmarks import commits, data, ddl, history, schema
+from benchmarks import commits, data, ddl, history, schema, workflow
 from benchmarks.harness import Bench, print_table, progress, server_facts, write_json
 
-SUITES = {"commits": commits, "schema": schema, "data": data, "ddl": ddl, "history": history}
+SUITES = {
+    "commits": commits,
+    "schema": schema,
+    "data": data,
+    "ddl": ddl,
+    "history": history,
+    "workflow": workflow,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

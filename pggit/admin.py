@@ -30,8 +30,8 @@ from pggit.exceptions import (
     UnmergedCommits,
 )
 from pggit.models import Branch, Commit, DataBranch, Merge
-from pggit.runtime import process_branch
 from pggit.models import MergeConflict as MergeConflictRow
+from pggit.runtime import process_branch
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations

@@ -292,7 +292,6 @@ def create_branch(
         tables = None
     elif isinstance(data, (list, tuple)) and data:
         tables = [_text(t, "table name", InvalidTableName) for t in data]
-        tables.append(MIGRATIONS_TABLE)  # dropped below when the source has none
     else:
         raise InvalidArgument(
             f'data must be "all", "none" or a non-empty list of table names, not {data!r}'
@@ -300,13 +299,19 @@ def create_branch(
 
     def operation() -> Branch:
         with transaction.atomic(using=using):
-            if tables and not _has_table(using, from_branch, MIGRATIONS_TABLE):
-                tables.remove(MIGRATIONS_TABLE)
+            params: list[Any] = [name, from_branch]
             if tables == []:
-                sql, params = "SELECT (pggit.create_branch(%s, %s)).id", [name, from_branch]
+                sql = "SELECT (pggit.create_branch(%s, %s)).id"
             else:
                 sql = "SELECT (pggit.create_branch_with_data(%s, %s, %s::text[])).id"
-                params = [name, from_branch, tables]
+                wanted = tables
+                if (
+                    tables is not None
+                    and MIGRATIONS_TABLE not in tables
+                    and _has_table(using, from_branch, MIGRATIONS_TABLE)
+                ):
+                    wanted = [*tables, MIGRATIONS_TABLE]
+                params.append(wanted)
             return Branch.objects.using(using).get(pk=_scalar(using, sql, params))
 
     return run_with_retry(using, operation)

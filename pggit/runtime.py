@@ -18,8 +18,9 @@ through a data branch (the view would no longer match the table).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
+from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.introspection import BaseDatabaseIntrospection
@@ -29,6 +30,7 @@ from pggit import conf
 from pggit.exceptions import (
     DataBranchedTableChange,
     InvalidBranchName,
+    PgGitError,
     from_database_error,
 )
 
@@ -43,9 +45,7 @@ _CHANGED_TABLE = re.compile(
 )
 
 
-def checkout_configured_branch(
-    sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any
-) -> None:
+def checkout_configured_branch(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
     """connection_created: check out ``conf.branch()`` on the new connection."""
     name = conf.branch()
     if name is None or connection.vendor != "postgresql":
@@ -75,7 +75,7 @@ def checkout_configured_branch(
             typed = from_database_error(exc)
             if typed is None:
                 raise
-            raise type(typed)(
+            raise _as_command_error(type(typed))(
                 f"{conf.branch_source()}={name!r}: {typed.message}",
                 hint=typed.hint,
                 sqlstate=typed.sqlstate,
@@ -87,13 +87,25 @@ def checkout_configured_branch(
         "workspace_path": workspace_path,
     }
     base = type(connection).SchemaEditorClass
-    connection.SchemaEditorClass = _subclass(BranchSchemaEditorMixin, base)  # type: ignore[misc]
+    connection.SchemaEditorClass = _subclass(BranchSchemaEditorMixin, base)
     introspection = connection.introspection
     if not isinstance(introspection, BranchIntrospectionMixin):
         introspection.__class__ = _subclass(BranchIntrospectionMixin, type(introspection))
 
 
 _subclasses: dict[tuple[type, type], type] = {}
+
+
+def _as_command_error(error: type[PgGitError]) -> type[PgGitError]:
+    """The typed error, also a CommandError: a management command (Django's own too: shell,
+    showmigrations, runserver) then prints it as one line and exits 1, not a traceback."""
+    return cast(
+        "type[PgGitError]",
+        _subclasses.setdefault(
+            (CommandError, error),
+            type(error.__name__, (error, CommandError), {"returncode": 1}),
+        ),
+    )
 
 
 def _subclass(mixin: type, base: type) -> Any:

@@ -157,11 +157,37 @@ def test_a_missing_or_deleted_branch_is_an_error_at_connection_time(project):
         ("gone", "PGGIT_BRANCH='gone': branch 'gone' is deleted"),
         ('x"; DROP SCHEMA pggit; --', "PGGIT_BRANCH='x\"; DROP SCHEMA pggit; --': invalid"),
     ):
-        for command in (["migrate"], ["pggit_status"], ["showmigrations"]):
+        for command in (["migrate"], ["pggit_status"], ["showmigrations"], ["dbshell"]):
             done = project.manage(*command, branch=name, ok=False)
             assert done.returncode == 1, (command, done.stderr)
             assert said in done.stderr, done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert project.db.created_objects() == before
+
+
+def test_dbshell_and_shell_work_on_the_branch(project):
+    project.manage("migrate")
+    project.manage("pggit_branch", "create", "feature/sh", "--with-data")
+    done = project.manage(
+        "dbshell",
+        "--",
+        "-Atc",
+        "SELECT pggit.current_branch(), current_schemas(false)::text,"
+        " (SELECT count(*) FROM django_migrations) > 0",
+        branch="feature/sh",
+    )
+    branch, schemas, has_rows = done.stdout.strip().split("|")
+    assert branch == "feature/sh" and has_rows == "t"
+    assert schemas.startswith("{pggit_b2_1_data,pggit_b2_1"), schemas
+    shell = project.manage(
+        "shell",
+        "-c",
+        "from pggit import api; from django.db.migrations.recorder import MigrationRecorder as M;"
+        "from django.db import connection as c;"
+        "print(api.current_branch(), M(c).has_table(), len(M(c).applied_migrations()) > 0)",
+        branch="feature/sh",
+    )
+    assert shell.stdout.strip().endswith("feature/sh True True")
 
 
 def test_commit_on_migrate_settings_and_a_failing_commit(project):
@@ -232,10 +258,16 @@ def test_branch_with_data_bad_tables_create_nothing(project):
     assert "['cap', 'pen']" in read.stdout
     assert project.sql("SELECT name FROM shop_item") == [("pen",)], "main keeps its rows"
     # the branch reads main's rows of shop_item only: another table is its own, empty copy
-    assert project.manage(
-        "shell", "-c", "from django.contrib.auth.models import User; print(User.objects.count())",
-        branch="feature/t",
-    ).stdout.strip().endswith("0")
+    assert (
+        project.manage(
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User; print(User.objects.count())",
+            branch="feature/t",
+        )
+        .stdout.strip()
+        .endswith("0")
+    )
     # a migration altering a table the branch reads through a data branch: refused, clearly
     project.models(item=True)
     (project.root / "shop" / "migrations" / "0002_item_note.py").write_text(
@@ -277,11 +309,12 @@ def test_admin_header_shows_the_branch_the_process_works_on(admin_client, unique
         assert f"on branch <strong>{name}</strong>" in page
         assert api.current_branch() == name
     finally:
-        del connection.pggit_branch
+        del connection.pggit_branch  # type: ignore[attr-defined]
         del connection.SchemaEditorClass
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT set_config('search_path', %s, false), set_config('pggit.branch', '', false)",
+                "SELECT set_config('search_path', %s, false),"
+                " set_config('pggit.branch', '', false)",
                 [path],
             )
         api.delete_branch(name, force=True)
@@ -376,7 +409,9 @@ def check_step(project: Project, line: str, out: str) -> None:
         # the data migration's row changes arrived; the ORM reads the branch's new model
         prices = project.sql("SELECT name, price FROM shop_item ORDER BY id")
         assert prices == [("pen", 6), ("ink", 10)]
-        read = project.manage("shell", "-c", "from shop.models import Tag; print(Tag.objects.count())")
+        read = project.manage(
+            "shell", "-c", "from shop.models import Tag; print(Tag.objects.count())"
+        )
         assert read.stdout.strip().endswith("0")
     elif line == "$ python manage.py migrate":
         if list((project.root / "shop" / "migrations").glob("0004_merge*.py")):
@@ -396,3 +431,51 @@ def check_step(project: Project, line: str, out: str) -> None:
             "shell", "-c", "from shop.models import Item; print(list(Item.objects.values('note')))"
         )
         assert "[{'note': None}, {'note': None}]" in read.stdout
+
+
+@pytest.mark.django_db
+class TestCreateBranchWithData:
+    def test_the_branch_reads_the_sources_rows_and_writes_only_its_own(self, unique, table):
+        from pggit import api
+        from pggit.models import Branch, DataBranch
+        from tests.helpers import run, sql_scalar
+
+        run(f"INSERT INTO {table} VALUES (1, 'a', 1), (2, 'b', 2)")
+        name = unique("wd")
+        branch = api.create_branch(name, data=[table])
+        view = DataBranch.objects.get(branch=branch, table_name=table, status="ACTIVE").view_name
+        run(f"UPDATE {view} SET qty = 10 WHERE id = 1", f"INSERT INTO {view} VALUES (3, 'c', 3)")
+        assert sql_scalar(f"SELECT sum(qty) FROM {view}") == 15
+        assert sql_scalar(f"SELECT sum(qty) FROM {table}") == 3
+        assert Branch.objects.get(pk=branch.pk).name == name
+
+    @pytest.mark.parametrize(
+        "data, error, said",
+        [
+            ("some", "InvalidArgument", "not 'some'"),
+            ([], "InvalidArgument", "not []"),
+            (["nope_missing"], "TableNotFound", "table nope_missing does not exist"),
+            (["pggit.branches"], "UntrackedTable", "table pggit.branches is not in a tracked"),
+            (["x.y.z"], "InvalidTableName", "invalid table name 'x.y.z'"),
+            ([None], "InvalidTableName", "table name must be a string"),
+        ],
+    )
+    def test_bad_data_creates_nothing(self, unique, table, data, error, said):
+        from pggit import api, exceptions
+        from tests.helpers import snapshot_counts
+
+        before = snapshot_counts()
+        with pytest.raises(getattr(exceptions, error)) as info:
+            api.create_branch(
+                unique("bad"), data=[table, *data] if isinstance(data, list) and data else data
+            )
+        assert said in str(info.value)
+        assert snapshot_counts() == before
+
+    def test_sql_untracked_schema_is_pgw01(self, unique):
+        from tests.helpers import sql_error
+
+        error = sql_error(
+            "SELECT pggit.create_branch_with_data(%s, 'main', ARRAY['nowhere.t'])", [unique("u")]
+        )
+        assert error.sqlstate == "PGW01"

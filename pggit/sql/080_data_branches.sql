@@ -544,8 +544,8 @@ $$;
 -- create_branch_with_data(name, from_branch, tables)
 -- Purpose: create_branch, then a copy-on-write data branch (create_data_branch) of each of
 --   from_branch's tracked tables, in one transaction and one round trip: the new branch reads
---   from_branch's rows as of this call and writes only its own. tables NULL means every table of
---   from_branch's workspace; else the named ones ("name" or "schema.name"), each once.
+--   from_branch's rows as of this call and writes only its own. tables NULL means every table
+--   of from_branch's head commit; else the named ones ("name" or "schema.name"), each once.
 -- Returns: the new pggit.branches row.
 -- Errors: those of create_branch; PGW01 a table named in a schema that is not tracked; PGT01,
 --   PGT02, PGT03, PGX01 (no primary key) for a table; nothing is created on any of them.
@@ -560,7 +560,6 @@ AS $$
 #variable_conflict use_variable
 DECLARE
     v_branch pggit.branches;
-    v_source pggit.branches;
     v_table  text;
     v_parts  text[];
 BEGIN
@@ -583,11 +582,12 @@ BEGIN
         END LOOP;
     END IF;
     v_branch := pggit.create_branch(name, from_branch);
-    v_source := pggit.find_branch(from_branch);
     IF tables IS NULL THEN
+        -- the new branch's tables: those of from_branch's head (a table from_branch has not
+        -- committed yet is not on the branch)
         tables := ARRAY(
             SELECT format('%I.%I', n.logical_schema, c.relname)
-              FROM pggit.branch_namespaces(v_source.id) n
+              FROM pggit.branch_namespaces(v_branch.id) n
               JOIN pg_class c ON c.relnamespace = n.namespace AND c.relkind = 'r'
              ORDER BY 1);
     END IF;

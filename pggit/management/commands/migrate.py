@@ -59,7 +59,8 @@ class Command(migrate.Command):
             raise CommandError(
                 f"the migrations were applied, but pggit could not record their commit on"
                 f" {branch!r}: {_line(exc)}. They show as uncommitted changes in pggit_status;"
-                f' commit them with: manage.py pggit_commit --branch {branch} -m "{_short(message)}"',
+                f" commit them with: manage.py pggit_commit --branch {branch}"
+                f' -m "{_short(message)}"',
                 returncode=1,
             ) from exc
         if options["verbosity"] >= 1:
