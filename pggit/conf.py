@@ -5,7 +5,7 @@ Every key is documented in docs/settings.md with its default.
 
 import getpass
 import os
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -59,20 +59,23 @@ def commit_on_migrate() -> bool:
     return value
 
 
-def migrate_author() -> str:
-    """The author of the commits ``migrate`` records: ``PGGIT["MIGRATE_AUTHOR"]``, else the
-    operating-system user running it."""
+def migrate_author() -> str | None:
+    """The author of the commits ``migrate`` records (None: the operating-system user, see
+    :func:`os_user`)."""
     value = _get("MIGRATE_AUTHOR")
-    if value is None:
-        try:
-            return getpass.getuser()
-        except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
-            return "migrate"
-    if not isinstance(value, str):
+    if value is not None and not isinstance(value, str):
         raise ImproperlyConfigured(
             f'PGGIT["MIGRATE_AUTHOR"] must be a string or None, not {value!r}'
         )
-    return value
+    return cast(str | None, value)
+
+
+def os_user() -> str:
+    """The operating-system user running this process ("migrate" when it has no name)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
+        return "migrate"
 
 
 def branch() -> str | None:

@@ -42,7 +42,7 @@ class Command(migrate.Command):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             enabled = conf.commit_on_migrate()
-            author = conf.migrate_author() if enabled else ""
+            author = (conf.migrate_author() or conf.os_user()) if enabled else ""
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc), returncode=1) from exc
         self.pggit_applied: list[str] = []
