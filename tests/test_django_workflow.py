@@ -167,6 +167,10 @@ def test_a_missing_or_deleted_branch_is_an_error_at_connection_time(project):
 
 def test_dbshell_and_shell_work_on_the_branch(project):
     project.manage("migrate")
+    project.manage("pggit_branch", "create", "feature/bare")
+    bare = project.manage("migrate", branch="feature/bare", ok=False)
+    assert bare.returncode == 1
+    assert "branch 'feature/bare' has no data branch of django_migrations" in bare.stderr
     project.manage("pggit_branch", "create", "feature/sh", "--with-data")
     done = project.manage(
         "dbshell",

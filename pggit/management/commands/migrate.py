@@ -46,6 +46,7 @@ class Command(migrate.Command):
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc), returncode=1) from exc
         self.pggit_applied: list[str] = []
+        _refuse_branch_without_migration_records(options["database"])
         super().handle(*args, **options)
         applied = [name for name in self.pggit_applied if not name.startswith("pggit.")]
         using = options["database"]
@@ -72,6 +73,32 @@ class Command(migrate.Command):
         if action == "apply_success" and migration is not None:
             self.pggit_applied.append(f"{migration.app_label}.{migration.name}")
         super().migration_progress_callback(action, migration, fake)
+
+
+def _refuse_branch_without_migration_records(using: str) -> None:
+    """On a branch, Django reads which migrations are applied from the branch's rows of
+    django_migrations: without a data branch of it, the branch's copy is empty and migrate
+    would run every migration again over the branch's existing tables."""
+    connection = connections[using]
+    connection.ensure_connection()  # checks the branch out (pggit.runtime)
+    state = getattr(connection, "pggit_branch", None)
+    if state is None or state["name"] == "main":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pggit.data_branches WHERE branch_id = %s"
+            " AND table_name = 'django_migrations' AND status = 'ACTIVE')",
+            [state["id"]],
+        )
+        if cursor.fetchone()[0]:
+            return
+    name = state["name"]
+    raise CommandError(
+        f"branch {name!r} has no data branch of django_migrations: Django would see no"
+        " migration applied on it and run them all again. Create the branch with"
+        f" --with-data, or run: manage.py pggit_data_branch create django_migrations --to {name}",
+        returncode=1,
+    )
 
 
 def _line(exc: BaseException) -> str:
