@@ -7,7 +7,6 @@ Everything runs through ``manage.py`` in subprocesses, on a new database, with a
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 
@@ -133,13 +132,20 @@ class Project:
             assert done.returncode == 0, (args, done.stdout, done.stderr)
         return done
 
-    def sql(self, statement: str):
+    def sql(self, statement: str, params: tuple = ()):
         with self.db.connect(autocommit=True) as conn:
-            cursor = conn.execute(statement)
+            cursor = conn.execute(statement, params)
             return cursor.fetchall() if cursor.description else []
 
     def log(self, branch: str) -> list[dict]:
-        return json.loads(self.manage("pggit_log", "--branch", branch, "--json").stdout)
+        """The branch's history, newest first (as pggit_log shows it; read with SQL, which is
+        quicker than a process per check)."""
+        rows = self.sql(
+            "SELECT c.message, c.author FROM pggit.log(%s, 1000) l JOIN pggit.commits c"
+            " USING (hash) ORDER BY l.depth",
+            (branch,),
+        )
+        return [{"message": message, "author": author} for message, author in rows]
 
 
 @pytest.fixture
@@ -157,7 +163,8 @@ def test_a_missing_or_deleted_branch_is_an_error_at_connection_time(project):
         ("gone", "PGGIT_BRANCH='gone': branch 'gone' is deleted"),
         ('x"; DROP SCHEMA pggit; --', "PGGIT_BRANCH='x\"; DROP SCHEMA pggit; --': invalid"),
     ):
-        for command in (["migrate"], ["pggit_status"], ["showmigrations"], ["dbshell"]):
+        commands = [["migrate"], ["pggit_status"], ["showmigrations"], ["dbshell"]]
+        for command in commands if name == "ghost" else commands[:1]:
             done = project.manage(*command, branch=name, ok=False)
             assert done.returncode == 1, (command, done.stderr)
             assert said in done.stderr, done.stderr
@@ -182,7 +189,8 @@ def test_dbshell_and_shell_work_on_the_branch(project):
     )
     branch, schemas, has_rows = done.stdout.strip().split("|")
     assert branch == "feature/sh" and has_rows == "t"
-    assert schemas.startswith("{pggit_b2_1_data,pggit_b2_1"), schemas
+    (branch_id,) = project.sql("SELECT id FROM pggit.branches WHERE name = 'feature/sh'")[0]
+    assert schemas.startswith(f"{{pggit_b{branch_id}_1_data,pggit_b{branch_id}_1"), schemas
     shell = project.manage(
         "shell",
         "-c",
