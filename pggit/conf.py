@@ -5,7 +5,7 @@ Every key is documented in docs/settings.md with its default.
 
 import getpass
 import os
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -67,7 +67,7 @@ def migrate_author() -> str | None:
         raise ImproperlyConfigured(
             f'PGGIT["MIGRATE_AUTHOR"] must be a string or None, not {value!r}'
         )
-    return cast(str | None, value)
+    return value
 
 
 def os_user() -> str:
