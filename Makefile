@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: demo test admin bench docs lint clean
+.PHONY: demo test admin bench docs lint dist clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,5 +52,12 @@ lint: $(STAMP)
 	DATABASE_URL=postgres://lint@127.0.0.1:1/lint $(VENV)/bin/mypy
 	$(MAKE) --no-print-directory docs
 
+## dist: the sdist and wheel in dist/ (python -m build), their metadata and README checked by
+## twine. The wheel carries LICENSE; the sdist also the docs (MANIFEST.in).
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist
+	$(VENV)/bin/twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache site
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache site dist build

@@ -14,9 +14,13 @@ import json
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
+from datetime import time as time_of_day
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from asgiref.sync import sync_to_async
@@ -234,29 +238,41 @@ class Version:
 
 
 def commit(
-    message: str = "",
+    message: str,
     *,
     branch: str = "main",
     author: str | None = None,
     full: bool = False,
+    create: bool = True,
     using: str = DEFAULT_DB_ALIAS,
 ) -> Commit:
-    """Record a commit on ``branch`` (created from main's head if the name was never used).
+    """Record a commit on ``branch``, created from main's head if the name was never used
+    (pgGit's behaviour, as ``pggit.commit_changes``); with ``create=False`` a branch that does
+    not exist is refused (BranchNotFound) instead, as ``manage.py pggit_commit`` does.
 
     ``full`` snapshots every object of the branch's workspace instead of following the captured
     DDL: use it after DDL the event triggers did not see (capture disabled, or
     ``session_replication_role = replica`` as in pg_restore), which :func:`status` shows.
 
-    Returns the new :class:`Commit`. Raises InvalidBranchName, BranchDeleted, InvalidMessage,
-    InvalidAuthor, or RetryableError after the retries are spent.
+    Returns the new :class:`Commit`. Raises InvalidBranchName, BranchDeleted, BranchNotFound
+    (``create=False``), InvalidMessage (also for a blank message unless
+    ``PGGIT["ALLOW_EMPTY_MESSAGE"]``), InvalidAuthor, or RetryableError after the retries are
+    spent.
     """
     _text(branch, "branch name", InvalidBranchName)
     _text(message, "message", InvalidMessage)
     _text(author, "author", InvalidAuthor, optional=True)
+    if not message.strip() and not conf.allow_empty_message():
+        raise InvalidMessage(
+            "a commit message needs a non-blank character",
+            hint="Say what changed, e.g. 'Add invoices table'; "
+            'PGGIT["ALLOW_EMPTY_MESSAGE"] = True allows blank messages.',
+        )
 
     def operation() -> Commit:
         with transaction.atomic(using=using):
-            _lock_live_branch(using, branch, no_key=True)
+            if not _lock_live_branch(using, branch, no_key=True) and not create:
+                _scalar(using, "SELECT (pggit.find_branch(%s)).id", [branch])  # raises
             commit_hash = _scalar(
                 using,
                 "SELECT pggit.commit_changes(%s, %s, %s, %s)",
@@ -623,17 +639,25 @@ def revert(commit: str, *, parent: int | None = None, using: str = DEFAULT_DB_AL
 
 
 def create_data_branch(
-    table: str, from_branch: str, to_branch: str, *, using: str = DEFAULT_DB_ALIAS
+    table: str,
+    from_branch: str,
+    to_branch: str,
+    *,
+    create: bool = True,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> str:
-    """Give ``to_branch`` (created from ``from_branch`` if needed) its own copy-on-write rows of
-    ``table``; returns the qualified name to read and write them through. Idempotent."""
+    """Give ``to_branch`` its own copy-on-write rows of ``table``; returns the qualified name to
+    read and write them through. Idempotent. ``to_branch`` is created from ``from_branch`` if it
+    does not exist (as ``pggit.create_data_branch`` does); with ``create=False`` that is refused
+    (BranchNotFound), as ``manage.py pggit_data_branch create`` does without ``--create``."""
     _text(table, "table name", InvalidTableName)
     _text(from_branch, "branch name", InvalidBranchName)
     _text(to_branch, "branch name", InvalidBranchName)
 
     def operation() -> str:
         with transaction.atomic(using=using):
-            _lock_live_branch(using, to_branch)
+            if not _lock_live_branch(using, to_branch) and not create:
+                _scalar(using, "SELECT (pggit.find_branch(%s)).id", [to_branch])  # raises
             return cast(
                 str,
                 _scalar(
@@ -647,26 +671,103 @@ def create_data_branch(
 
 
 def diff_data(table: str, a: str, b: str, *, using: str = DEFAULT_DB_ALIAS) -> list[RowChange]:
-    """Rows added, removed and modified between branch ``a``'s and ``b``'s versions of ``table``."""
+    """Rows added, removed and modified between branch ``a``'s and ``b``'s versions of ``table``.
+
+    Values keep their column's type: numeric as :class:`~decimal.Decimal` (exact), date, time
+    and timestamp as :mod:`datetime` objects, uuid as :class:`~uuid.UUID`, json and jsonb as
+    the decoded structure. Raises NoDataBranch when a side other than main has no data branch
+    of the table."""
     _text(table, "table name", InvalidTableName)
     _text(a, "branch name", InvalidBranchName)
     _text(b, "branch name", InvalidBranchName)
     with reading(using), connections[using].cursor() as cursor:
-        cursor.execute("SELECT * FROM pggit.diff_data(%s, %s, %s)", [table, a, b])
-        return [RowChange(*_decoded(row)) for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT key::text, change, changed_columns, a_row::text, b_row::text"
+            "  FROM pggit.diff_data(%s, %s, %s)",
+            [table, a, b],
+        )
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        cursor.execute(COLUMN_TYPES, [table, a])
+        types = dict(cursor.fetchall())
+    return [
+        RowChange(
+            _typed_row(key, types) or {},
+            change,
+            columns,
+            _typed_row(a_row, types),
+            _typed_row(b_row, types),
+        )
+        for key, change, columns, a_row, b_row in rows
+    ]
 
 
-def _decoded(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(json.loads(v) if isinstance(v, str) and v[:1] in "{[" else v for v in row)
+# The column -> type name (a domain's base type) of a branch's version of a table.
+COLUMN_TYPES = """
+SELECT a.attname::text, coalesce(nullif(b.typname, ''), t.typname)::text
+  FROM pg_catalog.pg_attribute a
+  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_catalog.pg_type b ON b.oid = t.typbasetype AND t.typtype = 'd'
+ WHERE a.attrelid = (pggit.branch_relation(%s, pggit.find_branch(%s))).relation::regclass
+   AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+_FROM_JSON: dict[str, Callable[[Any], Any]] = {
+    "numeric": lambda v: Decimal(str(v)),
+    "date": date.fromisoformat,
+    "time": time_of_day.fromisoformat,
+    "timetz": time_of_day.fromisoformat,
+    "timestamp": datetime.fromisoformat,
+    "timestamptz": datetime.fromisoformat,
+    "uuid": uuid.UUID,
+}
+
+
+def _typed_row(text: str | None, types: dict[str, str]) -> dict[str, Any] | None:
+    """A row as to_jsonb() wrote it, decoded without loss (numbers as Decimal first, so
+    numeric(20,2) keeps 99.00), each value then given its column's Python type."""
+    if text is None:
+        return None
+    row = json.loads(text, parse_float=Decimal)
+    typed: dict[str, Any] = {}
+    for column, value in row.items():
+        kind = types.get(column, "")
+        convert = _FROM_JSON.get(kind)
+        if value is None:
+            typed[column] = None
+        elif convert is not None:
+            try:
+                typed[column] = convert(value)
+            except ValueError:  # infinity dates and the like stay as PostgreSQL wrote them
+                typed[column] = value
+        else:
+            typed[column] = _plain_numbers(value)
+    return typed
+
+
+def _plain_numbers(value: Any) -> Any:
+    """Numbers of a column that is not numeric (float, json...) as json.loads gives them
+    (float, not the Decimal the row was first decoded with)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    return value
 
 
 def data_branches(
     branch: str | None = None, *, using: str = DEFAULT_DB_ALIAS
 ) -> list[dict[str, Any]]:
     """Live data branches (of ``branch``, or all) with counts of rows written and deleted on
-    the branch and of source rows changed since the branch point."""
+    the branch and of source rows changed since the branch point. Raises BranchNotFound or
+    BranchDeleted for a ``branch`` that is not live."""
     _text(branch, "branch name", InvalidBranchName, optional=True)
     with reading(using), connections[using].cursor() as cursor:
+        if branch is not None:  # a branch that does not exist is an error, not "none"
+            cursor.execute("SELECT (pggit.find_branch(%s)).id", [branch])
         cursor.execute("SELECT * FROM pggit.list_data_branches(%s)", [branch])
         names = [c.name for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,13 +1,17 @@
-"""System checks, shown by ``manage.py check --database ALIAS`` (and before ``migrate``).
+"""System checks, shown by ``manage.py check`` (and ``check --database ALIAS``, ``migrate``).
 
-They are registered with Django's ``database`` tag: Django runs such checks only when it is told
-which databases to check (``check --database``, ``migrate``), so ``check`` alone, and every other
-command, never connects to a database because of them. A database that does not answer gets no
-message from them either (the connection error shows where the database is used).
+They are registered with the tag ``pggit``, not Django's ``database`` tag (which Django runs only
+when it is told which databases to check): plain ``manage.py check``, and every command that
+runs the system checks, runs them against the ``default`` database; ``check --database ALIAS``
+runs them against the aliases named. A database that does not answer gets no message from them
+(the connection error shows where the database is used), so a command that needs no database
+still runs when it is down. pggit's own commands skip the system checks: they say in one line
+what is wrong (not installed, unreachable) themselves.
 
 They look only at the databases the router lets pggit migrate into
 (``router.allow_migrate(alias, "pggit")``, the question the pggit migrations ask): an alias the
-router keeps pggit away from needs neither PostgreSQL nor pggit.
+router keeps pggit away from needs neither PostgreSQL nor pggit. Silence one with Django's
+``SILENCED_SYSTEM_CHECKS`` (e.g. ``["pggit.W001"]`` on a managed service).
 """
 
 from __future__ import annotations
@@ -17,18 +21,22 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error, Warning, register
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.utils import OperationalError
 
 if TYPE_CHECKING:
     from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLWrapper
 
 MIN_SERVER_VERSION = 150000
+#: the tag the checks are registered with: ``manage.py check --tag pggit`` runs only them
+TAG = "pggit"
 
 
 def pggit_databases(databases: Iterable[str] | None) -> list[str]:
-    """The aliases among ``databases`` that pggit is migrated into."""
-    return [alias for alias in databases or () if router.allow_migrate(alias, "pggit")]
+    """The aliases among ``databases`` (``default`` when the checks run without
+    ``--database``) that pggit is migrated into."""
+    aliases = [DEFAULT_DB_ALIAS] if databases is None else databases
+    return [alias for alias in aliases if router.allow_migrate(alias, "pggit")]
 
 
 def _reachable(alias: str) -> bool:
@@ -50,7 +58,7 @@ def _installed_databases(databases: Iterable[str] | None) -> list[str]:
     ]
 
 
-@register("database")
+@register(TAG)
 def check_postgresql(
     app_configs: Sequence[AppConfig] | None = None,
     databases: Sequence[str] | None = None,
@@ -85,7 +93,7 @@ def check_postgresql(
     return errors
 
 
-@register("database")
+@register(TAG)
 def check_installed(
     app_configs: Sequence[AppConfig] | None = None,
     databases: Sequence[str] | None = None,
@@ -105,7 +113,7 @@ def check_installed(
     return warnings
 
 
-@register("database")
+@register(TAG)
 def check_ddl_capture(
     app_configs: Sequence[AppConfig] | None = None,
     databases: Sequence[str] | None = None,
@@ -128,7 +136,7 @@ def check_ddl_capture(
     return warnings
 
 
-@register("database")
+@register(TAG)
 def check_core_version(
     app_configs: Sequence[AppConfig] | None = None,
     databases: Sequence[str] | None = None,

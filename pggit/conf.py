@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "COMMIT_ON_MIGRATE": True,
     "MIGRATE_AUTHOR": None,
     "BRANCH": None,
+    "ALLOW_EMPTY_MESSAGE": False,
 }
 
 #: the environment variable that overrides ``PGGIT["BRANCH"]``
@@ -93,3 +94,7 @@ def branch_source() -> str:
     if os.environ.get(BRANCH_ENVIRONMENT_VARIABLE):
         return BRANCH_ENVIRONMENT_VARIABLE
     return 'PGGIT["BRANCH"]'
+def allow_empty_message() -> bool:
+    """Whether commits may have an empty or blank message (the API and ``pggit_commit -m``
+    refuse one by default; the SQL core always accepts it)."""
+    return bool(_get("ALLOW_EMPTY_MESSAGE"))

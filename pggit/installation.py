@@ -3,8 +3,10 @@ package's."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.migrations.recorder import MigrationRecorder
@@ -38,6 +40,102 @@ def sync_tracked_schemas(using: str = "default", **kwargs: Any) -> None:
         connections[using].cursor() as cursor,
     ):
         cursor.execute("SELECT pggit.set_tracked_schemas(%s::text[])", [conf.tracked_schemas()])
+
+
+ROLES = ("pggit_reader", "pggit_writer")
+#: alias -> the pggit roles that existed before ``migrate`` installed pggit (pre_migrate)
+_roles_before: dict[str, set[str]] = {}
+
+
+def _installs_pggit(plan: Iterable[tuple[Any, bool]] | None) -> bool:
+    """Whether a migrate plan applies (forwards) pggit's first migration: the install."""
+    return any(
+        migration.app_label == "pggit" and migration.name == "0001_initial" and not backwards
+        for migration, backwards in plan or ()
+    )
+
+
+def _existing_roles(using: str) -> set[str]:
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT rolname::text FROM pg_catalog.pg_roles WHERE rolname = ANY(%s)", [list(ROLES)]
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def remember_roles(using: str = DEFAULT_DB_ALIAS, plan: Any = None, **kwargs: Any) -> None:
+    """pre_migrate: note which pggit roles exist before the install (to report what it made)."""
+    if _installs_pggit(plan) and connections[using].vendor == "postgresql":
+        _roles_before[using] = _existing_roles(using)
+
+
+def install_report(using: str) -> list[str]:
+    """What ``migrate`` says after installing pggit: whether DDL capture is on, which roles
+    were or were not created, and what that means."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT pggit.ddl_capture_enabled(), current_user::text,"
+            " (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user),"
+            " (SELECT rolcreaterole FROM pg_catalog.pg_roles WHERE rolname = current_user)"
+        )
+        capture, user, superuser, createrole = cursor.fetchone()
+    lines = []
+    if capture:
+        lines.append(
+            "pggit: DDL capture is on: event triggers record each DDL statement, and a commit "
+            "re-reads only the objects it changed."
+        )
+    else:
+        why = "is not a superuser" if not superuser else "found the event triggers disabled"
+        lines.append(
+            f"pggit: DDL capture is OFF: role {user!r} {why}, and event triggers need one. "
+            "Everything else works; commits and status read the catalog every time. To turn it "
+            "on, a superuser runs SELECT pggit.enable_ddl_capture(); in manage.py dbshell "
+            "(docs/managed-postgresql.md). manage.py check shows this as pggit.W001."
+        )
+    existing = _existing_roles(using)
+    before = _roles_before.pop(using, existing)
+    created = [r for r in ROLES if r in existing - before]
+    kept = [r for r in ROLES if r in existing & before]
+    missing = [r for r in ROLES if r not in existing]
+    if created:
+        lines.append(f"pggit: created role(s) {', '.join(created)} (NOLOGIN).")
+    if kept:
+        lines.append(f"pggit: role(s) {', '.join(kept)} existed already (roles are cluster-wide).")
+    if missing:
+        reason = f"role {user!r} lacks CREATEROLE" if not createrole else "they could not be made"
+        lines.append(
+            f"pggit: role(s) {', '.join(missing)} NOT created: {reason}. Nothing needs them; "
+            "they only make granting access to pggit easy (GRANT pggit_writer TO app). To have "
+            "them, a role with CREATEROLE runs CREATE ROLE pggit_reader NOLOGIN; CREATE ROLE "
+            "pggit_writer NOLOGIN; then the package's pggit/sql/110_roles.sql runs again (\\i "
+            "FILE in manage.py dbshell; docs/security.md)."
+        )
+    else:
+        lines.append(
+            "pggit: grant access with GRANT pggit_reader TO a_role; (read history) or "
+            "GRANT pggit_writer TO a_role; (commit, branch, merge)."
+        )
+    return lines
+
+
+def report_install(
+    using: str = DEFAULT_DB_ALIAS,
+    plan: Any = None,
+    verbosity: int = 1,
+    stdout: TextIO | None = None,
+    **kwargs: Any,
+) -> None:
+    """post_migrate: after ``migrate`` installed pggit, say on its output whether DDL capture
+    is on and which roles were created (the core's WARNINGs reach only the server log)."""
+    if not _installs_pggit(plan) or connections[using].vendor != "postgresql":
+        return
+    if verbosity < 1 or not is_installed(using):
+        _roles_before.pop(using, None)
+        return
+    out = stdout or sys.stdout
+    for line in install_report(using):
+        out.write(line + "\n")
 
 
 def ddl_capture_enabled(using: str = "default") -> bool:

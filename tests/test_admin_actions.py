@@ -299,3 +299,25 @@ def test_branch_history_is_paginated(unique):
     assert "page 1 of 2" in first
     second = history(client.get(url, {"page": 2}))
     assert commits[0].short_hash in second and commits[-1].short_hash not in second
+
+
+def test_no_action_creates_a_branch_it_was_not_asked_for(unique):
+    """The admin's forms offer live branches only: a posted name that is not one (a typo, a
+    forged form) is refused on the form and creates nothing (issue 21)."""
+    api.commit("clean main")
+    source = unique("feature/src")
+    api.create_branch(source)
+    ghost = unique("ghost")
+    client = staff("create_branch", "merge_branch")
+    before = Branch.objects.count()
+    created = client.post(
+        reverse("admin:pggit_branch_create"), {"name": unique("feature/n"), "from_branch": ghost}
+    )
+    merged = client.post(
+        reverse("admin:pggit_branch_merge", args=[live(source).pk]), {"target": ghost}
+    )
+    for response in (created, merged):
+        assert response.status_code == 200
+        assert f"{ghost} is not one of the available choices" in text(response)
+    assert Branch.objects.count() == before
+    assert not Branch.objects.filter(name=ghost).exists()

@@ -9,7 +9,7 @@ from django.core import checks
 from django.db import connections
 from django.test import override_settings
 
-from pggit.checks import check_ddl_capture, check_postgresql
+from pggit.checks import TAG, check_ddl_capture, check_postgresql
 from tests.helpers import run
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def test_the_aliases_are_what_the_checks_are_tested_on():
 def test_e001_without_a_router_flags_every_database_that_is_not_postgresql():
     assert ids(check_postgresql(databases=BOTH)) == [("pggit.E001", "sqlite")]
     assert check_postgresql(databases=["default"]) == []
-    assert check_postgresql(databases=None) == [], "no --database, no database checks"
+    assert check_postgresql(databases=None) == [], "no --database: the default alias only"
 
 
 def test_e001_honours_the_router_the_hint_mentions():
@@ -53,12 +53,21 @@ def test_e001_honours_the_router_the_hint_mentions():
     assert "route pggit away" in error.hint and "allow_migrate" in error.hint
 
 
-def test_e001_is_registered_with_the_database_checks():
-    found = checks.run_checks(tags=[checks.Tags.database], databases=BOTH)
+def test_e001_is_registered_with_the_pggit_checks():
+    found = checks.run_checks(tags=[TAG], databases=BOTH)
     assert ids(m for m in found if m.id.startswith("pggit.")) == [("pggit.E001", "sqlite")]
     with override_settings(DATABASE_ROUTERS=[PgGitOn("default")]):
-        found = checks.run_checks(tags=[checks.Tags.database], databases=BOTH)
+        found = checks.run_checks(tags=[TAG], databases=BOTH)
         assert [m for m in found if m.id.startswith("pggit.")] == []
+
+
+def test_without_databases_the_checks_look_at_default_unless_routed_away(capture_off):
+    """Plain ``manage.py check`` passes no databases: the checks look at ``default``, as long
+    as the router lets pggit migrate there."""
+    found = checks.run_checks(tags=[TAG])  # databases=None, as plain `check` runs them
+    assert ids(m for m in found if m.id.startswith("pggit.")) == [("pggit.W001", "default")]
+    with override_settings(DATABASE_ROUTERS=[PgGitOn("sqlite")]):
+        assert [m for m in checks.run_checks(tags=[TAG]) if m.id.startswith("pggit.")] == []
 
 
 @pytest.fixture
@@ -78,7 +87,7 @@ def test_w001_warns_when_ddl_capture_is_off(capture_off):
     # and never for a database that is not PostgreSQL
     assert ids(warnings) == [("pggit.W001", "default")]
     assert warnings[0].level == checks.WARNING
-    found = checks.run_checks(tags=[checks.Tags.database], databases=["default"])
+    found = checks.run_checks(tags=[TAG], databases=["default"])
     assert ids(m for m in found if m.id.startswith("pggit.")) == [("pggit.W001", "default")]
 
 

@@ -44,13 +44,15 @@ def user_error(*args) -> CommandError:
 @pytest.mark.django_db
 class TestCommit:
     def test_commit_prints_branch_and_hash(self, unique):
-        out = cmd("pggit_commit", "-m", "hello", "--branch", unique("c"), "--author", "Ada")
+        out = cmd(
+            "pggit_commit", "-m", "hello", "--branch", unique("c"), "--create", "--author", "Ada"
+        )
         commit = Commit.objects.order_by("-id").first()
         assert out.strip() == f"[{commit.branch.name} {commit.short_hash}] hello"
         assert commit.author == "Ada"
 
     def test_commit_json(self, unique):
-        data = cmd_json("pggit_commit", "-m", "json", "--branch", unique("cj"))
+        data = cmd_json("pggit_commit", "-m", "json", "--branch", unique("cj"), "--create")
         commit = Commit.objects.get(hash=data["hash"])
         assert data["message"] == "json" and data["branch"] == commit.branch.name
         assert data["parent_hash"] == commit.parent_id
@@ -195,7 +197,7 @@ class TestDiffMergeData:
         run(f"CREATE TABLE {t} (id int PRIMARY KEY, v int)", f"INSERT INTO {t} VALUES (1, 1)")
         api.commit("t")
         branch = unique("dbc")
-        created = cmd_json("pggit_data_branch", "create", t, "--to", branch)
+        created = cmd_json("pggit_data_branch", "create", t, "--to", branch, "--create")
         run(f"UPDATE {created['relation']} SET v = 2")
         assert "~ {'id': 1}  (v)" in cmd("pggit_data_branch", "diff", t, "main", branch)
         listed = cmd_json("pggit_data_branch", "list", "--branch", branch)

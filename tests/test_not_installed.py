@@ -1,5 +1,5 @@
-"""Before ``migrate pggit``: commands refuse in one line, ``check --database`` says so, and
-nothing is created. Each test runs ``manage.py`` in a subprocess against a new empty database."""
+"""Before ``migrate pggit``: commands refuse in one line, ``check`` says so, and nothing is
+created. Each test runs ``manage.py`` in a subprocess against a new empty database."""
 
 from __future__ import annotations
 
@@ -44,8 +44,9 @@ def test_the_commands_cover_every_pggit_command():
 
 
 def test_check_warns_until_pggit_is_migrated(scratch_database):
-    plain = scratch_database.manage("check")
-    assert plain.returncode == 0 and "pggit.W002" not in plain.stderr + plain.stdout
+    plain = scratch_database.manage("check")  # no --database: the default alias
+    assert plain.returncode == 0, plain.stderr
+    assert f"(pggit.W002) {MESSAGE}." in plain.stderr
     checked = scratch_database.manage("check", "--database", "default")
     assert checked.returncode == 0, checked.stderr
     assert f"(pggit.W002) {MESSAGE}." in checked.stderr
@@ -66,6 +67,21 @@ def test_check_is_silent_when_the_database_does_not_answer():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     nowhere = ScratchDatabase({"host": "127.0.0.1", "port": port, "user": "nobody"}, "nowhere")
-    done = nowhere.manage("check", "--database", "default")
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr and "pggit." not in done.stderr
+    for argv in (["check"], ["check", "--database", "default"]):
+        done = nowhere.manage(*argv)
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr and "pggit." not in done.stderr
+
+
+def test_every_command_says_in_one_line_that_the_database_does_not_answer():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    nowhere = ScratchDatabase({"host": "127.0.0.1", "port": port, "user": "nobody"}, "nowhere")
+    # the base class every command shares does this: a few commands of each shape show it
+    for argv in (COMMANDS[0], COMMANDS[3], COMMANDS[10]):
+        done = nowhere.manage(*argv)
+        lines = done.stderr.splitlines()
+        assert done.returncode == 1 and len(lines) == 1, (argv, done.stderr)
+        assert lines[0].startswith("CommandError: cannot use database 'default': "), lines
+        assert str(port) in lines[0] and "Traceback" not in done.stderr

@@ -42,6 +42,7 @@ def test_the_documented_defaults_are_the_code_defaults():
         "COMMIT_ON_MIGRATE",
         "MIGRATE_AUTHOR",
         "BRANCH",
+        "ALLOW_EMPTY_MESSAGE",
     }
     assert documented == conf.DEFAULTS
 

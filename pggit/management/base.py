@@ -1,8 +1,9 @@
 """The base class of every pggit management command.
 
 Gives each command ``--database`` and ``--json``, refuses to run (one line, exit status 1) on a
-database where ``migrate pggit`` has not run, turns pggit's typed errors into one readable line
-and exit status 1 (never a traceback for a user error), and renders JSON consistently.
+database where ``migrate pggit`` has not run or that does not answer, turns pggit's typed errors
+into one readable line with a hint in manage.py terms (:mod:`pggit.cli`) and exit status 1
+(never a traceback for a user error), and renders JSON consistently.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from contextlib import AbstractContextManager
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError
 
+from pggit.cli import dash_hint, database_error_line, error_line
 from pggit.exceptions import PgGitError
 from pggit.installation import is_installed, not_installed_message
 from pggit.management.progress import progress
@@ -28,16 +32,52 @@ logger = logging.getLogger("pggit")
 
 
 def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # a string keeps numeric's precision; a float would not
     return str(value)
+
+
+class PgGitParser(CommandParser):
+    """Django's parser, with a hint when a value that starts with "-" (a branch called
+    "-dash") was taken for an option: one line and exit status 1, like every other user error,
+    instead of argparse's usage and "arguments are required"."""
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._pggit_args = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> NoReturn:
+        hint = dash_hint(message, getattr(self, "_pggit_args", []), self._known_options())
+        if hint is None:
+            super().error(message)
+        line = f"{message} (hint: {hint})"
+        if self.called_from_command_line:
+            self.exit(PgGitCommand.USER_ERROR, f"CommandError: {line}\n")
+        raise CommandError(line, returncode=PgGitCommand.USER_ERROR)
+
+    def _known_options(self) -> set[str]:
+        known = set(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for parser in action.choices.values():
+                    known |= set(parser._option_string_actions)
+        return known
 
 
 class PgGitCommand(BaseCommand):
     #: exit status for a user error
     USER_ERROR = 1
+    #: pggit's commands say themselves, in one line, when pggit is not installed or the
+    #: database does not answer; the system checks (pggit.W001...) are for manage.py check.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
+        # BaseCommand.create_parser() builds a CommandParser and has no hook for its class;
+        # PgGitParser only overrides methods, so the parser becomes one before any subcommand
+        # parser is made (add_subparsers makes them of the parent's class).
+        parser.__class__ = PgGitParser
         self.add_common_options(parser)
 
     @staticmethod
@@ -69,13 +109,20 @@ class PgGitCommand(BaseCommand):
         return parser
 
     def execute(self, *args: Any, **options: Any) -> str | None:
+        alias = options.get("database") or DEFAULT_DB_ALIAS
         try:
-            self.require_installed(options.get("database") or DEFAULT_DB_ALIAS)
+            self.require_installed(alias)
             return super().execute(*args, **options)
         except PgGitError as exc:
             logger.info("pggit command failed: %s", exc)
-            line = str(exc) + (f" (hint: {exc.hint})" if exc.hint else "")
-            raise CommandError(line, returncode=self.USER_ERROR) from exc
+            raise CommandError(error_line(exc), returncode=self.USER_ERROR) from exc
+        except (OperationalError, InterfaceError) as exc:  # the server is down or went away
+            logger.info("pggit command failed: %s", exc, exc_info=True)
+            raise CommandError(database_error_line(exc, alias), returncode=self.USER_ERROR) from exc
+
+    def user_error(self, exc: PgGitError, hint: str | None = None) -> CommandError:
+        """The CommandError (one line, exit status 1) for ``exc``, with ``hint`` if given."""
+        return CommandError(error_line(exc, hint), returncode=self.USER_ERROR)
 
     def require_installed(self, alias: str) -> None:
         """One line and exit 1 when ``migrate pggit`` has not run on ``alias`` (every command

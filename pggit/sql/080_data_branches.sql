@@ -682,8 +682,12 @@ $$;
 --   columns). When one side is a data branch of the other, only the keys either side changed
 --   since the branch point are compared (delta and pre-image keys), so the cost follows the
 --   changes, not the table.
+--   A side other than main must have a live data branch of the table: without one its
+--   workspace holds the table's structure but none of its rows, and every row would show as
+--   added or removed.
 -- Returns: (key jsonb, change, changed_columns text[], a_row jsonb, b_row jsonb).
--- Errors: PGB0x branches; PGT0x table.  Locks: none.
+-- Errors: PGB0x branches; PGT0x table; PGU01 a side other than main has no data branch of the
+--   table.  Locks: none.
 CREATE FUNCTION pggit.diff_data("table" text, a text, b text)
 RETURNS TABLE (key jsonb, change text, changed_columns text[], a_row jsonb, b_row jsonb)
 LANGUAGE plpgsql STABLE
@@ -696,7 +700,15 @@ DECLARE
     d pggit.data_branches;
     v_keys text[];
     v_filter text := '';
+    v_side text;
 BEGIN
+    v_side := CASE WHEN a <> 'main' AND v_a.data_branch_id IS NULL THEN a
+                   WHEN b <> 'main' AND v_b.data_branch_id IS NULL THEN b END;
+    IF v_side IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGU01',
+            MESSAGE = format('branch %L has no data branch of %s: its rows cannot be compared', v_side, "table"),
+            HINT = format('Create one first: SELECT pggit.create_data_branch(%L, ''main'', %L).', "table", v_side);
+    END IF;
     SELECT * INTO d FROM pggit.data_branches x
      WHERE x.id IN (v_a.data_branch_id, v_b.data_branch_id)
        AND x.source_name IN (v_a.relation, v_b.relation);

@@ -10,11 +10,15 @@
 -- Grant them to your login roles: GRANT pggit_writer TO app;
 -- Roles are cluster-wide: an install that may not create roles (no CREATEROLE) skips them
 -- with a WARNING; concurrent installs in several databases tolerate each other.
+-- The grants are pggit's own DDL: marked internal (pggit.internal, transaction-local), so that
+-- running this file again once DDL capture is on (as the WARNING's hint says) records nothing.
 
 DO $roles$
 DECLARE
     v_role text;
+    v_internal text := current_setting('pggit.internal', true);
 BEGIN
+    PERFORM set_config('pggit.internal', 'on', true);
     FOREACH v_role IN ARRAY ARRAY['pggit_reader', 'pggit_writer'] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_role) THEN
             BEGIN
@@ -30,6 +34,7 @@ BEGIN
         END IF;
     END LOOP;
     IF (SELECT count(*) FROM pg_roles WHERE rolname IN ('pggit_reader', 'pggit_writer')) < 2 THEN
+        PERFORM set_config('pggit.internal', coalesce(v_internal, ''), true);
         RETURN;
     END IF;
     GRANT USAGE ON SCHEMA pggit TO pggit_reader, pggit_writer;
@@ -41,5 +46,6 @@ BEGIN
     -- Data-branch tables are created later in schema pggit by the installing role.
     ALTER DEFAULT PRIVILEGES IN SCHEMA pggit GRANT SELECT ON TABLES TO pggit_reader;
     ALTER DEFAULT PRIVILEGES IN SCHEMA pggit GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO pggit_writer;
+    PERFORM set_config('pggit.internal', coalesce(v_internal, ''), true);
 END;
 $roles$;

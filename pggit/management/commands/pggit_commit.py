@@ -3,6 +3,8 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from pggit import api
+from pggit.cli import missing_branch_hint
+from pggit.exceptions import BranchNotFound
 from pggit.management.base import PgGitCommand, commit_as_dict
 
 
@@ -12,6 +14,7 @@ class Command(PgGitCommand):
         "Examples:\n"
         "  manage.py pggit_commit -m 'Add invoices table'\n"
         "  manage.py pggit_commit -m 'Try a new index' --branch feature/search --author 'Ada'\n"
+        "  manage.py pggit_commit -m 'Start an experiment' --branch feature/new --create\n"
         "  manage.py pggit_commit -m 'Restored from a dump' --full"
     )
 
@@ -20,6 +23,12 @@ class Command(PgGitCommand):
         parser.add_argument("-m", "--message", required=True, help="The commit message.")
         parser.add_argument(
             "--branch", default="main", help="Branch to commit on (default: %(default)s)."
+        )
+        parser.add_argument(
+            "--create",
+            action="store_true",
+            help="Create the branch (from main's head) if it does not exist; without it, a "
+            "branch that does not exist is an error.",
         )
         parser.add_argument(
             "--author", default=None, help="Author to record (default: the database user)."
@@ -32,14 +41,18 @@ class Command(PgGitCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with self.progress(f"committing to {options['branch']}"):
-            commit = api.commit(
-                options["message"],
-                branch=options["branch"],
-                author=options["author"],
-                full=options["full"],
-                using=options["database"],
-            )
+        try:
+            with self.progress(f"committing to {options['branch']}"):
+                commit = api.commit(
+                    options["message"],
+                    branch=options["branch"],
+                    author=options["author"],
+                    full=options["full"],
+                    create=options["create"],
+                    using=options["database"],
+                )
+        except BranchNotFound as exc:
+            raise self.user_error(exc, missing_branch_hint(exc)) from exc
         if options["as_json"]:
             self.print_json(commit_as_dict(commit))
         else:

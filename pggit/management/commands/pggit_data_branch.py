@@ -3,6 +3,8 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from pggit import api
+from pggit.cli import missing_branch_hint
+from pggit.exceptions import BranchNotFound
 from pggit.management.base import PgGitCommand
 
 
@@ -11,6 +13,7 @@ class Command(PgGitCommand):
         "Copy-on-write data branches: create one, diff a table's rows between branches, list.\n\n"
         "Examples:\n"
         "  manage.py pggit_data_branch create orders --from main --to feature/backfill\n"
+        "  manage.py pggit_data_branch create orders --to feature/new --create\n"
         "  manage.py pggit_data_branch diff orders main feature/backfill --json\n"
         "  manage.py pggit_data_branch list [--branch feature/backfill]"
     )
@@ -24,6 +27,12 @@ class Command(PgGitCommand):
         create.add_argument("table", help='"table" or "schema.table".')
         create.add_argument("--from", dest="from_branch", default="main", help="Source branch.")
         create.add_argument("--to", dest="to_branch", required=True, help="Branch to give rows.")
+        create.add_argument(
+            "--create",
+            action="store_true",
+            help="Create the --to branch (from --from) if it does not exist; without it, a "
+            "branch that does not exist is an error.",
+        )
         diff = self.add_subcommand(actions, "diff", help="Rows that differ between two branches.")
         diff.add_argument("table")
         diff.add_argument("a")
@@ -31,16 +40,24 @@ class Command(PgGitCommand):
         listing = self.add_subcommand(
             actions, "list", help="Live data branches with change counts."
         )
-        listing.add_argument("--branch", default=None)
+        listing.add_argument("--branch", default=None, help="Only this branch's data branches.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         using = options["database"]
         action = options.get("action") or "list"
         if action == "create":
-            with self.progress(f"branching the rows of {options['table']}"):
-                name = api.create_data_branch(
-                    options["table"], options["from_branch"], options["to_branch"], using=using
-                )
+            try:
+                with self.progress(f"branching the rows of {options['table']}"):
+                    name = api.create_data_branch(
+                        options["table"],
+                        options["from_branch"],
+                        options["to_branch"],
+                        create=options["create"],
+                        using=using,
+                    )
+            except BranchNotFound as exc:
+                hint = missing_branch_hint(exc) if exc.branch == options["to_branch"] else None
+                raise self.user_error(exc, hint) from exc
             if options["as_json"]:
                 self.print_json(
                     {"table": options["table"], "branch": options["to_branch"], "relation": name}
