@@ -94,6 +94,8 @@ def branch_source() -> str:
     if os.environ.get(BRANCH_ENVIRONMENT_VARIABLE):
         return BRANCH_ENVIRONMENT_VARIABLE
     return 'PGGIT["BRANCH"]'
+
+
 def allow_empty_message() -> bool:
     """Whether commits may have an empty or blank message (the API and ``pggit_commit -m``
     refuse one by default; the SQL core always accepts it)."""
