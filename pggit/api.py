@@ -1,11 +1,12 @@
 """The Python API: the one door for writes.
 
-Each call runs in ``transaction.atomic()``, locks the branch row it changes with
-``select_for_update()`` (the SQL core locks it again; the lock is re-entrant), calls the SQL
-function that is the source of truth, and returns model instances. Serialization failures and
-deadlocks (40001/40P01) are retried with jittered exponential backoff when the call owns its
-transaction; inside a caller's transaction only the caller can retry, so they surface as
-:class:`~pggit.exceptions.RetryableError`. Errors of the core surface as typed exceptions.
+Each call runs in ``transaction.atomic()``, calls the SQL function that is the source of truth
+(which locks the branch rows it changes, in primary-key order; the caller needs no rights on
+pggit's tables, only EXECUTE on the function: docs/security.md), and returns model instances.
+Serialization failures and deadlocks (40001/40P01) are retried with jittered exponential
+backoff when the call owns its transaction; inside a caller's transaction only the caller can
+retry, so they surface as :class:`~pggit.exceptions.RetryableError`. Errors of the core surface
+as typed exceptions.
 """
 
 from __future__ import annotations
@@ -167,18 +168,6 @@ def _text(value: Any, what: str, error: type[PgGitError], *, optional: bool = Fa
     return value
 
 
-def _lock_live_branch(using: str, name: str, *, no_key: bool = False) -> Branch | None:
-    """The live branch row, locked FOR UPDATE (FOR NO KEY UPDATE with no_key, as commits do: it
-    excludes the other writers but not the foreign-key checks of rows that reference it)."""
-    return (
-        Branch.objects.using(using)
-        .select_for_update(no_key=no_key)
-        .filter(name=name)
-        .exclude(status=Branch.Status.DELETED)
-        .first()
-    )
-
-
 # --- public API -----------------------------------------------------------------------------
 
 
@@ -271,8 +260,8 @@ def commit(
 
     def operation() -> Commit:
         with transaction.atomic(using=using):
-            if not _lock_live_branch(using, branch, no_key=True) and not create:
-                _scalar(using, "SELECT (pggit.find_branch(%s)).id", [branch])  # raises
+            if not create:  # a missing or deleted branch: find_branch raises its error
+                _scalar(using, "SELECT (pggit.find_branch(%s)).id", [branch])
             commit_hash = _scalar(
                 using,
                 "SELECT pggit.commit_changes(%s, %s, %s, %s)",
@@ -359,7 +348,6 @@ def delete_branch(name: str, *, force: bool = False, using: str = DEFAULT_DB_ALI
 
     def operation() -> Branch:
         with transaction.atomic(using=using):
-            _lock_live_branch(using, name)
             branch_id = _scalar(using, "SELECT (pggit.delete_branch(%s, %s)).id", [name, force])
             return Branch.objects.using(using).get(pk=branch_id)
 
@@ -527,8 +515,6 @@ def merge(
 
     def operation() -> tuple[str, int | None, str | None, int]:
         with transaction.atomic(using=using):
-            for name in sorted({source, target}, key=lambda n: _branch_id(using, n)):
-                _lock_live_branch(using, name)
             with connections[using].cursor() as cursor:
                 cursor.execute("SELECT * FROM pggit.merge(%s, %s, %s)", [source, target, message])
                 return cast(tuple[str, int | None, str | None, int], cursor.fetchone())
@@ -593,12 +579,6 @@ def unmerged_commits(branch: str, *, using: str = DEFAULT_DB_ALIAS) -> list[Comm
         )
 
 
-def _branch_id(using: str, name: str) -> int:
-    """Lock order key: the live branch's id (unknown names sort last; the SQL reports them)."""
-    branch = Branch.objects.using(using).filter(name=name).exclude(status="DELETED").first()
-    return branch.pk if branch else 2**63 - 1
-
-
 def resolve_conflict(
     merge_id: int, object_key: str, resolution: str, *, using: str = DEFAULT_DB_ALIAS
 ) -> str | None:
@@ -656,8 +636,8 @@ def create_data_branch(
 
     def operation() -> str:
         with transaction.atomic(using=using):
-            if not _lock_live_branch(using, to_branch) and not create:
-                _scalar(using, "SELECT (pggit.find_branch(%s)).id", [to_branch])  # raises
+            if not create:  # a missing or deleted branch: find_branch raises its error
+                _scalar(using, "SELECT (pggit.find_branch(%s)).id", [to_branch])
             return cast(
                 str,
                 _scalar(

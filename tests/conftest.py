@@ -81,3 +81,35 @@ def table(unique) -> str:
     run(f"CREATE TABLE {t} (id int PRIMARY KEY, name text, qty int)")
     api.commit(f"add {t}")
     return t
+
+
+@pytest.fixture
+def api_roles(connect) -> Iterator[Callable[..., psycopg.Connection]]:
+    """Three real login roles and a way to connect as each: "writer" (granted pggit_writer),
+    "reader" (granted pggit_reader) and "stranger" (neither, but CREATE on schema public).
+    Everything they own is dropped at teardown, and main is committed again afterwards so
+    the next test starts from a clean workspace."""
+    suffix = uuid.uuid4().hex[:8]
+    names = {kind: f"pggit_{kind}_{suffix}" for kind in ("writer", "reader", "stranger")}
+    admin = connect()
+    for name in names.values():
+        admin.execute(f'CREATE ROLE "{name}" LOGIN')
+    admin.execute(f'GRANT pggit_writer TO "{names["writer"]}"')
+    admin.execute(f'GRANT pggit_reader TO "{names["reader"]}"')
+    admin.execute(f'GRANT CREATE ON SCHEMA public TO "{names["stranger"]}"')
+    opened: dict[str, list[psycopg.Connection]] = {kind: [] for kind in names}
+
+    def connect_as(kind: str) -> psycopg.Connection:
+        conn = connect(user=names[kind])
+        opened[kind].append(conn)
+        return conn
+
+    connect_as.names = names  # type: ignore[attr-defined]
+    yield connect_as
+    for conns in opened.values():
+        for conn in conns:
+            conn.close()
+    for name in names.values():
+        admin.execute(f'DROP OWNED BY "{name}" CASCADE')
+        admin.execute(f'DROP ROLE "{name}"')
+    admin.execute("SELECT pggit.commit_changes('main', 'after the privilege tests')")

@@ -61,7 +61,7 @@ class TestCommit:
         "args",
         [
             ["-m", "x", "--branch", "bad name"],
-            ["-m", "x" * 10001],
+            ["-m", "x" * 65537],
             ["-m", "x", "--author", ""],
         ],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC
 
+import psycopg
 import pytest
 from django.db import transaction
 
@@ -76,17 +77,67 @@ def test_null_message_is_recorded_as_empty(unique):
     assert Commit.objects.get(hash=commit_hash).message == ""
 
 
-def test_message_of_exactly_10000_characters_is_accepted(unique):
-    assert len(api.commit("m" * 10000, branch=unique("long")).message) == 10000
+def test_message_of_exactly_64_kib_is_accepted(unique):
+    message = "é" * 32768  # 65,536 bytes of UTF-8
+    assert api.commit(message, branch=unique("long")).message == message
 
 
 def test_oversize_message_is_refused_and_nothing_changes(unique):
     before = snapshot_counts()
     with pytest.raises(InvalidMessage) as info:
-        api.commit("m" * 10001, branch="main")
-    assert "10001" in str(info.value) and info.value.hint
-    err = sql_error("SELECT pggit.commit_changes('main', repeat('m', 10001))")
-    assert err.sqlstate == "PGC01" and err.diag.message_hint
+        api.commit("m" * 65537, branch="main")
+    assert "65537 bytes" in str(info.value) and "64 KiB" in str(info.value) and info.value.hint
+    err = sql_error("SELECT pggit.commit_changes('main', repeat('é', 32769))")
+    assert err.sqlstate == "PGC01" and "limit is 65536 bytes" in err.diag.message_primary
+    assert snapshot_counts() == before
+
+
+HUNDRED_MB = 100 * 1024 * 1024
+
+
+@pytest.mark.django_db(transaction=True)
+def test_100_mb_of_input_is_refused_by_its_limit_before_anything_is_written(connect, unique):
+    """Message (64 KiB), author (255 characters) and branch name (255 bytes): 100 MB as each
+    is refused with the field's SQLSTATE and a message naming the limit, and no row changes.
+    The message's 100 MB travel as a bound parameter, as an application would send them (about
+    5 s on a loaded machine); the others are built by the server, to keep the test short. The
+    Python API maps the same refusals to typed exceptions."""
+    before = snapshot_counts()
+    conn = connect()
+    huge = "m" * HUNDRED_MB
+    calls = [
+        ("SELECT pggit.commit_changes(%s, %s)", [unique("big"), huge], "PGC01", "65536 bytes"),
+        (
+            "SELECT pggit.commit_changes(%s, 'x', repeat('a', %s))",
+            [unique("big"), HUNDRED_MB],
+            "PGC02",
+            "255 char",
+        ),
+        ("SELECT pggit.commit_changes(repeat('b', %s), 'x')", [HUNDRED_MB], "PGB04", "255 bytes"),
+        ("SELECT pggit.create_branch(repeat('b', %s))", [HUNDRED_MB], "PGB04", "255 bytes"),
+        (
+            "SELECT pggit.merge(%s, 'main', repeat('m', %s))",
+            [unique("big"), HUNDRED_MB],
+            "PGB01",
+            "not",
+        ),
+    ]
+    refused = []
+    for statement, params, _, _ in calls:
+        with pytest.raises(psycopg.Error) as info:
+            conn.execute(statement, params)
+        refused.append((info.value.sqlstate, info.value.diag.message_primary or ""))
+    del huge
+    assert [state for state, _ in refused] == [c[2] for c in calls]
+    assert all(f"limit is {c[3]}" in m for c, (_, m) in zip(calls[:4], refused, strict=False))
+    assert all(len(m) < 300 for _, m in refused), "messages quote at most a prefix"
+    over = "m" * (1024 * 1024)
+    with pytest.raises(InvalidMessage, match="the limit is 65536 bytes"):
+        api.commit(over, branch=unique("big"))
+    with pytest.raises(InvalidAuthor, match="the limit is 255 characters"):
+        api.commit("x", author=over, branch=unique("big"))
+    with pytest.raises(InvalidBranchName, match="the limit is 255 bytes"):
+        api.create_branch(over)
     assert snapshot_counts() == before
 
 

@@ -114,6 +114,20 @@ def test_non_superuser_install_works_with_capture_off_and_a_warning(connect):
         assert plain.execute(
             "SELECT has_schema_privilege('pggit_reader', 'pggit', 'USAGE')"
         ).fetchone()[0]
+        # without a superuser, the installer keeps owning pggit and its write functions run
+        # as it; the API roles get the same rights as on a superuser install
+        assert plain.execute(
+            "SELECT array_agg(DISTINCT proowner::regrole::text) FROM pg_proc"
+            " WHERE pronamespace = 'pggit'::regnamespace"
+        ).fetchone()[0] == [role]
+        assert plain.execute(
+            "SELECT prosecdef FROM pg_proc"
+            " WHERE oid = 'pggit.commit_changes(text, text, text, boolean)'::regprocedure"
+        ).fetchone()[0]
+        assert plain.execute(
+            "SELECT has_table_privilege('pggit_writer', 'pggit.branches', 'UPDATE'),"
+            " has_function_privilege('pggit_reader', 'pggit.merge(text, text, text)', 'EXECUTE')"
+        ).fetchone() == (False, False)
         assert plain.execute("SELECT pggit.ddl_capture_enabled()").fetchone()[0] is False
         assert plain.execute("SELECT count(*) FROM pg_event_trigger").fetchone()[0] == 0
 

@@ -30,7 +30,7 @@ SELECT 'trigger ' || tgname FROM pg_trigger WHERE tgname ILIKE 'pggit%%'
 
 ROLES_LEFT_UNUSED = """
 SELECT r.rolname::text FROM pg_roles r
- WHERE r.rolname IN ('pggit_reader', 'pggit_writer')
+ WHERE r.rolname IN ('pggit_reader', 'pggit_writer', 'pggit_owner')
    AND NOT EXISTS (SELECT 1 FROM pg_shdepend d
                     WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = r.oid
                       AND d.dbid NOT IN (0, (SELECT oid FROM pg_database

@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                 "080_data_branches.sql",
                 "090_merge.sql",
                 "100_verify.sql",
+                "105_privileges.sql",
                 "110_roles.sql",
                 "120_enable_capture.sql",
             ],

@@ -44,8 +44,9 @@ $$;
 
 -- current_author()
 -- Purpose: the author recorded when a caller passes none: the transaction/session setting
---   pggit.author (set by the Python API's author() context manager) or else the role acting
---   (current_user, which follows SET ROLE).
+--   pggit.author (set by the Python API's author() context manager) or else the role acting:
+--   the SET ROLE setting, else the session user. Not current_user: the write functions run
+--   as pggit_owner (SECURITY DEFINER, 105_privileges.sql), and inside them current_user is that.
 -- Arguments: none.  Errors: none.  Locks: none.
 -- Inlined by the planner (no SET clause; every name schema-qualified).
 CREATE FUNCTION pggit.current_author() RETURNS text
@@ -53,5 +54,7 @@ LANGUAGE sql STABLE
 AS $$
     SELECT CASE WHEN pg_catalog.current_setting('pggit.author', true) OPERATOR(pg_catalog.<>) ''
                 THEN pg_catalog.current_setting('pggit.author', true)
-                ELSE CURRENT_USER::pg_catalog.text END
+                WHEN pg_catalog.current_setting('role') OPERATOR(pg_catalog.<>) 'none'
+                THEN pg_catalog.current_setting('role')
+                ELSE SESSION_USER::pg_catalog.text END
 $$;

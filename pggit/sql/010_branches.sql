@@ -44,8 +44,8 @@ DECLARE
 BEGIN
     v_problem := CASE
         WHEN p_name IS NULL THEN 'must not be NULL'
+        WHEN octet_length(p_name) > 255 THEN format('is %s bytes long; the limit is 255 bytes', octet_length(p_name))
         WHEN btrim(p_name, E' \t\r\n') = '' THEN 'must not be empty or whitespace'
-        WHEN octet_length(p_name) > 255 THEN 'is longer than 255 bytes'
         WHEN p_name ~ '[[:cntrl:]]' THEN 'contains a control character'
         WHEN p_name ~ '[ ~^:?*\[\\]' THEN 'contains a space or one of ~ ^ : ? * [ \'
         WHEN strpos(p_name, '..') > 0 THEN 'contains ".."'

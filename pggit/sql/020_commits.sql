@@ -33,7 +33,7 @@ CREATE TABLE pggit.commits (
     tree_hash         text NOT NULL
                       CONSTRAINT commits_tree_hash_check
                       CHECK (octet_length(tree_hash) = 64 AND tree_hash !~ '[^0-9a-f]'),
-    message           text NOT NULL CHECK (length(message) <= 10000),
+    message           text NOT NULL CHECK (octet_length(message) <= 65536),
     author            text NOT NULL,
     committed_at      timestamptz NOT NULL,
     CHECK (merge_parent_hash IS NULL OR parent_hash IS NOT NULL)
@@ -55,8 +55,11 @@ CREATE INDEX commits_merge_parent_idx ON pggit.commits (merge_parent_hash)
 ALTER TABLE pggit.branches
     ADD CONSTRAINT branches_base_hash_fkey FOREIGN KEY (base_hash) REFERENCES pggit.commits (hash);
 
--- refuse_history_rewrite(): trigger function guarding pggit.commits.
--- Errors: always PGH01.
+-- refuse_history_rewrite(): trigger function guarding the tables history lives in: commits,
+--   objects, trees, object_versions and ddl_events (whose pending rows a commit may attach;
+--   see 040_ddl_capture.sql). BEFORE UPDATE OR DELETE per row and BEFORE TRUNCATE, for every
+--   role, the owner's write functions included: nothing in the core updates or deletes them.
+-- Errors: always PGH01, naming the table and the operation.
 CREATE FUNCTION pggit.refuse_history_rewrite() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog
@@ -65,8 +68,10 @@ AS $$
 BEGIN
     RAISE EXCEPTION USING
         ERRCODE = 'PGH01',
-        MESSAGE = format('pggit.commits is append-only: %s is not allowed', TG_OP),
-        HINT = 'History is never rewritten; record a new commit (e.g. a revert) instead.';
+        MESSAGE = format('pggit.%s is append-only: %s is not allowed', TG_TABLE_NAME, TG_OP),
+        HINT = CASE TG_TABLE_NAME
+                   WHEN 'ddl_events' THEN 'Captured DDL is history once a commit recorded it; only a commit attaches pending events.'
+                   ELSE 'History is never rewritten; record a new commit (e.g. a revert) instead.' END;
 END;
 $$;
 
@@ -158,22 +163,29 @@ AS $$
 $$;
 
 -- validate_commit_input(message, author)
--- Purpose: refuse messages over 10,000 characters and authors that are empty, longer than 255
---   characters or contain control characters.
--- Errors: PGC01 (message), PGC02 (author).  Locks: none.
+-- Purpose: refuse, before anything is written, messages over 64 KiB (65,536 bytes of UTF-8)
+--   and authors that are empty, over 255 characters or contain control characters. Sizes are
+--   measured without copying the text, so a 100 MB message costs no more than reading it once.
+-- Errors: PGC01 (message), PGC02 (author), each naming the limit.  Locks: none.
 CREATE FUNCTION pggit.validate_commit_input(p_message text, p_author text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog
 SET jit = off
 AS $$
 BEGIN
-    IF length(p_message) > 10000 THEN
+    IF octet_length(p_message) > 65536 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'PGC01',
-            MESSAGE = format('commit message is %s characters; the limit is 10000', length(p_message)),
+            MESSAGE = format('commit message is %s bytes; the limit is 65536 bytes (64 KiB)', octet_length(p_message)),
             HINT = 'Keep the summary short and put long detail in documentation.';
     END IF;
-    IF p_author IS NULL OR btrim(p_author) = '' OR length(p_author) > 255 OR p_author ~ '[[:cntrl:]]' THEN
+    IF octet_length(p_author) > 1020 OR length(p_author) > 255 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'PGC02',
+            MESSAGE = format('author is %s characters; the limit is 255 characters', length(p_author)),
+            HINT = 'An author is 1 to 255 characters with no control characters, e.g. "Ada <ada@example.com>".';
+    END IF;
+    IF p_author IS NULL OR btrim(p_author) = '' OR p_author ~ '[[:cntrl:]]' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'PGC02',
             MESSAGE = format('invalid author %s', coalesce(quote_literal(left(p_author, 80)), 'NULL')),

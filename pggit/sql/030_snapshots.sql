@@ -67,6 +67,19 @@ COMMENT ON TABLE pggit.trees IS 'Content-addressed trees: object key -> object h
 -- The empty tree exists from the start, so every commit's tree_hash has a row.
 INSERT INTO pggit.trees (hash, entries) VALUES (encode(sha256(''::bytea), 'hex'), '{}');
 
+-- Content-addressed rows are never changed or removed (refuse_history_rewrite, 020_commits.sql).
+CREATE TRIGGER objects_append_only BEFORE UPDATE OR DELETE ON pggit.objects
+    FOR EACH ROW EXECUTE FUNCTION pggit.refuse_history_rewrite();
+
+CREATE TRIGGER objects_no_truncate BEFORE TRUNCATE ON pggit.objects
+    FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_history_rewrite();
+
+CREATE TRIGGER trees_append_only BEFORE UPDATE OR DELETE ON pggit.trees
+    FOR EACH ROW EXECUTE FUNCTION pggit.refuse_history_rewrite();
+
+CREATE TRIGGER trees_no_truncate BEFORE TRUNCATE ON pggit.trees
+    FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_history_rewrite();
+
 -- set_tracked_schemas(schemas)
 -- Purpose: replace the list of tracked schemas (used by the Django app's post_migrate sync);
 --   a change makes main's next commit read the catalog.
@@ -103,7 +116,7 @@ BEGIN
         -- main's workspace changed without DDL: make its next commit read the catalog
         INSERT INTO pggit.ddl_events (branch_id, command_tag, object_type, statement, role_name)
         SELECT b.id, 'PGGIT TRACK SCHEMAS', 'schema', format('tracked schemas: %s', array_to_string(schemas, ', ')),
-               current_user
+               pggit.ddl_role()
           FROM pggit.branches b WHERE b.name = 'main' AND b.status <> 'DELETED';
     END IF;
 END;

@@ -49,6 +49,29 @@ CREATE INDEX ddl_events_pending_idx ON pggit.ddl_events (branch_id) WHERE commit
 
 CREATE INDEX ddl_events_commit_idx ON pggit.ddl_events (commit_id) WHERE commit_id IS NOT NULL;
 
+-- Captured DDL is history once a commit recorded it. The only change the core makes is a
+-- commit attaching pending events (commit_id NULL -> its id, nothing else changed); the WHEN
+-- clause lets exactly that through without a function call, and refuse_history_rewrite
+-- (020_commits.sql) refuses every other UPDATE, every DELETE and TRUNCATE. Nothing prunes
+-- events: a deleted branch's pending events stay, attached to no commit.
+CREATE TRIGGER ddl_events_append_only BEFORE UPDATE ON pggit.ddl_events
+    FOR EACH ROW
+    WHEN (OLD.commit_id IS NOT NULL OR NEW.commit_id IS NULL
+          OR (OLD.id, OLD.branch_id, OLD.command_tag, OLD.object_type, OLD.schema_name,
+              OLD.object_identity, OLD.statement, OLD.role_name, OLD.transaction_id,
+              OLD.occurred_at, OLD.classid, OLD.objid)
+             IS DISTINCT FROM
+             (NEW.id, NEW.branch_id, NEW.command_tag, NEW.object_type, NEW.schema_name,
+              NEW.object_identity, NEW.statement, NEW.role_name, NEW.transaction_id,
+              NEW.occurred_at, NEW.classid, NEW.objid))
+    EXECUTE FUNCTION pggit.refuse_history_rewrite();
+
+CREATE TRIGGER ddl_events_no_delete BEFORE DELETE ON pggit.ddl_events
+    FOR EACH ROW EXECUTE FUNCTION pggit.refuse_history_rewrite();
+
+CREATE TRIGGER ddl_events_no_truncate BEFORE TRUNCATE ON pggit.ddl_events
+    FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_history_rewrite();
+
 -- branch_of_namespace(schema_name)
 -- Purpose: the branch a DDL event belongs to: the one whose workspace holds schema_name (main
 --   for a tracked schema). Objects reported without a schema (schemas themselves) go to the

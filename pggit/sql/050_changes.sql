@@ -191,6 +191,7 @@ END;
 $$;
 
 CREATE TABLE pggit.object_versions (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     branch_id   bigint NOT NULL REFERENCES pggit.branches (id),
     object_key  text NOT NULL,
     object_type text NOT NULL,
@@ -200,31 +201,51 @@ CREATE TABLE pggit.object_versions (
     object_hash text,             -- the definition this version describes (NULL once dropped)
     dropped     boolean NOT NULL DEFAULT false,
     commit_hash text NOT NULL REFERENCES pggit.commits (hash),
-    updated_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (branch_id, object_key)
+    recorded_at timestamptz NOT NULL DEFAULT now()
 );
 
 COMMENT ON TABLE pggit.object_versions IS
-    'Semantic version of every tracked object per branch, bumped by commits (classify_change).';
+    'Semantic versions of tracked objects per branch, append-only: a commit that changes an '
+    'object adds its next version (classify_change); the current one is the newest row per '
+    '(branch, object) (view current_object_versions).';
+
+-- The current version of an object on a branch is one index probe.
+CREATE INDEX object_versions_current_idx ON pggit.object_versions (branch_id, object_key, id DESC);
+
+-- Versions are history: never updated or deleted (refuse_history_rewrite, 020_commits.sql).
+CREATE TRIGGER object_versions_append_only BEFORE UPDATE OR DELETE ON pggit.object_versions
+    FOR EACH ROW EXECUTE FUNCTION pggit.refuse_history_rewrite();
+
+CREATE TRIGGER object_versions_no_truncate BEFORE TRUNCATE ON pggit.object_versions
+    FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_history_rewrite();
+
+CREATE VIEW pggit.current_object_versions AS
+SELECT DISTINCT ON (v.branch_id, v.object_key) v.*
+  FROM pggit.object_versions v
+ ORDER BY v.branch_id, v.object_key, v.id DESC;
+
+COMMENT ON VIEW pggit.current_object_versions IS
+    'The current version of every object per branch: the newest row of pggit.object_versions.';
 
 CREATE VIEW pggit.table_versions AS
 SELECT b.name AS branch,
        (parse_ident(substr(v.object_key, 7)))[1] AS schema_name,
        (parse_ident(substr(v.object_key, 7)))[2] AS table_name,
        v.major, v.minor, v.patch, format('%s.%s.%s', v.major, v.minor, v.patch) AS full_version,
-       v.dropped, v.commit_hash, v.updated_at
-  FROM pggit.object_versions v JOIN pggit.branches b ON b.id = v.branch_id
+       v.dropped, v.commit_hash, v.recorded_at AS updated_at
+  FROM pggit.current_object_versions v JOIN pggit.branches b ON b.id = v.branch_id
  WHERE v.object_type = 'table';
 
-COMMENT ON VIEW pggit.table_versions IS 'Versions of tracked tables per branch.';
+COMMENT ON VIEW pggit.table_versions IS 'Current versions of tracked tables per branch.';
 
 -- record_versions(branch_id, commit_hash)
--- Purpose: reconcile the branch's object versions with the commit's tree: new objects start at
---   1.0.0 (a re-created one bumps major), changed ones bump by classify_change, removed ones
---   bump major and are marked dropped. Nothing to do when the tree equals the parent's on the
---   same branch. When the parent commit is on the same branch, the branch's versions already
---   reflect the parent's tree, so only the entries that differ from it are reconciled (not
---   every object of the schema). Called by record_commit under the branch lock.
+-- Purpose: add the versions the commit's tree makes: new objects start at 1.0.0 (a re-created
+--   one bumps major), changed ones bump by classify_change, removed ones bump major and are
+--   marked dropped; each new row names the commit. Nothing to do when the tree equals the
+--   parent's on the same branch. When the parent commit is on the same branch, the branch's
+--   versions already reflect the parent's tree, so only the entries that differ from it are
+--   reconciled (not every object of the schema). Appends only (object_versions is
+--   append-only). Called by record_commit under the branch lock.
 CREATE FUNCTION pggit.record_versions(p_branch_id bigint, p_commit_hash text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
@@ -249,30 +270,37 @@ BEGIN
           FROM pggit.trees t CROSS JOIN LATERAL jsonb_each_text(t.entries) e
           LEFT JOIN jsonb_each_text(v_parent_entries) p ON p.key = e.key  -- joined: see store_tree
          WHERE t.hash = v_commit.tree_hash AND p.value IS DISTINCT FROM e.value
+    ), changed AS (
+        SELECT e.object_key, e.object_hash,
+               CASE WHEN c.id IS NULL THEN ROW(1, 0, 0, '1.0.0')::pggit.semantic_version
+                    ELSE pggit.increment_version(c.major, c.minor, c.patch,
+                             CASE WHEN c.dropped THEN 'major'
+                                  ELSE coalesce(pggit.classify_change(
+                                           (SELECT o.definition FROM pggit.objects o WHERE o.hash = c.object_hash),
+                                           (SELECT o.definition FROM pggit.objects o WHERE o.hash = e.object_hash)),
+                                       'patch') END) END AS version
+          FROM entries e
+          LEFT JOIN LATERAL (SELECT v.* FROM pggit.object_versions v
+                              WHERE v.branch_id = p_branch_id AND v.object_key = e.object_key
+                              ORDER BY v.id DESC LIMIT 1) c ON true
+         WHERE c.id IS NULL OR c.object_hash IS DISTINCT FROM e.object_hash OR c.dropped
+        OFFSET 0  -- one increment_version call per row, not one per field read below
     )
-    INSERT INTO pggit.object_versions AS v
+    INSERT INTO pggit.object_versions
            (branch_id, object_key, object_type, major, minor, patch, object_hash, dropped, commit_hash)
-    SELECT p_branch_id, e.object_key, split_part(e.object_key, ':', 1), 1, 0, 0, e.object_hash, false, p_commit_hash
-      FROM entries e
-    ON CONFLICT (branch_id, object_key) DO UPDATE
-       SET (major, minor, patch) = (
-               SELECT i.major, i.minor, i.patch
-                 FROM pggit.increment_version(v.major, v.minor, v.patch,
-                          CASE WHEN v.dropped THEN 'major'
-                               ELSE coalesce(pggit.classify_change(
-                                        (SELECT o.definition FROM pggit.objects o WHERE o.hash = v.object_hash),
-                                        (SELECT o.definition FROM pggit.objects o WHERE o.hash = excluded.object_hash)),
-                                    'patch') END) i),
-           object_hash = excluded.object_hash, dropped = false,
-           commit_hash = excluded.commit_hash, updated_at = now()
-     WHERE v.object_hash IS DISTINCT FROM excluded.object_hash OR v.dropped;
+    SELECT p_branch_id, c.object_key, split_part(c.object_key, ':', 1),
+           (c.version).major, (c.version).minor, (c.version).patch, c.object_hash, false, p_commit_hash
+      FROM changed c;
 
-    UPDATE pggit.object_versions v
-       SET major = v.major + 1, minor = 0, patch = 0, dropped = true, object_hash = NULL,
-           commit_hash = p_commit_hash, updated_at = now()
-      FROM pggit.trees t
-     WHERE t.hash = v_commit.tree_hash AND v.branch_id = p_branch_id AND NOT v.dropped
-       AND NOT t.entries ? v.object_key;
+    INSERT INTO pggit.object_versions
+           (branch_id, object_key, object_type, major, minor, patch, object_hash, dropped, commit_hash)
+    SELECT p_branch_id, v.object_key, v.object_type, v.major + 1, 0, 0, NULL, true, p_commit_hash
+      FROM (SELECT DISTINCT ON (v.object_key) v.*
+              FROM pggit.object_versions v
+             WHERE v.branch_id = p_branch_id
+             ORDER BY v.object_key, v.id DESC) v
+      JOIN pggit.trees t ON t.hash = v_commit.tree_hash
+     WHERE NOT v.dropped AND NOT t.entries ? v.object_key;
 END;
 $$;
 
@@ -299,10 +327,11 @@ BEGIN
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = v_oid;
     RETURN QUERY
     SELECT v.major, v.minor, v.patch, format('%s.%s.%s', v.major, v.minor, v.patch)
-      FROM pggit.object_versions v
-      JOIN pggit.branches b ON b.id = v.branch_id
-     WHERE b.name = pggit.current_branch() AND b.status <> 'DELETED'
-       AND v.object_key = v_key AND NOT v.dropped;
+      FROM pggit.branches b
+     CROSS JOIN LATERAL (SELECT o.* FROM pggit.object_versions o
+                          WHERE o.branch_id = b.id AND o.object_key = v_key
+                          ORDER BY o.id DESC LIMIT 1) v
+     WHERE b.name = pggit.current_branch() AND b.status <> 'DELETED' AND NOT v.dropped;
 END;
 $$;
 

@@ -66,7 +66,8 @@ $$;
 -- Purpose: run DDL statements (jsonb array of {object_key, statement}, in order) in the
 --   branch's workspace, each with search_path set to the namespace of its object's schema.
 --   pggit's own DDL: not captured as user DDL (pggit.internal), function bodies not checked
---   until use (they may reference objects created later in the list). The branch's namespaces
+--   until use (they may reference objects created later in the list); on a branch other than
+--   main, what the statements created goes to pggit_writer (give_to_writers). The branch's namespaces
 --   are read once: an object key ("table:public.users") names its logical schema, whose
 --   namespace is looked up in that small list (a query per statement cost 0.2 ms each).
 -- Errors: the failing statement's own SQLSTATE, with a message naming the statement; the
@@ -120,6 +121,10 @@ BEGIN
             DETAIL = v_item->>'statement',
             HINT = 'Nothing was applied: the whole operation rolled back.';
     END;
+    -- what pggit created in a branch's workspace is the branch's, so writers may change it
+    PERFORM pggit.give_to_writers(n.namespace::regnamespace::text)
+       FROM pggit.branch_namespaces(p_branch_id) n
+      WHERE NOT EXISTS (SELECT 1 FROM pggit.branches b WHERE b.id = p_branch_id AND b.name = 'main');
     PERFORM pggit.end_internal(v_internal);
     RETURN v_position;
 END;
@@ -128,7 +133,8 @@ $$;
 -- create_workspace(branch_id, commit_hash)
 -- Purpose: create the branch's namespaces (pggit_b<id>_<n>, one per tracked schema) and the
 --   objects of commit_hash's tree in them (work proportional to the number of objects); the
---   branch inherits its parent branch's object versions.
+--   branch inherits its parent branch's object versions. The API roles get their rights on
+--   the namespaces (grant_branch_schema) before anything is created in them.
 -- Locks: creates new namespaces only.
 CREATE FUNCTION pggit.create_workspace(p_branch_id bigint, p_commit_hash text) RETURNS void
 LANGUAGE plpgsql
@@ -143,13 +149,14 @@ BEGIN
     FOR v_schema IN SELECT t.schema_name, row_number() OVER (ORDER BY t.schema_name) AS n
                       FROM pggit.tracked_schemas t LOOP
         EXECUTE format('CREATE SCHEMA %I', format('pggit_b%s_%s', p_branch_id, v_schema.n));
+        PERFORM pggit.grant_branch_schema(format('pggit_b%s_%s', p_branch_id, v_schema.n));
         INSERT INTO pggit.workspaces (branch_id, logical_schema, namespace)
         VALUES (p_branch_id, v_schema.schema_name, format('pggit_b%s_%s', p_branch_id, v_schema.n));
     END LOOP;
     INSERT INTO pggit.object_versions (branch_id, object_key, object_type, major, minor, patch,
                                        object_hash, dropped, commit_hash)
     SELECT p_branch_id, v.object_key, v.object_type, v.major, v.minor, v.patch, v.object_hash, v.dropped, v.commit_hash
-      FROM pggit.object_versions v JOIN pggit.branches b ON b.parent_branch_id = v.branch_id
+      FROM pggit.current_object_versions v JOIN pggit.branches b ON b.parent_branch_id = v.branch_id
      WHERE b.id = p_branch_id;
     SELECT t.entries INTO v_tree FROM pggit.commits c JOIN pggit.trees t ON t.hash = c.tree_hash
      WHERE c.hash = p_commit_hash;
@@ -225,7 +232,8 @@ $$;
 -- Returns: the new search_path.
 -- Errors: PGB04, PGB01, PGB05 (deleted branch).  Locks: none.
 -- No search_path in its SET clause on purpose: the one it sets must outlive the call; every reference
--- inside is schema-qualified.
+-- inside is schema-qualified, operators included (a caller's path may put a look-alike = or <>
+-- before pg_catalog: tests/test_privileges.py).
 CREATE FUNCTION pggit.checkout(name text) RETURNS text
 LANGUAGE plpgsql
 SET jit = off

@@ -119,7 +119,8 @@ END;
 $$;
 
 -- data_namespace(branch_id, logical_schema): where a branch's data-branch views live
--- (pggit_b<id>_<n>_data, beside the workspace namespace pggit_b<id>_<n>); created on demand.
+-- (pggit_b<id>_<n>_data, beside the workspace namespace pggit_b<id>_<n>); created on demand,
+-- with the API roles' rights (grant_branch_schema).
 CREATE FUNCTION pggit.data_namespace(p_branch_id bigint, p_logical_schema text) RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
@@ -131,7 +132,10 @@ DECLARE
 BEGIN
     SELECT w.namespace || '_data' INTO v_namespace FROM pggit.workspaces w
      WHERE w.branch_id = p_branch_id AND w.logical_schema = p_logical_schema;
-    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', v_namespace);
+    IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = v_namespace) THEN
+        EXECUTE format('CREATE SCHEMA %I', v_namespace);
+        PERFORM pggit.grant_branch_schema(v_namespace);
+    END IF;
     PERFORM pggit.end_internal(v_internal);
     RETURN v_namespace;
 END;
@@ -177,8 +181,9 @@ END;
 $$;
 
 -- refuse_source_truncate(): TRUNCATE would bypass the pre-image capture.
+-- SECURITY DEFINER: its message names the data branches, which the truncating role may not read.
 CREATE FUNCTION pggit.refuse_source_truncate() RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
@@ -196,8 +201,10 @@ $$;
 -- the data branch id). Writes go to the delta table only; the primary key stays unique
 -- across the branch's rows (also against a concurrent insert of the same key); NOT NULL and
 -- CHECK rules hold because the delta table has them.
+-- SECURITY DEFINER: the delta table is pggit's; the right to write the branch's rows is the
+-- right to write its view (pggit_writer, grant_branch_schema in 105_privileges.sql).
 CREATE FUNCTION pggit.data_branch_write() RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$

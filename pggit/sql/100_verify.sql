@@ -16,7 +16,8 @@
 --   chain_fork         two commits of one branch share a first parent
 --   reference          a commit's parent, merge parent, tree or branch, or a branch's head, is
 --                      not stored (these are not foreign keys: see 020_commits.sql)
---   append_only        the append-only trigger on pggit.commits is missing or disabled
+--   append_only        an append-only trigger (commits, objects, trees, object_versions,
+--                      ddl_events) is missing or disabled
 --   workspace          a live branch's workspace namespace is missing, or a pggit_b* namespace
 --                      belongs to no live branch
 --   data_branch        a live data branch's view/delta/pre-image is missing, or a pggit
@@ -81,9 +82,15 @@ AS $$
       FROM pggit.branches b
      WHERE b.head_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pggit.commits c WHERE c.hash = b.head_hash)
     UNION ALL
-    SELECT 'append_only', 'pggit.commits', format('trigger %s is missing or disabled', t.name)
-      FROM (VALUES ('commits_append_only'), ('commits_no_truncate')) t(name)
-     WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = 'pggit.commits'::regclass
+    SELECT 'append_only', t.rel, format('trigger %s is missing or disabled', t.name)
+      FROM (VALUES ('pggit.commits', 'commits_append_only'), ('pggit.commits', 'commits_no_truncate'),
+                   ('pggit.objects', 'objects_append_only'), ('pggit.objects', 'objects_no_truncate'),
+                   ('pggit.trees', 'trees_append_only'), ('pggit.trees', 'trees_no_truncate'),
+                   ('pggit.object_versions', 'object_versions_append_only'),
+                   ('pggit.object_versions', 'object_versions_no_truncate'),
+                   ('pggit.ddl_events', 'ddl_events_append_only'), ('pggit.ddl_events', 'ddl_events_no_delete'),
+                   ('pggit.ddl_events', 'ddl_events_no_truncate')) t(rel, name)
+     WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = t.rel::regclass
                           AND g.tgname = t.name AND g.tgenabled <> 'D')
     UNION ALL
     -- workspaces and namespaces match

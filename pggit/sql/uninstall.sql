@@ -19,7 +19,7 @@ DO $roles$
 DECLARE
     v_role text;
 BEGIN
-    FOREACH v_role IN ARRAY ARRAY['pggit_writer', 'pggit_reader'] LOOP
+    FOREACH v_role IN ARRAY ARRAY['pggit_writer', 'pggit_reader', 'pggit_owner'] LOOP
         IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_role) THEN
             BEGIN
                 EXECUTE format('REVOKE ALL ON DATABASE %I FROM %I', current_database(), v_role);
