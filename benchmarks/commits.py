@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from benchmarks.harness import Bench, Figure, judge, throughput
 
 TARGETS = {  # (workers, mode) -> minimum ratio to the INSERT baseline
@@ -39,6 +41,45 @@ BEGIN
     RETURN v_hash;
 END $$;
 """
+
+
+def commit_ids(bench: Bench, workers: int, seconds: float, base: float) -> None:
+    """Commits that carry a caller-supplied ID (the ID's advisory lock and lookups, a unique
+    index entry), each worker on its own branch, and repeats of an ID already used (the
+    idempotent retry: one lookup by ID, nothing written)."""
+
+    def own_branch(conn, n, workers=workers):
+        conn.execute("SELECT pggit.create_branch(%s)", [f"bench/id{workers}-{n}"])
+        conn.execute(
+            "SELECT pggit.commit_changes(%s, 'bench', %s)",
+            [f"bench/id{workers}-{n}", f"repeat-{workers}-{n}"],
+        )
+
+    sequence = itertools.count()
+    for label, commit_id in [
+        ("each with a new commit ID", lambda n: f"id-{workers}-{n}-{next(sequence)}"),
+        ("repeating a used commit ID", lambda n: f"repeat-{workers}-{n}"),
+    ]:
+        ops, p50, p99 = throughput(
+            bench,
+            workers,
+            seconds,
+            own_branch if label.startswith("each") else lambda c, n: None,
+            lambda c, n, commit_id=commit_id: c.execute(
+                "SELECT pggit.commit_changes(%s, 'bench', %s)",
+                [f"bench/id{workers}-{n}", commit_id(n)],
+            ),
+        )
+        bench.record(
+            Figure(
+                f"  commits/s, {workers} worker(s), own branches, {label}",
+                ops,
+                "tx/s",
+                base,
+                "one-row INSERT tx/s",
+                extra={"p50_ms": p50, "p99_ms": p99},
+            )
+        )
 
 
 def run(bench: Bench) -> None:
@@ -107,6 +148,7 @@ def run(bench: Bench) -> None:
             minimum = TARGETS.get((workers, mode))
             if minimum is not None:
                 judge(figure, figure.ratio >= minimum, f">= {minimum}x INSERT")
+        commit_ids(bench, workers, seconds, base)
         for mode, own_rows in FLOORS.get(workers, []):
             floor, _, _ = throughput(
                 bench,

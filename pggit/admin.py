@@ -6,9 +6,10 @@ merge with conflict resolution). History itself is read-only: every change goes 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
+from urllib.parse import quote
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Model, OuterRef, QuerySet, Subquery, TextField
@@ -24,6 +25,7 @@ from pggit.admin_forms import CreateBranchForm, DeleteBranchForm, MergeForm, Res
 from pggit.exceptions import (
     BranchExists,
     BranchNotFound,
+    InvalidArgument,
     InvalidBranchName,
     MergeConflict,
     PgGitError,
@@ -47,6 +49,7 @@ else:
 
 
 COMMITS_PER_PAGE = 25
+GRAPH_PAGE_SIZE = 50  # commits a page of the commit graph shows
 
 # "ahead / behind" against main's head, computed by the core for each listed branch.
 AHEAD_BEHIND_MAIN = RawSQL(
@@ -58,6 +61,25 @@ AHEAD_BEHIND_MAIN = RawSQL(
     [],
     output_field=TextField(),
 )
+
+
+def graph_context(
+    request: HttpRequest, param: str, branch: str | None, page: int | None = None
+) -> dict[str, Any]:
+    """The context of ``admin/pggit/graph.html``: one page of the commit graph (every commit,
+    or ``branch``'s history), the page number read from the query parameter ``param`` unless
+    ``page`` is given."""
+    if page is None:
+        try:
+            page = max(1, int(request.GET.get(param, "1")))
+        except ValueError:
+            page = 1
+    query = f"branch={quote(branch)}&" if branch and param == "page" else ""
+    return {
+        "pggit_graph": api.graph(branch, page, GRAPH_PAGE_SIZE),
+        "pggit_graph_param": param,
+        "pggit_graph_query": query,
+    }
 
 
 class ReadOnlyAdmin(_ModelAdmin[_M]):
@@ -111,6 +133,18 @@ class BranchAdmin(ReadOnlyAdmin[Branch]):
             .select_related("head")
         )
 
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Branch | None:
+        """The branch of a page or action, read without the listing's annotations: its
+        ahead / behind walks the history (180 ms at 10,000 commits) and no page shows it."""
+        if from_field is not None:
+            return super().get_object(request, object_id, from_field)
+        try:
+            return Branch.objects.get(pk=self.opts.pk.to_python(object_id))
+        except (Branch.DoesNotExist, ValidationError, ValueError):
+            return None
+
     @admin.display(description="head", ordering="head_id")
     def head_link(self, obj: Branch) -> str:
         head = obj.head  # select_related by get_queryset
@@ -154,6 +188,7 @@ class BranchAdmin(ReadOnlyAdmin[Branch]):
             ).get_page(request.GET.get("page"))
             live = branch.is_live
             extra = {
+                **graph_context(request, "graph_page", branch.name if live else None),
                 "pggit_commits": commits,
                 "pggit_data_branches": api.data_branches(branch.name) if live else [],
                 "pggit_can_merge": live and request.user.has_perm("pggit.merge_branch"),
@@ -376,7 +411,7 @@ class BranchAdmin(ReadOnlyAdmin[Branch]):
 class CommitAdmin(ReadOnlyAdmin[Commit]):
     list_display = ("short_hash", "summary", "branch", "author", "committed_at")
     list_filter = ("branch__status", "branch")
-    search_fields = ("hash", "message", "author", "branch__name")
+    search_fields = ("hash", "commit_id", "message", "author", "branch__name")
     list_select_related = ("branch",)
     readonly_fields = [f.name for f in Commit._meta.fields]
     date_hierarchy = "committed_at"
@@ -402,7 +437,11 @@ class CommitAdmin(ReadOnlyAdmin[Commit]):
         extra: dict[str, Any] = {}
         if commit is not None:
             shown = api.show(commit.hash)
+            newer = Commit.objects.filter(id__gt=commit.id).count()
             extra = {
+                # the page of the whole graph that holds this commit, the commit highlighted
+                **graph_context(request, "graph_page", None, newer // GRAPH_PAGE_SIZE + 1),
+                "pggit_graph_selected": commit.hash,
                 "pggit_show": shown,
                 "pggit_ddl": list(
                     dict.fromkeys(d["statement"] for d in shown["ddl"] if d["statement"])
@@ -412,6 +451,37 @@ class CommitAdmin(ReadOnlyAdmin[Commit]):
                 else [],
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("graph/", view(self.graph_view), name="pggit_commit_graph"),
+            *super().get_urls(),
+        ]
+
+    def graph_view(self, request: HttpRequest) -> HttpResponse:
+        """Every commit (or, with ``?branch=``, one branch's history) as a graph, a page at a
+        time (``?page=``)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        branch = request.GET.get("branch") or None
+        try:
+            context = graph_context(request, "page", branch)
+        except (InvalidBranchName, BranchNotFound, InvalidArgument) as exc:
+            raise Http404(str(exc)) from exc
+        return TemplateResponse(
+            request,
+            "admin/pggit/commit/graph.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "History graph",
+                "branches": Branch.objects.exclude(status=Branch.Status.DELETED)
+                .order_by("name")
+                .values_list("name", flat=True),
+                **context,
+            },
+        )
 
 
 @admin.register(DataBranch)

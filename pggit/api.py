@@ -35,6 +35,7 @@ from pggit.exceptions import (
     InvalidArgument,
     InvalidAuthor,
     InvalidBranchName,
+    InvalidCommitId,
     InvalidMessage,
     InvalidTableName,
     MergeConflict,
@@ -42,6 +43,7 @@ from pggit.exceptions import (
     RetryableError,
     from_database_error,
 )
+from pggit.graph import GraphCommit, GraphPage
 from pggit.models import Branch, Commit
 
 __all__ = [
@@ -71,6 +73,7 @@ __all__ = [
     "merge_preview",
     "ahead_behind",
     "unmerged_commits",
+    "graph",
     "resolve_conflict",
     "revert",
     "create_data_branch",
@@ -94,6 +97,7 @@ __all__ = [
     "amerge_preview",
     "aahead_behind",
     "aunmerged_commits",
+    "agraph",
     "aresolve_conflict",
     "arevert",
     "acreate_data_branch",
@@ -215,21 +219,41 @@ class MergeResult:
 
 @dataclass(frozen=True)
 class Version:
-    """A semantic version of a tracked object."""
+    """A semantic version of a tracked object. ``committed`` is False when uncommitted DDL
+    changed the object (or created it): the version is then the one the next commit records."""
 
     major: int
     minor: int
     patch: int
     full_version: str
+    committed: bool = True
 
     def __str__(self) -> str:
         return self.full_version
+
+
+def _commit_id(value: Any) -> str | None:
+    """Refuse what the core cannot see or check: non-strings, NUL (PostgreSQL text has none)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidCommitId(
+            f"invalid commit ID {value!r}: it must be a string, not {type(value).__name__}",
+            hint="A commit ID is 1 to 255 characters with no control characters.",
+        )
+    if "\x00" in value:
+        raise InvalidCommitId(
+            f"invalid commit ID {value[:80]!r}: it contains a NUL character",
+            hint="A commit ID is 1 to 255 characters with no control characters.",
+        )
+    return value
 
 
 def commit(
     message: str,
     *,
     branch: str = "main",
+    commit_id: str | None = None,
     author: str | None = None,
     full: bool = False,
     create: bool = True,
@@ -239,18 +263,24 @@ def commit(
     (pgGit's behaviour, as ``pggit.commit_changes``); with ``create=False`` a branch that does
     not exist is refused (BranchNotFound) instead, as ``manage.py pggit_commit`` does.
 
+    ``commit_id`` is an optional ID of the caller's own (1-255 characters, no control
+    characters), unique across all commits: repeating a call with the same ID, branch and
+    message returns the commit already made and writes nothing, so a client that lost the reply
+    can safely retry; the same ID with another branch or message raises CommitIdInUse.
+
     ``full`` snapshots every object of the branch's workspace instead of following the captured
     DDL: use it after DDL the event triggers did not see (capture disabled, or
     ``session_replication_role = replica`` as in pg_restore), which :func:`status` shows.
 
-    Returns the new :class:`Commit`. Raises InvalidBranchName, BranchDeleted, BranchNotFound
+    Returns the :class:`Commit`. Raises InvalidBranchName, BranchDeleted, BranchNotFound
     (``create=False``), InvalidMessage (also for a blank message unless
-    ``PGGIT["ALLOW_EMPTY_MESSAGE"]``), InvalidAuthor, or RetryableError after the retries are
-    spent.
+    ``PGGIT["ALLOW_EMPTY_MESSAGE"]``), InvalidAuthor, InvalidCommitId, CommitIdInUse, or
+    RetryableError after the retries are spent.
     """
     _text(branch, "branch name", InvalidBranchName)
     _text(message, "message", InvalidMessage)
     _text(author, "author", InvalidAuthor, optional=True)
+    _commit_id(commit_id)
     if not message.strip() and not conf.allow_empty_message():
         raise InvalidMessage(
             "a commit message needs a non-blank character",
@@ -264,8 +294,8 @@ def commit(
                 _scalar(using, "SELECT (pggit.find_branch(%s)).id", [branch])
             commit_hash = _scalar(
                 using,
-                "SELECT pggit.commit_changes(%s, %s, %s, %s)",
-                [branch, message, author, bool(full)],
+                "SELECT pggit.commit_changes(%s, %s, %s, author => %s, full_snapshot => %s)",
+                [branch, message, commit_id, author, bool(full)],
             )
             return Commit.objects.using(using).select_related("branch").get(hash=commit_hash)
 
@@ -286,7 +316,7 @@ def create_branch(
     the default), "all" (every table of ``from_branch``'s workspace), or a list of table names
     (``django_migrations`` is always added, so Django on the branch knows what is applied).
     Raises BranchExists, InvalidBranchName, BranchNotFound or BranchDeleted (for
-    ``from_branch``); with data also UntrackedTable, TableNotFound, NotATable, NoPrimaryKey,
+    ``from_branch``); with data also SchemaNotTracked, TableNotFound, NotATable, NoPrimaryKey,
     InvalidTableName; InvalidArgument for another ``data``. Nothing is created on an error."""
     _text(name, "branch name", InvalidBranchName)
     _text(from_branch, "source branch name", InvalidBranchName)
@@ -428,7 +458,9 @@ def _json(value: Any) -> Any:
 
 
 def get_version(table: str, *, using: str = DEFAULT_DB_ALIAS) -> Version | None:
-    """The semantic version of a tracked table on the current branch, or None."""
+    """The semantic version of a tracked table on the current branch, or None when no such
+    table exists there. For a table uncommitted DDL created or changed, the version the next
+    commit will record, with ``committed=False``."""
     _text(table, "table name", InvalidTableName)
     with reading(using), connections[using].cursor() as cursor:
         cursor.execute("SELECT * FROM pggit.get_version(%s)", [table])
@@ -579,6 +611,41 @@ def unmerged_commits(branch: str, *, using: str = DEFAULT_DB_ALIAS) -> list[Comm
         )
 
 
+def graph(
+    branch: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+) -> GraphPage:
+    """One page of the commit graph, newest first (one query, ``pggit.graph()``): every commit,
+    or with ``branch`` the commits its head reaches. A page past the last is the last page;
+    ``total`` is None when only the part of a branch's history the page needs was walked.
+    :func:`pggit.graph.layout` places it in rows and lanes."""
+    _text(branch, "branch name", InvalidBranchName, optional=True)
+    for value, what in ((page, "page"), (page_size, "page_size")):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidArgument(f"{what} must be an int, not {type(value).__name__}")
+    with reading(using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT * FROM pggit.graph(%s, %s, %s)", [branch, page, page_size])
+        rows = cursor.fetchall()
+    commits: list[GraphCommit] = []
+    incoming: list[GraphCommit] = []
+    total: int | None = 0
+    shown, current = 1, "main"
+    for on_page, id_, hash_, parent, merge_parent, name, author_, message, at, heads, *rest in rows:
+        total, shown, current = rest
+        parents = tuple(p for p in (parent, merge_parent) if p is not None)
+        commit = GraphCommit(id_, hash_, parents, name, author_, message, at, tuple(heads))
+        (commits if on_page else incoming).append(commit)
+    if not rows:
+        with connections[using].cursor() as cursor:
+            cursor.execute("SELECT pggit.current_branch()")
+            current = cursor.fetchone()[0]
+        shown = 1
+    return GraphPage(commits, incoming, branch, shown, page_size, total, current)
+
+
 def resolve_conflict(
     merge_id: int, object_key: str, resolution: str, *, using: str = DEFAULT_DB_ALIAS
 ) -> str | None:
@@ -629,7 +696,11 @@ def create_data_branch(
     """Give ``to_branch`` its own copy-on-write rows of ``table``; returns the qualified name to
     read and write them through. Idempotent. ``to_branch`` is created from ``from_branch`` if it
     does not exist (as ``pggit.create_data_branch`` does); with ``create=False`` that is refused
-    (BranchNotFound), as ``manage.py pggit_data_branch create`` does without ``--create``."""
+    (BranchNotFound), as ``manage.py pggit_data_branch create`` does without ``--create``.
+
+    A table created or changed on ``from_branch`` and not committed yet is committed there first
+    when ``to_branch`` is new (as ``pggit.create_data_branch`` does). Raises TableNotFound,
+    NotATable, NoPrimaryKey, SchemaNotTracked, InvalidDataBranchTarget, StructureDiffers."""
     _text(table, "table name", InvalidTableName)
     _text(from_branch, "branch name", InvalidBranchName)
     _text(to_branch, "branch name", InvalidBranchName)
@@ -802,6 +873,7 @@ amerge = _awaitable(merge)
 amerge_preview = _awaitable(merge_preview)
 aahead_behind = _awaitable(ahead_behind)
 aunmerged_commits = _awaitable(unmerged_commits)
+agraph = _awaitable(graph)
 aresolve_conflict = _awaitable(resolve_conflict)
 arevert = _awaitable(revert)
 acreate_data_branch = _awaitable(create_data_branch)

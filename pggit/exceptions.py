@@ -64,6 +64,13 @@ class InvalidArgument(InvalidInput):
     sqlstate = "PGC04"
 
 
+class InvalidCommitId(InvalidInput):
+    """A caller-supplied commit ID that is not 1-255 characters of text without control
+    characters (NUL included)."""
+
+    sqlstate = "PGC05"
+
+
 class InvalidTableName(InvalidInput):
     sqlstate = "PGT01"
 
@@ -76,6 +83,13 @@ class NotATable(InvalidInput):
 
 class InvalidTrackedSchema(InvalidInput):
     sqlstate = "PGT05"
+
+
+class SchemaNotTracked(InvalidInput):
+    """The table named is in a schema pggit does not track (data branches need a tracked
+    table)."""
+
+    sqlstate = "PGT06"
 
 
 class InvalidVersion(InvalidInput):
@@ -106,6 +120,13 @@ class BranchDeleted(PgGitError):
 
 class BranchExists(PgGitError):
     sqlstate = "PGB02"
+
+
+class CommitIdInUse(PgGitError):
+    """The commit ID already names a commit of another branch or with another message;
+    nothing was written. (The same ID, branch and message return that commit instead.)"""
+
+    sqlstate = "PGC06"
 
 
 class ProtectedBranch(PgGitError):
@@ -234,12 +255,6 @@ class LockNotAvailable(PgGitError):
     the caller chose how long to wait, so the API gives up at once and says so."""
 
     sqlstate = "55P03"
-
-
-class UntrackedTable(DataBranchError, InvalidInput):
-    """A table named in a schema that is not tracked (branches carry tracked schemas only)."""
-
-    sqlstate = "PGW01"
 
 
 class DataBranchedTableChange(DataBranchError):

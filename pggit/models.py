@@ -94,6 +94,12 @@ class Commit(models.Model):
     message = models.TextField()
     author = models.TextField()
     committed_at = models.DateTimeField()
+    commit_id = models.TextField(
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The caller-supplied commit ID (pggit.commit_changes' third argument).",
+    )
 
     class Meta:
         managed = False

@@ -137,6 +137,27 @@ def full_tree(branch: str = "main") -> str:
         return cursor.fetchone()[0]
 
 
+def manage(*args: str) -> subprocess.CompletedProcess:
+    """``manage.py *args`` of the test project in a subprocess, on the database the tests use
+    (commit what it must see: use it from transactional tests)."""
+    s = connection.settings_dict
+    host = quote(s["HOST"] or "localhost", safe="")
+    port = f":{s['PORT']}" if s["PORT"] else ""
+    user = quote(s["USER"] or "", safe="")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{user}@{host}{port}/{s['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "testproject.settings",
+    }
+    return subprocess.run(
+        [sys.executable, str(ScratchDatabase.MANAGE), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
 def page_text(response) -> str:
     """A page's visible text: tags stripped (highlighted SQL is split into spans), entities
     decoded, whitespace collapsed."""

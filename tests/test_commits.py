@@ -108,7 +108,7 @@ def test_100_mb_of_input_is_refused_by_its_limit_before_anything_is_written(conn
     calls = [
         ("SELECT pggit.commit_changes(%s, %s)", [unique("big"), huge], "PGC01", "65536 bytes"),
         (
-            "SELECT pggit.commit_changes(%s, 'x', repeat('a', %s))",
+            "SELECT pggit.commit_changes(%s, 'x', author => repeat('a', %s))",
             [unique("big"), HUNDRED_MB],
             "PGC02",
             "255 char",
@@ -146,7 +146,8 @@ def test_invalid_author_is_refused(author):
     before = snapshot_counts()
     with pytest.raises(InvalidAuthor):
         api.commit("x", author=author)
-    assert sql_error("SELECT pggit.commit_changes('main', 'x', %s)", [author]).sqlstate == "PGC02"
+    err = sql_error("SELECT pggit.commit_changes('main', 'x', author => %s)", [author])
+    assert err.sqlstate == "PGC02"
     assert snapshot_counts() == before
 
 

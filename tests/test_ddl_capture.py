@@ -122,7 +122,7 @@ def test_non_superuser_install_works_with_capture_off_and_a_warning(connect):
         ).fetchone()[0] == [role]
         assert plain.execute(
             "SELECT prosecdef FROM pg_proc"
-            " WHERE oid = 'pggit.commit_changes(text, text, text, boolean)'::regprocedure"
+            " WHERE oid = 'pggit.commit_changes(text, text, text, text, boolean)'::regprocedure"
         ).fetchone()[0]
         assert plain.execute(
             "SELECT has_table_privilege('pggit_writer', 'pggit.branches', 'UPDATE'),"

@@ -244,8 +244,8 @@ def test_branch_with_data_bad_tables_create_nothing(project):
     before = project.sql("SELECT count(*) FROM pggit.branches")
     for tables, said in (
         (["shop_nothing"], "table shop_nothing does not exist on branch 'main'"),
-        (["pggit.branches"], "table pggit.branches is not in a tracked schema"),
-        (["shop_item", "other.t"], "table other.t is not in a tracked schema"),
+        (["pggit.branches"], "cannot branch the data of pggit.branches: schema pggit is not"),
+        (["shop_item", "other.t"], "cannot branch the data of other.t: schema other is not"),
         (["a.b.c"], "invalid table name 'a.b.c'"),
     ):
         done = project.manage(
@@ -467,7 +467,7 @@ class TestCreateBranchWithData:
             ("some", "InvalidArgument", "not 'some'"),
             ([], "InvalidArgument", "not []"),
             (["nope_missing"], "TableNotFound", "table nope_missing does not exist"),
-            (["pggit.branches"], "UntrackedTable", "table pggit.branches is not in a tracked"),
+            (["pggit.branches"], "SchemaNotTracked", "schema pggit is not tracked"),
             (["x.y.z"], "InvalidTableName", "invalid table name 'x.y.z'"),
             ([None], "InvalidTableName", "table name must be a string"),
         ],
@@ -484,10 +484,10 @@ class TestCreateBranchWithData:
         assert said in str(info.value)
         assert snapshot_counts() == before
 
-    def test_sql_untracked_schema_is_pgw01(self, unique):
+    def test_sql_untracked_schema_is_pgt06(self, unique):
         from tests.helpers import sql_error
 
         error = sql_error(
             "SELECT pggit.create_branch_with_data(%s, 'main', ARRAY['nowhere.t'])", [unique("u")]
         )
-        assert error.sqlstate == "PGW01"
+        assert error.sqlstate == "PGT06"

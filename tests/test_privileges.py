@@ -437,5 +437,5 @@ def test_apply_privileges_runs_again_with_capture_on():
     assert sql_scalar("SELECT count(*) FROM pggit.ddl_events") == events
     assert sql_scalar(
         "SELECT prosecdef AND proowner = 'pggit_owner'::regrole FROM pg_proc"
-        " WHERE oid = 'pggit.commit_changes(text, text, text, boolean)'::regprocedure"
+        " WHERE oid = 'pggit.commit_changes(text, text, text, text, boolean)'::regprocedure"
     )

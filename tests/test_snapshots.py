@@ -307,13 +307,15 @@ def test_increment_version_is_pure_and_validates():
     assert InvalidVersion.sqlstate == "PGV01" and InvalidVersionKind.sqlstate == "PGV02"
 
 
-def test_get_version_has_no_row_for_unknown_or_uncommitted_tables(unique):
+def test_get_version_has_no_row_for_unknown_tables_and_answers_for_new_ones(unique):
     t = unique("nov").replace("-", "_")
     assert api.get_version(t) is None
     run(f"CREATE TABLE {t} (id int)")
-    assert api.get_version(t) is None  # not committed yet
+    uncommitted = api.get_version(t)
+    assert uncommitted is not None and (str(uncommitted), uncommitted.committed) == ("1.0.0", False)
     api.commit("now")
-    assert str(api.get_version(f"public.{t}")) == "1.0.0"
+    committed = api.get_version(f"public.{t}")
+    assert committed is not None and (str(committed), committed.committed) == ("1.0.0", True)
     assert sql_rows("SELECT * FROM pggit.get_version('pg_catalog.pg_class')") == []
 
 

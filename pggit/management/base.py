@@ -149,6 +149,7 @@ def commit_as_dict(commit: Commit) -> dict[str, Any]:
         "author": commit.author,
         "message": commit.message,
         "committed_at": commit.committed_at,
+        "commit_id": commit.commit_id,
     }
 
 

@@ -75,6 +75,17 @@ class Migration(migrations.Migration):
                 ("message", models.TextField()),
                 ("author", models.TextField()),
                 ("committed_at", models.DateTimeField()),
+                (
+                    "commit_id",
+                    models.TextField(
+                        blank=True,
+                        help_text=(
+                            "The caller-supplied commit ID (pggit.commit_changes' third argument)."
+                        ),
+                        null=True,
+                        unique=True,
+                    ),
+                ),
             ],
             options={
                 "db_table": 'pggit"."commits',

@@ -7,7 +7,8 @@
 --   PGB01 branch not found        PGB02 branch already exists   PGB03 protected branch
 --   PGB04 invalid branch name     PGB05 branch not active       PGB06 unmerged commits
 --   PGC01 invalid message         PGC02 invalid author          PGC03 commit not found
---   PGC04 invalid argument        PGH01 history is append-only
+--   PGC04 invalid argument        PGC05 invalid commit ID       PGC06 commit ID used elsewhere
+--   PGH01 history is append-only  PGT06 schema not tracked
 -- Retryable failures keep PostgreSQL's own codes: 40001 (serialization), 40P01 (deadlock),
 -- 55P03 (lock not available).
 --

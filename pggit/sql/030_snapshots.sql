@@ -374,6 +374,32 @@ AS $$
                           AND e.objid = t.oid AND e.deptype = 'e')
 $$;
 
+-- committable_table_definition(relid)
+-- Purpose: the definition a commit would store now for one table of a workspace namespace
+--   (namespace_objects restricted to its oid, serialized in its own schema: partitions carry
+--   their bound), without listing or serializing anything else; NULL when the relation does
+--   not exist or is not a tracked table (an extension's member, pggit's own, not a table).
+--   Its hash_definition is the table's entry in the tree a commit would make.
+-- Errors: none.  Locks: none (catalog reads).
+CREATE FUNCTION pggit.committable_table_definition(p_relid oid) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_namespace oid;
+BEGIN
+    SELECT c.relnamespace INTO v_namespace FROM pg_class c WHERE c.oid = p_relid;
+    IF v_namespace IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- same-schema references deparse unqualified; the SET clause restores search_path
+    PERFORM set_config('search_path', 'pg_catalog, ' || quote_ident(v_namespace::regnamespace::text), true);
+    RETURN (SELECT o.definition FROM pggit.namespace_objects(v_namespace, ARRAY[p_relid]) o
+             WHERE o.object_oid = p_relid AND o.object_type = 'table');
+END;
+$$;
+
 -- object_key(type, schema, name): the tree key of an object, e.g. table:public.users.
 -- Inlined by the planner (no SET clause; every function and operator schema-qualified): it
 -- runs once per object of every snapshot.

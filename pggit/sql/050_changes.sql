@@ -305,33 +305,100 @@ END;
 $$;
 
 -- get_version(table)
--- Purpose: the current semantic version of a tracked table on the current branch.
--- Arguments: table text, "name" or "schema.name".
--- Returns: one row (major, minor, patch, full_version), or no row for a table that does not
---   exist, is not tracked, or was never committed.
+-- Purpose: the semantic version of a tracked table on the current branch, for the working
+--   tree: its committed version when the table's definition is the one the branch last
+--   committed, else (uncommitted DDL changed it, or it is new, or it was re-created after a
+--   committed drop) the version the branch's next commit will record for it, as
+--   record_versions computes it (1.0.0 for a new table, classify_change's bump for a changed
+--   one, a major bump for a re-created one), with committed = false. (A new branch starts
+--   with its parent's versions, so its tables read as committed until DDL changes them.)
+--   Cheap: it serializes this one table (committable_table_definition) and reads one pggit.object_versions row; the
+--   previous definition is read only when the table changed.
+-- Arguments: table text, "name" or "schema.name": looked up in the current branch's
+--   workspace (its namespaces of the tracked schemas; unqualified: in schema name order).
+-- Returns: one row (major, minor, patch, full_version, committed), or no row for a table that
+--   does not exist on the branch or is not in a tracked schema (or when the current branch
+--   is deleted).
 -- Errors: PGT01 invalid name; PGT03 not a table.  Locks: none.
 CREATE FUNCTION pggit.get_version("table" text)
-RETURNS TABLE (major integer, minor integer, patch integer, full_version text)
+RETURNS TABLE (major integer, minor integer, patch integer, full_version text, committed boolean)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
 SET jit = off
 AS $$
 DECLARE
-    v_oid oid := pggit.resolve_table("table");
-    v_key text;
+    v_parts   text[];
+    v_branch  bigint;
+    v_schema  text;
+    v_name    text;
+    v_oid     oid;
+    v_kind    "char";
+    v_def     jsonb;
+    v_key     text;
+    v_current pggit.object_versions;
+    v_next    pggit.semantic_version;
 BEGIN
+    IF "table" IS NULL OR btrim("table") = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = 'table name must not be NULL or empty',
+            HINT = 'Pass "table" or "schema.table"; quote identifiers that need it.';
+    END IF;
+    BEGIN
+        v_parts := parse_ident("table");
+    EXCEPTION WHEN invalid_parameter_value THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT01',
+            MESSAGE = format('invalid table name %L', left("table", 200)),
+            HINT = 'Pass "table" or "schema.table"; double-quote identifiers with special characters, e.g. "My Table".';
+    END;
+    IF cardinality(v_parts) > 2 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT01',
+            MESSAGE = format('invalid table name %L: at most schema.table', left("table", 200)),
+            HINT = 'Cross-database references are not supported.';
+    END IF;
+    SELECT b.id INTO v_branch FROM pggit.branches b
+     WHERE b.name = pggit.current_branch() AND b.status <> 'DELETED';
+    IF v_branch IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT n.logical_schema, c.relname, c.oid, c.relkind
+      INTO v_schema, v_name, v_oid, v_kind
+      FROM pggit.branch_namespaces(v_branch) n
+      JOIN pg_class c ON c.relnamespace = n.namespace AND c.relname = v_parts[cardinality(v_parts)]
+     WHERE cardinality(v_parts) = 1 OR n.logical_schema = v_parts[1]
+     ORDER BY n.logical_schema LIMIT 1;
     IF v_oid IS NULL THEN
         RETURN;
     END IF;
-    SELECT pggit.object_key('table', n.nspname, c.relname) INTO v_key
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = v_oid;
-    RETURN QUERY
-    SELECT v.major, v.minor, v.patch, format('%s.%s.%s', v.major, v.minor, v.patch)
-      FROM pggit.branches b
-     CROSS JOIN LATERAL (SELECT o.* FROM pggit.object_versions o
-                          WHERE o.branch_id = b.id AND o.object_key = v_key
-                          ORDER BY o.id DESC LIMIT 1) v
-     WHERE b.name = pggit.current_branch() AND b.status <> 'DELETED' AND NOT v.dropped;
+    IF v_kind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT03',
+            MESSAGE = format('%s is a %s, not a table', "table", CASE v_kind
+                WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
+                WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'f' THEN 'foreign table'
+                WHEN 'c' THEN 'composite type' ELSE 'relation' END),
+            HINT = 'Pass an ordinary or partitioned table.';
+    END IF;
+    v_def := pggit.committable_table_definition(v_oid);
+    IF v_def IS NULL THEN  -- not tracked (an extension's member, pggit's own)
+        RETURN;
+    END IF;
+    v_key := pggit.object_key('table', v_schema, v_name);
+    SELECT * INTO v_current FROM pggit.object_versions v  -- the newest row is the current version
+     WHERE v.branch_id = v_branch AND v.object_key = v_key ORDER BY v.id DESC LIMIT 1;
+    IF v_current.object_key IS NOT NULL AND NOT v_current.dropped
+       AND v_current.object_hash = pggit.hash_definition(v_def) THEN
+        RETURN QUERY SELECT v_current.major, v_current.minor, v_current.patch,
+                            format('%s.%s.%s', v_current.major, v_current.minor, v_current.patch), true;
+        RETURN;
+    END IF;
+    IF v_current.object_key IS NULL THEN
+        v_next := ROW(1, 0, 0, '1.0.0');
+    ELSE
+        v_next := pggit.increment_version(v_current.major, v_current.minor, v_current.patch,
+                      CASE WHEN v_current.dropped THEN 'major'
+                           ELSE coalesce(pggit.classify_change(
+                                    (SELECT o.definition FROM pggit.objects o WHERE o.hash = v_current.object_hash),
+                                    v_def), 'patch') END);
+    END IF;
+    RETURN QUERY SELECT v_next.major, v_next.minor, v_next.patch, v_next.full_version, false;
 END;
 $$;
 
@@ -438,7 +505,8 @@ BEGIN
             'merge_parent_hash', v_commit.merge_parent_hash,
             'branch', (SELECT name FROM pggit.branches WHERE id = v_commit.branch_id),
             'tree_hash', v_commit.tree_hash, 'author', v_commit.author,
-            'message', v_commit.message, 'committed_at', v_commit.committed_at),
+            'message', v_commit.message, 'committed_at', v_commit.committed_at,
+            'commit_id', v_commit.commit_id),
         'tree', (SELECT entries FROM pggit.trees WHERE hash = v_commit.tree_hash),
         'changes', coalesce((
             SELECT jsonb_agg(jsonb_build_object(

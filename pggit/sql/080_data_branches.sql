@@ -489,14 +489,71 @@ BEGIN
 END;
 $$;
 
+-- data_branch_source(table, from_branch, to_branch)
+-- Purpose: create_data_branch's entry: from_branch (live), after checking that table can be
+--   branched there (an ordinary table of a tracked schema with a primary key) and, when
+--   to_branch does not exist yet and the table is not committed on from_branch as it is now
+--   (created or changed since from_branch's head), committing from_branch first, so the new
+--   branch, made from that head, has the table. The commit records everything uncommitted on
+--   from_branch, as any commit does; its message says why. Nothing is committed when to_branch
+--   exists (its workspace is already made) or the table is committed as it is.
+-- Returns: from_branch's row, as of after that commit.
+-- Errors: PGT01 invalid name; PGT06 the named schema is not tracked; PGT02 no such table on
+--   from_branch; PGT03 not an ordinary table (a view...); PGX01 no primary key; PGB0x branch;
+--   those of commit_changes.
+-- Locks: from_branch's row FOR NO KEY UPDATE when it commits (see commit_changes).
+CREATE FUNCTION pggit.data_branch_source("table" text, from_branch text, to_branch text)
+RETURNS pggit.branches
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_from  pggit.branches := pggit.find_branch(from_branch);
+    v_parts text[];
+    v_src   record;
+    v_key   text;
+BEGIN
+    BEGIN
+        v_parts := parse_ident("table");
+    EXCEPTION WHEN invalid_parameter_value OR null_value_not_allowed THEN
+        v_parts := NULL;  -- resolve_branch_table says what is wrong with the name
+    END;
+    IF cardinality(v_parts) = 2
+       AND NOT EXISTS (SELECT 1 FROM pggit.tracked_schemas t WHERE t.schema_name = v_parts[1]) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT06',
+            MESSAGE = format('cannot branch the data of %s: schema %I is not tracked', "table", v_parts[1]),
+            HINT = 'Data branches work on tables of tracked schemas (see PGGIT["TRACKED_SCHEMAS"] / pggit.set_tracked_schemas).';
+    END IF;
+    v_src := pggit.resolve_branch_table("table", v_from);
+    PERFORM pggit.primary_key_columns(v_src.relid, "table");
+    IF NOT EXISTS (SELECT 1 FROM pggit.branches b WHERE b.name = to_branch AND b.status <> 'DELETED') THEN
+        v_key := pggit.object_key('table', v_src.logical_schema, v_src.table_name);
+        IF (SELECT t.entries ->> v_key FROM pggit.commits c JOIN pggit.trees t ON t.hash = c.tree_hash
+             WHERE c.hash = v_from.head_hash)
+           IS DISTINCT FROM pggit.hash_definition(pggit.committable_table_definition(v_src.relid)) THEN
+            PERFORM pggit.commit_changes(v_from.name,
+                format('Commit %s.%s before branching its data to %s: the new branch is made from this head (pggit.create_data_branch)',
+                       quote_ident(v_src.logical_schema), quote_ident(v_src.table_name), to_branch));
+            v_from := pggit.find_branch(from_branch);
+        END IF;
+    END IF;
+    RETURN v_from;
+END;
+$$;
+
 -- create_data_branch(table, from_branch, to_branch)
 -- Purpose: give to_branch (created from from_branch when it does not exist) its own version
 --   of table's rows, copy-on-write: no row is copied, so the cost does not grow with the
 --   table. The branch sees the source's rows as of this call's commit, overlaid with its own
 --   writes; neither side sees the other's later writes. Calling it again returns the same name.
+--   A table created (or changed) on from_branch and not committed yet is committed there
+--   first when to_branch is new (data_branch_source), so the sequence CREATE TABLE, INSERT,
+--   create_data_branch works.
 -- Arguments: table text ("name" or "schema.name"); from_branch text; to_branch text.
 -- Returns: the qualified name of the branch's table (a view in pggit_b<id>_<n>_data).
--- Errors: PGT01/PGT02/PGT03 table; PGB0x branches; PGX01 no primary key; PGX05 the
+-- Errors: PGT01/PGT02/PGT03 table; PGT06 untracked schema; PGB0x branches; PGX01 no primary
+--   key; PGX05 the
 --   branch's copy of the table has a different structure;
 --   PGX07 to_branch is main or equals from_branch.
 -- Locks: to_branch's row FOR UPDATE; the source table SHARE ROW EXCLUSIVE until commit (it
@@ -509,7 +566,7 @@ SET jit = off
 AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
-    v_from   pggit.branches := pggit.find_branch(from_branch);
+    v_from   pggit.branches := pggit.data_branch_source("table", from_branch, to_branch);
     v_to     pggit.branches := pggit.data_branch_target(to_branch, from_branch);
     v_src    record;
     v_keys   text[];
@@ -554,7 +611,7 @@ $$;
 --   from_branch's rows as of this call and writes only its own. tables NULL means every table
 --   of from_branch's head commit; else the named ones ("name" or "schema.name"), each once.
 -- Returns: the new pggit.branches row.
--- Errors: those of create_branch; PGW01 a table named in a schema that is not tracked; PGT01,
+-- Errors: those of create_branch; PGT06 a table named in a schema that is not tracked; PGT01,
 --   PGT02, PGT03, PGX01 (no primary key) for a table; nothing is created on any of them.
 -- Locks: those of create_branch, and SHARE ROW EXCLUSIVE on every source table until commit.
 CREATE FUNCTION pggit.create_branch_with_data(name text, from_branch text DEFAULT 'main',
@@ -582,9 +639,9 @@ BEGIN
             END;
             IF cardinality(v_parts) = 2
                AND NOT EXISTS (SELECT 1 FROM pggit.tracked_schemas t WHERE t.schema_name = v_parts[1]) THEN
-                RAISE EXCEPTION USING ERRCODE = 'PGW01',
-                    MESSAGE = format('table %s is not in a tracked schema', left(v_table, 200)),
-                    HINT = 'Branches carry the tables of the tracked schemas (pggit.tracked_schemas) only.';
+                RAISE EXCEPTION USING ERRCODE = 'PGT06',
+                    MESSAGE = format('cannot branch the data of %s: schema %I is not tracked', left(v_table, 200), v_parts[1]),
+                    HINT = 'Data branches work on tables of tracked schemas (see PGGIT["TRACKED_SCHEMAS"] / pggit.set_tracked_schemas).';
             END IF;
         END LOOP;
     END IF;

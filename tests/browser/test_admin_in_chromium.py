@@ -145,3 +145,65 @@ def test_log_in_browse_create_and_merge_a_branch(live_server, browser, django_us
     pages.screenshot("merged")
     assert "published" in table_columns("public", table)
     assert Branch.objects.filter(name=name).latest("id").status == "MERGED"
+
+
+def test_commit_graph_in_the_browser(live_server, browser, django_user_model, unique):
+    """The history graph as Chromium draws it: an SVG with a circle per commit, a line per
+    edge, lanes for the branches, the current branch's head marked; a hash opens its commit,
+    whose page shows the same graph with the commit highlighted."""
+    django_user_model.objects.create_superuser("grapher", "g@example.com", "s3cret-graph")
+    release = unique("release")
+    api.commit("Base schema")
+    features = [unique(f"feature/{n}") for n in ("search", "billing", "audit")]
+    for name in features:
+        api.create_branch(name)
+    api.commit("Add search index", branch=features[0])
+    api.commit("Billing tables", branch=features[1])
+    api.commit("Tune autovacuum")
+    api.commit("Search ranking", branch=features[0])
+    api.merge(features[0], "main", message=f"Merge {features[0]}")
+    api.commit("Audit log", branch=features[2])
+    api.commit("Invoice numbers", branch=features[1])
+    api.merge(features[1], "main", message=f"Merge {features[1]}")
+    api.create_branch(release)
+    api.commit("Release notes", branch=release)
+    api.commit("Audit retention", branch=features[2])
+    expected = api.graph("main")
+    pages = Pages(browser, live_server.url)
+    pages.open("/admin/login/?next=/admin/pggit/commit/graph/%3Fbranch%3Dmain")
+    browser.find_element(By.NAME, "username").send_keys("grapher")
+    browser.find_element(By.NAME, "password").send_keys("s3cret-graph")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    pages.wait_for_text("History of main")
+
+    svg = browser.find_element(By.CSS_SELECTOR, "#pggit-graph svg.pggit-graph")
+    nodes = svg.find_elements(By.CSS_SELECTOR, "circle.pggit-node")
+    edges = svg.find_elements(By.CSS_SELECTOR, "path.pggit-edge")
+    assert len(nodes) == len(expected.commits) == int(svg.get_attribute("data-rows"))
+    assert len(edges) == int(svg.get_attribute("data-edges")) > len(nodes) - 1
+    assert int(svg.get_attribute("data-lanes")) >= 2, "the merged branches got lanes"
+    merges = svg.find_elements(By.CSS_SELECTOR, "circle.pggit-merge-node")
+    assert len(merges) == sum(c.is_merge for c in expected.commits) >= 2  # ours, and any older
+    assert {n.get_attribute("data-lane") for n in nodes} >= {"0", "1"}
+    current = svg.find_element(By.CSS_SELECTOR, "g.pggit-ref-current")
+    assert current.text == "HEAD → main" and current.is_displayed()
+    assert svg.size["height"] >= 26 * len(nodes), "one row per commit, drawn"
+    pages.screenshot("commit-graph-main")
+
+    # all branches: the unmerged ones too
+    pages.open("/admin/pggit/commit/graph/")
+    pages.wait_for_text("All branches")
+    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "svg.pggit-graph g.pggit-ref")]
+    assert release in labels and features[2] in labels
+    shot = pages.screenshot("commit-graph")
+    # the graph alone, as docs/img/admin-commit-graph.png shows it
+    fieldset = browser.find_element(By.ID, "pggit-graph")
+    assert fieldset.screenshot(str(shot.with_name(f"{shot.stem}-only.png")))
+
+    # a hash opens its commit; its page shows the graph with that commit highlighted
+    merge_hash = next(c for c in expected.commits if c.is_merge).short_hash
+    browser.find_element(By.XPATH, f"//*[local-name()='tspan'][text()='{merge_hash}']").click()
+    pages.wait_for_text("Diff against the parent")
+    selected = browser.find_element(By.CSS_SELECTOR, "#pggit-graph svg rect.pggit-selected")
+    assert selected.is_displayed()
+    pages.screenshot("commit-graph-selected")

@@ -14,6 +14,7 @@ class Command(PgGitCommand):
         "Examples:\n"
         "  manage.py pggit_commit -m 'Add invoices table'\n"
         "  manage.py pggit_commit -m 'Try a new index' --branch feature/search --author 'Ada'\n"
+        "  manage.py pggit_commit -m 'Add users' --id deploy-2026-11-30-1   # safe to repeat\n"
         "  manage.py pggit_commit -m 'Start an experiment' --branch feature/new --create\n"
         "  manage.py pggit_commit -m 'Restored from a dump' --full"
     )
@@ -34,6 +35,14 @@ class Command(PgGitCommand):
             "--author", default=None, help="Author to record (default: the database user)."
         )
         parser.add_argument(
+            "--id",
+            dest="commit_id",
+            default=None,
+            help="A commit ID of your own (1-255 characters), unique across all commits: "
+            "repeating the command with the same ID, branch and message prints the commit "
+            "already made and records nothing; with another branch or message it fails.",
+        )
+        parser.add_argument(
             "--full",
             action="store_true",
             help="Snapshot every object instead of following the captured DDL (after DDL the "
@@ -46,6 +55,7 @@ class Command(PgGitCommand):
                 commit = api.commit(
                     options["message"],
                     branch=options["branch"],
+                    commit_id=options["commit_id"],
                     author=options["author"],
                     full=options["full"],
                     create=options["create"],
@@ -56,4 +66,5 @@ class Command(PgGitCommand):
         if options["as_json"]:
             self.print_json(commit_as_dict(commit))
         else:
-            self.stdout.write(f"[{commit.branch.name} {commit.short_hash}] {commit.message}")
+            label = f" {commit.commit_id}" if commit.commit_id else ""
+            self.stdout.write(f"[{commit.branch.name} {commit.short_hash}{label}] {commit.message}")
