@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from benchmarks import commits, data, ddl, graph, history, schema, workflow
+from benchmarks import commits, data, ddl, graph, history, refs, schema, workflow
 from benchmarks.harness import Bench, print_table, progress, server_facts, write_json
 
 SUITES = {
@@ -15,6 +15,7 @@ SUITES = {
     "data": data,
     "ddl": ddl,
     "history": history,
+    "refs": refs,
     "graph": graph,
     "workflow": workflow,
 }

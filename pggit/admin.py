@@ -31,7 +31,7 @@ from pggit.exceptions import (
     PgGitError,
     UnmergedCommits,
 )
-from pggit.models import Branch, Commit, DataBranch, Merge
+from pggit.models import Branch, Commit, DataBranch, Merge, ReflogEntry, Tag
 from pggit.models import MergeConflict as MergeConflictRow
 from pggit.runtime import process_branch
 
@@ -49,6 +49,7 @@ else:
 
 
 COMMITS_PER_PAGE = 25
+REFLOG_ENTRIES = 50  # the newest moves of a head shown on its branch page
 GRAPH_PAGE_SIZE = 50  # commits a page of the commit graph shows
 
 # "ahead / behind" against main's head, computed by the core for each listed branch.
@@ -190,6 +191,9 @@ class BranchAdmin(ReadOnlyAdmin[Branch]):
             extra = {
                 **graph_context(request, "graph_page", branch.name if live else None),
                 "pggit_commits": commits,
+                "pggit_reflog": ReflogEntry.objects.filter(branch=branch).order_by("-id")[
+                    :REFLOG_ENTRIES
+                ],
                 "pggit_data_branches": api.data_branches(branch.name) if live else [],
                 "pggit_can_merge": live and request.user.has_perm("pggit.merge_branch"),
                 "pggit_can_delete": (
@@ -409,7 +413,7 @@ class BranchAdmin(ReadOnlyAdmin[Branch]):
 
 @admin.register(Commit)
 class CommitAdmin(ReadOnlyAdmin[Commit]):
-    list_display = ("short_hash", "summary", "branch", "author", "committed_at")
+    list_display = ("short_hash", "summary", "tag_names", "branch", "author", "committed_at")
     list_filter = ("branch__status", "branch")
     search_fields = ("hash", "commit_id", "message", "author", "branch__name")
     list_select_related = ("branch",)
@@ -423,6 +427,13 @@ class CommitAdmin(ReadOnlyAdmin[Commit]):
     @admin.display(description="message")
     def summary(self, obj: Commit) -> str:
         return obj.message.splitlines()[0] if obj.message else ""
+
+    @admin.display(description="tags")
+    def tag_names(self, obj: Commit) -> str:
+        return ", ".join(t.name for t in obj.tags.all())  # prefetched by get_queryset
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Commit]:
+        return super().get_queryset(request).prefetch_related("tags")
 
     def change_view(
         self,
@@ -482,6 +493,21 @@ class CommitAdmin(ReadOnlyAdmin[Commit]):
                 **context,
             },
         )
+
+
+@admin.register(Tag)
+class TagAdmin(ReadOnlyAdmin[Tag]):
+    """Tags, read-only: create and delete them with ``api.tag`` / ``pggit_tag``."""
+
+    list_display = ("name", "commit_link", "message", "tagger", "created_at")
+    search_fields = ("name", "message", "commit__hash")
+    list_select_related = ("commit",)
+    readonly_fields = [f.name for f in Tag._meta.fields]
+
+    @admin.display(description="commit", ordering="commit_id")
+    def commit_link(self, obj: Tag) -> str:
+        url = reverse("admin:pggit_commit_change", args=[obj.commit.pk])
+        return format_html('<a href="{}"><code>{}</code></a>', url, obj.commit_id[:12])
 
 
 @admin.register(DataBranch)

@@ -38,13 +38,14 @@ from pggit.exceptions import (
     InvalidCommitId,
     InvalidMessage,
     InvalidTableName,
+    InvalidTagName,
     MergeConflict,
     PgGitError,
     RetryableError,
     from_database_error,
 )
 from pggit.graph import GraphCommit, GraphPage
-from pggit.models import Branch, Commit
+from pggit.models import Branch, Commit, ReflogEntry, Tag
 
 __all__ = [
     # results
@@ -80,6 +81,12 @@ __all__ = [
     "diff_data",
     "data_branches",
     "verify",
+    "resolve",
+    "tag",
+    "tags",
+    "delete_tag",
+    "reset",
+    "reflog",
     # async twins (coroutine functions) of every function but the two context managers
     "acommit",
     "acreate_branch",
@@ -104,6 +111,12 @@ __all__ = [
     "adiff_data",
     "adata_branches",
     "averify",
+    "aresolve",
+    "atag",
+    "atags",
+    "adelete_tag",
+    "areset",
+    "areflog",
 ]
 
 T = TypeVar("T")
@@ -309,17 +322,21 @@ def create_branch(
     data: str | list[str] = "none",
     using: str = DEFAULT_DB_ALIAS,
 ) -> Branch:
-    """Create branch ``name`` at ``from_branch``'s head.
+    """Create branch ``name`` at the commit ``from_branch`` names: any ref (a branch's head, a
+    tag, ``HEAD``, a hash or unique prefix, ``ref~N``; ``from`` is reserved in Python and SQL,
+    hence the name).
 
     ``data`` gives the branch ``from_branch``'s rows, copy-on-write (a data branch per table,
     in the same transaction, see ``pggit.create_branch_with_data``): "none" (structure only,
     the default), "all" (every table of ``from_branch``'s workspace), or a list of table names
     (``django_migrations`` is always added, so Django on the branch knows what is applied).
-    Raises BranchExists, InvalidBranchName, BranchNotFound or BranchDeleted (for
-    ``from_branch``); with data also SchemaNotTracked, TableNotFound, NotATable, NoPrimaryKey,
+    Data comes from a branch's tables: with data, ``from_branch`` must be a branch name.
+    Raises BranchExists, InvalidBranchName, RefNameCollision (a tag has the name),
+    BranchNotFound or BranchDeleted (for a ``from_branch`` that is a name), CommitNotFound or
+    AmbiguousRef (for any other ref); with data also SchemaNotTracked, TableNotFound, NotATable, NoPrimaryKey,
     InvalidTableName; InvalidArgument for another ``data``. Nothing is created on an error."""
     _text(name, "branch name", InvalidBranchName)
-    _text(from_branch, "source branch name", InvalidBranchName)
+    _text(from_branch, "source ref", InvalidBranchName)
     tables: list[str] | None
     if data == "none":
         tables = []
@@ -840,6 +857,111 @@ def verify(*, using: str = DEFAULT_DB_ALIAS) -> list[Finding]:
         return [Finding(*row) for row in cursor.fetchall()]
 
 
+def resolve(ref: str, *, using: str = DEFAULT_DB_ALIAS) -> str:
+    """The full hash of the commit ``ref`` names: a branch, a tag, ``HEAD`` (the current
+    branch's head), a full hash or a unique prefix of 7+ hex digits, each optionally followed
+    by ``~N`` (N first parents back). Raises CommitNotFound, AmbiguousRef (the message lists
+    the candidates)."""
+    _text(ref, "ref", CommitNotFound)
+    with reading(using):
+        return cast(str, _scalar(using, "SELECT pggit.resolve(%s)", [ref]))
+
+
+def tag(
+    name: str,
+    commit: str = "main",
+    *,
+    message: str | None = None,
+    force: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
+) -> Tag:
+    """Tag the commit ``commit`` names (any ref; default main's head) as ``name``. Tags are
+    immutable: tagging another commit with an existing name raises TagExists unless
+    ``force``; the same commit again is a no-op. Raises InvalidTagName, RefNameCollision (a
+    live branch has the name), CommitNotFound, AmbiguousRef, InvalidMessage."""
+    _text(name, "tag name", InvalidTagName)
+    _text(commit, "ref", CommitNotFound)
+    _text(message, "message", InvalidMessage, optional=True)
+    if not isinstance(force, bool):
+        raise InvalidArgument(f"force must be a bool, not {type(force).__name__}")
+
+    def operation() -> Tag:
+        with transaction.atomic(using=using):
+            _scalar(using, "SELECT pggit.tag(%s, %s, %s, %s)", [name, commit, message, force])
+            return Tag.objects.using(using).select_related("commit").get(name=name)
+
+    return run_with_retry(using, operation)
+
+
+def tags(*, using: str = DEFAULT_DB_ALIAS) -> list[Tag]:
+    """Every tag, by name (with its commit)."""
+    with reading(using):
+        return list(Tag.objects.using(using).select_related("commit").order_by("name"))
+
+
+def delete_tag(name: str, *, using: str = DEFAULT_DB_ALIAS) -> str:
+    """Delete tag ``name``; returns the hash of the commit it named (the commit stays).
+    Raises TagNotFound, InvalidTagName."""
+    _text(name, "tag name", InvalidTagName)
+
+    def operation() -> str:
+        with transaction.atomic(using=using):
+            return cast(str, _scalar(using, "SELECT pggit.delete_tag(%s)", [name]))
+
+    return run_with_retry(using, operation)
+
+
+def reset(
+    branch: str,
+    to: str,
+    *,
+    mode: str = "soft",
+    force: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
+) -> Branch:
+    """Move ``branch``'s head to the commit ``to`` names (any ref), see ``pggit.reset``.
+
+    ``mode="soft"`` moves the head only (the workspace's differences become uncommitted
+    changes); ``mode="hard"`` also brings the workspace to that commit's schema, discards
+    uncommitted changes and the rows written on the branch's data branches. main needs
+    ``force=True``. The commits after the new head stay readable by hash and in
+    :func:`reflog`. Raises ProtectedBranch, BranchNotFound, BranchDeleted, InvalidArgument
+    (mode), CommitNotFound, AmbiguousRef, UncommittedChanges (hard reset of main).
+    """
+    _text(branch, "branch name", InvalidBranchName)
+    _text(to, "ref", CommitNotFound)
+    _text(mode, "mode", InvalidArgument)
+    if not isinstance(force, bool):
+        raise InvalidArgument(f"force must be a bool, not {type(force).__name__}")
+
+    def operation() -> Branch:
+        with transaction.atomic(using=using):
+            _scalar(using, "SELECT pggit.reset(%s, %s, %s, %s)", [branch, to, mode, force])
+            return Branch.objects.using(using).exclude(status="DELETED").get(name=branch)
+
+    return run_with_retry(using, operation)
+
+
+def reflog(
+    branch: str = "main", limit: int = 100, *, using: str = DEFAULT_DB_ALIAS
+) -> list[ReflogEntry]:
+    """The moves of ``branch``'s head, newest first (at most ``limit``): operation, old and new
+    head, role, author, reason, time. A deleted branch's reflog stays readable."""
+    _text(branch, "branch name", InvalidBranchName)
+    if not isinstance(limit, int) or isinstance(limit, bool):
+        raise InvalidArgument(f"limit must be an int, not {type(limit).__name__}")
+    with reading(using):
+        entries = list(
+            ReflogEntry.objects.using(using).raw(
+                "SELECT r.* FROM pggit.reflog(%s, %s) AS l JOIN pggit.reflog AS r USING (id)"
+                " ORDER BY r.id DESC",
+                [branch, limit],
+            )
+        )
+    prefetch_related_objects(entries, "branch")
+    return entries
+
+
 # --- async variants -------------------------------------------------------------------------
 
 
@@ -880,3 +1002,9 @@ acreate_data_branch = _awaitable(create_data_branch)
 adiff_data = _awaitable(diff_data)
 adata_branches = _awaitable(data_branches)
 averify = _awaitable(verify)
+aresolve = _awaitable(resolve)
+atag = _awaitable(tag)
+atags = _awaitable(tags)
+adelete_tag = _awaitable(delete_tag)
+areset = _awaitable(reset)
+areflog = _awaitable(reflog)

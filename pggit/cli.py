@@ -95,6 +95,32 @@ COMMAND_HINTS: list[tuple[str, Callable[[HintContext], str]]] = [
         lambda c: 'The default is PGGIT["TRACKED_SCHEMAS"] = ["public"] in settings.py.',
     ),
     (
+        r"Check out a live branch first: SELECT pggit\.checkout\(",
+        lambda c: "Name a live branch instead of HEAD, e.g. manage.py pggit_show main",
+    ),
+    (
+        r"Commit first: SELECT pggit\.commit_changes\(",
+        lambda c: f"Commit first: manage.py pggit_commit --branch {_arg(c.branch)} -m '...'",
+    ),
+    (
+        r"List refs: SELECT",
+        lambda c: (
+            "List refs: manage.py pggit_branch list, manage.py pggit_tag list, manage.py pggit_log"
+        ),
+    ),
+    (
+        r"Tags are immutable: choose another name, or pass force => true",
+        lambda c: "Tags are immutable: choose another name, or pass --force to move it.",
+    ),
+    (r"List tags with: SELECT", lambda c: "List tags with: manage.py pggit_tag list"),
+    (
+        r"Pass force => true to reset main",
+        lambda c: (
+            "Pass --force to reset main (the commits after the new head stay in"
+            " manage.py pggit_log --reflog)."
+        ),
+    ),
+    (
         r"Everything else works; commits read the catalog",
         lambda c: (
             "Everything else works; commits read the catalog every time. To turn capture "

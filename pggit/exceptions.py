@@ -268,6 +268,36 @@ class TruncateRefused(LiveDataBranches):
     sqlstate = "PGX08"
 
 
+class RefError(PgGitError):
+    """Base class of the errors about refs: tags, and names that resolve to commits."""
+
+
+class AmbiguousRef(RefError, LookupError):
+    """A hash prefix matches several commits (the message lists them): give more digits."""
+
+    sqlstate = "PGR01"
+
+
+class TagNotFound(RefError, NotFound):
+    sqlstate = "PGR02"
+
+
+class TagExists(RefError):
+    """The tag names another commit; tags are immutable unless moved with ``force``."""
+
+    sqlstate = "PGR03"
+
+
+class RefNameCollision(RefError, InvalidInput):
+    """A tag may not take a live branch's name, a branch not a tag's, neither may be HEAD."""
+
+    sqlstate = "PGR04"
+
+
+class InvalidTagName(RefError, InvalidInput):
+    sqlstate = "PGR05"
+
+
 # The only SQLSTATEs the API retries (docs/python-api.md, "Retries").
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
@@ -403,6 +433,33 @@ PYTHON_HINTS: list[tuple[str, Callable[[HintContext], str]]] = [
     (
         r"The default is ARRAY\['public'\]",
         lambda c: 'The default is PGGIT["TRACKED_SCHEMAS"] = ["public"].',
+    ),
+    (
+        r"Check out a live branch first: SELECT pggit\.checkout\(",
+        lambda c: "Check out a live branch first: with pggit.api.checkout('main'): ...",
+    ),
+    (
+        r"Commit first: SELECT pggit\.commit_changes\(",
+        lambda c: f"Commit first: pggit.api.commit('...', branch={c.branch!r}).",
+    ),
+    (
+        r"List refs: SELECT",
+        lambda c: (
+            "List refs: pggit.models.Branch.objects.exclude(status=Branch.Status.DELETED),"
+            " pggit.api.tags(), pggit.api.log('main')."
+        ),
+    ),
+    (
+        r"Tags are immutable: choose another name, or pass force => true",
+        lambda c: "Tags are immutable: choose another name, or pass force=True to move it.",
+    ),
+    (r"List tags with: SELECT", lambda c: "List tags with: pggit.api.tags()."),
+    (
+        r"Pass force => true to reset main",
+        lambda c: (
+            "Pass force=True to reset main (the commits after the new head stay in"
+            " pggit.api.reflog('main'))."
+        ),
     ),
 ]
 

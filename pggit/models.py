@@ -230,3 +230,61 @@ class MergeConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_key}"
+
+
+class Tag(models.Model):
+    """A named, immutable pointer to a commit (``pggit.tags``; write with ``api.tag``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(unique=True, editable=False)
+    name = models.TextField(unique=True)
+    commit = models.ForeignKey(
+        Commit,
+        to_field="hash",
+        db_column="commit_hash",
+        on_delete=models.DO_NOTHING,
+        related_name="tags",
+    )
+    message = models.TextField(null=True, blank=True)
+    tagger = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = 'pggit"."tags'
+        default_permissions = ("view",)
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReflogEntry(models.Model):
+    """One move of a branch head (``pggit.reflog``, append-only, hash-chained per branch)."""
+
+    id = models.BigAutoField(primary_key=True)
+    branch = models.ForeignKey(
+        Branch, on_delete=models.DO_NOTHING, related_name="reflog", db_constraint=False
+    )
+    old_hash = models.TextField(null=True, blank=True)
+    new_hash = models.TextField(null=True, blank=True)
+    operation = models.TextField()
+    role_name = models.TextField()
+    author = models.TextField()
+    reason = models.TextField()
+    ddl_events = models.IntegerField(null=True, blank=True)
+    versions = models.BigIntegerField()
+    moved_at = models.DateTimeField()
+    prev_hash = models.TextField(null=True, blank=True)
+    entry_hash = models.TextField()
+
+    class Meta:
+        managed = False
+        db_table = 'pggit"."reflog'
+        default_permissions = ("view",)
+        ordering = ["-id"]
+        verbose_name = "reflog entry"
+        verbose_name_plural = "reflog"
+
+    def __str__(self) -> str:
+        return f"{self.operation} {(self.new_hash or '-')[:12]}"

@@ -221,3 +221,11 @@ UNION ALL SELECT 'function ' || p.oid::regproc::text
             FROM pg_proc p JOIN own ON own.oid = p.pronamespace
 UNION ALL SELECT 'event trigger ' || evtname FROM pg_event_trigger
 """
+
+
+def database_url() -> str:
+    """A DATABASE_URL for the test database, for commands run in a subprocess."""
+    s = connection.settings_dict
+    host = quote(s["HOST"] or "localhost", safe="")
+    port = f":{s['PORT']}" if s["PORT"] else ""
+    return f"postgres://{quote(s['USER'] or '', safe='')}@{host}{port}/{s['NAME']}"

@@ -22,6 +22,8 @@ COMMANDS = [
     ["pggit_merge", "feature/x"],
     ["pggit_data_branch", "list"],
     ["pggit_verify", "--json"],
+    ["pggit_tag", "create", "v1.0"],
+    ["pggit_reset", "feature/x", "main", "--hard"],
 ]
 
 

@@ -9,6 +9,8 @@
 --   PGC01 invalid message         PGC02 invalid author          PGC03 commit not found
 --   PGC04 invalid argument        PGC05 invalid commit ID       PGC06 commit ID used elsewhere
 --   PGH01 history is append-only  PGT06 schema not tracked
+--   PGR01 ambiguous ref           PGR02 tag not found           PGR03 tag exists
+--   PGR04 ref name collision      PGR05 invalid tag name
 -- Retryable failures keep PostgreSQL's own codes: 40001 (serialization), 40P01 (deadlock),
 -- 55P03 (lock not available).
 --

@@ -27,22 +27,19 @@ CREATE UNIQUE INDEX branches_live_name_key ON pggit.branches (name) WHERE status
 
 CREATE INDEX branches_name_idx ON pggit.branches (name);
 
--- validate_branch_name(name)
--- Purpose: refuse names Git would refuse (git check-ref-format), so every branch name can be a
---   Git ref: non-empty, at most 255 bytes, no control characters, space, ~ ^ : ? * [ \,
---   no "..", "@{", "//", no leading/trailing "/", no component starting with "." or ending
---   with ".lock", not ending with ".", not "@".
--- Arguments: name text.
--- Errors: PGB04 with the rule that was broken.  Locks: none.
-CREATE FUNCTION pggit.validate_branch_name(p_name text) RETURNS void
+-- ref_name_problem(name)
+-- Purpose: what makes name unfit for a ref (branch or tag), as git check-ref-format would
+--   refuse it: NULL, empty, over 255 bytes, control characters, space, ~ ^ : ? * [ \, "..",
+--   "@{", "//", a leading/trailing "/", a component starting with "." or ending with ".lock",
+--   a trailing ".", or "@". NULL when the name is fine.
+-- Errors: none.  Locks: none.
+CREATE FUNCTION pggit.ref_name_problem(p_name text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog
 SET jit = off
 AS $$
-DECLARE
-    v_problem text;
 BEGIN
-    v_problem := CASE
+    RETURN CASE
         WHEN p_name IS NULL THEN 'must not be NULL'
         WHEN octet_length(p_name) > 255 THEN format('is %s bytes long; the limit is 255 bytes', octet_length(p_name))
         WHEN btrim(p_name, E' \t\r\n') = '' THEN 'must not be empty or whitespace'
@@ -55,6 +52,22 @@ BEGIN
         WHEN p_name ~ '\.lock(/|$)' THEN 'has a component ending with ".lock"'
         WHEN p_name ~ '\.$' THEN 'ends with "."'
     END;
+END;
+$$;
+
+-- validate_branch_name(name)
+-- Purpose: refuse names Git would refuse (git check-ref-format, see ref_name_problem), so
+--   every branch name can be a Git ref.
+-- Arguments: name text.
+-- Errors: PGB04 with the rule that was broken.  Locks: none.
+CREATE FUNCTION pggit.validate_branch_name(p_name text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_problem text := pggit.ref_name_problem(p_name);
+BEGIN
     IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'PGB04',
@@ -117,15 +130,21 @@ END;
 $$;
 
 -- create_branch(name, from_branch)
--- Purpose: a new branch pointing at from_branch's head; records the branch point (base_hash)
---   and builds its workspace: one namespace per tracked schema holding the objects of
---   from_branch's head commit (structure only), created from their stored definitions.
+-- Purpose: a new branch whose head is the commit from_branch names; records the branch point
+--   (base_hash) and builds its workspace: one namespace per tracked schema holding the
+--   objects of that commit (structure only), created from their stored definitions.
+--   from_branch is any ref (a branch, a tag, HEAD, a hash or a unique prefix, ref~N: see
+--   pggit.resolve). The parameter keeps its name because FROM is reserved in SQL (and in
+--   Python): create_branch('x', from_branch => 'v1.2.0'). From a branch, the new branch's
+--   parent is that branch and it inherits its object versions; from any other commit, the
+--   parent is the commit's branch and the versions of the objects that commit holds.
 -- Arguments: name text; from_branch text (default 'main').
 -- Returns: the new pggit.branches row.
--- Errors: PGB04 invalid name; PGB01/PGB05 from_branch missing or deleted; PGB02 name taken.
--- Locks: from_branch's row FOR SHARE (its head cannot move or be deleted meanwhile); the
---   unique index on live names settles concurrent creations of one name (one wins, the
---   others get PGB02).
+-- Errors: PGB04 invalid name; PGB01/PGB05 from_branch names a missing or deleted branch;
+--   PGC03/PGR01 from resolve; PGB02 name taken; PGR04 name is a tag's or HEAD.
+-- Locks: from_branch's row FOR SHARE when it is a branch (its head cannot move or be deleted
+--   meanwhile); an advisory lock on the name; the unique index on live names settles
+--   concurrent creations of one name (one wins, the others get PGB02).
 CREATE FUNCTION pggit.create_branch(name text, from_branch text DEFAULT 'main')
 RETURNS pggit.branches
 LANGUAGE plpgsql
@@ -136,17 +155,23 @@ AS $$
 DECLARE
     v_source pggit.branches;
     v_new    pggit.branches;
+    v_start  text;
+    v_parent bigint;
 BEGIN
     PERFORM pggit.validate_branch_name(create_branch.name);
-    PERFORM pggit.validate_branch_name(from_branch);
     SELECT * INTO v_source FROM pggit.branches b
      WHERE b.name = from_branch AND b.status <> 'DELETED' FOR SHARE;
-    IF v_source.id IS NULL THEN
-        PERFORM pggit.raise_missing_branch(from_branch);
+    IF v_source.id IS NOT NULL THEN
+        v_start := v_source.head_hash;
+        v_parent := v_source.id;
+    ELSE
+        v_start := pggit.resolve_ref(from_branch, true);
+        SELECT c.branch_id INTO v_parent FROM pggit.commits c WHERE c.hash = v_start;
     END IF;
+    PERFORM pggit.refuse_ref_collision(create_branch.name, 'branch');
 
     INSERT INTO pggit.branches AS b (name, head_hash, base_hash, parent_branch_id)
-    VALUES (create_branch.name, v_source.head_hash, v_source.head_hash, v_source.id)
+    VALUES (create_branch.name, v_start, v_start, v_parent)
     ON CONFLICT (name) WHERE status <> 'DELETED' DO NOTHING
     RETURNING * INTO v_new;
 
@@ -156,7 +181,10 @@ BEGIN
             MESSAGE = format('branch %L already exists', create_branch.name),
             HINT = 'Choose another name, or delete the existing branch first.';
     END IF;
-    PERFORM pggit.create_workspace(v_new.id, v_source.head_hash);
+    PERFORM pggit.create_workspace(v_new.id, v_start);
+    PERFORM pggit.inherit_versions(v_new.id, v_parent, v_start);
+    PERFORM pggit.record_head_move(v_new.id, NULL, v_start, 'create',
+                                   format('branch %s from %s', create_branch.name, left(from_branch, 200)));
     RETURN v_new;
 END;
 $$;
@@ -165,7 +193,7 @@ $$;
 -- Purpose: soft-delete a branch: status DELETED, history kept, name free for reuse; its
 --   workspace namespaces and data branches are dropped in the same transaction.
 -- Arguments: name text; force boolean (default false) deletes even with unmerged commits.
--- Returns: the deleted pggit.branches row.
+-- Returns: the deleted pggit.branches row. The reflog records the delete (new head NULL).
 -- Errors: PGB04 invalid name; PGB01/PGB05 missing or already deleted; PGB03 'main';
 --   PGB06 unmerged commits without force.
 -- Locks: the branch row FOR UPDATE (waits for commits in flight on it).
@@ -201,6 +229,9 @@ BEGIN
 
     PERFORM pggit.drop_data_branches(v_branch.id);
     PERFORM pggit.drop_workspace(v_branch.id);
+    PERFORM pggit.record_head_move(v_branch.id, v_branch.head_hash, NULL, 'delete',
+                                   format('delete branch %s%s', v_branch.name,
+                                          CASE WHEN coalesce(force, false) THEN ' (forced)' ELSE '' END));
     -- clock_timestamp(): the moment of deletion, after any commit it waited for
     UPDATE pggit.branches b SET status = 'DELETED', deleted_at = clock_timestamp()
      WHERE b.id = v_branch.id

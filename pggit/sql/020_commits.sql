@@ -63,7 +63,7 @@ ALTER TABLE pggit.branches
     ADD CONSTRAINT branches_base_hash_fkey FOREIGN KEY (base_hash) REFERENCES pggit.commits (hash);
 
 -- refuse_history_rewrite(): trigger function guarding the tables history lives in: commits,
---   objects, trees, object_versions and ddl_events (whose pending rows a commit may attach;
+--   the reflog (025_refs.sql), objects, trees, object_versions and ddl_events (whose pending rows a commit may attach;
 --   see 040_ddl_capture.sql). BEFORE UPDATE OR DELETE per row and BEFORE TRUNCATE, for every
 --   role, the owner's write functions included: nothing in the core updates or deletes them.
 -- Errors: always PGH01, naming the table and the operation.
@@ -299,7 +299,11 @@ BEGIN
     ON CONFLICT (name) WHERE status <> 'DELETED' DO NOTHING
     RETURNING * INTO v_branch;
     IF v_branch.id IS NOT NULL THEN
+        PERFORM pggit.refuse_ref_collision(p_name, 'branch');
         PERFORM pggit.create_workspace(v_branch.id, v_main.head_hash);
+        PERFORM pggit.inherit_versions(v_branch.id, v_main.id, v_main.head_hash);
+        PERFORM pggit.record_head_move(v_branch.id, NULL, v_main.head_hash, 'create',
+                                       format('branch %s from main (first commit)', p_name));
     END IF;
 
     SELECT * INTO v_branch FROM pggit.branches WHERE name = p_name AND status <> 'DELETED' FOR UPDATE;
@@ -313,7 +317,7 @@ BEGIN
 END;
 $$;
 
--- record_commit(branch, message, author, merge_parent_hash, full_snapshot, commit_id)
+-- record_commit(branch, message, author, merge_parent_hash, full_snapshot, commit_id, operation)
 -- Purpose: the one place a commit is written (commit_changes, merge and revert call it):
 --   attach the branch's pending DDL, snapshot its workspace, insert the commit with
 --   parent = head, move the head, bump object versions. The snapshot reuses the head's tree
@@ -322,15 +326,17 @@ $$;
 --   when DDL capture is off, the branch has no head, full_snapshot is true, or
 --   changed_objects says so. Versions are not recomputed when the head's tree was reused on
 --   the same branch (nothing changed). commit_id is the caller-supplied ID (NULL: none).
---   The caller has validated the input and holds the branch row locked (and, with a commit
---   ID, the ID's lock: see commit_changes).
+--   The reflog entry of the move (operation: 'commit', 'merge', 'revert', ...) counts the DDL
+--   events attached and the version rows added. The caller has validated the input and holds
+--   the branch row locked (and, with a commit ID, the ID's lock: see commit_changes).
 -- Returns: the new commit's hash.
 -- Errors: 40001 when a commit ID is taken by a transaction this one's snapshot cannot see
 --   (REPEATABLE READ and above): retry.
 CREATE FUNCTION pggit.record_commit(p_branch pggit.branches, p_message text, p_author text,
                                                p_merge_parent_hash text DEFAULT NULL,
                                                p_full_snapshot boolean DEFAULT false,
-                                               p_commit_id text DEFAULT NULL)
+                                               p_commit_id text DEFAULT NULL,
+                                               p_operation text DEFAULT 'commit')
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
@@ -342,6 +348,8 @@ DECLARE
     v_head_branch bigint;
     v_pending boolean;
     v_reused boolean := false;
+    v_events integer;
+    v_added  bigint := 0;
 BEGIN
     v_commit.id := nextval('pggit.commits_id_seq'::regclass);
     v_commit.parent_hash := p_branch.head_hash;
@@ -351,7 +359,8 @@ BEGIN
     -- the snapshot and its event goes to the next commit, so the tree is never stale.
     UPDATE pggit.ddl_events SET commit_id = v_commit.id
      WHERE branch_id = p_branch.id AND commit_id IS NULL;
-    v_pending := FOUND;
+    GET DIAGNOSTICS v_events = ROW_COUNT;
+    v_pending := v_events > 0;
     IF NOT p_full_snapshot AND p_branch.head_hash IS NOT NULL AND pggit.ddl_capture_enabled() THEN
         SELECT c.tree_hash, c.branch_id INTO v_head_tree, v_head_branch
           FROM pggit.commits c WHERE c.hash = p_branch.head_hash;
@@ -388,8 +397,11 @@ BEGIN
     UPDATE pggit.branches SET head_hash = v_commit.hash, status = 'ACTIVE' WHERE id = p_branch.id;
     -- a reused tree on the same branch changes no object: versions stay as they are
     IF NOT v_reused OR v_head_branch <> p_branch.id THEN
-        PERFORM pggit.record_versions(p_branch.id, v_commit.hash);
+        v_added := pggit.record_versions(p_branch.id, v_commit.hash);
     END IF;
+    PERFORM pggit.record_head_move(p_branch.id, p_branch.head_hash, v_commit.hash, p_operation,
+                                   p_operation || ': ' || left(split_part(p_message, E'\n', 1), 200),
+                                   p_author, v_events, v_added);
     RETURN v_commit.hash;
 END;
 $$;
@@ -460,9 +472,12 @@ $$;
 -- Purpose: a branch's history, newest first, following first parents from its head
 --   (like git log --first-parent); includes the commits it inherited from its parent branch.
 --   A deleted branch's history stays readable when no live branch has taken its name.
---   commit_id is the caller-supplied ID (NULL for a commit made without one).
+--   branch may be any ref (a tag, HEAD, a hash or prefix, ref~N: see pggit.resolve): the
+--   history then starts at that commit. commit_id is the caller-supplied ID (NULL for a
+--   commit made without one).
 -- Arguments: branch text; max_count integer (default 100, at least 1).
--- Errors: PGB04 invalid name; PGB01 unknown branch; PGC04 max_count below 1.  Locks: none.
+-- Errors: PGB04 invalid name; PGB01 unknown branch; PGC03/PGR01 unknown or ambiguous ref;
+--   PGC04 max_count below 1.  Locks: none.
 CREATE FUNCTION pggit.log(branch text, max_count integer DEFAULT 100)
 RETURNS TABLE (depth integer, hash text, parent_hash text, merge_parent_hash text,
                branch_name text, author text, message text, committed_at timestamptz,
@@ -474,7 +489,6 @@ AS $$
 DECLARE
     v_head text;
 BEGIN
-    PERFORM pggit.validate_branch_name(log.branch);
     IF max_count IS NULL OR max_count < 1 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'PGC04',
@@ -486,7 +500,7 @@ BEGIN
      ORDER BY (b.status <> 'DELETED') DESC, b.id DESC
      LIMIT 1;
     IF NOT FOUND THEN
-        PERFORM pggit.raise_missing_branch(log.branch);
+        v_head := pggit.resolve_ref(log.branch, true);
     END IF;
 
     RETURN QUERY

@@ -238,15 +238,18 @@ SELECT b.name AS branch,
 
 COMMENT ON VIEW pggit.table_versions IS 'Current versions of tracked tables per branch.';
 
--- record_versions(branch_id, commit_hash)
+-- record_versions(branch_id, commit_hash, full)
 -- Purpose: add the versions the commit's tree makes: new objects start at 1.0.0 (a re-created
 --   one bumps major), changed ones bump by classify_change, removed ones bump major and are
 --   marked dropped; each new row names the commit. Nothing to do when the tree equals the
 --   parent's on the same branch. When the parent commit is on the same branch, the branch's
 --   versions already reflect the parent's tree, so only the entries that differ from it are
---   reconciled (not every object of the schema). Appends only (object_versions is
+--   reconciled (not every object of the schema); full: no shortcut through the parent,
+--   reconcile every entry (reset, branching from a commit). Appends only (object_versions is
 --   append-only). Called by record_commit under the branch lock.
-CREATE FUNCTION pggit.record_versions(p_branch_id bigint, p_commit_hash text) RETURNS void
+-- Returns: how many rows it added: the reflog counts them (lost rows are then detectable).
+CREATE FUNCTION pggit.record_versions(p_branch_id bigint, p_commit_hash text, p_full boolean DEFAULT false)
+RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
 SET jit = off
@@ -255,12 +258,14 @@ DECLARE
     v_commit pggit.commits;
     v_parent pggit.commits;
     v_parent_entries jsonb;
+    v_added bigint;
+    v_dropped bigint;
 BEGIN
     SELECT * INTO v_commit FROM pggit.commits WHERE hash = p_commit_hash;
     SELECT * INTO v_parent FROM pggit.commits WHERE hash = v_commit.parent_hash;
-    IF v_parent.branch_id = p_branch_id THEN
+    IF v_parent.branch_id = p_branch_id AND NOT p_full THEN
         IF v_parent.tree_hash = v_commit.tree_hash THEN
-            RETURN;
+            RETURN 0;
         END IF;
         SELECT t.entries INTO v_parent_entries FROM pggit.trees t WHERE t.hash = v_parent.tree_hash;
     END IF;
@@ -291,6 +296,7 @@ BEGIN
     SELECT p_branch_id, c.object_key, split_part(c.object_key, ':', 1),
            (c.version).major, (c.version).minor, (c.version).patch, c.object_hash, false, p_commit_hash
       FROM changed c;
+    GET DIAGNOSTICS v_added = ROW_COUNT;
 
     INSERT INTO pggit.object_versions
            (branch_id, object_key, object_type, major, minor, patch, object_hash, dropped, commit_hash)
@@ -301,6 +307,8 @@ BEGIN
              ORDER BY v.object_key, v.id DESC) v
       JOIN pggit.trees t ON t.hash = v_commit.tree_hash
      WHERE NOT v.dropped AND NOT t.entries ? v.object_key;
+    GET DIAGNOSTICS v_dropped = ROW_COUNT;
+    RETURN v_added + v_dropped;
 END;
 $$;
 
@@ -449,41 +457,23 @@ END;
 $$;
 
 -- resolve_commit(ref)
--- Purpose: the full hash of a commit given its hash or a unique prefix (at least 4 hex digits).
--- Errors: PGC03 unknown, malformed or ambiguous.  Locks: none.
+-- Purpose: the full hash of the commit a ref names: what every function taking a commit
+--   (show, revert, ...) resolves it with. Any ref works: a branch, a tag, HEAD, a full hash
+--   or a unique prefix of 7+ hex digits, ref~N (see pggit.resolve in 025_refs.sql).
+-- Errors: PGC03 unknown or malformed; PGR01 ambiguous prefix.  Locks: none.
+-- Inlined by the planner (no SET clause; the one name in it is schema-qualified).
 CREATE FUNCTION pggit.resolve_commit(p_ref text) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
+LANGUAGE sql STABLE
 AS $$
-DECLARE
-    v_hashes text[];
-BEGIN
-    IF p_ref IS NULL OR p_ref !~ '^[0-9a-fA-F]{4,64}$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGC03',
-            MESSAGE = format('invalid commit reference %s', coalesce(quote_literal(left(p_ref, 80)), 'NULL')),
-            HINT = 'Pass a commit hash or a unique prefix of at least 4 hex digits.';
-    END IF;
-    SELECT array_agg(hash) INTO v_hashes FROM (
-        SELECT hash FROM pggit.commits
-         WHERE hash >= lower(p_ref) AND hash < lower(p_ref) || 'g' ORDER BY hash LIMIT 2) h;
-    IF v_hashes IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGC03', MESSAGE = format('commit %s does not exist', p_ref),
-            HINT = 'List commits with: SELECT * FROM pggit.log(''main'').';
-    ELSIF cardinality(v_hashes) > 1 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGC03', MESSAGE = format('commit prefix %s is ambiguous', p_ref),
-            HINT = 'Give more digits of the hash.';
-    END IF;
-    RETURN v_hashes[1];
-END;
+    SELECT pggit.resolve_ref(p_ref)
 $$;
 
 -- show(commit)
 -- Purpose: one commit in full: its metadata, its tree, the objects it changed against its
 --   (first) parent with details, and the DDL captured since that parent.
--- Arguments: commit text: a hash or unique prefix.
--- Returns: jsonb {commit, tree, changes, ddl}.
--- Errors: PGC03.  Locks: none.
+-- Arguments: commit text: any ref (see resolve_commit).
+-- Returns: jsonb {commit, tree, changes, ddl, tags}.
+-- Errors: PGC03, PGR01.  Locks: none.
 CREATE FUNCTION pggit.show("commit" text) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
@@ -526,6 +516,8 @@ BEGIN
                        'command_tag', e.command_tag, 'object_type', e.object_type,
                        'object_identity', e.object_identity, 'statement', e.statement,
                        'role', e.role_name, 'occurred_at', e.occurred_at) ORDER BY e.id)
-              FROM pggit.ddl_events e WHERE e.commit_id = v_commit.id), '[]'::jsonb));
+              FROM pggit.ddl_events e WHERE e.commit_id = v_commit.id), '[]'::jsonb),
+        'tags', coalesce((SELECT jsonb_agg(t.name ORDER BY t.name) FROM pggit.tags t
+                           WHERE t.commit_hash = v_commit.hash), '[]'::jsonb));
 END;
 $$;

@@ -132,9 +132,9 @@ $$;
 
 -- create_workspace(branch_id, commit_hash)
 -- Purpose: create the branch's namespaces (pggit_b<id>_<n>, one per tracked schema) and the
---   objects of commit_hash's tree in them (work proportional to the number of objects); the
---   branch inherits its parent branch's object versions. The API roles get their rights on
---   the namespaces (grant_branch_schema) before anything is created in them.
+--   objects of commit_hash's tree in them (work proportional to the number of objects). The
+--   API roles get their rights on the namespaces (grant_branch_schema) before anything is
+--   created in them. (The branch's object versions: inherit_versions.)
 -- Locks: creates new namespaces only.
 CREATE FUNCTION pggit.create_workspace(p_branch_id bigint, p_commit_hash text) RETURNS void
 LANGUAGE plpgsql
@@ -153,17 +153,47 @@ BEGIN
         INSERT INTO pggit.workspaces (branch_id, logical_schema, namespace)
         VALUES (p_branch_id, v_schema.schema_name, format('pggit_b%s_%s', p_branch_id, v_schema.n));
     END LOOP;
-    INSERT INTO pggit.object_versions (branch_id, object_key, object_type, major, minor, patch,
-                                       object_hash, dropped, commit_hash)
-    SELECT p_branch_id, v.object_key, v.object_type, v.major, v.minor, v.patch, v.object_hash, v.dropped, v.commit_hash
-      FROM pggit.current_object_versions v JOIN pggit.branches b ON b.parent_branch_id = v.branch_id
-     WHERE b.id = p_branch_id;
     SELECT t.entries INTO v_tree FROM pggit.commits c JOIN pggit.trees t ON t.hash = c.tree_hash
      WHERE c.hash = p_commit_hash;
     PERFORM pggit.run_statements(p_branch_id, coalesce((
         SELECT jsonb_agg(jsonb_build_object('object_key', d.object_key, 'statement', d.statement) ORDER BY d.step)
           FROM pggit.tree_ddl('{}', v_tree) d), '[]'));
     PERFORM pggit.end_internal(v_internal);
+END;
+$$;
+
+-- inherit_versions(branch_id, parent_branch_id, commit_hash)
+-- Purpose: a new branch's object versions. Branched from its parent's head, it takes every
+--   version row of the parent (dropped objects included). Branched from another commit, it
+--   takes the parent's versions of the objects whose definition that commit holds, and the
+--   commit's other objects start at 1.0.0 (versions are not kept per past commit).
+-- Locks: none beyond the inserted rows.
+CREATE FUNCTION pggit.inherit_versions(p_branch_id bigint, p_parent_id bigint, p_commit_hash text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_at_head boolean := EXISTS (SELECT 1 FROM pggit.branches b
+                                  WHERE b.id = p_parent_id AND b.head_hash IS NOT DISTINCT FROM p_commit_hash);
+    v_tree jsonb;
+BEGIN
+    IF v_at_head THEN
+        INSERT INTO pggit.object_versions (branch_id, object_key, object_type, major, minor, patch,
+                                           object_hash, dropped, commit_hash)
+        SELECT p_branch_id, v.object_key, v.object_type, v.major, v.minor, v.patch, v.object_hash, v.dropped, v.commit_hash
+          FROM pggit.current_object_versions v WHERE v.branch_id = p_parent_id;
+        RETURN;
+    END IF;
+    v_tree := pggit.commit_tree(p_commit_hash);
+    INSERT INTO pggit.object_versions (branch_id, object_key, object_type, major, minor, patch,
+                                       object_hash, dropped, commit_hash)
+    SELECT p_branch_id, v.object_key, v.object_type, v.major, v.minor, v.patch, v.object_hash, v.dropped, v.commit_hash
+      FROM pggit.current_object_versions v
+     WHERE v.branch_id = p_parent_id AND v.object_hash = v_tree->>v.object_key;
+    IF p_commit_hash IS NOT NULL THEN
+        PERFORM pggit.record_versions(p_branch_id, p_commit_hash, true);
+    END IF;
 END;
 $$;
 
@@ -249,9 +279,9 @@ END;
 $$;
 
 -- resolve_tree(ref)
--- Purpose: the tree a diff compares: a live branch's head tree (a branch name wins over a
---   commit prefix), else the tree of the commit ref names.
--- Errors: PGC03 when ref is neither a live branch nor a commit.
+-- Purpose: the tree a diff compares: a live branch's head tree (empty for a branch without
+--   commits), else the tree of the commit any other ref names (see pggit.resolve).
+-- Errors: PGC03 unknown ref; PGR01 ambiguous prefix.
 CREATE FUNCTION pggit.resolve_tree(p_ref text) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pggit
@@ -263,12 +293,7 @@ DECLARE
 BEGIN
     SELECT b.head_hash INTO v_head FROM pggit.branches b WHERE b.name = p_ref AND b.status <> 'DELETED';
     IF NOT FOUND THEN
-        IF p_ref IS NULL OR p_ref !~ '^[0-9a-fA-F]{4,64}$' THEN
-            RAISE EXCEPTION USING ERRCODE = 'PGC03',
-                MESSAGE = format('%s is neither a branch nor a commit', coalesce(quote_literal(left(p_ref, 80)), 'NULL')),
-                HINT = 'Pass a live branch name or a commit hash (or a unique prefix of one).';
-        END IF;
-        v_head := pggit.resolve_commit(p_ref);
+        v_head := pggit.resolve_ref(p_ref);
     END IF;
     SELECT t.entries INTO v_entries FROM pggit.commits c JOIN pggit.trees t ON t.hash = c.tree_hash
      WHERE c.hash = v_head;

@@ -430,9 +430,12 @@ BEGIN
     IF v_mode = 'ff' THEN
         PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_target.head_hash),
                                  pggit.commit_tree(v_source.head_hash), '[]', false);
+        PERFORM pggit.record_versions(v_target.id, v_source.head_hash);
+        PERFORM pggit.record_head_move(v_target.id, v_target.head_hash, v_source.head_hash, 'fast-forward',
+                                       format('fast-forward %s to %s', v_target.name, v_source.name),
+                                       v_merge.author);
         UPDATE pggit.branches SET head_hash = v_source.head_hash WHERE id = v_target.id
         RETURNING * INTO v_target;
-        PERFORM pggit.record_versions(v_target.id, v_source.head_hash);
     ELSIF v_mode = '3way' THEN
         v_tree := pggit.merged_tree(v_merge);
         PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_merge.target_hash), v_tree.result, v_tree.extra);
@@ -443,7 +446,8 @@ BEGIN
             coalesce(v_merge.message, format('Merge %sbranch %L into %L',
                                              CASE WHEN v_mode = '3way' THEN '' ELSE 'data of ' END,
                                              v_source.name, v_target.name)),
-            v_merge.author, CASE WHEN v_mode = '3way' THEN v_merge.source_hash END, v_mode = '3way');
+            v_merge.author, CASE WHEN v_mode = '3way' THEN v_merge.source_hash END, v_mode = '3way',
+            p_operation => 'merge');
     ELSE
         v_hash := v_target.head_hash;
     END IF;
@@ -619,7 +623,7 @@ $$;
 -- revert(commit, parent)
 -- Purpose: a new commit on the commit's branch that undoes its changes (3-way: base = the
 --   commit's tree, theirs = its parent's, ours = the branch head).
--- Arguments: commit text (hash or prefix); parent integer: for a merge commit, 1 (first
+-- Arguments: commit text (any ref, see resolve_commit); parent integer: for a merge commit, 1 (first
 --   parent) or 2 (merge parent) says which side to go back to; NULL otherwise.
 -- Returns: the revert commit's hash.
 -- Errors: PGC03 unknown commit; PGB05 its branch is deleted; PGM06 merge commit without
@@ -679,7 +683,7 @@ BEGIN
     PERFORM pggit.apply_tree(v_branch.id, v_head_tree, v_result);
     RETURN pggit.record_commit(v_branch,
         format(E'Revert "%s"\n\nThis reverts commit %s.', split_part(v_commit.message, E'\n', 1), v_commit.hash),
-        pggit.current_author(), NULL, true);
+        pggit.current_author(), NULL, true, p_operation => 'revert');
 END;
 $$;
 

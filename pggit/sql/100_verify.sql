@@ -10,13 +10,23 @@
 --   tree_hash          a tree's hash does not recompute from its entries
 --   object_hash        a definition's hash does not recompute, or a tree names a missing one
 --   head               a live branch's head is not a commit of its own chain (its commits, its
---                      branch point, or the result or source head of a merge into it: a
---                      fast-forward moves the head to the source's commit)
---   chain_gap          a commit's first parent is outside its branch's chain
---   chain_fork         two commits of one branch share a first parent
+--                      branch point, the result or source head of a merge into it: a
+--                      fast-forward moves the head to the source's commit, or the target of
+--                      a reset recorded in its reflog)
+--   chain_gap          a commit's first parent is outside its branch's chain (or a reset target)
+--   chain_fork         two commits of one branch share a first parent (not a reset target)
+--   reflog             a live branch's head is not its last reflog entry's new head (a head
+--                      moved outside the API); an entry does not hash to its hash or does not
+--                      chain to the branch's previous entry (an entry edited, deleted or
+--                      inserted); a commit has no reflog entry on its branch
+--   ddl_events         a commit's captured DDL events are fewer or more than its reflog entry
+--                      recorded (rows deleted or re-attached)
+--   object_versions    a live branch has fewer object_versions rows than its last reflog
+--                      entry recorded (rows deleted); the missing rows of its head's objects
+--                      are named
 --   reference          a commit's parent, merge parent, tree or branch, or a branch's head, is
 --                      not stored (these are not foreign keys: see 020_commits.sql)
---   append_only        an append-only trigger (commits, objects, trees, object_versions,
+--   append_only        an append-only trigger (commits, reflog, objects, trees, object_versions,
 --                      ddl_events) is missing or disabled
 --   workspace          a live branch's workspace namespace is missing, or a pggit_b* namespace
 --                      belongs to no live branch
@@ -54,6 +64,8 @@ AS $$
        AND NOT EXISTS (SELECT 1 FROM pggit.commits c WHERE c.hash = b.head_hash AND c.branch_id = b.id)
        AND NOT EXISTS (SELECT 1 FROM pggit.merges m WHERE m.target_branch_id = b.id AND m.status = 'COMPLETED'
                           AND b.head_hash IN (m.result_hash, m.source_hash))
+       AND NOT EXISTS (SELECT 1 FROM pggit.reflog r WHERE r.branch_id = b.id AND r.operation = 'reset'
+                          AND r.new_hash = b.head_hash)
     UNION ALL
     -- each branch's commits form one chain: no gaps, no forks
     SELECT 'chain_gap', c.hash, format('parent %s is not on branch %s''s chain', c.parent_hash, b.name)
@@ -62,9 +74,13 @@ AS $$
        AND NOT EXISTS (SELECT 1 FROM pggit.commits p WHERE p.hash = c.parent_hash AND p.branch_id = c.branch_id)
        AND NOT EXISTS (SELECT 1 FROM pggit.merges m WHERE m.target_branch_id = b.id AND m.status = 'COMPLETED'
                           AND c.parent_hash IN (m.result_hash, m.source_hash))
+       AND NOT EXISTS (SELECT 1 FROM pggit.reflog r WHERE r.branch_id = b.id AND r.operation = 'reset'
+                          AND r.new_hash = c.parent_hash)
     UNION ALL
     SELECT 'chain_fork', b.name, format('%s commits share the parent %s', count(*), coalesce(c.parent_hash, '(none)'))
       FROM pggit.commits c JOIN pggit.branches b ON b.id = c.branch_id
+     WHERE NOT EXISTS (SELECT 1 FROM pggit.reflog r WHERE r.branch_id = c.branch_id AND r.operation = 'reset'
+                          AND r.new_hash = c.parent_hash)
      GROUP BY b.name, c.branch_id, c.parent_hash HAVING count(*) > 1
     UNION ALL
     SELECT 'reference', c.hash, format('commit %s names a %s that is not stored: %s', c.id, r.kind, r.ref)
@@ -82,6 +98,50 @@ AS $$
       FROM pggit.branches b
      WHERE b.head_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pggit.commits c WHERE c.hash = b.head_hash)
     UNION ALL
+    -- the reflog: heads are its last entries, entries chain, every commit has one, counts hold
+    SELECT 'reflog', b.name, format('head %s is not the last reflog entry''s new head (%s)',
+                                    coalesce(b.head_hash, '(none)'), coalesce(l.new_hash, '(none)'))
+      FROM pggit.branches b
+      LEFT JOIN LATERAL (SELECT r.new_hash FROM pggit.reflog r WHERE r.branch_id = b.id
+                          ORDER BY r.id DESC LIMIT 1) l ON true
+     WHERE b.status <> 'DELETED' AND b.head_hash IS DISTINCT FROM l.new_hash
+    UNION ALL
+    SELECT 'reflog', coalesce(b.name, r.branch_id::text),
+           format('reflog entry %s (%s %s) %s', r.id, r.operation, coalesce(left(r.new_hash, 12), '-'),
+                  CASE WHEN r.entry_hash <> r.recomputed THEN 'does not hash to its hash'
+                       ELSE format('does not chain to the previous entry (expected %s)', coalesce(r.expected, '(none)')) END)
+      FROM (SELECT x.*, lag(x.entry_hash) OVER (PARTITION BY x.branch_id ORDER BY x.id) AS expected,
+                   pggit.reflog_hash(x) AS recomputed
+              FROM pggit.reflog x) r
+      LEFT JOIN pggit.branches b ON b.id = r.branch_id
+     WHERE r.entry_hash <> r.recomputed OR r.prev_hash IS DISTINCT FROM r.expected
+    UNION ALL
+    SELECT 'reflog', b.name, format('commit %s has no reflog entry', c.hash)
+      FROM pggit.commits c JOIN pggit.branches b ON b.id = c.branch_id
+     WHERE NOT EXISTS (SELECT 1 FROM pggit.reflog r WHERE r.new_hash = c.hash AND r.branch_id = c.branch_id
+                          AND r.ddl_events IS NOT NULL)
+    UNION ALL
+    SELECT 'ddl_events', b.name, format('commit %s recorded %s captured DDL event(s); %s stored',
+                                        c.hash, r.ddl_events, n.stored)
+      FROM pggit.reflog r JOIN pggit.commits c ON c.hash = r.new_hash
+      JOIN pggit.branches b ON b.id = r.branch_id
+     CROSS JOIN LATERAL (SELECT count(*) AS stored FROM pggit.ddl_events e WHERE e.commit_id = c.id) n
+     WHERE r.ddl_events IS NOT NULL AND r.ddl_events <> n.stored
+    UNION ALL
+    SELECT 'object_versions', b.name,
+           format('%s object_versions row(s) missing (the reflog recorded %s, %s stored)%s',
+                  l.versions - n.stored, l.versions, n.stored,
+                  coalesce(': ' || (SELECT string_agg(e.key, ', ' ORDER BY e.key)
+                                      FROM pggit.commits c JOIN pggit.trees t ON t.hash = c.tree_hash
+                                     CROSS JOIN LATERAL jsonb_object_keys(t.entries) e(key)
+                                     WHERE c.hash = b.head_hash
+                                       AND NOT EXISTS (SELECT 1 FROM pggit.object_versions v
+                                                        WHERE v.branch_id = b.id AND v.object_key = e.key)), ''))
+      FROM pggit.branches b
+      JOIN LATERAL (SELECT r.versions FROM pggit.reflog r WHERE r.branch_id = b.id ORDER BY r.id DESC LIMIT 1) l ON true
+     CROSS JOIN LATERAL (SELECT count(*) AS stored FROM pggit.object_versions v WHERE v.branch_id = b.id) n
+     WHERE b.status <> 'DELETED' AND n.stored < l.versions
+    UNION ALL
     SELECT 'append_only', t.rel, format('trigger %s is missing or disabled', t.name)
       FROM (VALUES ('pggit.commits', 'commits_append_only'), ('pggit.commits', 'commits_no_truncate'),
                    ('pggit.objects', 'objects_append_only'), ('pggit.objects', 'objects_no_truncate'),
@@ -89,7 +149,8 @@ AS $$
                    ('pggit.object_versions', 'object_versions_append_only'),
                    ('pggit.object_versions', 'object_versions_no_truncate'),
                    ('pggit.ddl_events', 'ddl_events_append_only'), ('pggit.ddl_events', 'ddl_events_no_delete'),
-                   ('pggit.ddl_events', 'ddl_events_no_truncate')) t(rel, name)
+                   ('pggit.ddl_events', 'ddl_events_no_truncate'),
+                   ('pggit.reflog', 'reflog_append_only'), ('pggit.reflog', 'reflog_no_truncate')) t(rel, name)
      WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = t.rel::regclass
                           AND g.tgname = t.name AND g.tgenabled <> 'D')
     UNION ALL

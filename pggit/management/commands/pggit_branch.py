@@ -27,7 +27,11 @@ class Command(PgGitCommand):
         create = self.add_subcommand(actions, "create", help="Create a branch.")
         create.add_argument("name")
         create.add_argument(
-            "--from", dest="from_branch", default="main", help="Source branch (default: main)."
+            "--from",
+            dest="from_branch",
+            default="main",
+            help="Where the branch starts: a branch, tag, HEAD, hash or 7+ digit prefix, ref~N"
+            " (default: main).",
         )
         create.add_argument(
             "--with-data",

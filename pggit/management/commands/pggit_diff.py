@@ -21,11 +21,11 @@ class Command(PgGitCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument(
-            "a", nargs="?", help="Branch name or commit hash (prefix) to compare from."
+            "a",
+            nargs="?",
+            help="Any ref to compare from (branch, tag, HEAD, hash or prefix, ref~N).",
         )
-        parser.add_argument(
-            "b", nargs="?", help="Branch name or commit hash (prefix) to compare to."
-        )
+        parser.add_argument("b", nargs="?", help="Any ref to compare to.")
         parser.add_argument(
             "--sql",
             action="store_true",

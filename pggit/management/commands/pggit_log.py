@@ -15,12 +15,19 @@ class Command(PgGitCommand):
         "Examples:\n"
         "  manage.py pggit_log\n"
         "  manage.py pggit_log --branch feature/x --limit 5 --oneline\n"
+        "  manage.py pggit_log --branch v1.2.0~3          # any ref: tag, hash, HEAD, ref~N\n"
+        "  manage.py pggit_log --branch feature/x --reflog  # every move of the head\n"
         "  manage.py pggit_log --graph --oneline --all --page 2"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--branch", default="main", help="Branch (default: %(default)s).")
+        parser.add_argument(
+            "--branch",
+            default="main",
+            help="Branch, or any ref to start from (tag, HEAD, hash, 7+ digit prefix, ref~N;"
+            " default: %(default)s).",
+        )
         parser.add_argument(
             "--limit",
             type=int,
@@ -28,6 +35,12 @@ class Command(PgGitCommand):
             help="At most this many commits (default: 20); with --graph, commits per page.",
         )
         parser.add_argument("--oneline", action="store_true", help="One line per commit.")
+        parser.add_argument(
+            "--reflog",
+            action="store_true",
+            help="Show the branch's reflog instead: every move of its head (operation, old and"
+            " new head, role, author, reason, time), newest first.",
+        )
         parser.add_argument(
             "--graph",
             action="store_true",
@@ -45,6 +58,14 @@ class Command(PgGitCommand):
             raise CommandError(
                 "--all and --page draw the graph: add --graph", returncode=self.USER_ERROR
             )
+        if options["reflog"] and options["graph"]:
+            raise CommandError(
+                "--reflog and --graph show different things: choose one",
+                returncode=self.USER_ERROR,
+            )
+        if options["reflog"]:
+            self._reflog(options)
+            return
         if options["graph"]:
             self.handle_graph(options)
             return
@@ -72,6 +93,33 @@ class Command(PgGitCommand):
             for line in (c.message or "(no message)").splitlines():
                 self.stdout.write(f"    {line}")
             self.stdout.write("")
+
+    def _reflog(self, options: dict[str, Any]) -> None:
+        entries = api.reflog(options["branch"], options["limit"], using=options["database"])
+        if options["as_json"]:
+            self.print_json(
+                [
+                    {
+                        "id": e.id,
+                        "branch": options["branch"],
+                        "operation": e.operation,
+                        "old_hash": e.old_hash,
+                        "new_hash": e.new_hash,
+                        "role": e.role_name,
+                        "author": e.author,
+                        "reason": e.reason,
+                        "moved_at": e.moved_at,
+                        "entry_hash": e.entry_hash,
+                    }
+                    for e in entries
+                ]
+            )
+            return
+        for e in entries:
+            self.stdout.write(
+                f"{(e.new_hash or '-')[:12]:<12} {e.operation:<12}"
+                f" {e.moved_at:%Y-%m-%d %H:%M:%S} {e.role_name}/{e.author}: {e.reason}"
+            )
 
     def handle_graph(self, options: dict[str, Any]) -> None:
         """``--graph``: one page of pggit.graph(), laid out by pggit.graph, as text."""

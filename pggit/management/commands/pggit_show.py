@@ -11,12 +11,17 @@ class Command(PgGitCommand):
         "Show a commit: metadata, the objects it changed and the DDL captured since its parent.\n\n"
         "Examples:\n"
         "  manage.py pggit_show 3f2a9c1b\n"
-        "  manage.py pggit_show 3f2a9c1b --tree --json"
+        "  manage.py pggit_show 3f2a9c1b --tree --json\n"
+        "  manage.py pggit_show HEAD~1\n"
+        "  manage.py pggit_show v1.2.0"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("commit", help="A commit hash or a unique prefix (4+ hex digits).")
+        parser.add_argument(
+            "commit",
+            help="Any ref: a branch, tag, HEAD, hash or unique prefix (7+ hex digits), ref~N.",
+        )
         parser.add_argument("--tree", action="store_true", help="Also list every object.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -31,6 +36,8 @@ class Command(PgGitCommand):
         if c["merge_parent_hash"]:
             self.stdout.write(f"Merge:  {c['parent_hash'][:12]} {c['merge_parent_hash'][:12]}")
         self.stdout.write(f"Branch: {c['branch']}")
+        if shown.get("tags"):
+            self.stdout.write(f"Tags:   {', '.join(shown['tags'])}")
         self.stdout.write(f"Author: {c['author']}")
         self.stdout.write(f"Date:   {c['committed_at']}")
         self.stdout.write(f"Tree:   {c['tree_hash']}\n")
