@@ -333,8 +333,9 @@ def create_branch(
     Data comes from a branch's tables: with data, ``from_branch`` must be a branch name.
     Raises BranchExists, InvalidBranchName, RefNameCollision (a tag has the name),
     BranchNotFound or BranchDeleted (for a ``from_branch`` that is a name), CommitNotFound or
-    AmbiguousRef (for any other ref); with data also SchemaNotTracked, TableNotFound, NotATable, NoPrimaryKey,
-    InvalidTableName; InvalidArgument for another ``data``. Nothing is created on an error."""
+    AmbiguousRef (for any other ref); with data also SchemaNotTracked, TableNotFound,
+    NotATable, NoPrimaryKey, InvalidTableName; InvalidArgument for another ``data``. Nothing
+    is created on an error."""
     _text(name, "branch name", InvalidBranchName)
     _text(from_branch, "source ref", InvalidBranchName)
     tables: list[str] | None
