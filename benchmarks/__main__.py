@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from benchmarks import commits, data, ddl, graph, history, refs, schema, workflow
+from benchmarks import commits, data, ddl, graph, history, objects, refs, schema, workflow
 from benchmarks.harness import Bench, print_table, progress, server_facts, write_json
 
 SUITES = {
@@ -17,6 +17,7 @@ SUITES = {
     "history": history,
     "refs": refs,
     "graph": graph,
+    "objects": objects,
     "workflow": workflow,
 }
 

@@ -27,7 +27,9 @@ from pggit.exceptions import (
     BranchNotFound,
     InvalidArgument,
     InvalidBranchName,
+    InvalidObjectKey,
     MergeConflict,
+    ObjectNotFound,
     PgGitError,
     UnmergedCommits,
 )
@@ -467,8 +469,63 @@ class CommitAdmin(ReadOnlyAdmin[Commit]):
         view = self.admin_site.admin_view
         return [
             path("graph/", view(self.graph_view), name="pggit_commit_graph"),
+            path(
+                "<path:object_id>/object/<path:object_key>/",
+                view(self.object_view),
+                name="pggit_commit_object",
+            ),
             *super().get_urls(),
         ]
+
+    def object_view(self, request: HttpRequest, object_id: str, object_key: str) -> HttpResponse:
+        """One object: its definition and DDL at this commit, and its history on the commit's
+        branch (``pggit.object_log``), each change with the DDL that made it (the object's
+        part of the diff against that commit's parent)."""
+        commit = self.get_object(request, object_id)
+        if commit is None or not self.has_view_permission(request, commit):
+            raise Http404("No commit with this id.")
+        try:
+            history = api.object_log(object_key, commit.branch.name)
+        except (InvalidObjectKey, ObjectNotFound) as exc:
+            raise Http404(str(exc)) from exc
+        try:
+            shown: dict[str, Any] | None = api.show_object(commit.hash, object_key)
+        except ObjectNotFound:
+            shown = None  # removed by this commit, or not created yet
+        page = Paginator(history, COMMITS_PER_PAGE).get_page(request.GET.get("page"))
+        rows = {
+            h: (pk, parent)
+            for h, pk, parent in Commit.objects.filter(hash__in=[e.hash for e in page]).values_list(
+                "hash", "pk", "parent_id"
+            )
+        }
+        changes = []
+        for entry in page:  # a diff per change shown: one page of them
+            pk, parent = rows[entry.hash]
+            if parent:
+                ddl = next(
+                    (d.ddl for d in api.diff(parent, entry.hash) if d.object_key == object_key),
+                    [],
+                )
+            else:  # a root commit: the object was created by it
+                ddl = api.show_object(entry.hash, object_key)["ddl"]
+            changes.append(
+                {"entry": entry, "pk": pk, "ddl": ddl, "current": entry.hash == commit.hash}
+            )
+        return TemplateResponse(
+            request,
+            "admin/pggit/commit/object.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": object_key,
+                "commit": commit,
+                "object_key": object_key,
+                "shown": shown,
+                "changes": changes,
+                "page": page,
+            },
+        )
 
     def graph_view(self, request: HttpRequest) -> HttpResponse:
         """Every commit (or, with ``?branch=``, one branch's history) as a graph, a page at a

@@ -37,6 +37,7 @@ from pggit.exceptions import (
     InvalidBranchName,
     InvalidCommitId,
     InvalidMessage,
+    InvalidObjectKey,
     InvalidTableName,
     InvalidTagName,
     MergeConflict,
@@ -53,6 +54,7 @@ __all__ = [
     "DiffEntry",
     "Finding",
     "MergeResult",
+    "ObjectLogEntry",
     "RowChange",
     "Version",
     # functions, in the order of docs/python-api.md
@@ -77,6 +79,11 @@ __all__ = [
     "graph",
     "resolve_conflict",
     "revert",
+    "cherry_pick",
+    "checkout_commit",
+    "drop_commit_checkout",
+    "show_object",
+    "object_log",
     "create_data_branch",
     "diff_data",
     "data_branches",
@@ -107,6 +114,11 @@ __all__ = [
     "agraph",
     "aresolve_conflict",
     "arevert",
+    "acherry_pick",
+    "acheckout_commit",
+    "adrop_commit_checkout",
+    "ashow_object",
+    "aobject_log",
     "acreate_data_branch",
     "adiff_data",
     "adata_branches",
@@ -223,7 +235,9 @@ class RowChange:
 
 @dataclass(frozen=True)
 class MergeResult:
-    """What :func:`merge` did: status is "up-to-date", "fast-forward" or "merged"."""
+    """What :func:`merge` did: status is "up-to-date", "fast-forward" or "merged"; or what
+    :func:`cherry_pick` did: "picked", or a no-op: "already-applied" (the commit is already in
+    the branch's history, or was picked onto it) or "empty" (the branch has the change)."""
 
     status: str
     merge_id: int | None
@@ -703,6 +717,140 @@ def revert(commit: str, *, parent: int | None = None, using: str = DEFAULT_DB_AL
     return run_with_retry(using, operation)
 
 
+def _raise_conflicts(merge_id: int, conflicts: int, what: str, using: str) -> None:
+    found = _conflicts(using, merge_id)
+    raise MergeConflict(
+        f"{what} stopped on {conflicts} conflict(s): " + ", ".join(c["object"] for c in found),
+        hint=(
+            f"Resolve them with pggit.api.resolve_conflict({merge_id}, object,"
+            " 'ours'|'theirs'|ddl)."
+        ),
+        merge_id=merge_id,
+        conflicts=found,
+    )
+
+
+def cherry_pick(
+    commit: str,
+    onto_branch: str,
+    *,
+    parent: int | None = None,
+    using: str = DEFAULT_DB_ALIAS,
+) -> MergeResult:
+    """Apply ``commit``'s schema change (against its first parent, or ``parent`` 1 or 2 for a
+    merge commit) to ``onto_branch`` as a new commit naming the original (see
+    ``pggit.cherry_pick``). A commit already on the branch, or a change the branch already has,
+    is a no-op: the result's status says so ("already-applied", "empty") and nothing changes.
+
+    Raises :class:`MergeConflict` (with ``merge_id`` and ``conflicts``) when the branch changed
+    the same objects differently: the conflicts are recorded and nothing is applied; resolve
+    them with :func:`resolve_conflict`. Also CommitNotFound, MergeParentRequired,
+    InvalidArgument, UncommittedChanges, BranchNotFound, BranchDeleted.
+    """
+    _text(commit, "commit", CommitNotFound)
+    _text(onto_branch, "branch name", InvalidBranchName)
+    if parent is not None and (not isinstance(parent, int) or isinstance(parent, bool)):
+        raise InvalidArgument(f"parent must be 1, 2 or None, not {parent!r}")
+
+    def operation() -> tuple[str, int | None, str | None, int]:
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            # the core's locks, taken first in the same order: the picked commit's branch and
+            # the target, by primary key (an unknown ref or branch is reported by the core)
+            cursor.execute(
+                "SELECT c.branch_id FROM pggit.commits c WHERE c.hash = pggit.resolve_commit(%s)",
+                [commit],
+            )
+            found = cursor.fetchone()
+            ids = {found[0]} if found else set()
+            ids |= {
+                b.pk
+                for b in Branch.objects.using(using)
+                .filter(name=onto_branch)
+                .exclude(status=Branch.Status.DELETED)
+            }
+            list(Branch.objects.using(using).select_for_update().filter(pk__in=ids).order_by("pk"))
+            cursor.execute(
+                "SELECT * FROM pggit.cherry_pick(%s, %s, %s)", [commit, onto_branch, parent]
+            )
+            return cast(tuple[str, int | None, str | None, int], cursor.fetchone())
+
+    status, merge_id, commit_hash, conflicts = run_with_retry(using, operation)
+    if status == "conflicts":  # raised after the transaction committed the record
+        assert merge_id is not None
+        _raise_conflicts(
+            merge_id, conflicts, f"cherry-picking {commit!r} onto {onto_branch!r}", using
+        )
+    return MergeResult(status, merge_id, commit_hash)
+
+
+def checkout_commit(ref: str, *, using: str = DEFAULT_DB_ALIAS) -> dict[str, str]:
+    """Materialize commit ``ref``'s schema read-only (see ``pggit.checkout_commit``): returns
+    ``{logical schema: namespace}``; its tables are empty and refuse writes
+    (:class:`CheckoutReadOnly`). Idempotent. Raises CommitNotFound, CheckoutNamespaceTaken."""
+    _text(ref, "commit", CommitNotFound)
+
+    def operation() -> dict[str, str]:
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute("SELECT logical_schema, namespace FROM pggit.checkout_commit(%s)", [ref])
+            return dict(cursor.fetchall())
+
+    return run_with_retry(using, operation)
+
+
+def drop_commit_checkout(ref: str, *, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Drop commit ``ref``'s read-only checkout; returns the number of namespaces dropped (0
+    when it was not checked out). Raises CommitNotFound."""
+    _text(ref, "commit", CommitNotFound)
+
+    def operation() -> int:
+        with transaction.atomic(using=using):
+            return int(_scalar(using, "SELECT pggit.drop_commit_checkout(%s)", [ref]))
+
+    return run_with_retry(using, operation)
+
+
+def show_object(ref: str, object_key: str, *, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
+    """One object as commit ``ref`` stored it: ``{"commit", "object_key", "object_type",
+    "object_hash", "definition", "ddl"}`` (see ``pggit.show_object``). Raises CommitNotFound,
+    InvalidObjectKey, ObjectNotFound."""
+    _text(ref, "commit", CommitNotFound)
+    _text(object_key, "object key", InvalidObjectKey)
+    with reading(using):
+        shown = _json(_scalar(using, "SELECT pggit.show_object(%s, %s)", [ref, object_key]))
+        return cast(dict[str, Any], shown)
+
+
+@dataclass(frozen=True)
+class ObjectLogEntry:
+    """One commit that changed an object (see :func:`object_log`)."""
+
+    hash: str
+    committed_at: datetime
+    author: str
+    message: str
+    change: str  # "added" | "modified" | "removed"
+    detail: str | None
+    version: str  # the object's semantic version after the commit
+    object_hash: str | None  # its definition after the commit (None: removed)
+
+
+def object_log(
+    object_key: str, branch: str = "main", *, using: str = DEFAULT_DB_ALIAS
+) -> list[ObjectLogEntry]:
+    """The commits of ``branch``'s first-parent history that changed ``object_key`` (e.g.
+    ``"table:public.users"``), newest first (see ``pggit.object_log``). Raises
+    InvalidObjectKey, ObjectNotFound, BranchNotFound, InvalidBranchName."""
+    _text(object_key, "object key", InvalidObjectKey)
+    _text(branch, "branch name", InvalidBranchName)
+    with reading(using), connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT hash, committed_at, author, message, change, detail, version, object_hash"
+            " FROM pggit.object_log(%s, %s)",
+            [object_key, branch],
+        )
+        return [ObjectLogEntry(*row) for row in cursor.fetchall()]
+
+
 def create_data_branch(
     table: str,
     from_branch: str,
@@ -999,6 +1147,11 @@ aunmerged_commits = _awaitable(unmerged_commits)
 agraph = _awaitable(graph)
 aresolve_conflict = _awaitable(resolve_conflict)
 arevert = _awaitable(revert)
+acherry_pick = _awaitable(cherry_pick)
+acheckout_commit = _awaitable(checkout_commit)
+adrop_commit_checkout = _awaitable(drop_commit_checkout)
+ashow_object = _awaitable(show_object)
+aobject_log = _awaitable(object_log)
 acreate_data_branch = _awaitable(create_data_branch)
 adiff_data = _awaitable(diff_data)
 adata_branches = _awaitable(data_branches)

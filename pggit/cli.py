@@ -91,6 +91,24 @@ COMMAND_HINTS: list[tuple[str, Callable[[HintContext], str]]] = [
         lambda c: "--to must name another branch than main and --from.",
     ),
     (
+        r"Choose a parent: parent => 1",
+        lambda c: (
+            "Pass --parent 1 (the change the merge brought to its branch) or --parent 2 "
+            "(the change against the merged branch)."
+        ),
+    ),
+    (
+        r"List its objects: SELECT",
+        lambda c: "List its objects: manage.py pggit_show COMMIT --tree",
+    ),
+    (
+        r"Object keys are as in a commit's tree",
+        lambda c: (
+            "Object keys are as in a commit's tree, e.g. table:public.users: "
+            "manage.py pggit_show COMMIT --tree"
+        ),
+    ),
+    (
         r"The default is ARRAY\['public'\]",
         lambda c: 'The default is PGGIT["TRACKED_SCHEMAS"] = ["public"] in settings.py.',
     ),

@@ -245,6 +245,30 @@ class LiveDataBranches(DataBranchError):
     sqlstate = "PGX09"
 
 
+class InvalidObjectKey(InvalidInput):
+    """Not an object key of a commit's tree (``<type>:<schema>.<name>``)."""
+
+    sqlstate = "PGK01"
+
+
+class ObjectNotFound(NotFound):
+    """The commit's tree, or the branch's history, has no such object."""
+
+    sqlstate = "PGK02"
+
+
+class CheckoutReadOnly(PgGitError):
+    """A write to a table of a read-only commit checkout."""
+
+    sqlstate = "PGK03"
+
+
+class CheckoutNamespaceTaken(PgGitError):
+    """A schema named like a commit checkout's namespace exists and is not pggit's."""
+
+    sqlstate = "PGK04"
+
+
 class RetryableError(PgGitError):
     """A serialization failure or deadlock that outlived the retries (or that happened inside
     the caller's own transaction, which only the caller can retry)."""
@@ -429,6 +453,24 @@ PYTHON_HINTS: list[tuple[str, Callable[[HintContext], str]]] = [
     (
         r"Pass parent => 1",
         lambda c: "Pass parent=1 (the branch merged into) or parent=2 (the merged branch).",
+    ),
+    (
+        r"Choose a parent: parent => 1",
+        lambda c: (
+            "Pass parent=1 (the change the merge brought to its branch) or parent=2 (the "
+            "change against the merged branch) to pggit.api.cherry_pick()."
+        ),
+    ),
+    (
+        r"List its objects: SELECT",
+        lambda c: "List its objects: pggit.api.show(commit)['tree']",
+    ),
+    (
+        r"Object keys are as in a commit's tree",
+        lambda c: (
+            "Object keys are as in a commit's tree, e.g. table:public.users: "
+            "pggit.api.show(commit)['tree']"
+        ),
     ),
     (
         r"The default is ARRAY\['public'\]",

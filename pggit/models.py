@@ -186,8 +186,13 @@ class Merge(models.Model):
         COMPLETED = "COMPLETED", "completed"
         ABANDONED = "ABANDONED", "abandoned"
 
+    class Kind(models.TextChoices):
+        MERGE = "merge", "merge"
+        CHERRY_PICK = "cherry-pick", "cherry-pick"
+
     id = models.BigAutoField(primary_key=True)
     uuid = models.UUIDField(unique=True, editable=False)
+    kind = models.TextField(choices=Kind.choices, default=Kind.MERGE)
     source_branch = models.ForeignKey(Branch, on_delete=models.DO_NOTHING, related_name="+")
     target_branch = models.ForeignKey(Branch, on_delete=models.DO_NOTHING, related_name="+")
     base_hash = models.TextField(null=True, blank=True)
@@ -207,6 +212,8 @@ class Merge(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.CHERRY_PICK:
+            return f"cherry-pick {self.id}: {self.source_hash[:12]} onto {self.target_branch.name}"
         return f"merge {self.id}: {self.source_branch.name} into {self.target_branch.name}"
 
 
@@ -288,3 +295,29 @@ class ReflogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {(self.new_hash or '-')[:12]}"
+
+
+class CommitCheckout(models.Model):
+    """A namespace holding a commit's schema read-only (``pggit.commit_checkouts``)."""
+
+    pk = models.CompositePrimaryKey("commit_id", "logical_schema")
+    commit = models.ForeignKey(
+        Commit,
+        to_field="hash",
+        db_column="commit_hash",
+        on_delete=models.DO_NOTHING,
+        related_name="checkouts",
+    )
+    logical_schema = models.TextField()
+    namespace = models.TextField(unique=True)
+    created_by = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = 'pggit"."commit_checkouts'
+        default_permissions = ("view",)
+        ordering = ["namespace"]
+
+    def __str__(self) -> str:
+        return f"{self.namespace} ({self.logical_schema} at {self.commit_id[:12]})"

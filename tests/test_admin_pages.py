@@ -90,3 +90,51 @@ def test_history_cannot_be_added_through_the_admin(admin_client, url):
 def test_anonymous_changelists_redirect_to_login(client, name):
     response = client.get(reverse(f"admin:{name}_changelist"))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_object_page_shows_the_object_history_with_each_change_ddl(admin_client, unique):
+    t = ident("admo", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY)")
+    created = api.commit("create")
+    run(f"ALTER TABLE {t} ADD COLUMN price numeric(8,2)")
+    changed = api.commit("add price")
+    key = f"table:public.{t}"
+    commit_page = admin_client.get(reverse("admin:pggit_commit_change", args=[changed.pk]))
+    object_url = reverse("admin:pggit_commit_object", args=[changed.pk, key])
+    assert object_url in commit_page.content.decode()  # reachable from the commit's page
+    page = admin_client.get(object_url)
+    assert page.status_code == 200
+    html = text(page)
+    assert html.index("add price") < html.index("create")  # newest first
+    assert "1.1.0" in html and "1.0.0" in html and "column price added" in html
+    assert f"ALTER TABLE {t} ADD COLUMN price numeric(8,2);" in html  # the change's diff
+    assert f"CREATE TABLE {t} (" in html
+    old = admin_client.get(reverse("admin:pggit_commit_object", args=[created.pk, key]))
+    assert old.status_code == 200 and "price" not in text(old).split("History on branch")[0]
+
+
+def test_object_page_of_an_unknown_or_malformed_key_is_not_found(admin_client, unique):
+    commit = api.commit("any")
+    for key in ["table:public.no_such_table", "nonsense"]:
+        url = reverse("admin:pggit_commit_object", args=[commit.pk, key])
+        assert admin_client.get(url).status_code == 404
+
+
+def test_object_page_needs_a_login(client):
+    commit = api.commit("any")
+    url = reverse("admin:pggit_commit_object", args=[commit.pk, "table:public.x"])
+    assert client.get(url).status_code == 302
+
+
+def test_object_page_pages_a_long_history(admin_client, unique):
+    t = ident("admp", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY)")
+    api.commit("create")
+    for n in range(26):
+        run(f"ALTER TABLE {t} ADD COLUMN c{n} int")
+        last = api.commit(f"column {n}")
+    url = reverse("admin:pggit_commit_object", args=[last.pk, f"table:public.{t}"])
+    first = text(admin_client.get(url))
+    assert "page 1 of 2 (27 changes)" in first and "column 25" in first and "create" not in first
+    second = text(admin_client.get(url + "?page=2"))
+    assert "page 2 of 2" in second and "CREATE TABLE" in second and "column 25" not in second

@@ -64,5 +64,13 @@ def test_every_documented_function_but_the_context_managers_has_an_async_twin():
 
 def test_every_exported_result_class_is_documented():
     classes = {name for name, value in exported().items() if inspect.isclass(value)}
-    assert classes == {"Change", "DiffEntry", "Finding", "MergeResult", "RowChange", "Version"}
+    assert classes == {
+        "Change",
+        "DiffEntry",
+        "Finding",
+        "MergeResult",
+        "ObjectLogEntry",
+        "RowChange",
+        "Version",
+    }
     assert {name for name in classes if f"`{name}" not in DOC and f"[{name}]" not in DOC} == set()

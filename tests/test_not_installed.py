@@ -20,6 +20,7 @@ COMMANDS = [
     ["pggit_hash", "users"],
     ["pggit_diff", "main", "feature/x"],
     ["pggit_merge", "feature/x"],
+    ["pggit_cherry_pick", "abcd", "main"],
     ["pggit_data_branch", "list"],
     ["pggit_verify", "--json"],
     ["pggit_tag", "create", "v1.0"],

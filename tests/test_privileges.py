@@ -439,3 +439,44 @@ def test_apply_privileges_runs_again_with_capture_on():
         "SELECT prosecdef AND proowner = 'pggit_owner'::regrole FROM pg_proc"
         " WHERE oid = 'pggit.commit_changes(text, text, text, text, boolean)'::regprocedure"
     )
+
+
+def test_history_verbs_by_role(api_roles, unique):
+    """A writer cherry-picks and checks a commit out; the checkout's tables are readable by
+    writers and readers and refuse writes to both; a reader may read the past but not write
+    it; a stranger may do neither."""
+    writer, reader, stranger = api_roles("writer"), api_roles("reader"), api_roles("stranger")
+    t = f"h_{unique('t').replace('-', '_')}"
+    run("SELECT pggit.commit_changes('main', 'before the history verbs')")
+    branch = unique("ph")
+    writer.execute("SELECT pggit.create_branch(%s)", [branch])
+    picked = committed_on_branch(writer, branch, f"CREATE TABLE {t} (id int PRIMARY KEY)")
+    writer.execute("SELECT pggit.checkout('main')")
+    status = writer.execute(
+        "SELECT status FROM pggit.cherry_pick(%s, 'main')", [picked]
+    ).fetchone()[0]
+    assert status == "picked"
+    head = sql_scalar("SELECT head_hash FROM pggit.branches WHERE name = 'main'")
+    namespace = writer.execute(
+        "SELECT namespace FROM pggit.checkout_commit(%s)", [head]
+    ).fetchone()[0]
+    try:
+        for conn in (writer, reader):
+            assert conn.execute(f'SELECT count(*) FROM "{namespace}".{t}').fetchone()[0] == 0
+            # the API roles have no write right on it (42501); a role that has one (the owner,
+            # a superuser) meets the trigger (PGK03, tests/test_object_history.py)
+            assert sqlstate(conn, f'INSERT INTO "{namespace}".{t} VALUES (1)') == "42501"
+            log = conn.execute("SELECT change FROM pggit.object_log(%s)", [f"table:public.{t}"])
+            assert log.fetchall() == [("added",)]
+            shown = conn.execute(
+                "SELECT pggit.show_object(%s, %s)->>'object_type'", [head, f"table:public.{t}"]
+            ).fetchone()[0]
+            assert shown == "table"
+        for call in ("SELECT pggit.checkout_commit(%s)", "SELECT pggit.drop_commit_checkout(%s)"):
+            assert sqlstate(reader, call, (head,)) == "42501"
+            assert sqlstate(stranger, call, (head,)) == "42501"
+        assert sqlstate(reader, "SELECT * FROM pggit.cherry_pick(%s, 'main')", (picked,)) == "42501"
+        assert sqlstate(stranger, f'SELECT count(*) FROM "{namespace}".{t}') == "42501"
+        assert sqlstate(stranger, "SELECT * FROM pggit.object_log('table:public.x')") == "42501"
+    finally:
+        assert writer.execute("SELECT pggit.drop_commit_checkout(%s)", [head]).fetchone()[0] == 1

@@ -148,6 +148,13 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(primary_key=True, serialize=False)),
                 ("uuid", models.UUIDField(editable=False, unique=True)),
+                (
+                    "kind",
+                    models.TextField(
+                        choices=[("merge", "merge"), ("cherry-pick", "cherry-pick")],
+                        default="merge",
+                    ),
+                ),
                 ("base_hash", models.TextField(blank=True, null=True)),
                 ("source_hash", models.TextField()),
                 ("target_hash", models.TextField(blank=True, null=True)),
@@ -240,6 +247,32 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "reflog",
                 "db_table": 'pggit"."reflog',
                 "ordering": ["-id"],
+                "managed": False,
+                "default_permissions": ("view",),
+            },
+        ),
+        migrations.CreateModel(
+            name="CommitCheckout",
+            fields=[
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "commit_id",
+                        "logical_schema",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("logical_schema", models.TextField()),
+                ("namespace", models.TextField(unique=True)),
+                ("created_by", models.TextField()),
+                ("created_at", models.DateTimeField()),
+            ],
+            options={
+                "db_table": 'pggit"."commit_checkouts',
+                "ordering": ["namespace"],
                 "managed": False,
                 "default_permissions": ("view",),
             },

@@ -132,8 +132,13 @@ AS $$
     FROM pggit.definition_changes(p_old, p_new) d
 $$;
 
--- change_detail(old, new): a readable one-line summary of definition_changes.
-CREATE FUNCTION pggit.change_detail(p_old jsonb, p_new jsonb) RETURNS text
+-- describe_changes(changes)
+-- Purpose: the one-line summary change_detail gives, of definition_changes rows passed as a
+--   jsonb array of {element, name, change, old_value, new_value} (NULL: no change). A caller
+--   that summarizes many pairs in one query (object_log) runs definition_changes in a LATERAL
+--   join, planned once, and calls this per pair: change_detail per row plans
+--   definition_changes again for every call.
+CREATE FUNCTION pggit.describe_changes(p_changes jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pggit
 SET jit = off
@@ -152,7 +157,17 @@ AS $$
                 format('column %s added (%s)', d.name, d.new_value->>'type')
             ELSE format('%s %s %s', d.element, d.name, d.change)
         END, '; ' ORDER BY d.element, d.name)
-      FROM pggit.definition_changes(p_old, p_new) d
+      FROM jsonb_to_recordset(coalesce(p_changes, '[]'))
+           AS d(element text, name text, change text, old_value jsonb, new_value jsonb)
+$$;
+
+-- change_detail(old, new): a readable one-line summary of definition_changes (describe_changes).
+CREATE FUNCTION pggit.change_detail(p_old jsonb, p_new jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+    SELECT pggit.describe_changes((SELECT jsonb_agg(to_jsonb(d)) FROM pggit.definition_changes(p_old, p_new) d))
 $$;
 
 CREATE TYPE pggit.semantic_version AS (major integer, minor integer, patch integer, full_version text);
@@ -226,6 +241,9 @@ SELECT DISTINCT ON (v.branch_id, v.object_key) v.*
 
 COMMENT ON VIEW pggit.current_object_versions IS
     'The current version of every object per branch: the newest row of pggit.object_versions.';
+
+-- object_log reads one object's versions on every branch: one index probe.
+CREATE INDEX object_versions_object_idx ON pggit.object_versions (object_key);
 
 CREATE VIEW pggit.table_versions AS
 SELECT b.name AS branch,
@@ -519,5 +537,174 @@ BEGIN
               FROM pggit.ddl_events e WHERE e.commit_id = v_commit.id), '[]'::jsonb),
         'tags', coalesce((SELECT jsonb_agg(t.name ORDER BY t.name) FROM pggit.tags t
                            WHERE t.commit_hash = v_commit.hash), '[]'::jsonb));
+END;
+$$;
+
+-- validate_object_key(object_key)
+-- Purpose: refuse what cannot be a tree key: NULL, empty, over 1,000 characters, control
+--   characters, or not "<type>:<schema>.<name>" with a type pggit tracks (table, view,
+--   materialized_view, sequence, function, procedure, enum, domain, composite_type), e.g.
+--   table:public.users or function:public.f(integer). The key is only ever compared with
+--   tree keys, never run as SQL.
+-- Errors: PGK01.  Locks: none.
+CREATE FUNCTION pggit.validate_object_key(p_key text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+SET jit = off
+AS $$
+BEGIN
+    IF p_key IS NULL OR length(p_key) > 1000 OR p_key ~ '[[:cntrl:]]'
+       OR split_part(p_key, ':', 1) NOT IN ('table', 'view', 'materialized_view', 'sequence', 'function',
+                                            'procedure', 'enum', 'domain', 'composite_type')
+       OR substr(p_key, strpos(p_key, ':') + 1) !~ '^.+\..+$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGK01',
+            MESSAGE = format('invalid object key %s', coalesce(quote_literal(left(p_key, 80)), 'NULL')),
+            HINT = 'An object key is <type>:<schema>.<name> as in a commit''s tree, e.g. table:public.users '
+                   '(types: table, view, materialized_view, sequence, function, procedure, enum, domain, '
+                   'composite_type).';
+    END IF;
+END;
+$$;
+
+-- show_object(ref, object_key)
+-- Purpose: one object as a commit stored it: its definition (the normalized JSON the tree
+--   hashes) and the DDL that creates it (tree_ddl of a tree holding only that object).
+-- Arguments: ref text: a commit reference (pggit.resolve_commit); object_key text, e.g.
+--   table:public.users.
+-- Returns: jsonb {commit, object_key, object_type, object_hash, definition, ddl: [statement]}.
+-- Errors: PGC03 unknown or ambiguous ref; PGK01 malformed key; PGK02 the commit's tree has
+--   no such object.  Locks: none.
+CREATE FUNCTION pggit.show_object(ref text, object_key text) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_hash   text;
+    v_object text;
+BEGIN
+    PERFORM pggit.validate_object_key(show_object.object_key);
+    v_hash := pggit.resolve_commit(ref);
+    v_object := pggit.commit_tree(v_hash)->>show_object.object_key;
+    IF v_object IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGK02',
+            MESSAGE = format('commit %s has no object %s', left(v_hash, 12), quote_literal(left(show_object.object_key, 200))),
+            HINT = format('List its objects: SELECT jsonb_object_keys(pggit.show(%L)->''tree'').', left(v_hash, 12));
+    END IF;
+    RETURN jsonb_build_object(
+        'commit', v_hash,
+        'object_key', show_object.object_key,
+        'object_type', split_part(show_object.object_key, ':', 1),
+        'object_hash', v_object,
+        'definition', (SELECT o.definition FROM pggit.objects o WHERE o.hash = v_object),
+        'ddl', (SELECT coalesce(jsonb_agg(d.statement ORDER BY d.step), '[]')
+                  FROM pggit.tree_ddl('{}', jsonb_build_object(show_object.object_key, v_object)) d));
+END;
+$$;
+
+-- object_log(object_key, branch)
+-- Purpose: one object's history on a branch, newest first: the commits of the branch's
+--   first-parent chain (as pggit.log walks it) that changed the object, each with the change
+--   ('added', 'modified', 'removed'), a readable detail of a modification, and the object's
+--   semantic version after it. A merge commit shows the changes it brought (the merged
+--   branch's own commits are not on the first-parent chain).
+--   Reads the object's rows of pggit.object_versions (one per version a commit made) through
+--   their key; no tree is read. The chain is followed back to the object's oldest change in runs, not commit by
+--   commit: from a commit, the commits of its branch in descending id order continue the chain
+--   as long as each one's parent is the next one (one index range scan with lead(), stopping
+--   at the first commit whose parent is elsewhere: on another branch, or, after a reset, an
+--   older commit of the same branch); then the run goes on from that parent. The chain is the
+--   union of those (branch, id range) runs, usually a few for thousands of commits (a walk
+--   of one hash lookup per commit read 10,000 commits one probe at a time).
+-- Arguments: object_key text, e.g. table:public.users; branch text (default 'main'; a
+--   deleted branch's history stays readable, as in log).
+-- Returns: (hash, committed_at, author, message, change, detail, version, object_hash).
+-- Errors: PGK01 malformed key; PGB04/PGB01 branch; PGK02 the object never changed on the
+--   branch's history.  Locks: none.
+CREATE FUNCTION pggit.object_log(object_key text, branch text DEFAULT 'main')
+RETURNS TABLE (hash text, committed_at timestamptz, author text, message text, change text,
+               detail text, version text, object_hash text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_key      text := object_log.object_key;
+    v_head     text;
+    v_oldest   bigint;
+    v_id       bigint;
+    v_branch   bigint;
+    v_break    bigint;
+    v_parent   text;
+    v_branches bigint[] := '{}';
+    v_lows     bigint[] := '{}';
+    v_highs    bigint[] := '{}';
+    v_versions bigint[];
+BEGIN
+    PERFORM pggit.validate_object_key(v_key);
+    PERFORM pggit.validate_branch_name(object_log.branch);
+    SELECT b.head_hash INTO v_head FROM pggit.branches b
+     WHERE b.name = object_log.branch
+     ORDER BY (b.status <> 'DELETED') DESC, b.id DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        PERFORM pggit.raise_missing_branch(object_log.branch);
+    END IF;
+    -- the object's versions made by commits on their own branch (a branch's inherited
+    -- versions, and those a fast-forward records on the target, name another branch's commit)
+    SELECT coalesce(array_agg(v.id), '{}'), min(c.id) INTO v_versions, v_oldest
+      FROM pggit.object_versions v JOIN pggit.commits c ON c.hash = v.commit_hash
+     WHERE v.object_key = v_key AND c.branch_id = v.branch_id;
+    IF v_oldest IS NOT NULL THEN
+        SELECT c.id, c.branch_id INTO v_id, v_branch FROM pggit.commits c WHERE c.hash = v_head;
+    END IF;
+    WHILE v_id >= v_oldest LOOP
+        v_break := NULL;
+        SELECT r.id, r.parent_hash INTO v_break, v_parent
+          FROM (SELECT c.id, c.parent_hash, lead(c.hash) OVER (ORDER BY c.id DESC) AS next_hash
+                  FROM pggit.commits c
+                 WHERE c.branch_id = v_branch AND c.id <= v_id AND c.id >= v_oldest
+                 ORDER BY c.id DESC) r
+         WHERE r.parent_hash IS DISTINCT FROM r.next_hash
+         LIMIT 1;
+        v_branches := v_branches || v_branch;
+        v_lows := v_lows || coalesce(v_break, v_oldest);
+        v_highs := v_highs || v_id;
+        v_id := NULL;
+        IF v_break IS NOT NULL AND v_parent IS NOT NULL THEN
+            SELECT c.id, c.branch_id INTO v_id, v_branch FROM pggit.commits c WHERE c.hash = v_parent;
+        END IF;
+    END LOOP;
+
+    RETURN QUERY
+    WITH changes AS (
+        SELECT c.id AS commit_id, v.object_hash, v.major, v.minor, v.patch,
+               lag(v.object_hash) OVER (ORDER BY c.id) AS previous_hash
+          FROM pggit.object_versions v
+          JOIN pggit.commits c ON c.hash = v.commit_hash
+          JOIN unnest(v_branches, v_lows, v_highs) AS run(branch_id, low, high)
+            ON c.branch_id = run.branch_id AND c.id BETWEEN run.low AND run.high
+         WHERE v.id = ANY (v_versions)
+    )
+    SELECT c.hash, c.committed_at, c.author, c.message,
+           CASE WHEN ch.object_hash IS NULL THEN 'removed'
+                WHEN ch.previous_hash IS NULL THEN 'added' ELSE 'modified' END,
+           CASE WHEN ch.object_hash IS NOT NULL AND ch.previous_hash IS NOT NULL THEN pggit.describe_changes(d.changes) END,
+           format('%s.%s.%s', ch.major, ch.minor, ch.patch),
+           ch.object_hash
+      FROM changes ch JOIN pggit.commits c ON c.id = ch.commit_id
+     CROSS JOIN LATERAL (  -- one definition_changes scan for all pairs (see describe_changes)
+        SELECT jsonb_agg(to_jsonb(dc)) AS changes
+          FROM pggit.definition_changes(
+                   (SELECT o.definition FROM pggit.objects o WHERE o.hash = ch.previous_hash),
+                   (SELECT o.definition FROM pggit.objects o WHERE o.hash = ch.object_hash)) dc
+         WHERE ch.object_hash IS NOT NULL AND ch.previous_hash IS NOT NULL) d
+     ORDER BY ch.commit_id DESC;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGK02',
+            MESSAGE = format('no commit on branch %L changed %s', object_log.branch, quote_literal(left(v_key, 200))),
+            HINT = 'Object keys are as in a commit''s tree, e.g. table:public.users: SELECT pggit.show(ref)->''tree''.';
+    END IF;
 END;
 $$;

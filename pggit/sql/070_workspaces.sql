@@ -64,15 +64,41 @@ $$;
 
 -- run_statements(branch_id, statements)
 -- Purpose: run DDL statements (jsonb array of {object_key, statement}, in order) in the
---   branch's workspace, each with search_path set to the namespace of its object's schema.
---   pggit's own DDL: not captured as user DDL (pggit.internal), function bodies not checked
---   until use (they may reference objects created later in the list); on a branch other than
---   main, what the statements created goes to pggit_writer (give_to_writers). The branch's namespaces
---   are read once: an object key ("table:public.users") names its logical schema, whose
---   namespace is looked up in that small list (a query per statement cost 0.2 ms each).
--- Errors: the failing statement's own SQLSTATE, with a message naming the statement; the
---   caller's transaction then rolls back, so nothing is half-applied.
+--   branch's workspace: run_statements_in with the branch's namespaces; then, on a branch
+--   other than main, what the statements created goes to pggit_writer (give_to_writers).
+-- Errors: those of run_statements_in.
 CREATE FUNCTION pggit.run_statements(p_branch_id bigint, p_statements jsonb) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    v_count := pggit.run_statements_in(
+        (SELECT coalesce(jsonb_object_agg(n.logical_schema, n.namespace::regnamespace::text), '{}')
+           FROM pggit.branch_namespaces(p_branch_id) n),
+        p_statements);
+    -- what pggit created in a branch's workspace is the branch's, so writers may change it
+    PERFORM pggit.give_to_writers(n.namespace::regnamespace::text)
+       FROM pggit.branch_namespaces(p_branch_id) n
+      WHERE NOT EXISTS (SELECT 1 FROM pggit.branches b WHERE b.id = p_branch_id AND b.name = 'main');
+    RETURN v_count;
+END;
+$$;
+
+-- run_statements_in(namespaces, statements)
+-- Purpose: run DDL statements (jsonb array of {object_key, statement}, in order), each with
+--   search_path set to the namespace that holds its object's logical schema (namespaces:
+--   jsonb {logical_schema: namespace}; a branch's workspace, or a commit checkout's).
+--   pggit's own DDL: not captured as user DDL (pggit.internal), function bodies not checked
+--   until use (they may reference objects created later in the list). An object key
+--   ("table:public.users") names its logical schema, whose namespace is looked up in that
+--   small list (a query per statement cost 0.2 ms each).
+-- Errors: PGD02 an object of a schema with no namespace; the failing statement's own
+--   SQLSTATE, with a message naming the statement; the caller's transaction then rolls back,
+--   so nothing is half-applied.
+CREATE FUNCTION pggit.run_statements_in(p_namespaces jsonb, p_statements jsonb) RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
 SET check_function_bodies = off
@@ -89,9 +115,9 @@ DECLARE
     v_state     text;
     v_message   text;
 BEGIN
-    SELECT array_agg(quote_ident(n.logical_schema) || '.'), array_agg(n.namespace::regnamespace::text)
+    SELECT array_agg(quote_ident(n.key) || '.' ORDER BY n.key), array_agg(n.value ORDER BY n.key)
       INTO v_prefixes, v_spaces
-      FROM pggit.branch_namespaces(p_branch_id) n;
+      FROM jsonb_each_text(p_namespaces) n;
     -- One exception block for the whole list (not one per statement): per-statement
     -- subtransactions would overflow the subxid cache on large workspaces.
     BEGIN
@@ -121,10 +147,6 @@ BEGIN
             DETAIL = v_item->>'statement',
             HINT = 'Nothing was applied: the whole operation rolled back.';
     END;
-    -- what pggit created in a branch's workspace is the branch's, so writers may change it
-    PERFORM pggit.give_to_writers(n.namespace::regnamespace::text)
-       FROM pggit.branch_namespaces(p_branch_id) n
-      WHERE NOT EXISTS (SELECT 1 FROM pggit.branches b WHERE b.id = p_branch_id AND b.name = 'main');
     PERFORM pggit.end_internal(v_internal);
     RETURN v_position;
 END;
@@ -336,4 +358,141 @@ AS $$
     SELECT d.step, d.object_key, d.statement
       FROM pggit.tree_ddl(pggit.resolve_tree(a), pggit.resolve_tree(b)) d
      ORDER BY d.step
+$$;
+
+CREATE TABLE pggit.commit_checkouts (
+    commit_hash    text NOT NULL REFERENCES pggit.commits (hash),
+    logical_schema text NOT NULL,
+    namespace      text NOT NULL UNIQUE,
+    created_by     text NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (commit_hash, logical_schema)
+);
+
+COMMENT ON TABLE pggit.commit_checkouts IS
+    'Read-only copies of a commit''s schema (pggit.checkout_commit): one namespace per tracked '
+    'schema, named pggit_c<first 12 hash digits>_<n>, its tables empty and refusing writes.';
+
+-- refuse_checkout_write(): trigger function of every table of a commit checkout.
+-- Errors: always PGK03.
+CREATE FUNCTION pggit.refuse_checkout_write() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+SET jit = off
+AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'PGK03',
+        MESSAGE = format('%I.%I is part of a read-only commit checkout: %s is refused',
+                         TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP),
+        HINT = 'A commit checkout shows a past schema: make changes in a branch''s workspace instead.';
+END;
+$$;
+
+-- checkout_commit(ref)
+-- Purpose: materialize a commit's schema read-only, for reading (SELECT, \d, EXPLAIN): one
+--   new namespace per tracked schema (pggit_c<12 hash digits>_<n>), filled by the same DDL a
+--   branch workspace gets (tree_ddl of the commit's tree, run by run_statements_in). Its
+--   tables are empty (data is not time-travelled). Writes are refused by a statement-level
+--   BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE trigger on every table (PGK03), enabled
+--   ALWAYS so that session_replication_role = replica does not skip it; this holds for every
+--   role, owner included, and does not depend on privileges or on default_transaction_read_only.
+--   Only dropping the trigger (or the namespace) lifts it. pggit_reader and pggit_writer get
+--   USAGE and SELECT on it. Idempotent: a commit checked out already returns its namespaces
+--   (NOTICE). drop_commit_checkout removes it.
+-- Arguments: ref text (pggit.resolve_commit).
+-- Returns: (logical_schema, namespace), by logical schema.
+-- Errors: PGC03 unknown or ambiguous ref; PGK04 a schema of that name exists and is not this
+--   checkout's; PGD02/statement errors as for a workspace (nothing is left behind).
+-- Locks: concurrent checkouts of one commit serialize on its commit_checkouts rows.
+CREATE FUNCTION pggit.checkout_commit(ref text)
+RETURNS TABLE (logical_schema text, namespace text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_hash     text := pggit.resolve_commit(ref);
+    v_internal text;
+    v_created  integer;
+    v_spaces   jsonb;
+    v_namespace text;
+    v_relation regclass;
+BEGIN
+    INSERT INTO pggit.commit_checkouts (commit_hash, logical_schema, namespace, created_by)
+    SELECT v_hash, t.schema_name, format('pggit_c%s_%s', left(v_hash, 12), row_number() OVER (ORDER BY t.schema_name)),
+           pggit.current_author()
+      FROM pggit.tracked_schemas t
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS v_created = ROW_COUNT;
+    IF v_created = 0 THEN
+        RAISE NOTICE 'pggit: commit % is already checked out', left(v_hash, 12);
+    ELSE
+        IF EXISTS (SELECT 1 FROM pggit.commit_checkouts k JOIN pg_namespace n ON n.nspname = k.namespace
+                    WHERE k.commit_hash = v_hash) THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGK04',
+                MESSAGE = format('cannot check out commit %s: a schema named pggit_c%s_* already exists',
+                                 left(v_hash, 12), left(v_hash, 12)),
+                HINT = 'pggit_c<hash>_<n> names are pggit''s: rename or drop that schema.';
+        END IF;
+        v_internal := pggit.begin_internal();
+        SELECT jsonb_object_agg(k.logical_schema, quote_ident(k.namespace)) INTO v_spaces
+          FROM pggit.commit_checkouts k WHERE k.commit_hash = v_hash;
+        FOR v_namespace IN SELECT k.namespace FROM pggit.commit_checkouts k WHERE k.commit_hash = v_hash LOOP
+            EXECUTE format('CREATE SCHEMA %I', v_namespace);
+        END LOOP;
+        PERFORM pggit.run_statements_in(v_spaces, coalesce((
+            SELECT jsonb_agg(jsonb_build_object('object_key', d.object_key, 'statement', d.statement) ORDER BY d.step)
+              FROM pggit.tree_ddl('{}', pggit.commit_tree(v_hash)) d), '[]'));
+        FOR v_relation IN
+            SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              JOIN pggit.commit_checkouts k ON k.namespace = n.nspname
+             WHERE k.commit_hash = v_hash AND c.relkind IN ('r', 'p')
+             ORDER BY c.oid LOOP
+            EXECUTE format('CREATE TRIGGER pggit_read_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_checkout_write()', v_relation);
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER pggit_read_only', v_relation);
+        END LOOP;
+        -- the API roles read it (the checkout belongs to the role the write functions run as)
+        IF (SELECT count(*) FROM pg_roles WHERE rolname IN ('pggit_reader', 'pggit_writer')) = 2 THEN
+            FOR v_namespace IN SELECT k.namespace FROM pggit.commit_checkouts k WHERE k.commit_hash = v_hash LOOP
+                EXECUTE format('GRANT USAGE ON SCHEMA %1$I TO pggit_reader, pggit_writer;
+                                GRANT SELECT ON ALL TABLES IN SCHEMA %1$I TO pggit_reader, pggit_writer',
+                               v_namespace);
+            END LOOP;
+        END IF;
+        PERFORM pggit.end_internal(v_internal);
+    END IF;
+    RETURN QUERY SELECT k.logical_schema, k.namespace FROM pggit.commit_checkouts k
+                  WHERE k.commit_hash = v_hash ORDER BY k.logical_schema;
+END;
+$$;
+
+-- drop_commit_checkout(ref)
+-- Purpose: drop a commit checkout's namespaces and everything in them.
+-- Arguments: ref text (pggit.resolve_commit).
+-- Returns: the number of namespaces dropped; 0 (with a NOTICE) when the commit is not
+--   checked out.
+-- Errors: PGC03 unknown or ambiguous ref.  Locks: the checkout's rows.
+CREATE FUNCTION pggit.drop_commit_checkout(ref text) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+DECLARE
+    v_hash      text := pggit.resolve_commit(ref);
+    v_internal  text := pggit.begin_internal();
+    v_namespace text;
+    v_count     integer := 0;
+BEGIN
+    FOR v_namespace IN DELETE FROM pggit.commit_checkouts k WHERE k.commit_hash = v_hash RETURNING k.namespace LOOP
+        EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', v_namespace);
+        v_count := v_count + 1;
+    END LOOP;
+    IF v_count = 0 THEN
+        RAISE NOTICE 'pggit: commit % is not checked out', left(v_hash, 12);
+    END IF;
+    PERFORM pggit.end_internal(v_internal);
+    RETURN v_count;
+END;
 $$;

@@ -6,6 +6,7 @@
 CREATE TABLE pggit.merges (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     uuid             uuid NOT NULL DEFAULT pggit.generate_trinity_id()::uuid UNIQUE,
+    kind             text NOT NULL DEFAULT 'merge' CHECK (kind IN ('merge', 'cherry-pick')),
     source_branch_id bigint NOT NULL REFERENCES pggit.branches (id),
     target_branch_id bigint NOT NULL REFERENCES pggit.branches (id),
     base_hash        text REFERENCES pggit.commits (hash),
@@ -19,7 +20,10 @@ CREATE TABLE pggit.merges (
     completed_at     timestamptz
 );
 
-COMMENT ON TABLE pggit.merges IS 'Merges that stopped on conflicts or completed.';
+COMMENT ON TABLE pggit.merges IS
+    'Merges and cherry-picks that stopped on conflicts or completed. A cherry-pick''s source is '
+    'the picked commit (source_hash, on its branch source_branch_id) and its base that commit''s '
+    'parent.';
 
 CREATE TABLE pggit.merge_conflicts (
     merge_id       bigint NOT NULL REFERENCES pggit.merges (id),
@@ -304,7 +308,7 @@ BEGIN
             HINT = 'Another session completed or abandoned it.';
     END IF;
     IF EXISTS (SELECT 1 FROM pggit.branches b
-                WHERE (b.id = v_merge.source_branch_id
+                WHERE (b.id = v_merge.source_branch_id AND v_merge.kind = 'merge'  -- a picked commit stays
                        AND (b.status = 'DELETED' OR b.head_hash IS DISTINCT FROM v_merge.source_hash))
                    OR (b.id = v_merge.target_branch_id
                        AND (b.status = 'DELETED' OR b.head_hash IS DISTINCT FROM v_merge.target_hash))) THEN
@@ -399,6 +403,8 @@ $$;
 --   change alter those tables), then the schema (fast-forward, or the merged tree into the
 --   target's workspace); then a commit on the target (with two parents for a 3-way merge;
 --   none for a plain fast-forward). The source becomes MERGED; its merged data branches end.
+--   A cherry-pick (kind 'cherry-pick') always applies its merged tree and records a commit
+--   with one parent (the target's head); its source branch and data branches are untouched.
 -- Errors: PGM07, PGM04 (see lock_merge_for_completion, merged_data_rows); PGM01 unresolved
 --   conflict; any failing statement's own error, naming the statement (nothing is applied).
 CREATE FUNCTION pggit.complete_merge(p_merge_id bigint) RETURNS text
@@ -410,7 +416,8 @@ DECLARE
     v_merge  pggit.merges := pggit.lock_merge_for_completion(p_merge_id);
     v_source pggit.branches;
     v_target pggit.branches;
-    v_mode   text := pggit.merge_mode(v_merge.source_hash, v_merge.target_hash, v_merge.base_hash);
+    v_mode   text := CASE WHEN v_merge.kind = 'cherry-pick' THEN 'pick'
+                          ELSE pggit.merge_mode(v_merge.source_hash, v_merge.target_hash, v_merge.base_hash) END;
     v_tree   record;
     v_data   bigint;
     v_merged_data boolean := false;
@@ -421,7 +428,7 @@ BEGIN
     IF v_mode <> 'none' THEN
         PERFORM pggit.refuse_uncommitted(v_target);
     END IF;
-    FOR v_data IN SELECT * FROM pggit.merging_data_branches(v_source.id, v_target.id) LOOP
+    FOR v_data IN SELECT * FROM pggit.merging_data_branches(v_source.id, v_target.id) WHERE v_mode <> 'pick' LOOP
         PERFORM pggit.apply_data_rows(v_data, pggit.merged_data_rows(p_merge_id, v_data));
         PERFORM pggit.end_data_branch(v_data, 'MERGED');
         v_merged_data := true;
@@ -436,12 +443,14 @@ BEGIN
                                        v_merge.author);
         UPDATE pggit.branches SET head_hash = v_source.head_hash WHERE id = v_target.id
         RETURNING * INTO v_target;
-    ELSIF v_mode = '3way' THEN
+    ELSIF v_mode IN ('3way', 'pick') THEN
         v_tree := pggit.merged_tree(v_merge);
         PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_merge.target_hash), v_tree.result, v_tree.extra);
     END IF;
 
-    IF v_mode = '3way' OR v_merged_data THEN
+    IF v_mode = 'pick' THEN
+        v_hash := pggit.record_commit(v_target, v_merge.message, v_merge.author, NULL, true, NULL, 'cherry-pick');
+    ELSIF v_mode = '3way' OR v_merged_data THEN
         v_hash := pggit.record_commit(v_target,
             coalesce(v_merge.message, format('Merge %sbranch %L into %L',
                                              CASE WHEN v_mode = '3way' THEN '' ELSE 'data of ' END,
@@ -452,7 +461,9 @@ BEGIN
         v_hash := v_target.head_hash;
     END IF;
     UPDATE pggit.merges SET status = 'COMPLETED', result_hash = v_hash, completed_at = now() WHERE id = p_merge_id;
-    UPDATE pggit.branches SET status = 'MERGED' WHERE id = v_source.id;
+    IF v_mode <> 'pick' THEN
+        UPDATE pggit.branches SET status = 'MERGED' WHERE id = v_source.id;
+    END IF;
     RETURN v_hash;
 END;
 $$;
@@ -514,7 +525,8 @@ BEGIN
 
     -- A new attempt supersedes open merges of the same pair.
     UPDATE pggit.merges m SET status = 'ABANDONED', completed_at = now()
-     WHERE m.source_branch_id = v_source.id AND m.target_branch_id = v_target.id AND m.status = 'CONFLICTED';
+     WHERE m.source_branch_id = v_source.id AND m.target_branch_id = v_target.id AND m.status = 'CONFLICTED'
+       AND m.kind = 'merge';
     INSERT INTO pggit.merges (source_branch_id, target_branch_id, base_hash, source_hash, target_hash,
                               status, message, author)
     VALUES (v_source.id, v_target.id, v_base, coalesce(v_source.head_hash, v_target.head_hash), v_target.head_hash,
@@ -778,5 +790,114 @@ BEGIN
         'data', v_data,
         'conflicts', (SELECT count(*) FROM jsonb_array_elements(v_objects) o WHERE o->>'outcome' = 'conflict')
                      + (SELECT coalesce(sum((x->>'conflicts')::bigint), 0) FROM jsonb_array_elements(v_data) x));
+END;
+$$;
+
+-- cherry_pick(commit, onto_branch, parent)
+-- Purpose: apply one commit's schema change to a branch as a new commit, like git
+--   cherry-pick -x: a 3-way merge with base = the picked commit's parent tree (the chosen
+--   parent for a merge commit), theirs = its tree, ours = the branch's head tree. Objects the
+--   branch changed too are combined element by element as in a merge; anything else changed
+--   differently is a conflict, recorded in pggit.merges (kind 'cherry-pick') and
+--   pggit.merge_conflicts with nothing applied, and resolved with resolve_conflict /
+--   complete_merge exactly as a merge's. The new commit has one parent (the branch's head) and
+--   the message 'original message' + "(cherry picked from commit <hash>)". Schema only: data
+--   branches are not touched. No-ops that say so (a NOTICE and the status): 'already-applied'
+--   when the commit is already in the branch's history (or a completed pick of it is), and
+--   'empty' when the branch already has the change.
+-- Arguments: commit text (pggit.resolve_commit); onto_branch text; parent integer: for a merge
+--   commit, 1 (first parent) or 2 (merge parent) says which side's change to take; NULL
+--   otherwise.
+-- Returns: (status 'picked'|'conflicts'|'already-applied'|'empty', merge_id, commit_hash,
+--   conflicts); commit_hash is the new commit, or the branch's head for a no-op.
+-- Errors: PGC03 unknown/ambiguous commit; PGM06 merge commit without parent; PGC04 parent not
+--   1 or 2 (2 only for a merge commit); PGB04/PGB01/PGB05 onto_branch; PGM03 the branch has
+--   uncommitted changes; a failing statement's own SQLSTATE, naming it (nothing applied).
+-- Locks: the picked commit's branch row and the target's FOR UPDATE, in primary-key order.
+CREATE FUNCTION pggit.cherry_pick("commit" text, onto_branch text, parent integer DEFAULT NULL)
+RETURNS TABLE (status text, merge_id bigint, commit_hash text, conflicts integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_hash   text := pggit.resolve_commit("commit");
+    v_commit pggit.commits;
+    v_target pggit.branches;
+    v_base   text;
+    v_picked text;
+    v_merge  pggit.merges;
+    v_count  integer;
+BEGIN
+    SELECT * INTO v_commit FROM pggit.commits c WHERE c.hash = v_hash;
+    IF v_commit.merge_parent_hash IS NOT NULL AND parent IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM06',
+            MESSAGE = format('commit %s is a merge: say which parent''s change to pick', left(v_hash, 12)),
+            HINT = 'Choose a parent: parent => 1 (the change the merge brought to its branch) or '
+                   'parent => 2 (the change against the merged branch).';
+    END IF;
+    IF parent IS NOT NULL AND parent NOT IN (1, 2) OR (parent = 2 AND v_commit.merge_parent_hash IS NULL) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGC04', MESSAGE = format('invalid parent %s for this commit', parent),
+            HINT = 'parent is 1, or 2 for a merge commit.';
+    END IF;
+    v_base := CASE WHEN parent = 2 THEN v_commit.merge_parent_hash ELSE v_commit.parent_hash END;
+    v_target := pggit.find_branch(onto_branch);
+    PERFORM pggit.validate_commit_input('', pggit.current_author());
+    PERFORM pggit.lock_two_branches(v_commit.branch_id, v_target.id);
+    SELECT * INTO v_target FROM pggit.branches b WHERE b.id = v_target.id;
+    IF v_target.status = 'DELETED' THEN
+        PERFORM pggit.raise_missing_branch(v_target.name);
+    END IF;
+
+    IF v_hash IN (SELECT a.hash FROM pggit.ancestors(v_target.head_hash) a) THEN
+        RAISE NOTICE 'pggit: commit % is already on branch %: nothing to pick', left(v_hash, 12), v_target.name;
+        RETURN QUERY SELECT 'already-applied'::text, NULL::bigint, v_target.head_hash, 0;
+        RETURN;
+    END IF;
+    SELECT m.result_hash INTO v_picked FROM pggit.merges m
+     WHERE m.kind = 'cherry-pick' AND m.source_hash = v_hash AND m.target_branch_id = v_target.id
+       AND m.status = 'COMPLETED'
+       AND m.result_hash IN (SELECT a.hash FROM pggit.ancestors(v_target.head_hash) a)
+     ORDER BY m.id DESC LIMIT 1;
+    IF FOUND THEN
+        RAISE NOTICE 'pggit: commit % was already picked onto branch % as %: nothing to pick',
+            left(v_hash, 12), v_target.name, left(v_picked, 12);
+        RETURN QUERY SELECT 'already-applied'::text, NULL::bigint, v_target.head_hash, 0;
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pggit.plan_merge(pggit.commit_tree(v_base), pggit.commit_tree(v_target.head_hash),
+                                                  pggit.commit_tree(v_hash))) THEN
+        RAISE NOTICE 'pggit: branch % already has the change of commit %: nothing to pick',
+            v_target.name, left(v_hash, 12);
+        RETURN QUERY SELECT 'empty'::text, NULL::bigint, v_target.head_hash, 0;
+        RETURN;
+    END IF;
+    PERFORM pggit.refuse_uncommitted(v_target);  -- after the no-ops: they apply nothing
+
+    -- A new attempt supersedes open picks of the same commit onto the same branch.
+    UPDATE pggit.merges m SET status = 'ABANDONED', completed_at = now()
+     WHERE m.kind = 'cherry-pick' AND m.source_hash = v_hash AND m.target_branch_id = v_target.id
+       AND m.status = 'CONFLICTED';
+    INSERT INTO pggit.merges (kind, source_branch_id, target_branch_id, base_hash, source_hash, target_hash,
+                              status, message, author)
+    VALUES ('cherry-pick', v_commit.branch_id, v_target.id, v_base, v_hash, v_target.head_hash, 'CONFLICTED',
+            format(E'%s\n\n(cherry picked from commit %s)', left(v_commit.message, 9900), v_hash),
+            pggit.current_author())
+    RETURNING * INTO v_merge;
+    INSERT INTO pggit.merge_conflicts (merge_id, object_key, kind, base_hash, ours_hash, theirs_hash, detail)
+    SELECT v_merge.id, p.object_key, p.conflict_kind, p.base_hash, p.ours_hash, p.theirs_hash,
+           CASE WHEN p.ours_hash IS NOT NULL AND p.theirs_hash IS NOT NULL THEN
+               pggit.change_detail((SELECT o.definition FROM pggit.objects o WHERE o.hash = p.ours_hash),
+                                   (SELECT o.definition FROM pggit.objects o WHERE o.hash = p.theirs_hash)) END
+      FROM pggit.plan_merge(pggit.commit_tree(v_base), pggit.commit_tree(v_target.head_hash),
+                            pggit.commit_tree(v_hash)) p
+     WHERE p.outcome = 'conflict';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    IF v_count > 0 THEN
+        RETURN QUERY SELECT 'conflicts'::text, v_merge.id, NULL::text, v_count;
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT 'picked'::text, v_merge.id, pggit.complete_merge(v_merge.id), 0;
 END;
 $$;

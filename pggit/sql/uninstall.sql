@@ -3,12 +3,13 @@
 DROP EVENT TRIGGER IF EXISTS pggit_capture_ddl;
 DROP EVENT TRIGGER IF EXISTS pggit_capture_drop;
 -- Branch workspaces live in their own namespaces (pggit_b<id>_<n>, and pggit_b<id>_<n>_data for
--- data branches), outside schema pggit.
+-- data branches), commit checkouts in pggit_c<hash digits>_<n>, outside schema pggit.
 DO $uninstall$
 DECLARE
     v_namespace text;
 BEGIN
-    FOR v_namespace IN SELECT nspname FROM pg_namespace WHERE nspname ~ '^pggit_b[0-9]+_[0-9]+(_data)?$' LOOP
+    FOR v_namespace IN SELECT nspname FROM pg_namespace WHERE nspname ~ '^pggit_b[0-9]+_[0-9]+(_data)?$'
+                              OR nspname ~ '^pggit_c[0-9a-f]{12}_[0-9]+$' LOOP
         EXECUTE format('DROP SCHEMA %I CASCADE', v_namespace);
     END LOOP;
 END;

@@ -17,7 +17,8 @@ class Command(PgGitCommand):
         "  manage.py pggit_log --branch feature/x --limit 5 --oneline\n"
         "  manage.py pggit_log --branch v1.2.0~3          # any ref: tag, hash, HEAD, ref~N\n"
         "  manage.py pggit_log --branch feature/x --reflog  # every move of the head\n"
-        "  manage.py pggit_log --graph --oneline --all --page 2"
+        "  manage.py pggit_log --graph --oneline --all --page 2\n"
+        "  manage.py pggit_log --object table:public.users"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,6 +36,13 @@ class Command(PgGitCommand):
             help="At most this many commits (default: 20); with --graph, commits per page.",
         )
         parser.add_argument("--oneline", action="store_true", help="One line per commit.")
+        parser.add_argument(
+            "--object",
+            default=None,
+            metavar="KEY",
+            help="Only the commits that changed this object (e.g. table:public.users), with"
+            " the change, its detail and the object's version after it.",
+        )
         parser.add_argument(
             "--reflog",
             action="store_true",
@@ -58,6 +66,15 @@ class Command(PgGitCommand):
             raise CommandError(
                 "--all and --page draw the graph: add --graph", returncode=self.USER_ERROR
             )
+        if options["object"] is not None:
+            if options["graph"] or options["reflog"]:
+                raise CommandError(
+                    "--object lists one object's commits; --graph and --reflog show others:"
+                    " choose one",
+                    returncode=self.USER_ERROR,
+                )
+            self.object_log(options)
+            return
         if options["reflog"] and options["graph"]:
             raise CommandError(
                 "--reflog and --graph show different things: choose one",
@@ -93,6 +110,27 @@ class Command(PgGitCommand):
             for line in (c.message or "(no message)").splitlines():
                 self.stdout.write(f"    {line}")
             self.stdout.write("")
+
+    def object_log(self, options: dict[str, Any]) -> None:
+        if options["limit"] < 1:
+            raise CommandError(f"--limit must be at least 1, got {options['limit']}", returncode=1)
+        entries = api.object_log(options["object"], options["branch"], using=options["database"])
+        entries = entries[: options["limit"]]
+        if options["as_json"]:
+            self.print_json([e.__dict__ for e in entries])
+            return
+        for e in entries:
+            summary = e.message.splitlines()[0] if e.message else "(no message)"
+            if options["oneline"]:
+                self.stdout.write(f"{e.hash[:12]} {e.version:<8} {e.change:<8} {summary}")
+                continue
+            self.stdout.write(self.style.WARNING(f"commit {e.hash}"))
+            self.stdout.write(f"Author:  {e.author}")
+            self.stdout.write(f"Date:    {e.committed_at:%Y-%m-%d %H:%M:%S %z}")
+            self.stdout.write(f"Change:  {e.change} -> {e.version}")
+            if e.detail:
+                self.stdout.write(f"Detail:  {e.detail}")
+            self.stdout.write(f"\n    {summary}\n")
 
     def _reflog(self, options: dict[str, Any]) -> None:
         entries = api.reflog(options["branch"], options["limit"], using=options["database"])
