@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from benchmarks import commits, data, ddl, graph, history, objects, refs, schema
+from benchmarks import commits, data, ddl, graph, history, objects, refs, schema, workflow
 from benchmarks.harness import Bench, print_table, progress, server_facts, write_json
 
 SUITES = {
@@ -18,6 +18,7 @@ SUITES = {
     "refs": refs,
     "graph": graph,
     "objects": objects,
+    "workflow": workflow,
 }
 
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, Model, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
@@ -34,6 +35,7 @@ from pggit.exceptions import (
 )
 from pggit.models import Branch, Commit, DataBranch, Merge, ReflogEntry, Tag
 from pggit.models import MergeConflict as MergeConflictRow
+from pggit.runtime import process_branch
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -167,7 +169,11 @@ class BranchAdmin(ReadOnlyAdmin[Branch]):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        extra = {"pggit_can_create": request.user.has_perm("pggit.create_branch")}
+        extra = {
+            "pggit_can_create": request.user.has_perm("pggit.create_branch"),
+            # the branch this server process works on (PGGIT_BRANCH / PGGIT["BRANCH"])
+            "pggit_process_branch": process_branch(connection),
+        }
         return super().changelist_view(request, {**extra, **(extra_context or {})})
 
     def change_view(

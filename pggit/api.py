@@ -333,23 +333,76 @@ def commit(
     return run_with_retry(using, operation)
 
 
-def create_branch(name: str, from_branch: str = "main", *, using: str = DEFAULT_DB_ALIAS) -> Branch:
+def create_branch(
+    name: str,
+    from_branch: str = "main",
+    *,
+    data: str | list[str] = "none",
+    using: str = DEFAULT_DB_ALIAS,
+) -> Branch:
     """Create branch ``name`` at the commit ``from_branch`` names: any ref (a branch's head, a
     tag, ``HEAD``, a hash or unique prefix, ``ref~N``; ``from`` is reserved in Python and SQL,
-    hence the name). Raises BranchExists, InvalidBranchName, RefNameCollision (a tag has the
-    name), BranchNotFound or BranchDeleted (for a ``from_branch`` that is a name),
-    CommitNotFound or AmbiguousRef (for any other ref)."""
+    hence the name).
+
+    ``data`` gives the branch ``from_branch``'s rows, copy-on-write (a data branch per table,
+    in the same transaction, see ``pggit.create_branch_with_data``): "none" (structure only,
+    the default), "all" (every table of ``from_branch``'s workspace), or a list of table names
+    (``django_migrations`` is always added, so Django on the branch knows what is applied).
+    Data comes from a branch's tables: with data, ``from_branch`` must be a branch name.
+    Raises BranchExists, InvalidBranchName, RefNameCollision (a tag has the name),
+    BranchNotFound or BranchDeleted (for a ``from_branch`` that is a name), CommitNotFound or
+    AmbiguousRef (for any other ref); with data also SchemaNotTracked, TableNotFound,
+    NotATable, NoPrimaryKey, InvalidTableName; InvalidArgument for another ``data``. Nothing
+    is created on an error."""
     _text(name, "branch name", InvalidBranchName)
     _text(from_branch, "source ref", InvalidBranchName)
+    tables: list[str] | None
+    if data == "none":
+        tables = []
+    elif data == "all":
+        tables = None
+    elif isinstance(data, (list, tuple)) and data:
+        tables = [_text(t, "table name", InvalidTableName) for t in data]
+    else:
+        raise InvalidArgument(
+            f'data must be "all", "none" or a non-empty list of table names, not {data!r}'
+        )
 
     def operation() -> Branch:
         with transaction.atomic(using=using):
-            branch_id = _scalar(
-                using, "SELECT (pggit.create_branch(%s, %s)).id", [name, from_branch]
-            )
-            return Branch.objects.using(using).get(pk=branch_id)
+            params: list[Any] = [name, from_branch]
+            if tables == []:
+                sql = "SELECT (pggit.create_branch(%s, %s)).id"
+            else:
+                sql = "SELECT (pggit.create_branch_with_data(%s, %s, %s::text[])).id"
+                wanted = tables
+                if (
+                    tables is not None
+                    and MIGRATIONS_TABLE not in tables
+                    and _has_table(using, from_branch, MIGRATIONS_TABLE)
+                ):
+                    wanted = [*tables, MIGRATIONS_TABLE]
+                params.append(wanted)
+            return Branch.objects.using(using).get(pk=_scalar(using, sql, params))
 
     return run_with_retry(using, operation)
+
+
+#: Django's record of applied migrations: a branch with data always reads main's, so Django on
+#: the branch knows what is applied (and the branch's own records merge back with its schema)
+MIGRATIONS_TABLE = "django_migrations"
+
+
+def _has_table(using: str, branch: str, table: str) -> bool:
+    return bool(
+        _scalar(
+            using,
+            "SELECT EXISTS (SELECT 1 FROM pggit.branch_namespaces((pggit.find_branch(%s)).id) n"
+            " JOIN pg_catalog.pg_class c ON c.relnamespace = n.namespace"
+            " WHERE c.relname = %s AND c.relkind = 'r')",
+            [branch, table],
+        )
+    )
 
 
 def delete_branch(name: str, *, force: bool = False, using: str = DEFAULT_DB_ALIAS) -> Branch:

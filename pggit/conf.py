@@ -3,17 +3,26 @@
 Every key is documented in docs/settings.md with its default.
 """
 
+import getpass
+import os
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 DEFAULTS: dict[str, Any] = {
     "TRACKED_SCHEMAS": ["public"],
     "RETRY_ATTEMPTS": 5,
     "RETRY_BACKOFF_SECONDS": 0.02,
     "RETRY_BACKOFF_MAX_SECONDS": 1.0,
+    "COMMIT_ON_MIGRATE": True,
+    "MIGRATE_AUTHOR": None,
+    "BRANCH": None,
     "ALLOW_EMPTY_MESSAGE": False,
 }
+
+#: the environment variable that overrides ``PGGIT["BRANCH"]``
+BRANCH_ENVIRONMENT_VARIABLE = "PGGIT_BRANCH"
 
 
 def _get(key: str) -> Any:
@@ -38,6 +47,53 @@ def retry_backoff_max_seconds() -> float:
 def tracked_schemas() -> list[str]:
     """Schemas whose objects commits snapshot; applied to the database after ``migrate``."""
     return list(_get("TRACKED_SCHEMAS"))
+
+
+def commit_on_migrate() -> bool:
+    """Whether a ``migrate`` that applied migrations records a commit on the current branch.
+    Raises ImproperlyConfigured for anything but True or False."""
+    value = _get("COMMIT_ON_MIGRATE")
+    if not isinstance(value, bool):
+        raise ImproperlyConfigured(
+            f'PGGIT["COMMIT_ON_MIGRATE"] must be True or False, not {value!r}'
+        )
+    return value
+
+
+def migrate_author() -> str | None:
+    """The author of the commits ``migrate`` records (None: the operating-system user, see
+    :func:`os_user`)."""
+    value = _get("MIGRATE_AUTHOR")
+    if value is not None and not isinstance(value, str):
+        raise ImproperlyConfigured(
+            f'PGGIT["MIGRATE_AUTHOR"] must be a string or None, not {value!r}'
+        )
+    return value
+
+
+def os_user() -> str:
+    """The operating-system user running this process ("migrate" when it has no name)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
+        return "migrate"
+
+
+def branch() -> str | None:
+    """The branch every connection Django opens checks out: the environment variable
+    ``PGGIT_BRANCH`` when set (and not empty), else ``PGGIT["BRANCH"]``; None means main, the
+    database's own schemas, untouched."""
+    value = os.environ.get(BRANCH_ENVIRONMENT_VARIABLE) or _get("BRANCH")
+    if value is not None and not isinstance(value, str):
+        raise ImproperlyConfigured(f'PGGIT["BRANCH"] must be a branch name or None, not {value!r}')
+    return value or None
+
+
+def branch_source() -> str:
+    """Where :func:`branch` came from, for error messages."""
+    if os.environ.get(BRANCH_ENVIRONMENT_VARIABLE):
+        return BRANCH_ENVIRONMENT_VARIABLE
+    return 'PGGIT["BRANCH"]'
 
 
 def allow_empty_message() -> bool:

@@ -281,6 +281,13 @@ class LockNotAvailable(PgGitError):
     sqlstate = "55P03"
 
 
+class DataBranchedTableChange(DataBranchError):
+    """DDL on a branch (Django on a branch) would change a table whose rows the branch reads
+    through a data branch. Raised by the schema editor of a connection on a branch."""
+
+    sqlstate = "PGW02"
+
+
 class TruncateRefused(LiveDataBranches):
     sqlstate = "PGX08"
 

@@ -188,12 +188,14 @@ class ScratchDatabase:
     def connect(self, **kwargs) -> psycopg.Connection:
         return psycopg.connect(**{**self.params, **kwargs})
 
-    def manage(self, *args: str) -> subprocess.CompletedProcess:
-        """``manage.py *args`` of the test project in a subprocess pointed at this database."""
+    def manage(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        """``manage.py *args`` of the test project in a subprocess pointed at this database
+        (``env`` adds to or overrides its environment, e.g. PGGIT_BRANCH or the settings)."""
         env = {
             **os.environ,
             "DATABASE_URL": self.url,
             "DJANGO_SETTINGS_MODULE": "testproject.settings",
+            **(env or {}),
         }
         return subprocess.run(
             [sys.executable, str(self.MANAGE), *args],

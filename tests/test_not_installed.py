@@ -41,7 +41,9 @@ def test_the_commands_cover_every_pggit_command():
     from django.core.management import get_commands
 
     ours = {name for name, app in get_commands().items() if app == "pggit"}
-    assert ours == {argv[0] for argv in COMMANDS}
+    # pggit also overrides two of Django's commands, which must work before migrate pggit
+    assert ours - {argv[0] for argv in COMMANDS} == {"migrate", "dbshell"}
+    assert {argv[0] for argv in COMMANDS} <= ours
 
 
 def test_check_warns_until_pggit_is_migrated(scratch_database):

@@ -39,6 +39,9 @@ def test_the_documented_defaults_are_the_code_defaults():
         "RETRY_ATTEMPTS",
         "RETRY_BACKOFF_SECONDS",
         "RETRY_BACKOFF_MAX_SECONDS",
+        "COMMIT_ON_MIGRATE",
+        "MIGRATE_AUTHOR",
+        "BRANCH",
         "ALLOW_EMPTY_MESSAGE",
     }
     assert documented == conf.DEFAULTS

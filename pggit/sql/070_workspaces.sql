@@ -247,10 +247,40 @@ BEGIN
 END;
 $$;
 
+-- branch_search_path(branch_id, with_data, current_path)
+-- Purpose: the search_path that works on a branch: its workspace namespaces first (preceded,
+--   with_data, by the namespaces of its data-branch views, so unqualified names read the
+--   branch's rows), then the entries of current_path that are not tracked schemas, workspaces
+--   or data namespaces. The caller passes its session's path: a SET clause would hide it here.
+-- Errors: none (an unknown id gives the path without branch namespaces).  Locks: none.
+CREATE FUNCTION pggit.branch_search_path(p_branch_id bigint, p_with_data boolean, p_current text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+    SELECT string_agg(p.entry, ', ' ORDER BY p.pos) FROM (
+        SELECT -1 AS pos, quote_ident(w.namespace || '_data') AS entry
+          FROM pggit.workspaces w JOIN pg_namespace n ON n.nspname = w.namespace || '_data'
+         WHERE p_with_data AND w.branch_id = p_branch_id
+        UNION ALL
+        SELECT 0, n.namespace::regnamespace::text
+          FROM pggit.branch_namespaces(p_branch_id) n
+        UNION ALL
+        SELECT s.pos, btrim(s.entry)
+          FROM unnest(string_to_array(p_current, ',')) WITH ORDINALITY AS s(entry, pos)
+         WHERE btrim(s.entry) <> ''
+           AND btrim(s.entry, ' "') NOT IN (SELECT t.schema_name FROM pggit.tracked_schemas t)
+           AND btrim(s.entry, ' "') NOT IN (SELECT w.namespace FROM pggit.workspaces w)
+           AND btrim(s.entry, ' "') NOT IN (SELECT w.namespace || '_data' FROM pggit.workspaces w)
+    ) p
+$$;
+
 -- checkout(name)
 -- Purpose: switch this session to a branch: pggit.branch = name and the branch's namespaces
 --   first on search_path (other tracked schemas and workspaces removed from it, anything else
---   kept). Session-level, like SET; undone by a rollback of the calling transaction.
+--   kept; see branch_search_path). Session-level, like SET; undone by a rollback of the
+--   calling transaction.
 -- Returns: the new search_path.
 -- Errors: PGB04, PGB01, PGB05 (deleted branch).  Locks: none.
 -- No search_path in its SET clause on purpose: the one it sets must outlive the call; every reference
@@ -262,20 +292,9 @@ SET jit = off
 AS $$
 DECLARE
     v_branch pggit.branches := pggit.find_branch(checkout.name);
-    v_path   text;
 BEGIN
-    SELECT pg_catalog.string_agg(p.entry, ', ' ORDER BY p.pos) INTO v_path FROM (
-        SELECT 0 AS pos, n.namespace::pg_catalog.regnamespace::pg_catalog.text AS entry, n.logical_schema
-          FROM pggit.branch_namespaces(v_branch.id) n
-        UNION ALL
-        SELECT s.pos, pg_catalog.btrim(s.entry), NULL
-          FROM pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.current_setting('search_path'), ','))
-               WITH ORDINALITY AS s(entry, pos)
-         WHERE pg_catalog.btrim(s.entry) OPERATOR(pg_catalog.<>) ''
-           AND pg_catalog.btrim(s.entry, ' "') OPERATOR(pg_catalog.<>) ALL (SELECT t.schema_name FROM pggit.tracked_schemas t)
-           AND pg_catalog.btrim(s.entry, ' "') OPERATOR(pg_catalog.<>) ALL (SELECT w.namespace FROM pggit.workspaces w)
-    ) p;
-    PERFORM pg_catalog.set_config('search_path', v_path, false);
+    PERFORM pg_catalog.set_config('search_path',
+        pggit.branch_search_path(v_branch.id, false, pg_catalog.current_setting('search_path')), false);
     PERFORM pg_catalog.set_config('pggit.branch', v_branch.name, false);
     RETURN pg_catalog.current_setting('search_path');
 END;

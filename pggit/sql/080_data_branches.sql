@@ -835,6 +835,63 @@ BEGIN
 END;
 $$;
 
+-- create_branch_with_data(name, from_branch, tables)
+-- Purpose: create_branch, then a copy-on-write data branch (create_data_branch) of each of
+--   from_branch's tracked tables, in one transaction and one round trip: the new branch reads
+--   from_branch's rows as of this call and writes only its own. tables NULL means every table
+--   of from_branch's head commit; else the named ones ("name" or "schema.name"), each once.
+-- Returns: the new pggit.branches row.
+-- Errors: those of create_branch; PGT06 a table named in a schema that is not tracked; PGT01,
+--   PGT02, PGT03, PGX01 (no primary key) for a table; nothing is created on any of them.
+-- Locks: those of create_branch, and SHARE ROW EXCLUSIVE on every source table until commit.
+CREATE FUNCTION pggit.create_branch_with_data(name text, from_branch text DEFAULT 'main',
+                                              tables text[] DEFAULT NULL)
+RETURNS pggit.branches
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET jit = off
+AS $$
+#variable_conflict use_variable
+DECLARE
+    v_branch pggit.branches;
+    v_table  text;
+    v_parts  text[];
+BEGIN
+    IF tables IS NOT NULL THEN
+        FOREACH v_table IN ARRAY tables LOOP
+            IF v_table IS NULL OR btrim(v_table) = '' THEN
+                CONTINUE;  -- resolve_branch_table reports it below, after the branch checks
+            END IF;
+            BEGIN
+                v_parts := parse_ident(v_table);
+            EXCEPTION WHEN invalid_parameter_value THEN
+                CONTINUE;  -- idem: PGT01 names it
+            END;
+            IF cardinality(v_parts) = 2
+               AND NOT EXISTS (SELECT 1 FROM pggit.tracked_schemas t WHERE t.schema_name = v_parts[1]) THEN
+                RAISE EXCEPTION USING ERRCODE = 'PGT06',
+                    MESSAGE = format('cannot branch the data of %s: schema %I is not tracked', left(v_table, 200), v_parts[1]),
+                    HINT = 'Data branches work on tables of tracked schemas (see PGGIT["TRACKED_SCHEMAS"] / pggit.set_tracked_schemas).';
+            END IF;
+        END LOOP;
+    END IF;
+    v_branch := pggit.create_branch(name, from_branch);
+    IF tables IS NULL THEN
+        -- the new branch's tables: those of from_branch's head (a table from_branch has not
+        -- committed yet is not on the branch)
+        tables := ARRAY(
+            SELECT format('%I.%I', n.logical_schema, c.relname)
+              FROM pggit.branch_namespaces(v_branch.id) n
+              JOIN pg_class c ON c.relnamespace = n.namespace AND c.relkind = 'r'
+             ORDER BY 1);
+    END IF;
+    FOR v_table IN SELECT DISTINCT t.x FROM unnest(tables) AS t(x) LOOP
+        PERFORM pggit.create_data_branch(v_table, from_branch, name);
+    END LOOP;
+    RETURN pggit.find_branch(name);
+END;
+$$;
+
 -- end_data_branch(id, status): drop a data branch's objects (view, delta, pre-images; the
 -- source's capture triggers, key-move trigger included, when it was the source's last live
 -- data branch).

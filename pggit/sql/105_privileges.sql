@@ -42,6 +42,7 @@ AS $$
         -- write: the API's changes, run as pggit_owner
         ('commit_changes', 'write'),
         ('create_branch', 'write'),
+        ('create_branch_with_data', 'write'),
         ('delete_branch', 'write'),
         ('merge', 'write'),
         ('merge_preview', 'write'),      -- stores the merged definitions it proposes
@@ -65,6 +66,7 @@ AS $$
         ('ancestors', 'read'),
         ('argument_types', 'read'),
         ('branch_namespaces', 'read'),
+        ('branch_search_path', 'read'),
         ('branch_of_namespace', 'read'),
         ('branch_relation', 'read'),
         ('calculate_schema_hash', 'read'),

@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from pggit import api
 from pggit.management.base import PgGitCommand, branch_as_dict
@@ -14,6 +14,8 @@ class Command(PgGitCommand):
         "  manage.py pggit_branch                      # list live branches\n"
         "  manage.py pggit_branch list --all           # include deleted ones\n"
         "  manage.py pggit_branch create feature/x --from main\n"
+        "  manage.py pggit_branch create feature/x --with-data   # with main's rows\n"
+        "  manage.py pggit_branch create feature/x --with-data --tables shop_item\n"
         "  manage.py pggit_branch delete feature/x [--force]"
     )
 
@@ -31,6 +33,18 @@ class Command(PgGitCommand):
             help="Where the branch starts: a branch, tag, HEAD, hash or 7+ digit prefix, ref~N"
             " (default: main).",
         )
+        create.add_argument(
+            "--with-data",
+            action="store_true",
+            help="Give the branch the source's rows, copy-on-write (no row is copied): it reads"
+            " them and writes only its own.",
+        )
+        create.add_argument(
+            "--tables",
+            nargs="+",
+            metavar="TABLE",
+            help="With --with-data: only these tables (default: every table of the source).",
+        )
         delete = self.add_subcommand(
             actions, "delete", help="Delete a branch (its history is kept)."
         )
@@ -43,8 +57,15 @@ class Command(PgGitCommand):
         using = options["database"]
         action = options.get("action") or "list"
         if action == "create":
+            if options["tables"] and not options["with_data"]:
+                raise CommandError("--tables goes with --with-data", returncode=self.USER_ERROR)
+            data: str | list[str] = "none"
+            if options["with_data"]:
+                data = options["tables"] or "all"
             with self.progress(f"creating branch {options['name']}"):
-                branch = api.create_branch(options["name"], options["from_branch"], using=using)
+                branch = api.create_branch(
+                    options["name"], options["from_branch"], data=data, using=using
+                )
             self._report(options, branch, f"Created branch {branch.name} at {_short(branch)}")
         elif action == "delete":
             with self.progress(f"deleting branch {options['name']}"):

@@ -17,13 +17,20 @@ class Command(PgGitCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--branch", default=None, help="Branch (default: the current one).")
+        parser.add_argument(
+            "--branch",
+            default=None,
+            help="Branch (default: the current one, PGGIT_BRANCH or PGGIT['BRANCH'], else main).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        changes = api.status(options["branch"], using=options["database"])
+        using = options["database"]
+        branch = options["branch"] or api.current_branch(using=using)
+        changes = api.status(branch, using=using)
         if options["as_json"]:
             self.print_json([c.__dict__ for c in changes])
             return
+        self.stdout.write(f"On branch {branch}")
         if not changes:
             self.stdout.write("Nothing to commit: the workspace matches the branch head.")
         marks = {"added": "+", "removed": "-", "modified": "~"}

@@ -1,0 +1,51 @@
+"""The Django workflow: a branch with main's data (a data branch per table, one transaction)
+against the same branch without data, on a schema of many loaded tables."""
+
+from __future__ import annotations
+
+import statistics
+
+from benchmarks.harness import Bench, Figure, judge, progress, timed
+
+
+def run(bench: Bench) -> None:
+    tables, rows = (10, 1_000) if bench.quick else (100, 100_000)
+    with bench.connect() as conn:
+        progress(f"loading {tables} tables of {rows:,} rows")
+        for i in range(tables):
+            conn.execute(
+                f"CREATE TABLE public.w{i} (id bigint PRIMARY KEY, v int NOT NULL, pad text)"
+            )
+            conn.execute(
+                f"INSERT INTO public.w{i} SELECT g, g % 1000, md5(g::text)"
+                f" FROM generate_series(1, {rows}) g"
+            )
+        conn.execute("VACUUM ANALYZE")
+        conn.execute("SELECT pggit.commit_changes('main', 'workflow tables')")
+        with_data, without = [], []
+        for n in range(3):  # alternately, so background noise lands on both
+            without.append(
+                timed(lambda n=n: conn.execute("SELECT pggit.create_branch(%s)", [f"bench/wo{n}"]))
+            )
+            with_data.append(
+                timed(
+                    lambda n=n: conn.execute(
+                        "SELECT pggit.create_branch_with_data(%s)", [f"bench/wd{n}"]
+                    )
+                )
+            )
+        t, base = statistics.median(with_data), statistics.median(without)
+        figure = bench.record(
+            Figure(
+                f"create_branch with data, {tables} tables x {rows:,} rows",
+                t * 1000,
+                "ms",
+                base * 1000,
+                "create_branch without data",
+            )
+        )
+        if not bench.quick:
+            judge(figure, t < 1.0 and t / base <= 1.5, "< 1 s, <= 1.5x without")
+        for n in range(3):
+            conn.execute("SELECT pggit.delete_branch(%s, true)", [f"bench/wd{n}"])
+            conn.execute("SELECT pggit.delete_branch(%s, true)", [f"bench/wo{n}"])
