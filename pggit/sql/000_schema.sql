@@ -29,8 +29,7 @@ COMMENT ON SCHEMA pggit IS 'django-pggit: Git-style version control for this dat
 -- The time field rounds down to the millisecond, as RFC 9562 asks. No SET clause, so the
 -- planner inlines it into its callers: every name in it is schema-qualified instead.
 CREATE FUNCTION pggit.generate_trinity_id() RETURNS text
-LANGUAGE sql VOLATILE PARALLEL SAFE
-AS $$
+LANGUAGE sql VOLATILE PARALLEL SAFE AS $$
     -- Overlay the 48-bit Unix time in ms on a random v4 UUID, then turn version 4 into 7
     -- (bits 52 and 53 of the big-endian bytea are the low bits of the version nibble).
     SELECT pg_catalog.encode(
@@ -53,8 +52,7 @@ $$;
 -- Arguments: none.  Errors: none.  Locks: none.
 -- Inlined by the planner (no SET clause; every name schema-qualified).
 CREATE FUNCTION pggit.current_author() RETURNS text
-LANGUAGE sql STABLE
-AS $$
+LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN pg_catalog.current_setting('pggit.author', true) OPERATOR(pg_catalog.<>) ''
                 THEN pg_catalog.current_setting('pggit.author', true)
                 WHEN pg_catalog.current_setting('role') OPERATOR(pg_catalog.<>) 'none'

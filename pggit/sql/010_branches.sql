@@ -34,10 +34,7 @@ CREATE INDEX branches_name_idx ON pggit.branches (name);
 --   a trailing ".", or "@". NULL when the name is fine.
 -- Errors: none.  Locks: none.
 CREATE FUNCTION pggit.ref_name_problem(p_name text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     RETURN CASE
         WHEN p_name IS NULL THEN 'must not be NULL'
@@ -61,10 +58,7 @@ $$;
 -- Arguments: name text.
 -- Errors: PGB04 with the rule that was broken.  Locks: none.
 CREATE FUNCTION pggit.validate_branch_name(p_name text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_problem text := pggit.ref_name_problem(p_name);
 BEGIN
@@ -85,10 +79,7 @@ $$;
 -- Locks: the branch row FOR UPDATE when for_update.
 CREATE FUNCTION pggit.find_branch(p_name text, p_for_update boolean DEFAULT false)
 RETURNS pggit.branches
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_branch pggit.branches;
 BEGIN
@@ -111,10 +102,7 @@ $$;
 -- Purpose: the one place that says why a branch name resolves to nothing.
 -- Errors: always PGB05 (only deleted branches had the name) or PGB01 (never existed).
 CREATE FUNCTION pggit.raise_missing_branch(p_name text) RETURNS void
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pggit.branches WHERE name = p_name) THEN
         RAISE EXCEPTION USING
@@ -147,10 +135,7 @@ $$;
 --   concurrent creations of one name (one wins, the others get PGB02).
 CREATE FUNCTION pggit.create_branch(name text, from_branch text DEFAULT 'main')
 RETURNS pggit.branches
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     v_source pggit.branches;
@@ -199,10 +184,7 @@ $$;
 -- Locks: the branch row FOR UPDATE (waits for commits in flight on it).
 CREATE FUNCTION pggit.delete_branch(name text, force boolean DEFAULT false)
 RETURNS pggit.branches
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     v_branch   pggit.branches;

@@ -68,10 +68,7 @@ ALTER TABLE pggit.branches
 --   role, the owner's write functions included: nothing in the core updates or deletes them.
 -- Errors: always PGH01, naming the table and the operation.
 CREATE FUNCTION pggit.refuse_history_rewrite() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     RAISE EXCEPTION USING
         ERRCODE = 'PGH01',
@@ -102,10 +99,7 @@ CREATE TRIGGER commits_no_truncate BEFORE TRUNCATE ON pggit.commits
 --   every commit to find the branch's own.
 -- Arguments: branch_id bigint.  Errors: none.  Locks: none.
 CREATE FUNCTION pggit.unmerged_commit_hashes(p_branch_id bigint) RETURNS TABLE (hash text)
-LANGUAGE plpgsql STABLE ROWS 10
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE ROWS 10 SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     RETURN QUERY EXECUTE $query$
     WITH RECURSIVE own AS MATERIALIZED (  -- the branch's commits, through commits_branch_idx
@@ -131,10 +125,7 @@ $$;
 
 -- unmerged_commits(branch_id): how many commits unmerged_commit_hashes lists.
 CREATE FUNCTION pggit.unmerged_commits(p_branch_id bigint) RETURNS bigint
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT count(*) FROM pggit.unmerged_commit_hashes(p_branch_id)
 $$;
 
@@ -149,8 +140,7 @@ CREATE FUNCTION pggit.commit_payload(
     p_id bigint, p_tree_hash text, p_parent_hash text, p_merge_parent_hash text,
     p_author text, p_committed_at timestamptz, p_message text, p_commit_id text DEFAULT NULL
 ) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT 'commit ' OPERATOR(pg_catalog.||) p_id::pg_catalog.text
         OPERATOR(pg_catalog.||) E'\ntree ' OPERATOR(pg_catalog.||) p_tree_hash
         OPERATOR(pg_catalog.||) E'\nparent ' OPERATOR(pg_catalog.||) coalesce(p_parent_hash, '-')
@@ -165,8 +155,7 @@ $$;
 -- commit_hash(commit): the hash a stored commit row should have (used by verify() and
 -- record_commit); inlined by the planner.
 CREATE FUNCTION pggit.commit_hash(c pggit.commits) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pggit.commit_payload(
         c.id, c.tree_hash, c.parent_hash, c.merge_parent_hash, c.author, c.committed_at, c.message,
         c.commit_id
@@ -179,10 +168,7 @@ $$;
 --   measured without copying the text, so a 100 MB message costs no more than reading it once.
 -- Errors: PGC01 (message), PGC02 (author), each naming the limit.  Locks: none.
 CREATE FUNCTION pggit.validate_commit_input(p_message text, p_author text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     IF octet_length(p_message) > 65536 THEN
         RAISE EXCEPTION USING
@@ -211,10 +197,7 @@ $$;
 --   API refuses it and non-strings before sending). NULL means "no ID" and passes.
 -- Errors: PGC05.  Locks: none.
 CREATE FUNCTION pggit.validate_commit_id(p_commit_id text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
 DECLARE
     v_problem text;
 BEGIN
@@ -242,10 +225,7 @@ $$;
 -- Errors: PGC06 the ID names a commit of another branch or with another message.
 -- Locks: none (the caller holds the ID's advisory lock when the answer must be final).
 CREATE FUNCTION pggit.commit_with_id(p_commit_id text, p_branch text, p_message text) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_hash text;
     v_message text;
@@ -273,10 +253,7 @@ $$;
 --   name is invisible to this transaction's snapshot (REPEATABLE READ and above): retry.
 -- Locks: the branch row FOR UPDATE; main's row FOR SHARE while creating.
 CREATE FUNCTION pggit.lock_branch_for_commit(p_name text) RETURNS pggit.branches
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_branch pggit.branches;
     v_main   pggit.branches;
@@ -338,10 +315,7 @@ CREATE FUNCTION pggit.record_commit(p_branch pggit.branches, p_message text, p_a
                                                p_commit_id text DEFAULT NULL,
                                                p_operation text DEFAULT 'commit')
 RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_commit pggit.commits;
     v_head_tree text;
@@ -434,10 +408,7 @@ $$;
 CREATE FUNCTION pggit.commit_changes(branch text, message text DEFAULT '', commit_id text DEFAULT NULL,
                                      author text DEFAULT NULL, full_snapshot boolean DEFAULT false)
 RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_message text := coalesce(commit_changes.message, '');
     v_author  text := coalesce(commit_changes.author, pggit.current_author());
@@ -482,10 +453,7 @@ CREATE FUNCTION pggit.log(branch text, max_count integer DEFAULT 100)
 RETURNS TABLE (depth integer, hash text, parent_hash text, merge_parent_hash text,
                branch_name text, author text, message text, committed_at timestamptz,
                commit_id text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_head text;
 BEGIN
@@ -543,10 +511,7 @@ CREATE FUNCTION pggit.graph(branch text DEFAULT NULL, page integer DEFAULT 1,
 RETURNS TABLE (on_page boolean, id bigint, hash text, parent_hash text, merge_parent_hash text,
                branch_name text, author text, message text, committed_at timestamptz,
                heads text[], total bigint, page_shown integer, current_branch text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_head  text;
     v_head_id bigint;

@@ -77,8 +77,7 @@ CREATE TRIGGER reflog_no_truncate BEFORE TRUNCATE ON pggit.reflog
 -- reflog_hash(entry): the hash a reflog row should have: SHA-256 over its fields and the
 -- previous entry's hash. Inlined by the planner (no SET clause; every name schema-qualified).
 CREATE FUNCTION pggit.reflog_hash(r pggit.reflog) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.concat_ws(E'\n',
         'reflog ' OPERATOR(pg_catalog.||) r.branch_id::pg_catalog.text,
         'prev ' OPERATOR(pg_catalog.||) coalesce(r.prev_hash, '-'),
@@ -104,10 +103,7 @@ CREATE FUNCTION pggit.record_head_move(p_branch_id bigint, p_old text, p_new tex
                                        p_reason text, p_author text DEFAULT NULL,
                                        p_ddl_events integer DEFAULT NULL, p_versions_added bigint DEFAULT NULL)
 RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v pggit.reflog;
     v_prev_versions bigint;
@@ -147,10 +143,7 @@ $$;
 CREATE FUNCTION pggit.reflog(branch text, max_count integer DEFAULT 100)
 RETURNS TABLE (id bigint, branch_name text, old_hash text, new_hash text, operation text, role_name text,
                author text, reason text, moved_at timestamptz, entry_hash text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_branch pggit.branches;
 BEGIN
@@ -182,10 +175,7 @@ $$;
 -- Arguments: name text (already validated); kind 'branch' | 'tag' (what is being created).
 -- Errors: PGR04.  Locks: an advisory lock on the name until the transaction ends.
 CREATE FUNCTION pggit.refuse_ref_collision(p_name text, p_kind text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended('pggit ref ' || p_name, 0));
     IF p_name = 'HEAD' THEN
@@ -214,10 +204,7 @@ $$;
 --   fewer than N ancestors for ~N; PGR01 an ambiguous hash prefix, listing the candidates.
 -- Locks: none.
 CREATE FUNCTION pggit.resolve_ref(p_ref text, p_branch_errors boolean DEFAULT false) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_base   text := p_ref;
     v_steps  bigint := 0;
@@ -334,8 +321,7 @@ $$;
 -- Inlined by the planner (no SET clause; the one name in it is schema-qualified): a PL/pgSQL
 -- wrapper cost a second function call, GUC save and restore included, on every resolve.
 CREATE FUNCTION pggit.resolve(ref text) RETURNS text
-LANGUAGE sql STABLE
-AS $$
+LANGUAGE sql STABLE AS $$
     SELECT pggit.resolve_ref(ref)
 $$;
 
@@ -345,10 +331,7 @@ $$;
 --   a hash prefix).
 -- Errors: PGR05.  Locks: none.
 CREATE FUNCTION pggit.validate_tag_name(p_name text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_problem text := pggit.ref_name_problem(p_name);
 BEGIN
@@ -376,10 +359,7 @@ $$;
 CREATE FUNCTION pggit.tag(name text, "commit" text DEFAULT 'main', message text DEFAULT NULL,
                           force boolean DEFAULT false)
 RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 #variable_conflict use_variable
 DECLARE
     v_hash   text;
@@ -415,10 +395,7 @@ $$;
 CREATE FUNCTION pggit.tags()
 RETURNS TABLE (name text, commit_hash text, message text, tagger text, created_at timestamptz,
                commit_summary text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT t.name, t.commit_hash, t.message, t.tagger, t.created_at, split_part(c.message, E'\n', 1)
       FROM pggit.tags t JOIN pggit.commits c ON c.hash = t.commit_hash
      ORDER BY t.name
@@ -429,10 +406,7 @@ $$;
 -- Returns: the hash of the commit it named.
 -- Errors: PGR05 invalid name; PGR02 no such tag.  Locks: the tag's row.
 CREATE FUNCTION pggit.delete_tag(name text) RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 #variable_conflict use_variable
 DECLARE
     v_hash text;
@@ -472,10 +446,7 @@ $$;
 -- Locks: the branch row FOR UPDATE.
 CREATE FUNCTION pggit.reset(branch text, to_ref text, mode text DEFAULT 'soft', force boolean DEFAULT false)
 RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 #variable_conflict use_variable
 DECLARE
     v_mode    text := lower(btrim(coalesce(reset.mode, '')));

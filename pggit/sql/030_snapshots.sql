@@ -86,10 +86,7 @@ CREATE TRIGGER trees_no_truncate BEFORE TRUNCATE ON pggit.trees
 -- Arguments: schemas text[] of existing schema names, not pggit or pg_*.
 -- Errors: PGT05 for an unknown or forbidden schema.  Locks: pggit.tracked_schemas rows.
 CREATE FUNCTION pggit.set_tracked_schemas(schemas text[]) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_schema  text;
     v_removed integer;
@@ -127,8 +124,7 @@ $$;
 -- of every snapshot. STABLE, not IMMUTABLE: convert_to is STABLE, and an IMMUTABLE SQL
 -- function whose body calls a STABLE one is never inlined.
 CREATE FUNCTION pggit.hash_definition(p_definition jsonb) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(p_definition::pg_catalog.text, 'UTF8')), 'hex')
 $$;
 
@@ -138,8 +134,7 @@ $$;
 -- non-inlined SQL function called inside it is parsed and planned again on every run.
 -- Its functions are schema-qualified, so it does not depend on the caller's search_path.
 CREATE FUNCTION pggit.unqualify(p_text text, p_schema name, p_name name) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT pg_catalog.replace(
                p_text,
                ' ON ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(p_schema) OPERATOR(pg_catalog.||) '.'
@@ -160,9 +155,7 @@ $$;
 --   calls it: 2-3 ms a call, most of calculate_schema_hash's cost when a client asks for one
 --   table per round trip. No search_path in its SET clause: it reads the caller's (see above).
 CREATE FUNCTION pggit.table_definition(p_relid oid) RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 BEGIN
     RETURN (SELECT jsonb_strip_nulls(jsonb_build_object(
         'type', 'table',
@@ -227,10 +220,7 @@ $$;
 -- own schema> (the precondition above), which the SET clause puts back on return. NULL for a
 -- relation that does not exist.
 CREATE FUNCTION pggit.table_definition_of(p_relid oid) RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     PERFORM set_config('search_path', 'pg_catalog, ' || quote_ident(
         (SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = p_relid)), true);
@@ -255,8 +245,7 @@ $$;
 --   proname_args_nsp), instead of a lookup by oid per member.
 CREATE FUNCTION pggit.namespace_objects(p_namespace oid, p_serialize oid[] DEFAULT NULL)
 RETURNS TABLE (object_type text, object_name text, object_oid oid, definition jsonb)
-LANGUAGE sql STABLE
-AS $$
+LANGUAGE sql STABLE AS $$
     -- tables
     SELECT 'table', c.relname::text, c.oid,
            CASE WHEN p_serialize IS NULL OR c.oid = ANY (p_serialize) THEN pggit.table_definition(c.oid) END
@@ -382,10 +371,7 @@ $$;
 --   Its hash_definition is the table's entry in the tree a commit would make.
 -- Errors: none.  Locks: none (catalog reads).
 CREATE FUNCTION pggit.committable_table_definition(p_relid oid) RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_namespace oid;
 BEGIN
@@ -404,8 +390,7 @@ $$;
 -- Inlined by the planner (no SET clause; every function and operator schema-qualified): it
 -- runs once per object of every snapshot.
 CREATE FUNCTION pggit.object_key(p_type text, p_schema text, p_name text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT p_type OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(p_schema)
            OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||)
            CASE WHEN p_type OPERATOR(pg_catalog.=) ANY (ARRAY['function', 'procedure']) THEN p_name
@@ -420,10 +405,7 @@ $$;
 CREATE FUNCTION pggit.workspace_objects(p_branch_id bigint, p_serialize oid[] DEFAULT NULL)
 RETURNS TABLE (object_key text, object_type text, schema_name text, object_name text,
                object_oid oid, definition jsonb, hash text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_ns record;
 BEGIN
@@ -450,10 +432,7 @@ $$;
 -- Returns: the tree hash.  Locks: none beyond the inserted rows.
 CREATE FUNCTION pggit.store_tree(p_branch_id bigint, p_parent_tree text DEFAULT NULL,
                                  p_changed oid[] DEFAULT NULL) RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_parent jsonb;
     v_hash text;
@@ -506,10 +485,7 @@ $$;
 -- Returns: the relation's oid, or NULL when it does not exist.
 -- Errors: PGT01 empty or syntactically invalid name; PGT03 the name is not a table.
 CREATE FUNCTION pggit.resolve_table(p_name text) RETURNS oid
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_parts text[];
     v_oid   oid;
@@ -561,10 +537,7 @@ $$;
 -- Returns: the hash, or NULL when the table does not exist (never an error for that).
 -- Errors: PGT01 empty/invalid name; PGT03 the relation is not a table.  Locks: none.
 CREATE FUNCTION pggit.calculate_schema_hash("table" text) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_oid oid := pggit.resolve_table("table");
 BEGIN
@@ -582,10 +555,7 @@ $$;
 --   snapshot because an event cannot be followed.
 -- Errors: none.  Locks: none (catalog reads).
 CREATE FUNCTION pggit.changed_objects(p_commit_id bigint) RETURNS oid[]
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_seeds oid[];
 BEGIN

@@ -82,10 +82,7 @@ CREATE TRIGGER ddl_events_no_truncate BEFORE TRUNCATE ON pggit.ddl_events
 -- every DDL statement, and every commit updates its branch's row, so on a busy database that
 -- scan read many dead row versions (about 0.1 ms per DDL statement).
 CREATE FUNCTION pggit.branch_of_namespace(p_schema text) RETURNS bigint
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     IF p_schema IS NULL THEN
         RETURN (SELECT b.id FROM pggit.branches b WHERE b.name = pggit.current_branch() AND b.status <> 'DELETED');
@@ -100,10 +97,7 @@ $$;
 -- ddl_role(): the role that ran the DDL. Inside a SECURITY DEFINER function current_user is
 -- the definer, so use the SET ROLE setting, else the session user.
 CREATE FUNCTION pggit.ddl_role() RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     RETURN CASE WHEN current_setting('role') = 'none' THEN session_user::text
                 ELSE current_setting('role') END;
@@ -118,10 +112,7 @@ $$;
 -- Returns: that oid; NULL when the object is gone or of a class snapshots do not follow.
 -- Errors: none.  Locks: none.
 CREATE FUNCTION pggit.tracked_owner(p_classid oid, p_objid oid) RETURNS oid
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     RETURN CASE p_classid
         WHEN 'pg_class'::regclass THEN
@@ -148,10 +139,7 @@ $$;
 -- owner_schema(classid, objid): the schema of the table a trigger, policy or rule belongs to
 -- (pg_event_trigger_ddl_commands() reports them without one); NULL for anything else.
 CREATE FUNCTION pggit.owner_schema(p_classid oid, p_objid oid) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     IF p_classid NOT IN ('pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_rewrite'::regclass) THEN
         RETURN NULL;
@@ -167,10 +155,7 @@ $$;
 --   its table...); a table's row type leads to what uses it (functions, other tables' columns).
 -- Returns: the oids, seeds included.  Errors: none.  Locks: none (catalog reads).
 CREATE FUNCTION pggit.dependents_closure(p_seeds oid[]) RETURNS oid[]
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     WITH RECURSIVE closure(oid) AS (
         SELECT unnest(p_seeds)
         UNION
@@ -192,10 +177,7 @@ $$;
 --   too. Called by capture_ddl_command for such objects only.
 -- Returns: branch ids.  Errors: none.  Locks: none (catalog reads).
 CREATE FUNCTION pggit.dependent_branches(p_classid oid, p_objid oid) RETURNS SETOF bigint
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT DISTINCT b.branch_id
       FROM unnest(pggit.dependents_closure(ARRAY[pggit.tracked_owner(p_classid, p_objid)])) o(oid)
      CROSS JOIN LATERAL (SELECT coalesce((SELECT c.relnamespace FROM pg_class c WHERE c.oid = o.oid),
@@ -212,10 +194,7 @@ $$;
 -- recorded); search_path is pinned. Never raises for ordinary DDL; refuses (PGX09) to alter a
 -- table that live data branches read.
 CREATE FUNCTION pggit.capture_ddl_command() RETURNS event_trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     PERFORM pggit.refuse_data_branch_source_change(
         ARRAY(SELECT r.objid FROM pg_event_trigger_ddl_commands() r
@@ -251,10 +230,7 @@ $$;
 -- that used a dropped function, say), one event for that schema's branch, whose next commit
 -- then reads its whole workspace. Refuses (PGX09) to drop a table that live data branches read.
 CREATE FUNCTION pggit.capture_ddl_drop() RETURNS event_trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     PERFORM pggit.refuse_data_branch_source_change(
         ARRAY(SELECT o.objid FROM pg_event_trigger_dropped_objects() o WHERE o.object_type = 'table'));
@@ -296,10 +272,7 @@ $$;
 --   ALTER TABLE ... ENABLE ALWAYS TRIGGER of its capture triggers passes (pggit.capture_setup).
 -- Errors: PGX09 naming the table and its data branches.
 CREATE FUNCTION pggit.refuse_data_branch_source_change(p_relids oid[]) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_table text;
     v_branches text;
@@ -321,10 +294,7 @@ $$;
 
 -- ddl_capture_enabled(): whether both event triggers exist and are enabled.
 CREATE FUNCTION pggit.ddl_capture_enabled() RETURNS boolean
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     RETURN (SELECT count(*) = 2 FROM pg_event_trigger
              WHERE evtname IN ('pggit_capture_ddl', 'pggit_capture_drop') AND evtenabled <> 'D');
@@ -339,10 +309,7 @@ $$;
 -- Errors: none; for a role that is not a superuser (event triggers need one) a WARNING says
 --   that capture stays off and what that means.  Locks: none.
 CREATE FUNCTION pggit.enable_ddl_capture() RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         RAISE WARNING USING

@@ -9,11 +9,7 @@
 -- Returns: (element, name, change 'added'|'removed'|'modified', old_value, new_value).
 CREATE FUNCTION pggit.definition_changes(p_old jsonb, p_new jsonb)
 RETURNS TABLE (element text, name text, change text, old_value jsonb, new_value jsonb)
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog
-ROWS 5
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog ROWS 5 SET jit = off AS $$
     WITH old_columns AS (
         SELECT c->>'name' AS name, c AS value FROM jsonb_array_elements(coalesce(p_old->'columns', '[]')) c
     ), new_columns AS (
@@ -64,10 +60,7 @@ $$;
 --   and every existing client working (int2 -> int4 -> int8 -> numeric, real -> double,
 --   longer varchar/char, varchar -> text, more numeric precision at the same scale).
 CREATE FUNCTION pggit.is_widening(p_old text, p_new text) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog SET jit = off AS $$
     SELECT CASE
         WHEN p_old = 'smallint' THEN p_new IN ('integer', 'bigint', 'numeric') OR p_new LIKE 'numeric(%'
         WHEN p_old = 'integer' THEN p_new IN ('bigint', 'numeric')
@@ -98,10 +91,7 @@ $$;
 --   patch: the rest: comments, column defaults, indexes, triggers.
 -- Returns: 'major', 'minor' or 'patch'; NULL when the definitions are equal.
 CREATE FUNCTION pggit.classify_change(p_old jsonb, p_new jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT CASE
         WHEN p_old IS NOT DISTINCT FROM p_new THEN NULL
         WHEN p_new IS NULL THEN 'major'
@@ -139,10 +129,7 @@ $$;
 --   join, planned once, and calls this per pair: change_detail per row plans
 --   definition_changes again for every call.
 CREATE FUNCTION pggit.describe_changes(p_changes jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT string_agg(
         CASE
             WHEN d.change = 'modified' AND jsonb_typeof(d.old_value) = 'object' AND jsonb_typeof(d.new_value) = 'object' THEN
@@ -163,10 +150,7 @@ $$;
 
 -- change_detail(old, new): a readable one-line summary of definition_changes (describe_changes).
 CREATE FUNCTION pggit.change_detail(p_old jsonb, p_new jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT pggit.describe_changes((SELECT jsonb_agg(to_jsonb(d)) FROM pggit.definition_changes(p_old, p_new) d))
 $$;
 
@@ -179,10 +163,7 @@ CREATE TYPE pggit.semantic_version AS (major integer, minor integer, patch integ
 -- Errors: PGV01 NULL or negative number; PGV02 unknown kind.  Locks: none.
 CREATE FUNCTION pggit.increment_version(major integer, minor integer, patch integer, kind text)
 RETURNS pggit.semantic_version
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
 DECLARE
     v_kind text := lower(btrim(kind));
 BEGIN
@@ -268,10 +249,7 @@ COMMENT ON VIEW pggit.table_versions IS 'Current versions of tracked tables per 
 -- Returns: how many rows it added: the reflog counts them (lost rows are then detectable).
 CREATE FUNCTION pggit.record_versions(p_branch_id bigint, p_commit_hash text, p_full boolean DEFAULT false)
 RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_commit pggit.commits;
     v_parent pggit.commits;
@@ -348,10 +326,7 @@ $$;
 -- Errors: PGT01 invalid name; PGT03 not a table.  Locks: none.
 CREATE FUNCTION pggit.get_version("table" text)
 RETURNS TABLE (major integer, minor integer, patch integer, full_version text, committed boolean)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_parts   text[];
     v_branch  bigint;
@@ -431,10 +406,7 @@ $$;
 -- tree_entries(tree_hash): the (object_key, object_hash) pairs of a stored tree.
 CREATE FUNCTION pggit.tree_entries(p_tree_hash text)
 RETURNS TABLE (object_key text, object_hash text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT e.key, e.value FROM pggit.trees t CROSS JOIN LATERAL jsonb_each_text(t.entries) e
      WHERE t.hash = p_tree_hash
 $$;
@@ -447,10 +419,7 @@ $$;
 -- Errors: PGB04, PGB01, PGB05.  Locks: none.
 CREATE FUNCTION pggit.status(branch text DEFAULT NULL)
 RETURNS TABLE (object_key text, object_type text, change text, detail text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_branch pggit.branches := pggit.find_branch(coalesce(status.branch, pggit.current_branch()));
     v_tree   text;
@@ -481,8 +450,7 @@ $$;
 -- Errors: PGC03 unknown or malformed; PGR01 ambiguous prefix.  Locks: none.
 -- Inlined by the planner (no SET clause; the one name in it is schema-qualified).
 CREATE FUNCTION pggit.resolve_commit(p_ref text) RETURNS text
-LANGUAGE sql STABLE
-AS $$
+LANGUAGE sql STABLE AS $$
     SELECT pggit.resolve_ref(p_ref)
 $$;
 
@@ -493,10 +461,7 @@ $$;
 -- Returns: jsonb {commit, tree, changes, ddl, tags}.
 -- Errors: PGC03, PGR01.  Locks: none.
 CREATE FUNCTION pggit.show("commit" text) RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_hash text;
     v_commit pggit.commits;
@@ -548,10 +513,7 @@ $$;
 --   tree keys, never run as SQL.
 -- Errors: PGK01.  Locks: none.
 CREATE FUNCTION pggit.validate_object_key(p_key text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     IF p_key IS NULL OR length(p_key) > 1000 OR p_key ~ '[[:cntrl:]]'
        OR split_part(p_key, ':', 1) NOT IN ('table', 'view', 'materialized_view', 'sequence', 'function',
@@ -575,10 +537,7 @@ $$;
 -- Errors: PGC03 unknown or ambiguous ref; PGK01 malformed key; PGK02 the commit's tree has
 --   no such object.  Locks: none.
 CREATE FUNCTION pggit.show_object(ref text, object_key text) RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_hash   text;
     v_object text;
@@ -624,10 +583,7 @@ $$;
 CREATE FUNCTION pggit.object_log(object_key text, branch text DEFAULT 'main')
 RETURNS TABLE (hash text, committed_at timestamptz, author text, message text, change text,
                detail text, version text, object_hash text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     v_key      text := object_log.object_key;

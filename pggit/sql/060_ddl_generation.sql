@@ -32,10 +32,7 @@ CREATE TYPE pggit.ddl_phase AS ENUM (
 
 -- column_sql(column): a column definition for CREATE TABLE / ADD COLUMN.
 CREATE FUNCTION pggit.column_sql(c jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
     SELECT quote_ident(c->>'name') || ' ' || (c->>'type')
         || coalesce(' COLLATE ' || (c->>'collation'), '')
         || coalesce(' GENERATED ALWAYS AS (' || (c->>'generated') || ') STORED', '')
@@ -46,10 +43,7 @@ $$;
 
 -- object_name_sql(type, definition): how DDL names the object (functions with arguments).
 CREATE FUNCTION pggit.object_name_sql(p_type text, d jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
     SELECT quote_ident(d->>'name')
         || CASE WHEN p_type IN ('function', 'procedure')
                 THEN '(' || coalesce(d->>'identity_arguments', d->>'arguments') || ')' ELSE '' END
@@ -57,19 +51,13 @@ $$;
 
 -- comment_ddl(what, comment): COMMENT ON ... IS ... (NULL comment removes it).
 CREATE FUNCTION pggit.comment_ddl(p_what text, p_comment text) RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
     SELECT format('COMMENT ON %s IS %s', p_what, coalesce(quote_literal(p_comment), 'NULL'))
 $$;
 
 -- sql_keyword(type): the DDL keyword of an object type.
 CREATE FUNCTION pggit.sql_keyword(p_type text) RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
     SELECT CASE p_type
         WHEN 'materialized_view' THEN 'MATERIALIZED VIEW'
         WHEN 'enum' THEN 'TYPE' WHEN 'composite_type' THEN 'TYPE'
@@ -79,11 +67,7 @@ $$;
 -- table_comments_ddl(definition): the COMMENT statements of a table, its columns, constraints
 -- and indexes.
 CREATE FUNCTION pggit.table_comments_ddl(d jsonb) RETURNS SETOF text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pggit
-ROWS 2
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 2 SET jit = off AS $$
     SELECT pggit.comment_ddl('TABLE ' || quote_ident(d->>'name'), d->>'comment') WHERE d ? 'comment'
     UNION ALL
     SELECT pggit.comment_ddl(format('COLUMN %I.%I', d->>'name', c->>'name'), c->>'comment')
@@ -104,11 +88,7 @@ $$;
 -- later, with the constraints it inherits). Then indexes, triggers, row security, comments.
 CREATE FUNCTION pggit.create_table_ddl(d jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pggit
-ROWS 4
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 4 SET jit = off AS $$
 DECLARE
     v_name text := quote_ident(d->>'name');
     v_key text;
@@ -162,11 +142,7 @@ $$;
 -- Errors: PGD01 aggregates and window functions.
 CREATE FUNCTION pggit.create_function_ddl(p_type text, d jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pggit
-ROWS 1
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 1 SET jit = off AS $$
 DECLARE
     v_name text := quote_ident(d->>'name');
 BEGIN
@@ -201,11 +177,7 @@ $$;
 -- DOMAIN, which tree_ddl moves after the functions they may call) or a composite type.
 CREATE FUNCTION pggit.create_type_ddl(p_type text, d jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pggit
-ROWS 2
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 2 SET jit = off AS $$
 DECLARE
     v_name text := quote_ident(d->>'name');
     v_key text;
@@ -244,11 +216,7 @@ $$;
 -- Errors: PGD01 for an object type pggit cannot recreate (aggregates).
 CREATE FUNCTION pggit.create_ddl(p_type text, d jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pggit
-ROWS 4
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 4 SET jit = off AS $$
 DECLARE
     v_name text := quote_ident(d->>'name');
     v_key text;
@@ -294,11 +262,7 @@ $$;
 -- drop_ddl(type, definition): the statement that drops an object, with its phase.
 CREATE FUNCTION pggit.drop_ddl(p_type text, d jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pggit
-ROWS 1
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 1 SET jit = off AS $$
     SELECT CASE WHEN p_type IN ('view', 'materialized_view') THEN 'drop_views_constraints'::pggit.ddl_phase
                 WHEN p_type IN ('table', 'function', 'procedure') THEN 'drop_tables_functions'
                 ELSE 'drop_types_sequences' END,
@@ -308,11 +272,7 @@ $$;
 -- alter_sequence_ddl(old, new): alter_ddl for a sequence: its parameters, owner and comment.
 CREATE FUNCTION pggit.alter_sequence_ddl(p_old jsonb, p_new jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pggit
-ROWS 3
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 3 SET jit = off AS $$
 DECLARE
     v_name text := quote_ident(p_new->>'name');
 BEGIN
@@ -334,10 +294,7 @@ $$;
 -- order: then ALTER TYPE ... ADD VALUE changes it in place (a type a column uses cannot be
 -- dropped and re-created).
 CREATE FUNCTION pggit.enum_labels_added(p_old jsonb, p_new jsonb) RETURNS boolean
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT (p_old - 'labels') = (p_new - 'labels')
        AND NOT EXISTS (SELECT 1 FROM pggit.definition_changes(p_old, p_new) x WHERE x.change = 'removed')
        AND (SELECT array_agg(l) FROM jsonb_array_elements_text(p_old->'labels') l)
@@ -351,11 +308,7 @@ $$;
 CREATE FUNCTION pggit.alter_column_ddl(v_name text, p_column text, p_change text, v_old jsonb, v_new jsonb,
                                        v_renames jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pggit
-ROWS 2
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 2 SET jit = off AS $$
 BEGIN
     IF p_change = 'removed' AND v_renames ? p_column THEN
         phase := 'drop_domain_checks_rename_columns';
@@ -413,11 +366,7 @@ $$;
 CREATE FUNCTION pggit.alter_table_element_ddl(v_name text, p_new jsonb, p_element text, p_name text,
                                               p_change text, v_old jsonb, v_new jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pggit
-ROWS 2
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 2 SET jit = off AS $$
 BEGIN
     CASE p_element
     WHEN 'constraint' THEN
@@ -478,10 +427,7 @@ $$;
 -- removed and one added at the same position with the same attributes is a rename, which keeps
 -- the column (and its data) in place.
 CREATE FUNCTION pggit.column_renames(p_old jsonb, p_new jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT coalesce(jsonb_object_agg(o.c->>'name', n.c->>'name'), '{}')
       FROM jsonb_array_elements(p_old->'columns') WITH ORDINALITY AS o(c, pos)
       JOIN jsonb_array_elements(p_new->'columns') WITH ORDINALITY AS n(c, pos) ON n.pos = o.pos
@@ -498,11 +444,7 @@ $$;
 --   and re-create.
 CREATE FUNCTION pggit.alter_ddl(p_type text, p_old jsonb, p_new jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pggit
-ROWS 4
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 4 SET jit = off AS $$
 DECLARE
     v_name text := quote_ident(p_new->>'name');
     v_renames jsonb;
@@ -559,11 +501,7 @@ $$;
 -- Dropping and re-creating the type would fail while a column uses it.
 CREATE FUNCTION pggit.enum_rename_ddl(p_old jsonb, p_new jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pggit
-ROWS 2
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 2 SET jit = off AS $$
     SELECT 'create_types'::pggit.ddl_phase,
            format('ALTER TYPE %s RENAME VALUE %L TO %L', quote_ident(p_new->>'name'), o.l, n.l)
       FROM jsonb_array_elements_text(p_old->'labels') WITH ORDINALITY o(l, i)
@@ -580,11 +518,7 @@ $$;
 -- domain would fail while a column uses it.
 CREATE FUNCTION pggit.domain_alter_ddl(p_old jsonb, p_new jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pggit
-ROWS 2
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 2 SET jit = off AS $$
     SELECT 'drop_domain_checks_rename_columns'::pggit.ddl_phase,
            format('ALTER DOMAIN %s DROP CONSTRAINT %I', quote_ident(p_new->>'name'), o.key)
       FROM jsonb_each_text(coalesce(p_old->'constraints', '{}')) o
@@ -612,10 +546,7 @@ $$;
 --   [DEFAULT expr]": with a name, the type is every token after the first; a multi-word type
 --   without a name loses its first word, which never names a relation (it is a keyword).
 CREATE FUNCTION pggit.argument_types(p_arguments text) RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
     SELECT string_agg(array_to_string(CASE WHEN cardinality(t.tokens) > 1 THEN t.tokens[2:] ELSE t.tokens END, ' '),
                       ' ' ORDER BY a.n)
       FROM regexp_split_to_table(p_arguments, ', ') WITH ORDINALITY AS a(arg, n)
@@ -674,10 +605,7 @@ $$;
 -- stored: work that grew with the history).
 CREATE FUNCTION pggit.tree_ddl(p_from jsonb, p_to jsonb)
 RETURNS TABLE (step bigint, phase pggit.ddl_phase, object_key text, change text, statement text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     WITH RECURSIVE entries AS (
         SELECT coalesce(t.key, f.key) AS object_key, split_part(coalesce(t.key, f.key), ':', 1) AS object_type,
                f.value AS old_hash, t.value AS new_hash

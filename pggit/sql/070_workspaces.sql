@@ -20,10 +20,7 @@ COMMENT ON TABLE pggit.workspaces IS
 -- Returns: (logical_schema, namespace oid), by logical schema.
 CREATE FUNCTION pggit.branch_namespaces(p_branch_id bigint)
 RETURNS TABLE (logical_schema text, namespace oid)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT t.schema_name, n.oid
       FROM pggit.tracked_schemas t JOIN pg_namespace n ON n.nspname = t.schema_name
      WHERE EXISTS (SELECT 1 FROM pggit.branches b WHERE b.id = p_branch_id AND b.name = 'main')
@@ -40,10 +37,7 @@ $$;
 --   do this for a role without superuser (custom parameters), hence the explicit pair; an
 --   error rolls the mark back with the (sub)transaction.
 CREATE FUNCTION pggit.begin_internal() RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog SET jit = off AS $$
 DECLARE
     v_previous text := coalesce(current_setting('pggit.internal', true), '');
 BEGIN
@@ -53,10 +47,7 @@ END;
 $$;
 
 CREATE FUNCTION pggit.end_internal(p_previous text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     PERFORM set_config('pggit.internal', p_previous, true);
 END;
@@ -68,10 +59,7 @@ $$;
 --   other than main, what the statements created goes to pggit_writer (give_to_writers).
 -- Errors: those of run_statements_in.
 CREATE FUNCTION pggit.run_statements(p_branch_id bigint, p_statements jsonb) RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_count integer;
 BEGIN
@@ -99,11 +87,7 @@ $$;
 --   SQLSTATE, with a message naming the statement; the caller's transaction then rolls back,
 --   so nothing is half-applied.
 CREATE FUNCTION pggit.run_statements_in(p_namespaces jsonb, p_statements jsonb) RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET check_function_bodies = off
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET check_function_bodies = off SET jit = off AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
     v_item      jsonb;
@@ -159,10 +143,7 @@ $$;
 --   created in them. (The branch's object versions: inherit_versions.)
 -- Locks: creates new namespaces only.
 CREATE FUNCTION pggit.create_workspace(p_branch_id bigint, p_commit_hash text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
     v_schema record;
@@ -191,10 +172,7 @@ $$;
 --   commit's other objects start at 1.0.0 (versions are not kept per past commit).
 -- Locks: none beyond the inserted rows.
 CREATE FUNCTION pggit.inherit_versions(p_branch_id bigint, p_parent_id bigint, p_commit_hash text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_at_head boolean := EXISTS (SELECT 1 FROM pggit.branches b
                                   WHERE b.id = p_parent_id AND b.head_hash IS NOT DISTINCT FROM p_commit_hash);
@@ -221,10 +199,7 @@ $$;
 
 -- drop_workspace(branch_id): drop the branch's namespaces and everything in them.
 CREATE FUNCTION pggit.drop_workspace(p_branch_id bigint) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
     v_namespace text;
@@ -238,10 +213,7 @@ $$;
 
 -- current_branch(): the branch this session works on (pggit.checkout sets it; default main).
 CREATE FUNCTION pggit.current_branch() RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     RETURN coalesce(nullif(current_setting('pggit.branch', true), ''), 'main');
 END;
@@ -255,10 +227,7 @@ $$;
 -- Errors: none (an unknown id gives the path without branch namespaces).  Locks: none.
 CREATE FUNCTION pggit.branch_search_path(p_branch_id bigint, p_with_data boolean, p_current text)
 RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT string_agg(p.entry, ', ' ORDER BY p.pos) FROM (
         SELECT -1 AS pos, quote_ident(w.namespace || '_data') AS entry
           FROM pggit.workspaces w JOIN pg_namespace n ON n.nspname = w.namespace || '_data'
@@ -287,9 +256,7 @@ $$;
 -- inside is schema-qualified, operators included (a caller's path may put a look-alike = or <>
 -- before pg_catalog: tests/test_privileges.py).
 CREATE FUNCTION pggit.checkout(name text) RETURNS text
-LANGUAGE plpgsql
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
     v_branch pggit.branches := pggit.find_branch(checkout.name);
 BEGIN
@@ -305,10 +272,7 @@ $$;
 --   commits), else the tree of the commit any other ref names (see pggit.resolve).
 -- Errors: PGC03 unknown ref; PGR01 ambiguous prefix.
 CREATE FUNCTION pggit.resolve_tree(p_ref text) RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_head text;
     v_entries jsonb;
@@ -330,10 +294,7 @@ $$;
 -- Errors: PGC03 unknown ref.  Locks: none.
 CREATE FUNCTION pggit.diff(a text, b text)
 RETURNS TABLE (object_key text, change text, detail text, ddl text[])
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     WITH trees AS (SELECT pggit.resolve_tree(a) AS ta, pggit.resolve_tree(b) AS tb),
     script AS (SELECT d.* FROM trees, pggit.tree_ddl(trees.ta, trees.tb) d)
     SELECT s.object_key, min(s.change),
@@ -351,10 +312,7 @@ $$;
 --   search_path set to the target schema (statements are unqualified).
 CREATE FUNCTION pggit.diff_ddl(a text, b text)
 RETURNS TABLE (step bigint, object_key text, statement text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT d.step, d.object_key, d.statement
       FROM pggit.tree_ddl(pggit.resolve_tree(a), pggit.resolve_tree(b)) d
      ORDER BY d.step
@@ -376,10 +334,7 @@ COMMENT ON TABLE pggit.commit_checkouts IS
 -- refuse_checkout_write(): trigger function of every table of a commit checkout.
 -- Errors: always PGK03.
 CREATE FUNCTION pggit.refuse_checkout_write() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     RAISE EXCEPTION USING ERRCODE = 'PGK03',
         MESSAGE = format('%I.%I is part of a read-only commit checkout: %s is refused',
@@ -406,10 +361,7 @@ $$;
 -- Locks: concurrent checkouts of one commit serialize on its commit_checkouts rows.
 CREATE FUNCTION pggit.checkout_commit(ref text)
 RETURNS TABLE (logical_schema text, namespace text)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     v_hash     text := pggit.resolve_commit(ref);
@@ -475,10 +427,7 @@ $$;
 --   checked out.
 -- Errors: PGC03 unknown or ambiguous ref.  Locks: the checkout's rows.
 CREATE FUNCTION pggit.drop_commit_checkout(ref text) RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_hash      text := pggit.resolve_commit(ref);
     v_internal  text := pggit.begin_internal();

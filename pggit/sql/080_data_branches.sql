@@ -61,30 +61,21 @@ COMMENT ON TABLE pggit.data_branches IS 'Copy-on-write data branches: one table'
 
 -- key_match(columns, left, right): "l.a = r.a AND l.b = r.b" for the key columns.
 CREATE FUNCTION pggit.key_match(p_columns text[], p_left text, p_right text) RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
     SELECT string_agg(format('%s.%I = %s.%I', p_left, c, p_right, c), ' AND ' ORDER BY o)
       FROM unnest(p_columns) WITH ORDINALITY AS x(c, o)
 $$;
 
 -- key_json(columns, alias): "jsonb_build_object('a', x.a, ...)": a row's key as jsonb.
 CREATE FUNCTION pggit.key_json(p_columns text[], p_alias text) RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
     SELECT 'jsonb_build_object(' || string_agg(format('%L, %s.%I', c, p_alias, c), ', ' ORDER BY o) || ')'
       FROM unnest(p_columns) WITH ORDINALITY AS x(c, o)
 $$;
 
 -- column_list(columns, alias): "x.a, x.b".
 CREATE FUNCTION pggit.column_list(p_columns text[], p_alias text DEFAULT NULL) RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
     SELECT string_agg(coalesce(p_alias || '.', '') || quote_ident(c), ', ' ORDER BY o)
       FROM unnest(p_columns) WITH ORDINALITY AS x(c, o)
 $$;
@@ -99,10 +90,7 @@ $$;
 -- (= ANY over a parameter array is not hashed, so a sequential plan over a huge array would be
 -- quadratic).
 CREATE FUNCTION pggit.changed_keys_filter(d pggit.data_branches) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_keys text := pggit.column_list(d.key_columns);
     v_candidates text := format('SELECT %1$s FROM %2$s UNION SELECT %1$s FROM %3$s',
@@ -124,10 +112,7 @@ $$;
 -- (pggit_b<id>_<n>_data, beside the workspace namespace pggit_b<id>_<n>); created on demand,
 -- with the API roles' rights (grant_branch_schema).
 CREATE FUNCTION pggit.data_namespace(p_branch_id bigint, p_logical_schema text) RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
     v_namespace text;
@@ -156,10 +141,7 @@ $$;
 -- raises because of a branch.
 -- SECURITY DEFINER: writers of the source need no rights on pggit.
 CREATE FUNCTION pggit.capture_source_changes() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     d pggit.data_branches;
     v_flag text := 'pggit.keys_moved_' || TG_RELID::text;
@@ -212,10 +194,7 @@ $$;
 -- plan kept for the session); data_branch_guard and capture_source_changes repeat its query
 -- inline, so that a statement on the source or its branch pays one function call, not two.
 CREATE FUNCTION pggit.data_source_fingerprint(p_relid oid) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     RETURN (SELECT md5(string_agg(a.attname || ' ' || a.atttypid || ' ' || a.atttypmod
                                   || ' ' || a.attcollation || ' ' || a.attnotnull, ',' ORDER BY a.attnum))
@@ -228,10 +207,7 @@ $$;
 -- changed type, or lost a NOT NULL the pre-image table has (copying the source's rows into the
 -- pre-image table could then fail or be wrong).
 CREATE FUNCTION pggit.data_capture_columns(d pggit.data_branches) RETURNS text[]
-LANGUAGE sql STABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog SET jit = off AS $$
     SELECT CASE WHEN count(*) = cardinality(d.columns)
                      AND bool_and(s.attname IS NOT NULL AND s.atttypid = p.atttypid AND s.atttypmod = p.atttypmod
                                   AND (s.attnotnull OR NOT p.attnotnull))
@@ -248,10 +224,7 @@ $$;
 --   Structure changes happen only without event triggers (they refuse them otherwise).
 -- Errors: none.  Locks: none.
 CREATE FUNCTION pggit.data_branch_staleness(p_id bigint) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     d pggit.data_branches;
     v_parts text[] := '{}';
@@ -320,10 +293,7 @@ $$;
 -- Purpose: refuse to read or merge a stale data branch (see data_branch_staleness).
 -- Errors: PGY01 naming the branch, the table, what changed and how to go on.  Locks: none.
 CREATE FUNCTION pggit.require_current_data_branch(p_id bigint) RETURNS void
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_reason text := pggit.data_branch_staleness(p_id);
     v_table text;
@@ -347,10 +317,7 @@ $$;
 -- A read function (105_privileges.sql): the view's readers (pggit_reader, pggit_writer, whom
 -- grant_branch_schema lets into the view's schema) may EXECUTE it; it reads pggit.data_branches.
 CREATE FUNCTION pggit.data_branch_guard(p_id bigint) RETURNS boolean
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pggit.data_branches d
                     WHERE d.id = p_id
@@ -368,10 +335,7 @@ $$;
 -- refuse_source_truncate(): TRUNCATE would bypass the pre-image capture.
 -- SECURITY DEFINER: its message names the data branches, which the truncating role may not read.
 CREATE FUNCTION pggit.refuse_source_truncate() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     RAISE EXCEPTION USING ERRCODE = 'PGX08',
         MESSAGE = format('cannot truncate %s: it has live data branches (%s)', TG_RELID::regclass,
@@ -389,10 +353,7 @@ $$;
 -- SECURITY DEFINER: the delta table is pggit's; the right to write the branch's rows is the
 -- right to write its view (pggit_writer, grant_branch_schema in 105_privileges.sql).
 CREATE FUNCTION pggit.data_branch_write() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     d pggit.data_branches;
     v_set text;
@@ -446,10 +407,7 @@ $$;
 -- Errors: PGT01 invalid name; PGT02 no such table in the branch; PGT03 not a table.
 CREATE FUNCTION pggit.resolve_branch_table(p_table text, p_branch pggit.branches,
                                            OUT logical_schema text, OUT table_name text, OUT relid oid)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_parts text[];
     v_kind "char";
@@ -492,10 +450,7 @@ $$;
 --   create_data_branch; pggit's own DDL (the caller sets pggit.internal).
 -- Errors: none of its own.  Locks: the triggers' CREATE TRIGGER takes SHARE ROW EXCLUSIVE on source.
 CREATE FUNCTION pggit.install_source_capture(p_source oid) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_source text := p_source::regclass::text;
 BEGIN
@@ -520,10 +475,7 @@ $$;
 -- install_key_move_flag(source): the row-level trigger that flags a statement moving a key of
 -- source (see the file header); its WHEN clause compares the primary key columns.
 CREATE FUNCTION pggit.install_key_move_flag(p_source oid) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_keys text[] := pggit.primary_key_columns(p_source, p_source::regclass::text);
 BEGIN
@@ -540,10 +492,7 @@ $$;
 -- the default (ORIGIN) would let through uncaptured. An ALTER TABLE: the event trigger lets it
 -- through (pggit.capture_setup; refuse_data_branch_source_change).
 CREATE FUNCTION pggit.enable_always(p_source oid, p_triggers text[]) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     PERFORM set_config('pggit.capture_setup', 'on', true);
     EXECUTE format('ALTER TABLE %s %s', p_source::regclass,
@@ -557,8 +506,7 @@ $$;
 -- It runs once per moved row: no SET clause (a GUC save and restore per call); every name in it
 -- is schema-qualified instead.
 CREATE FUNCTION pggit.flag_source_key_move() RETURNS trigger
-LANGUAGE plpgsql
-AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_catalog.set_config('pggit.keys_moved_' OPERATOR(pg_catalog.||) TG_RELID::pg_catalog.text, 'on', true);
     RETURN NULL;
@@ -574,10 +522,7 @@ $$;
 --   inline fingerprint subquery instead of the call cost 0.2 ms of planning per query).
 -- Errors: none (NULL for an unknown id).  Locks: none.
 CREATE FUNCTION pggit.data_branch_view_sql(p_id bigint) RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT format($v$CREATE OR REPLACE VIEW %1$s AS
         SELECT %2$s FROM %3$s d WHERE pggit.data_branch_guard(%12$s) AND NOT d._pggit_deleted
         UNION ALL
@@ -599,10 +544,7 @@ $$;
 -- Errors: PGB04 invalid name; PGX07 to_branch is main or from_branch; PGB05 a name only
 --   deleted branches had.  Locks: the branch row FOR UPDATE.
 CREATE FUNCTION pggit.data_branch_target(p_to text, p_from text) RETURNS pggit.branches
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     PERFORM pggit.validate_branch_name(p_to);
     IF p_to = 'main' OR p_to = p_from THEN
@@ -624,10 +566,7 @@ $$;
 -- Purpose: the table's primary key columns, in key order: what data branches match rows by.
 -- Errors: PGX01 the table has no primary key ("table" names it in the message).  Locks: none.
 CREATE FUNCTION pggit.primary_key_columns(p_relid oid, p_table text) RETURNS text[]
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_keys text[];
 BEGIN
@@ -648,10 +587,7 @@ $$;
 -- aside (a source with live data branches carries pggit's capture triggers). Each is
 -- serialized in its own schema, so their schema names do not count (see 030_snapshots.sql).
 CREATE FUNCTION pggit.same_table_structure(p_source oid, p_copy oid) RETURNS boolean
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT pggit.hash_definition(pggit.table_definition_of(p_source) - 'triggers')
          = pggit.hash_definition(pggit.table_definition_of(p_copy) - 'triggers')
 $$;
@@ -662,10 +598,7 @@ $$;
 --   its primary key, plus a deleted/absent flag) and the view (create_data_branch_view); fills
 --   in the row's names. Returns the view's name.  Locks: creates new objects only.
 CREATE FUNCTION pggit.create_data_branch_objects(p_id bigint) RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     b pggit.data_branches;
 BEGIN
@@ -689,10 +622,7 @@ $$;
 -- Purpose: a data branch's view (data_branch_view_sql) with the source's column defaults
 --   (identity columns draw from its sequence) and the INSTEAD OF trigger. Returns its name.
 CREATE FUNCTION pggit.create_data_branch_view(p_id bigint) RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     b pggit.data_branches;
     v_default record;
@@ -730,10 +660,7 @@ $$;
 -- Locks: from_branch's row FOR NO KEY UPDATE when it commits (see commit_changes).
 CREATE FUNCTION pggit.data_branch_source("table" text, from_branch text, to_branch text)
 RETURNS pggit.branches
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_from  pggit.branches := pggit.find_branch(from_branch);
     v_parts text[];
@@ -786,10 +713,7 @@ $$;
 --   waits for writers in flight and holds off new ones, so the branch point is exact).
 CREATE FUNCTION pggit.create_data_branch("table" text, from_branch text, to_branch text)
 RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
     v_from   pggit.branches := pggit.data_branch_source("table", from_branch, to_branch);
@@ -847,10 +771,7 @@ $$;
 CREATE FUNCTION pggit.create_branch_with_data(name text, from_branch text DEFAULT 'main',
                                               tables text[] DEFAULT NULL)
 RETURNS pggit.branches
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 #variable_conflict use_variable
 DECLARE
     v_branch pggit.branches;
@@ -896,10 +817,7 @@ $$;
 -- source's capture triggers, key-move trigger included, when it was the source's last live
 -- data branch).
 CREATE FUNCTION pggit.end_data_branch(p_id bigint, p_status text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
     d pggit.data_branches;
@@ -929,10 +847,7 @@ $$;
 --   UPDATE.
 -- Errors: PGB0x branch; PGT01 invalid name; PGY02 the branch has no live data branch of it.
 CREATE FUNCTION pggit.find_data_branch(p_table text, p_branch text) RETURNS pggit.data_branches
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_branch pggit.branches := pggit.find_branch(p_branch);
     v_parts text[];
@@ -982,10 +897,7 @@ $$;
 --   has no primary key any more.
 -- Locks: the data branch row FOR UPDATE; the source SHARE ROW EXCLUSIVE (writers wait).
 CREATE FUNCTION pggit.rebase_data_branch("table" text, branch text) RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
     d pggit.data_branches := pggit.find_data_branch("table", branch);
@@ -1089,10 +1001,7 @@ $$;
 --   source's capture triggers with its last live data branch); the branch itself stays.
 -- Errors: PGY02 no such data branch.  Locks: the data branch row FOR UPDATE.
 CREATE FUNCTION pggit.delete_data_branch("table" text, branch text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     PERFORM pggit.end_data_branch((pggit.find_data_branch("table", branch)).id, 'DROPPED');
 END;
@@ -1100,10 +1009,7 @@ $$;
 
 -- drop_data_branches(branch_id): end every live data branch of a branch (delete_branch).
 CREATE FUNCTION pggit.drop_data_branches(p_branch_id bigint) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
     v_id bigint;
@@ -1126,10 +1032,7 @@ $$;
 CREATE FUNCTION pggit.branch_relation(p_table text, p_branch pggit.branches,
                                       OUT relation text, OUT data_branch_id bigint,
                                       OUT logical_schema text, OUT table_name text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_t record := pggit.resolve_branch_table(p_table, p_branch);
 BEGIN
@@ -1158,10 +1061,7 @@ $$;
 --   table.  Locks: none.
 CREATE FUNCTION pggit.diff_data("table" text, a text, b text)
 RETURNS TABLE (key jsonb, change text, changed_columns text[], a_row jsonb, b_row jsonb)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_a record := pggit.branch_relation("table", pggit.find_branch(a));
     v_b record := pggit.branch_relation("table", pggit.find_branch(b));
@@ -1221,10 +1121,7 @@ $$;
 CREATE FUNCTION pggit.plan_data_merge(p_id bigint)
 RETURNS TABLE (object_key text, key jsonb, outcome text, conflict_kind text, detail text,
                base_row jsonb, ours_row jsonb, theirs_row jsonb, result_row jsonb)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     d pggit.data_branches;
     r record;
@@ -1281,10 +1178,7 @@ $$;
 --   {"key": ..., "row": ...}; a NULL row deletes the key, any other row is upserted
 --   (generated columns are left to PostgreSQL, identity values are kept).
 CREATE FUNCTION pggit.apply_data_rows(p_id bigint, p_rows jsonb) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     d pggit.data_branches;
     v_cols text[];
@@ -1314,10 +1208,7 @@ $$;
 CREATE FUNCTION pggit.data_branch_changes(p_id bigint,
                                           OUT rows_written bigint, OUT rows_deleted bigint,
                                           OUT source_rows_changed bigint)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     d pggit.data_branches;
 BEGIN
@@ -1339,10 +1230,7 @@ CREATE FUNCTION pggit.list_data_branches(branch text DEFAULT NULL)
 RETURNS TABLE (id bigint, branch_name text, from_branch text, table_name text, view_name text,
                rows_written bigint, rows_deleted bigint, source_rows_changed bigint, created_at timestamptz,
                stale text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT d.id, b.name, f.name, quote_ident(d.logical_schema) || '.' || quote_ident(d.table_name), d.view_name,
            c.rows_written, c.rows_deleted, c.source_rows_changed, d.created_at, pggit.data_branch_staleness(d.id)
       FROM pggit.data_branches d

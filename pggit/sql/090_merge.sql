@@ -47,10 +47,7 @@ COMMENT ON TABLE pggit.merge_conflicts IS
 
 -- ancestors(hash): the commit and every commit reachable through parents and merge parents.
 CREATE FUNCTION pggit.ancestors(p_hash text) RETURNS TABLE (hash text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     WITH RECURSIVE walk(hash) AS (
         SELECT p_hash WHERE p_hash IS NOT NULL
         UNION
@@ -63,10 +60,7 @@ $$;
 
 -- merge_base(a, b): the best common ancestor of two commits (the latest one), or NULL.
 CREATE FUNCTION pggit.merge_base(a text, b text) RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT c.hash FROM pggit.commits c
      WHERE c.hash IN (SELECT hash FROM pggit.ancestors(a))
        AND c.hash IN (SELECT hash FROM pggit.ancestors(b))
@@ -75,10 +69,7 @@ $$;
 
 -- commit_tree(hash): a commit's tree entries ('{}' for NULL, the empty history).
 CREATE FUNCTION pggit.commit_tree(p_hash text) RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT coalesce((SELECT t.entries FROM pggit.commits c JOIN pggit.trees t ON t.hash = c.tree_hash
                       WHERE c.hash = p_hash), '{}'::jsonb)
 $$;
@@ -88,10 +79,7 @@ $$;
 --   indexes, triggers, properties). Returns NULL when both sides changed the same element
 --   differently, or either reordered columns: that is a conflict.
 CREATE FUNCTION pggit.merge_definitions(p_base jsonb, p_ours jsonb, p_theirs jsonb) RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_result jsonb := p_ours;
     c record;
@@ -144,10 +132,7 @@ $$;
 CREATE FUNCTION pggit.plan_merge(p_base jsonb, p_ours jsonb, p_theirs jsonb)
 RETURNS TABLE (object_key text, outcome text, conflict_kind text, base_hash text, ours_hash text,
                theirs_hash text, result_hash text)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     r record;
     v_merged jsonb;
@@ -195,10 +180,7 @@ $$;
 CREATE FUNCTION pggit.apply_tree(p_branch_id bigint, p_from jsonb, p_to jsonb,
                                  p_extra jsonb DEFAULT '[]', p_record boolean DEFAULT true)
 RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_statements jsonb;
 BEGIN
@@ -218,10 +200,7 @@ $$;
 -- refuse_uncommitted(branch): merges and reverts need a clean workspace.
 -- Errors: PGM03 listing the first uncommitted objects.
 CREATE FUNCTION pggit.refuse_uncommitted(p_branch pggit.branches) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_objects text;
 BEGIN
@@ -237,10 +216,7 @@ $$;
 
 -- refuse_self_merge(source, target): PGM02 when both name the same branch (merge, merge_preview).
 CREATE FUNCTION pggit.refuse_self_merge(p_source pggit.branches, p_target pggit.branches) RETURNS void
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     IF p_source.id = p_target.id THEN
         RAISE EXCEPTION USING ERRCODE = 'PGM02',
@@ -253,20 +229,14 @@ $$;
 -- lock_two_branches(a, b): lock two branch rows FOR UPDATE in primary-key order (no deadlock
 -- between opposite-order merges by construction) and return them fresh.
 CREATE FUNCTION pggit.lock_two_branches(p_a bigint, p_b bigint) RETURNS SETOF pggit.branches
-LANGUAGE sql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT * FROM pggit.branches WHERE id IN (p_a, p_b) ORDER BY id FOR UPDATE
 $$;
 
 -- merge_mode(source_hash, target_hash, base_hash): how the schemas merge: 'none' (target
 -- already contains source), 'ff' (fast-forward) or '3way'.
 CREATE FUNCTION pggit.merge_mode(p_source text, p_target text, p_base text) RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT CASE WHEN p_source IS NULL OR p_source IN (SELECT hash FROM pggit.ancestors(p_target)) THEN 'none'
                 WHEN p_target IS NULL OR p_base = p_target THEN 'ff'
                 ELSE '3way' END
@@ -275,10 +245,7 @@ $$;
 -- merging_data_branches(source_id, target_id): the live data branches a merge of source into
 -- target merges (those branched from target's table).
 CREATE FUNCTION pggit.merging_data_branches(p_source bigint, p_target bigint) RETURNS SETOF bigint
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT id FROM pggit.data_branches
      WHERE branch_id = p_source AND from_branch_id = p_target AND status = 'ACTIVE' ORDER BY id
 $$;
@@ -291,10 +258,7 @@ $$;
 --   branches supersedes it: the error rolls back whatever this transaction would record).
 -- Locks: both branch rows FOR UPDATE, the merge row FOR UPDATE.
 CREATE FUNCTION pggit.lock_merge_for_completion(p_merge_id bigint) RETURNS pggit.merges
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_merge pggit.merges;
 BEGIN
@@ -328,10 +292,7 @@ $$;
 -- Errors: PGM04 a conflict that was not recorded when the merge was planned (run the merge
 --   again); PGM01 an unresolved conflict.  Locks: none (reads).
 CREATE FUNCTION pggit.merged_data_rows(p_merge_id bigint, p_data_id bigint) RETURNS jsonb
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_rows jsonb[] := '{}';  -- appended in place (an expanded array); jsonb || would copy it each time
     p      record;
@@ -365,10 +326,7 @@ $$;
 --   runs after the tree's DDL, returned in extra as [{object_key, statement}]).
 -- Errors: PGM01 an unresolved conflict.  Locks: none (reads).
 CREATE FUNCTION pggit.merged_tree(p_merge pggit.merges, OUT result jsonb, OUT extra jsonb)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     p      record;
     v_hash text;
@@ -408,10 +366,7 @@ $$;
 -- Errors: PGM07, PGM04 (see lock_merge_for_completion, merged_data_rows); PGM01 unresolved
 --   conflict; any failing statement's own error, naming the statement (nothing is applied).
 CREATE FUNCTION pggit.complete_merge(p_merge_id bigint) RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_merge  pggit.merges := pggit.lock_merge_for_completion(p_merge_id);
     v_source pggit.branches;
@@ -488,10 +443,7 @@ $$;
 -- Locks: both branch rows FOR UPDATE, in primary-key order.
 CREATE FUNCTION pggit.merge(source text, target text DEFAULT 'main', message text DEFAULT NULL)
 RETURNS TABLE (status text, merge_id bigint, commit_hash text, conflicts integer)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     v_source pggit.branches := pggit.find_branch(merge.source);
@@ -562,10 +514,7 @@ $$;
 
 -- json_object_or_null(text): the text as a jsonb object, or NULL when it is not one.
 CREATE FUNCTION pggit.json_object_or_null(p_text text) RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog
-SET jit = off
-AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
 BEGIN
     RETURN CASE WHEN jsonb_typeof(p_text::jsonb) = 'object' THEN p_text::jsonb END;
 EXCEPTION WHEN invalid_text_representation THEN
@@ -584,10 +533,7 @@ $$;
 --   complete_merge.
 -- Locks: both branch rows FOR UPDATE in primary-key order, then the merge row FOR UPDATE.
 CREATE FUNCTION pggit.resolve_conflict(merge bigint, object text, resolution text) RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 #variable_conflict use_variable
 DECLARE
     v_merge pggit.merges;
@@ -643,10 +589,7 @@ $$;
 --   changed the same objects (nothing is applied; the conflicting objects are listed).
 -- Locks: the branch row FOR UPDATE.
 CREATE FUNCTION pggit.revert("commit" text, parent integer DEFAULT NULL) RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_hash text;
     v_commit pggit.commits;
@@ -701,10 +644,7 @@ $$;
 
 -- count_ahead_behind(a, b): commits reachable from commit a and not from b, and the reverse.
 CREATE FUNCTION pggit.count_ahead_behind(a text, b text) RETURNS TABLE (ahead bigint, behind bigint)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     WITH x AS (SELECT hash FROM pggit.ancestors(a)),
          y AS (SELECT hash FROM pggit.ancestors(b))
     SELECT (SELECT count(*) FROM x WHERE NOT EXISTS (SELECT 1 FROM y WHERE y.hash = x.hash)),
@@ -718,10 +658,7 @@ $$;
 -- Errors: PGB04/PGB01/PGB05 for either branch.  Locks: none.
 CREATE FUNCTION pggit.ahead_behind(branch text, other text DEFAULT 'main')
 RETURNS TABLE (ahead bigint, behind bigint)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT * FROM pggit.count_ahead_behind((pggit.find_branch(ahead_behind.branch)).head_hash,
                                            (pggit.find_branch(ahead_behind.other)).head_hash)
 $$;
@@ -738,10 +675,7 @@ $$;
 -- Errors: PGB04/PGB01/PGB05 for either branch; PGM02 source = target.  Locks: none (a
 --   later merge() plans again under its locks).
 CREATE FUNCTION pggit.merge_preview(source text, target text DEFAULT 'main') RETURNS jsonb
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_source  pggit.branches := pggit.find_branch(merge_preview.source);
     v_target  pggit.branches := pggit.find_branch(merge_preview.target);
@@ -816,10 +750,7 @@ $$;
 -- Locks: the picked commit's branch row and the target's FOR UPDATE, in primary-key order.
 CREATE FUNCTION pggit.cherry_pick("commit" text, onto_branch text, parent integer DEFAULT NULL)
 RETURNS TABLE (status text, merge_id bigint, commit_hash text, conflicts integer)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     v_hash   text := pggit.resolve_commit("commit");

@@ -35,10 +35,7 @@
 -- Returns: (check, subject, detail).  Errors: none.  Locks: none (reads only).
 CREATE FUNCTION pggit.verify()
 RETURNS TABLE ("check" text, subject text, detail text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     -- every commit hash recomputes
     SELECT 'commit_hash', c.hash, format('commit %s recomputes to %s', c.id, pggit.commit_hash(c))
       FROM pggit.commits c WHERE pggit.commit_hash(c) <> c.hash

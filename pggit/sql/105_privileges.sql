@@ -34,10 +34,7 @@
 -- Errors: none.  Locks: none.
 CREATE FUNCTION pggit.function_access()
 RETURNS TABLE (function_name text, access text)
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT v.function_name, v.access FROM (VALUES
         -- write: the API's changes, run as pggit_owner
         ('commit_changes', 'write'),
@@ -228,10 +225,7 @@ $$;
 --   Nothing when the roles do not exist.
 -- Errors: none.  Locks: none.
 CREATE FUNCTION pggit.grant_branch_schema(p_namespace text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     IF (SELECT count(*) FROM pg_roles WHERE rolname IN ('pggit_reader', 'pggit_writer')) < 2 THEN
         RETURN;
@@ -259,10 +253,7 @@ $$;
 -- Errors: none.  Locks: ACCESS EXCLUSIVE on each object whose owner changes (new objects of
 --   the caller's own transaction in practice).
 CREATE FUNCTION pggit.give_to_writers(p_namespace text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_ns oid := to_regnamespace(p_namespace);
     r    record;
@@ -306,10 +297,7 @@ $$;
 -- Errors: none of its own (a WARNING when pggit_owner cannot be given the installer's rights).
 -- Locks: ACCESS EXCLUSIVE on pggit's tables while their owner changes (install time only).
 CREATE FUNCTION pggit.apply_privileges() RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET jit = off
-AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_internal text := pggit.begin_internal();  -- its DDL is pggit's, not captured history
     v_roles  boolean := (SELECT count(*) FROM pg_roles WHERE rolname IN ('pggit_reader', 'pggit_writer')) = 2;
