@@ -325,7 +325,7 @@ def commit(
                 _scalar(using, "SELECT (pggit.find_branch(%s)).id", [branch])
             commit_hash = _scalar(
                 using,
-                "SELECT pggit.commit_changes(%s, %s, %s, author => %s, full_snapshot => %s)",
+                "SELECT pggit.commit_changes(%s, %s, %s, author => %s, full => %s)",
                 [branch, message, commit_id, author, bool(full)],
             )
             return Commit.objects.using(using).select_related("branch").get(hash=commit_hash)

@@ -306,12 +306,10 @@ def test_full_snapshot_is_an_sql_argument_and_the_default_follows_events(unique)
     api.commit(f"add {t}")
     unseen_ddl(f"ALTER TABLE {t} ADD COLUMN x int")
     kept = sql_scalar("SELECT pggit.commit_changes('main', 'default')")
-    full = sql_scalar("SELECT pggit.commit_changes('main', 'full', full_snapshot => true)")
+    full = sql_scalar("SELECT pggit.commit_changes('main', 'full', full => true)")
     trees = dict(
         sql_rows("SELECT hash, tree_hash FROM pggit.commits WHERE hash IN (%s, %s)", [kept, full])
     )
     assert trees[full] == full_tree("main") != trees[kept]
-    null_flags = (
-        "SELECT pggit.commit_changes('main', 'null flag', author => NULL, full_snapshot => NULL)"
-    )
+    null_flags = "SELECT pggit.commit_changes('main', 'null flag', author => NULL, full => NULL)"
     assert sql_scalar(null_flags) is not None

@@ -380,7 +380,7 @@ BEGIN
 END;
 $$;
 
--- commit_changes(branch, message, commit_id, author, full_snapshot)
+-- commit_changes(branch, message, commit_id, author, full)
 -- Purpose: record a commit on branch: its parent is the head it replaces, its tree the
 --   branch's schema snapshot (see record_commit), its hash SHA-256 over commit_payload; the
 --   DDL captured since the parent is attached to it and object versions are bumped.
@@ -393,8 +393,8 @@ $$;
 -- Arguments: branch text (created from main's head when the name was never used);
 --   message text (default '', NULL means ''); commit_id text (default NULL: none), 1-255
 --   characters without control characters, unique across all commits; author text (default
---   pggit.current_author(); pass it by name: author => ...); full_snapshot boolean (default
---   false): serialize every object of the workspace, for DDL the event triggers did not see.
+--   pggit.current_author(); pass it by name: author => ...); full boolean (default false;
+--   pass it by name: full => true; FULL is a keyword, so it is declared quoted): serialize every object of the workspace, for DDL the event triggers did not see.
 -- Returns: the commit's hash (its "Trinity ID").
 -- Errors: PGB04 invalid name; PGB05 branch deleted; PGC01 message too long; PGC02 bad author;
 --   PGC05 bad commit ID; PGC06 commit ID used by a commit of another branch or message;
@@ -406,7 +406,7 @@ $$;
 --   form one chain while DDL on the branch does not wait for them; commits to different
 --   branches do not block each other.
 CREATE FUNCTION pggit.commit_changes(branch text, message text DEFAULT '', commit_id text DEFAULT NULL,
-                                     author text DEFAULT NULL, full_snapshot boolean DEFAULT false)
+                                     author text DEFAULT NULL, "full" boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
@@ -434,7 +434,7 @@ BEGIN
         v_branch := pggit.lock_branch_for_commit(commit_changes.branch);
     END IF;
     RETURN pggit.record_commit(v_branch, v_message, v_author, NULL,
-                               coalesce(commit_changes.full_snapshot, false), v_id);
+                               coalesce(commit_changes."full", false), v_id);
 END;
 $$;
 

@@ -32,7 +32,7 @@
 -- property test checks the law "incremental tree = full tree" over random schema changes.
 -- Event triggers only see what runs while they are enabled: DDL run with capture disabled (or
 -- under session_replication_role = replica) leaves no event; pggit.status() shows such drift
--- and commit_changes(..., full_snapshot => true) records it.
+-- and commit_changes(..., full => true) records it.
 
 CREATE TABLE pggit.tracked_schemas (
     schema_name text PRIMARY KEY
