@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError
 
 from pggit.cli import dash_hint, database_error_line, error_line
-from pggit.exceptions import PgGitError
+from pggit.exceptions import MergeConflict, PgGitError
 from pggit.installation import is_installed, not_installed_message
 from pggit.management.progress import progress
 
@@ -69,6 +69,7 @@ class PgGitParser(CommandParser):
 class PgGitCommand(BaseCommand):
     #: exit status for a user error
     USER_ERROR = 1
+    CONFLICT = 2  # a merge or cherry-pick stopped on conflicts
     #: pggit's commands say themselves, in one line, when pggit is not installed or the
     #: database does not answer; the system checks (pggit.W001...) are for manage.py check.
     requires_system_checks: list[str] = []
@@ -136,6 +137,32 @@ class PgGitCommand(BaseCommand):
 
     def print_json(self, payload: Any) -> None:
         self.stdout.write(json.dumps(payload, default=_default, indent=2, ensure_ascii=False))
+
+    def conflicts_error(self, conflict: MergeConflict, what: str, as_json: bool) -> CommandError:
+        """Report a merge's (or a cherry-pick's) conflicts, as JSON or as a list with the
+        command that resolves them, and return the CommandError (exit status 2) that ends the
+        command: nothing was applied."""
+        if as_json:
+            self.print_json(
+                {
+                    "status": "conflicts",
+                    "merge_id": conflict.merge_id,
+                    "conflicts": conflict.conflicts,
+                }
+            )
+        else:
+            for c in conflict.conflicts:
+                detail = f" ({c['detail']})" if c["detail"] else ""
+                self.stderr.write(f"  {c['kind']:<14} {c['object']}{detail}")
+            self.stderr.write(
+                f"Resolve: manage.py pggit_merge --resolve {conflict.merge_id} "
+                "OBJECT ours|theirs|DDL"
+            )
+        return CommandError(
+            f"{what} {conflict.merge_id} stopped on {len(conflict.conflicts)} conflict(s); "
+            "nothing was applied",
+            returncode=self.CONFLICT,
+        )
 
 
 def commit_as_dict(commit: Commit) -> dict[str, Any]:

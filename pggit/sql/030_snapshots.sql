@@ -479,17 +479,14 @@ BEGIN
 END;
 $$;
 
--- resolve_table(name)
--- Purpose: the table a user-supplied "name" or "schema.name" (quoted identifiers allowed)
---   denotes; an unqualified name is looked up in the tracked schemas in name order.
--- Returns: the relation's oid, or NULL when it does not exist.
--- Errors: PGT01 empty or syntactically invalid name; PGT03 the name is not a table.
-CREATE FUNCTION pggit.resolve_table(p_name text) RETURNS oid
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+-- table_name_parts(name)
+-- Purpose: a user-supplied table name ("name" or "schema.name", quoted identifiers allowed)
+--   split into its identifiers, for every function that takes a table by name.
+-- Errors: PGT01 NULL, empty, syntactically invalid, or more than schema.table.
+CREATE FUNCTION pggit.table_name_parts(p_name text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_parts text[];
-    v_oid   oid;
-    v_kind  "char";
 BEGIN
     IF p_name IS NULL OR btrim(p_name) = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = 'table name must not be NULL or empty',
@@ -507,6 +504,23 @@ BEGIN
             MESSAGE = format('invalid table name %L: at most schema.table', left(p_name, 200)),
             HINT = 'Cross-database references are not supported.';
     END IF;
+    RETURN v_parts;
+END;
+$$;
+
+-- resolve_table(name)
+-- Purpose: the table a user-supplied "name" or "schema.name" (quoted identifiers allowed)
+--   denotes; an unqualified name is looked up in the tracked schemas in name order.
+-- Returns: the relation's oid, or NULL when it does not exist.
+-- Errors: PGT01 empty or syntactically invalid name; PGT03 the name is not a table.
+CREATE FUNCTION pggit.resolve_table(p_name text) RETURNS oid
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    v_parts text[];
+    v_oid   oid;
+    v_kind  "char";
+BEGIN
+    v_parts := pggit.table_name_parts(p_name);
     IF cardinality(v_parts) = 2 THEN
         SELECT c.oid, c.relkind INTO v_oid, v_kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = v_parts[1] AND c.relname = v_parts[2];

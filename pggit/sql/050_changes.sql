@@ -339,22 +339,7 @@ DECLARE
     v_current pggit.object_versions;
     v_next    pggit.semantic_version;
 BEGIN
-    IF "table" IS NULL OR btrim("table") = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = 'table name must not be NULL or empty',
-            HINT = 'Pass "table" or "schema.table"; quote identifiers that need it.';
-    END IF;
-    BEGIN
-        v_parts := parse_ident("table");
-    EXCEPTION WHEN invalid_parameter_value THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGT01',
-            MESSAGE = format('invalid table name %L', left("table", 200)),
-            HINT = 'Pass "table" or "schema.table"; double-quote identifiers with special characters, e.g. "My Table".';
-    END;
-    IF cardinality(v_parts) > 2 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGT01',
-            MESSAGE = format('invalid table name %L: at most schema.table', left("table", 200)),
-            HINT = 'Cross-database references are not supported.';
-    END IF;
+    v_parts := pggit.table_name_parts("table");
     SELECT b.id INTO v_branch FROM pggit.branches b
      WHERE b.name = pggit.current_branch() AND b.status <> 'DELETED';
     IF v_branch IS NULL THEN

@@ -412,20 +412,7 @@ DECLARE
     v_parts text[];
     v_kind "char";
 BEGIN
-    IF p_table IS NULL OR btrim(p_table) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = 'table name must not be NULL or empty',
-            HINT = 'Pass "table" or "schema.table".';
-    END IF;
-    BEGIN
-        v_parts := parse_ident(p_table);
-    EXCEPTION WHEN invalid_parameter_value THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = format('invalid table name %L', left(p_table, 200)),
-            HINT = 'Double-quote identifiers with special characters, e.g. "My Table".';
-    END;
-    IF cardinality(v_parts) > 2 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = format('invalid table name %L', left(p_table, 200)),
-            HINT = 'Pass "table" or "schema.table".';
-    END IF;
+    v_parts := pggit.table_name_parts(p_table);
     SELECT n.logical_schema, c.relname, c.oid, c.relkind INTO logical_schema, table_name, relid, v_kind
       FROM pggit.branch_namespaces(p_branch.id) n
       JOIN pg_class c ON c.relnamespace = n.namespace AND c.relname = v_parts[cardinality(v_parts)]
@@ -853,20 +840,7 @@ DECLARE
     v_parts text[];
     d pggit.data_branches;
 BEGIN
-    IF p_table IS NULL OR btrim(p_table) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = 'table name must not be NULL or empty',
-            HINT = 'Pass "table" or "schema.table".';
-    END IF;
-    BEGIN
-        v_parts := parse_ident(p_table);
-    EXCEPTION WHEN invalid_parameter_value THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = format('invalid table name %L', left(p_table, 200)),
-            HINT = 'Double-quote identifiers with special characters, e.g. "My Table".';
-    END;
-    IF cardinality(v_parts) > 2 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGT01', MESSAGE = format('invalid table name %L', left(p_table, 200)),
-            HINT = 'Pass "table" or "schema.table".';
-    END IF;
+    v_parts := pggit.table_name_parts(p_table);
     SELECT * INTO d FROM pggit.data_branches x
      WHERE x.branch_id = v_branch.id AND x.status = 'ACTIVE' AND x.table_name = v_parts[cardinality(v_parts)]
        AND (cardinality(v_parts) = 1 OR x.logical_schema = v_parts[1])

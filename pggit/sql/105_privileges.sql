@@ -140,6 +140,7 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('resolve_commit', 'read'),
         ('resolve_ref', 'read'),
         ('resolve_table', 'read'),
+        ('table_name_parts', 'read'),
         ('resolve_tree', 'read'),
         ('same_table_structure', 'read'),
         ('show', 'read'),

@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from pggit import api
 from pggit.exceptions import MergeConflict
@@ -18,7 +18,6 @@ class Command(PgGitCommand):
         "  manage.py pggit_cherry_pick 3f2a9c1b release\n"
         "  manage.py pggit_cherry_pick 9e8d7c6b main --parent 1 --json"
     )
-    CONFLICT = 2
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
@@ -39,27 +38,7 @@ class Command(PgGitCommand):
                 commit, branch, parent=options["parent"], using=options["database"]
             )
         except MergeConflict as conflict:
-            if options["as_json"]:
-                self.print_json(
-                    {
-                        "status": "conflicts",
-                        "merge_id": conflict.merge_id,
-                        "conflicts": conflict.conflicts,
-                    }
-                )
-            else:
-                for c in conflict.conflicts:
-                    detail = f" ({c['detail']})" if c["detail"] else ""
-                    self.stderr.write(f"  {c['kind']:<14} {c['object']}{detail}")
-                self.stderr.write(
-                    f"Resolve: manage.py pggit_merge --resolve {conflict.merge_id} "
-                    "OBJECT ours|theirs|DDL"
-                )
-            raise CommandError(
-                f"cherry-pick {conflict.merge_id} stopped on {len(conflict.conflicts)}"
-                " conflict(s); nothing was applied",
-                returncode=self.CONFLICT,
-            ) from conflict
+            raise self.conflicts_error(conflict, "cherry-pick", options["as_json"]) from conflict
         if options["as_json"]:
             self.print_json(result.__dict__)
             return

@@ -17,7 +17,6 @@ class Command(PgGitCommand):
         "  manage.py pggit_merge feature/search release -m 'Ship search'\n"
         "  manage.py pggit_merge --resolve 7 table:public.users theirs"
     )
-    CONFLICT = 2
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
@@ -54,27 +53,7 @@ class Command(PgGitCommand):
                     options["source"], options["target"], message=options["message"], using=using
                 )
         except MergeConflict as conflict:
-            if options["as_json"]:
-                self.print_json(
-                    {
-                        "status": "conflicts",
-                        "merge_id": conflict.merge_id,
-                        "conflicts": conflict.conflicts,
-                    }
-                )
-            else:
-                for c in conflict.conflicts:
-                    detail = f" ({c['detail']})" if c["detail"] else ""
-                    self.stderr.write(f"  {c['kind']:<14} {c['object']}{detail}")
-                self.stderr.write(
-                    f"Resolve: manage.py pggit_merge --resolve {conflict.merge_id} "
-                    "OBJECT ours|theirs|DDL"
-                )
-            raise CommandError(
-                f"merge {conflict.merge_id} stopped on {len(conflict.conflicts)} conflict(s); "
-                "nothing was applied",
-                returncode=self.CONFLICT,
-            ) from conflict
+            raise self.conflicts_error(conflict, "merge", options["as_json"]) from conflict
         short = (result.commit_hash or "")[:12]
         line = {
             "up-to-date": f"Already up to date: {options['target']} contains {options['source']}.",
