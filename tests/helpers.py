@@ -8,12 +8,15 @@ import re
 import subprocess
 import sys
 from collections.abc import Sequence
+from io import StringIO
 from pathlib import Path
 from typing import cast
 from urllib.parse import quote
 
 import psycopg
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from pggit import api
@@ -229,3 +232,20 @@ def database_url() -> str:
     host = quote(s["HOST"] or "localhost", safe="")
     port = f":{s['PORT']}" if s["PORT"] else ""
     return f"postgres://{quote(s['USER'] or '', safe='')}@{host}{port}/{s['NAME']}"
+
+
+def cmd(*args: str, **kwargs: object) -> str:
+    """A management command's stdout, run in this process (call_command)."""
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO(), **kwargs)
+    return out.getvalue()
+
+
+def user_error(*args: str) -> CommandError:
+    """The one-line CommandError a command stops with; asserts it changed nothing."""
+    before = snapshot_counts()
+    with pytest.raises(CommandError) as info:
+        cmd(*args)
+    assert "\n" not in str(info.value), "one line"
+    assert snapshot_counts() == before, "nothing changed"
+    return info.value

@@ -17,28 +17,13 @@ from django.db import connection
 
 from pggit import api
 from pggit.models import Branch, Commit
-from tests.helpers import ident, run, snapshot_counts
+from tests.helpers import cmd, ident, run, user_error
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def cmd(*args, **kwargs) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out, stderr=StringIO(), **kwargs)
-    return out.getvalue()
-
-
 def cmd_json(*args, **kwargs):
     return json.loads(cmd(*args, "--json", **kwargs))
-
-
-def user_error(*args) -> CommandError:
-    before = snapshot_counts()
-    with pytest.raises(CommandError) as info:
-        cmd(*args)
-    assert "\n" not in str(info.value), "one line"
-    assert snapshot_counts() == before, "nothing changed"
-    return info.value
 
 
 @pytest.mark.django_db

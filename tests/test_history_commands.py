@@ -7,35 +7,17 @@ import json
 import os
 import subprocess
 import sys
-from io import StringIO
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import connection
 
 from pggit import api
 from pggit.models import Branch
-from tests.helpers import on_branch, run, snapshot_counts
+from tests.helpers import cmd, on_branch, run, user_error
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def cmd(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out, stderr=StringIO())
-    return out.getvalue()
-
-
-def user_error(*args: str) -> CommandError:
-    before = snapshot_counts()
-    with pytest.raises(CommandError) as info:
-        cmd(*args)
-    assert "\n" not in str(info.value), "one line"
-    assert snapshot_counts() == before, "nothing changed"
-    return info.value
 
 
 def manage(*args: str) -> subprocess.CompletedProcess:

@@ -11,13 +11,10 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from io import StringIO
 from pathlib import Path
 
 import psycopg
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.urls import reverse
 
 from pggit import api
@@ -37,14 +34,15 @@ from pggit.exceptions import (
 )
 from pggit.models import Branch, Tag
 from tests.helpers import (
+    cmd,
     database_url,
     ident,
     page_text,
     run,
-    snapshot_counts,
     sql_error,
     sql_rows,
     sql_scalar,
+    user_error,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -458,21 +456,6 @@ def test_verify_catches_a_broken_reflog_chain(unique):
 
 
 # --- commands ------------------------------------------------------------------------------------
-
-
-def cmd(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out, stderr=StringIO())
-    return out.getvalue()
-
-
-def user_error(*args: str) -> CommandError:
-    before = snapshot_counts()
-    with pytest.raises(CommandError) as info:
-        cmd(*args)
-    assert "\n" not in str(info.value), "one line"
-    assert snapshot_counts() == before, "nothing changed"
-    return info.value
 
 
 def test_pggit_tag_creates_lists_and_deletes(unique):
