@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from io import StringIO
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 from urllib.parse import quote
 
 import psycopg
@@ -234,7 +234,7 @@ def database_url() -> str:
     return f"postgres://{quote(s['USER'] or '', safe='')}@{host}{port}/{s['NAME']}"
 
 
-def cmd(*args: str, **kwargs: object) -> str:
+def cmd(*args: str, **kwargs: Any) -> str:
     """A management command's stdout, run in this process (call_command)."""
     out = StringIO()
     call_command(*args, stdout=out, stderr=StringIO(), **kwargs)

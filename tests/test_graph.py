@@ -18,8 +18,7 @@ from pggit import api
 from pggit.exceptions import BranchNotFound, InvalidArgument, InvalidBranchName
 from pggit.graph import layout
 from pggit.models import Branch
-from tests.helpers import ScratchDatabase, page_text, sql_error
-from tests.test_cli import cmd, user_error
+from tests.helpers import ScratchDatabase, cmd, page_text, sql_error, user_error
 
 GIT_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 

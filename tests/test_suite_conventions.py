@@ -51,6 +51,19 @@ def test_no_module_imports_helpers_from_conftest():
     assert importers == []
 
 
+def test_no_test_module_imports_another():
+    """A helper two test modules need goes to tests/helpers.py, not one module importing the
+    other (which runs, and collects, the other's import side effects)."""
+    importers = [
+        f"{path.relative_to(TESTS)} imports {node.module}"
+        for path in modules()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").rsplit(".", 1)[-1].startswith("test_")
+    ]
+    assert importers == []
+
+
 def test_shared_helpers_are_defined_once_in_helpers():
     copies = [
         f"{path.relative_to(TESTS)}:{f.lineno} {f.name}"
