@@ -165,6 +165,30 @@ BEGIN
 END;
 $$;
 
+-- current_versions_of(branch_id)
+-- Purpose: a branch's current version of every object it ever versioned (the newest row per
+--   object of the append-only pggit.object_versions), found by one index probe per object
+--   (a skip scan over object_versions_current_idx), so its cost follows the branch's objects,
+--   not the length of its history as the DISTINCT ON of view current_object_versions does.
+CREATE FUNCTION pggit.current_versions_of(p_branch_id bigint) RETURNS SETOF pggit.object_versions
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+    WITH RECURSIVE object_keys AS (
+        (SELECT v.object_key FROM pggit.object_versions v
+          WHERE v.branch_id = p_branch_id ORDER BY v.object_key LIMIT 1)
+        UNION ALL
+        SELECT (SELECT v.object_key FROM pggit.object_versions v
+                 WHERE v.branch_id = p_branch_id AND v.object_key > k.object_key
+                 ORDER BY v.object_key LIMIT 1)
+          FROM object_keys k WHERE k.object_key IS NOT NULL
+    )
+    SELECT newest.*
+      FROM object_keys k
+      CROSS JOIN LATERAL (SELECT v.* FROM pggit.object_versions v
+                           WHERE v.branch_id = p_branch_id AND v.object_key = k.object_key
+                           ORDER BY v.id DESC LIMIT 1) newest
+     WHERE k.object_key IS NOT NULL;
+$$;
+
 -- inherit_versions(branch_id, parent_branch_id, commit_hash)
 -- Purpose: a new branch's object versions. Branched from its parent's head, it takes every
 --   version row of the parent (dropped objects included). Branched from another commit, it
@@ -182,15 +206,15 @@ BEGIN
         INSERT INTO pggit.object_versions (branch_id, object_key, object_type, major, minor, patch,
                                            object_hash, dropped, commit_hash)
         SELECT p_branch_id, v.object_key, v.object_type, v.major, v.minor, v.patch, v.object_hash, v.dropped, v.commit_hash
-          FROM pggit.current_object_versions v WHERE v.branch_id = p_parent_id;
+          FROM pggit.current_versions_of(p_parent_id) v;
         RETURN;
     END IF;
     v_tree := pggit.commit_tree(p_commit_hash);
     INSERT INTO pggit.object_versions (branch_id, object_key, object_type, major, minor, patch,
                                        object_hash, dropped, commit_hash)
     SELECT p_branch_id, v.object_key, v.object_type, v.major, v.minor, v.patch, v.object_hash, v.dropped, v.commit_hash
-      FROM pggit.current_object_versions v
-     WHERE v.branch_id = p_parent_id AND v.object_hash = v_tree->>v.object_key;
+      FROM pggit.current_versions_of(p_parent_id) v
+     WHERE v.object_hash = v_tree->>v.object_key;
     IF p_commit_hash IS NOT NULL THEN
         PERFORM pggit.record_versions(p_branch_id, p_commit_hash, true);
     END IF;
