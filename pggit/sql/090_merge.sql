@@ -423,6 +423,28 @@ BEGIN
 END;
 $$;
 
+-- record_schema_conflicts(merge_id, base, ours, theirs)
+-- Purpose: record the schema conflicts of a 3-way merge of three commits' trees (plan_merge)
+--   on a merge or cherry-pick, each with what differs between ours and theirs.
+-- Returns: how many conflicts it recorded.
+CREATE FUNCTION pggit.record_schema_conflicts(p_merge_id bigint, p_base text, p_ours text, p_theirs text)
+RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    INSERT INTO pggit.merge_conflicts (merge_id, object_key, kind, base_hash, ours_hash, theirs_hash, detail)
+    SELECT p_merge_id, p.object_key, p.conflict_kind, p.base_hash, p.ours_hash, p.theirs_hash,
+           CASE WHEN p.ours_hash IS NOT NULL AND p.theirs_hash IS NOT NULL THEN
+               pggit.change_detail((SELECT o.definition FROM pggit.objects o WHERE o.hash = p.ours_hash),
+                                   (SELECT o.definition FROM pggit.objects o WHERE o.hash = p.theirs_hash)) END
+      FROM pggit.plan_merge(pggit.commit_tree(p_base), pggit.commit_tree(p_ours), pggit.commit_tree(p_theirs)) p
+     WHERE p.outcome = 'conflict';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END;
+$$;
+
 -- merge(source, target, message)
 -- Purpose: merge source's committed history, and the rows of its data branches, into target.
 --   Schemas: up to date when target already contains source's head; fast-forward when
@@ -485,15 +507,9 @@ BEGIN
             'CONFLICTED', merge.message, pggit.current_author())
     RETURNING * INTO v_merge;
 
-    INSERT INTO pggit.merge_conflicts (merge_id, object_key, kind, base_hash, ours_hash, theirs_hash, detail)
-    SELECT v_merge.id, p.object_key, p.conflict_kind, p.base_hash, p.ours_hash, p.theirs_hash,
-           CASE WHEN p.ours_hash IS NOT NULL AND p.theirs_hash IS NOT NULL THEN
-               pggit.change_detail((SELECT o.definition FROM pggit.objects o WHERE o.hash = p.ours_hash),
-                                   (SELECT o.definition FROM pggit.objects o WHERE o.hash = p.theirs_hash)) END
-      FROM pggit.plan_merge(pggit.commit_tree(v_base), pggit.commit_tree(v_target.head_hash),
-                            pggit.commit_tree(v_source.head_hash)) p
-     WHERE p.outcome = 'conflict' AND v_mode = '3way';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    v_count := CASE WHEN v_mode = '3way'
+                    THEN pggit.record_schema_conflicts(v_merge.id, v_base, v_target.head_hash, v_source.head_hash)
+                    ELSE 0 END;
     INSERT INTO pggit.merge_conflicts (merge_id, object_key, kind, detail)
     SELECT v_merge.id, p.object_key, p.conflict_kind,
            coalesce(p.detail || '; ', '') || format('base %s, ours %s, theirs %s',
@@ -816,15 +832,7 @@ BEGIN
             format(E'%s\n\n(cherry picked from commit %s)', left(v_commit.message, 9900), v_hash),
             pggit.current_author())
     RETURNING * INTO v_merge;
-    INSERT INTO pggit.merge_conflicts (merge_id, object_key, kind, base_hash, ours_hash, theirs_hash, detail)
-    SELECT v_merge.id, p.object_key, p.conflict_kind, p.base_hash, p.ours_hash, p.theirs_hash,
-           CASE WHEN p.ours_hash IS NOT NULL AND p.theirs_hash IS NOT NULL THEN
-               pggit.change_detail((SELECT o.definition FROM pggit.objects o WHERE o.hash = p.ours_hash),
-                                   (SELECT o.definition FROM pggit.objects o WHERE o.hash = p.theirs_hash)) END
-      FROM pggit.plan_merge(pggit.commit_tree(v_base), pggit.commit_tree(v_target.head_hash),
-                            pggit.commit_tree(v_hash)) p
-     WHERE p.outcome = 'conflict';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    v_count := pggit.record_schema_conflicts(v_merge.id, v_base, v_target.head_hash, v_hash);
     IF v_count > 0 THEN
         RETURN QUERY SELECT 'conflicts'::text, v_merge.id, NULL::text, v_count;
         RETURN;

@@ -193,6 +193,7 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('give_to_writers', 'internal'),
         ('grant_branch_schema', 'internal'),
         ('inherit_versions', 'internal'),
+        ('record_schema_conflicts', 'internal'),
         ('current_versions_of', 'internal'),
         ('install_key_move_flag', 'internal'),
         ('install_source_capture', 'internal'),
