@@ -531,3 +531,52 @@ def test_source_writes_under_replica_mode_are_captured(unique, items):
             f"UPDATE {items} SET id = 100 WHERE id = 3",
         )
     assert rows(view) == before
+
+
+def test_branch_with_data_compares_a_table_changed_on_from_branch_since_its_head(unique):
+    """create_branch_with_data skips the structure comparison only when from_branch has no DDL
+    pending since its head (the new branch's copies are its head's tables); a table changed on
+    from_branch since then is refused (PGX05) and nothing is created."""
+    kept, changed = ident("kept", unique), ident("changed", unique)
+    run(
+        f"CREATE TABLE {kept} (id int PRIMARY KEY, v text)",
+        f"CREATE TABLE {changed} (id int PRIMARY KEY, v text)",
+        f"INSERT INTO {kept} VALUES (1, 'a')",
+    )
+    api.commit(f"add {kept}, {changed}")
+    # other DDL pending on main: the tables are compared, and kept is the same
+    run(f"CREATE TABLE {ident('pending', unique)} (id int PRIMARY KEY)")
+    first = unique("wd")
+    sql_scalar("SELECT pggit.create_branch_with_data(%s, 'main', ARRAY[%s])", [first, kept])
+    view = sql_scalar(
+        "SELECT view_name FROM pggit.data_branches d JOIN pggit.branches b ON b.id = d.branch_id"
+        " WHERE b.name = %s AND d.status = 'ACTIVE'",
+        [first],
+    )
+    assert sql_rows(f"SELECT id, v FROM {view}") == [(1, "a")]
+
+    run(f"ALTER TABLE {changed} ADD COLUMN w int")
+    for tables in ([kept, changed], None):
+        name = unique("wd")
+        error = sql_error("SELECT pggit.create_branch_with_data(%s, 'main', %s)", [name, tables])
+        assert error.sqlstate == "PGX05", error
+        assert error.diag.message_primary.endswith(f"{changed} on branch '{name}' differs from 'main''s")
+        assert sql_scalar("SELECT count(*) FROM pggit.branches WHERE name = %s", [name]) == 0
+
+
+def test_branch_with_data_compares_every_table_when_ddl_capture_is_off(unique):
+    """Without DDL capture nothing says whether from_branch changed since its head: every table
+    is compared with its copy."""
+    t = ident("nocapture", unique)
+    run(f"CREATE TABLE {t} (id int PRIMARY KEY, v text)")
+    api.commit(f"add {t}")
+    run(
+        "ALTER EVENT TRIGGER pggit_capture_ddl DISABLE",
+        "ALTER EVENT TRIGGER pggit_capture_drop DISABLE",
+        f"ALTER TABLE {t} ADD COLUMN w int",
+    )
+    assert sql_scalar("SELECT pggit.ddl_capture_enabled()") is False
+    error = sql_error(
+        "SELECT pggit.create_branch_with_data(%s, 'main', ARRAY[%s])", [unique("wd"), t]
+    )
+    assert error.sqlstate == "PGX05", error

@@ -707,7 +707,6 @@ DECLARE
     v_to     pggit.branches := pggit.data_branch_target(to_branch, from_branch);
     v_src    record;
     v_keys   text[];
-    v_id     bigint;
     v_view   text;
 BEGIN
     -- resolve_branch_table finds workspace tables only: the source is never a data-branch view
@@ -722,26 +721,53 @@ BEGIN
     v_keys := pggit.primary_key_columns(v_src.relid, "table");
     IF NOT pggit.same_table_structure(v_src.relid, (pggit.resolve_branch_table(
                quote_ident(v_src.logical_schema) || '.' || quote_ident(v_src.table_name), v_to)).relid) THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGX05',
-            MESSAGE = format('the structure of %s on branch %L differs from %L''s', "table", v_to.name, v_from.name),
-            HINT = 'Create the data branch before changing the table''s structure on the branch.';
+        PERFORM pggit.raise_structure_differs("table", v_to.name, v_from.name);
     END IF;
-    -- writers in flight finish first and new ones wait: the branch point is exact
-    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', v_src.relid::regclass);
+    v_view := pggit.add_data_branch(v_from.id, v_to.id, v_src.logical_schema, v_src.table_name, v_src.relid, v_keys);
+    PERFORM pggit.end_internal(v_internal);
+    RETURN v_view;
+END;
+$$;
+
+-- raise_structure_differs(table, to_branch, from_branch): PGX05, the branch's copy of table has
+-- another structure than from_branch's (create_data_branch, create_branch_with_data).
+CREATE FUNCTION pggit.raise_structure_differs(p_table text, p_to text, p_from text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'PGX05',
+        MESSAGE = format('the structure of %s on branch %L differs from %L''s', p_table, p_to, p_from),
+        HINT = 'Create the data branch before changing the table''s structure on the branch.';
+END;
+$$;
+
+-- add_data_branch(from_id, to_id, logical_schema, table_name, source, keys)
+-- Purpose: the data branch of source (from_branch's table logical_schema.table_name, primary
+--   key keys) for branch to_id, once its caller has checked everything (create_data_branch,
+--   create_branch_with_data): registers it, creates its objects (create_data_branch_objects)
+--   and the source's capture triggers (install_source_capture). Returns the view's name.
+-- Locks: the source SHARE ROW EXCLUSIVE until commit (writers in flight finish first and new
+--   ones wait: the branch point is exact).
+CREATE FUNCTION pggit.add_data_branch(p_from_id bigint, p_to_id bigint, p_logical_schema text,
+                                      p_table_name text, p_source oid, p_keys text[]) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    v_id   bigint;
+    v_view text;
+BEGIN
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', p_source::regclass);
     INSERT INTO pggit.data_branches (branch_id, from_branch_id, logical_schema, table_name, source_relid,
                                      source_name, view_name, delta_table, preimage_table, key_columns, columns,
                                      column_numbers, fingerprint)
-    SELECT v_to.id, v_from.id, v_src.logical_schema, v_src.table_name, v_src.relid, v_src.relid::regclass::text,
-           '', '', '', v_keys,
+    SELECT p_to_id, p_from_id, p_logical_schema, p_table_name, p_source, p_source::regclass::text,
+           '', '', '', p_keys,
            ARRAY(SELECT a.attname::text FROM pg_attribute a
-                  WHERE a.attrelid = v_src.relid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
+                  WHERE a.attrelid = p_source AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
            ARRAY(SELECT a.attnum FROM pg_attribute a
-                  WHERE a.attrelid = v_src.relid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
-           pggit.data_source_fingerprint(v_src.relid)
+                  WHERE a.attrelid = p_source AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
+           pggit.data_source_fingerprint(p_source)
     RETURNING id INTO v_id;
     v_view := pggit.create_data_branch_objects(v_id);
-    PERFORM pggit.install_source_capture(v_src.relid);
-    PERFORM pggit.end_internal(v_internal);
+    PERFORM pggit.install_source_capture(p_source);
     RETURN v_view;
 END;
 $$;
@@ -751,19 +777,35 @@ $$;
 --   from_branch's tracked tables, in one transaction and one round trip: the new branch reads
 --   from_branch's rows as of this call and writes only its own. tables NULL means every table
 --   of from_branch's head commit; else the named ones ("name" or "schema.name"), each once.
+--   The new branch's tables are its head's, just built: each has the structure from_branch's
+--   table had at that commit, so when DDL capture is on and from_branch has no DDL pending
+--   (nothing changed since its head) the structures are the same by construction; otherwise
+--   each table is compared with its source (same_table_structure, PGX05), as create_data_branch
+--   does. With tables NULL the tables and their sources are found in one query.
 -- Returns: the new pggit.branches row.
 -- Errors: those of create_branch; PGT06 a table named in a schema that is not tracked; PGT01,
---   PGT02, PGT03, PGX01 (no primary key) for a table; nothing is created on any of them.
--- Locks: those of create_branch, and SHARE ROW EXCLUSIVE on every source table until commit.
+--   PGT02, PGT03, PGX01 (no primary key), PGX05 (changed on from_branch since its head) for a
+--   table; PGB01 from_branch is not a branch (a tag, a commit); nothing is created on any of them.
+-- Locks: those of create_branch, the new branch's row FOR UPDATE, and SHARE ROW EXCLUSIVE on
+--   every source table until commit.
 CREATE FUNCTION pggit.create_branch_with_data(name text, from_branch text DEFAULT 'main',
                                               tables text[] DEFAULT NULL)
 RETURNS pggit.branches
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 #variable_conflict use_variable
 DECLARE
+    v_internal text;
     v_branch pggit.branches;
+    v_from   pggit.branches;
     v_table  text;
     v_parts  text[];
+    v_pairs  record;
+    v_src    record;
+    v_schema text;
+    v_name   text;
+    v_source oid;
+    v_copy   oid;
+    v_same   boolean;
 BEGIN
     IF tables IS NOT NULL THEN
         FOREACH v_table IN ARRAY tables LOOP
@@ -784,18 +826,56 @@ BEGIN
         END LOOP;
     END IF;
     v_branch := pggit.create_branch(name, from_branch);
-    IF tables IS NULL THEN
-        -- the new branch's tables: those of from_branch's head (a table from_branch has not
-        -- committed yet is not on the branch)
-        tables := ARRAY(
-            SELECT format('%I.%I', n.logical_schema, c.relname)
-              FROM pggit.branch_namespaces(v_branch.id) n
-              JOIN pg_class c ON c.relnamespace = n.namespace AND c.relkind = 'r'
-             ORDER BY 1);
+    IF coalesce(cardinality(tables), 1) = 0 THEN
+        RETURN v_branch;
     END IF;
-    FOR v_table IN SELECT DISTINCT t.x FROM unnest(tables) AS t(x) LOOP
-        PERFORM pggit.create_data_branch(v_table, from_branch, name);
+    v_internal := pggit.begin_internal();
+    v_from := pggit.find_branch(from_branch);
+    PERFORM 1 FROM pggit.branches b WHERE b.id = v_branch.id FOR UPDATE;
+    v_same := pggit.ddl_capture_enabled()
+              AND NOT EXISTS (SELECT 1 FROM pggit.ddl_events e WHERE e.branch_id = v_from.id AND e.commit_id IS NULL);
+    FOR v_pairs IN
+        -- tables NULL: the new branch's tables (its head's: a table from_branch has not
+        -- committed yet is not on the branch) and from_branch's of the same name
+        SELECT format('%I.%I', n.logical_schema, c.relname) AS qualified, c.oid AS copy,
+               n.logical_schema, c.relname::text AS table_name, s.oid AS source, s.relkind
+          FROM pggit.branch_namespaces(v_branch.id) n
+          JOIN pg_class c ON c.relnamespace = n.namespace AND c.relkind = 'r'
+          LEFT JOIN pggit.branch_namespaces(v_from.id) f ON f.logical_schema = n.logical_schema
+          LEFT JOIN pg_class s ON s.relnamespace = f.namespace AND s.relname = c.relname
+         WHERE tables IS NULL
+        UNION ALL
+        SELECT DISTINCT t.x, NULL::oid, NULL::text, NULL::text, NULL::oid, NULL::"char" FROM unnest(tables) AS t(x)
+        ORDER BY 1
+    LOOP
+        v_table := v_pairs.qualified;
+        IF v_pairs.source IS NOT NULL AND v_pairs.relkind = 'r' THEN
+            v_schema := v_pairs.logical_schema;
+            v_name := v_pairs.table_name;
+            v_source := v_pairs.source;
+            v_copy := v_pairs.copy;
+        ELSE
+            -- a named table, or one that is not an ordinary table on from_branch any more:
+            -- resolve_branch_table finds it or says what is wrong
+            v_src := pggit.resolve_branch_table(v_table, v_from);
+            v_schema := v_src.logical_schema;
+            v_name := v_src.table_name;
+            v_source := v_src.relid;
+            CONTINUE WHEN EXISTS (SELECT 1 FROM pggit.data_branches d
+                                   WHERE d.branch_id = v_branch.id AND d.logical_schema = v_schema
+                                     AND d.table_name = v_name AND d.status = 'ACTIVE');
+            v_copy := NULL;
+        END IF;
+        v_parts := pggit.primary_key_columns(v_source, v_table);
+        IF v_copy IS NULL THEN
+            v_copy := (pggit.resolve_branch_table(quote_ident(v_schema) || '.' || quote_ident(v_name), v_branch)).relid;
+        END IF;
+        IF NOT v_same AND NOT pggit.same_table_structure(v_source, v_copy) THEN
+            PERFORM pggit.raise_structure_differs(v_table, v_branch.name, v_from.name);
+        END IF;
+        PERFORM pggit.add_data_branch(v_from.id, v_branch.id, v_schema, v_name, v_source, v_parts);
     END LOOP;
+    PERFORM pggit.end_internal(v_internal);
     RETURN pggit.find_branch(name);
 END;
 $$;

@@ -175,6 +175,8 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('commit_with_id', 'internal'),
         ('complete_merge', 'internal'),
         ('create_data_branch_objects', 'internal'),
+        ('add_data_branch', 'internal'),
+        ('raise_structure_differs', 'internal'),
         ('create_workspace', 'internal'),
         ('data_branch_source', 'internal'),
         ('data_branch_target', 'internal'),
