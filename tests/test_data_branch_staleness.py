@@ -280,3 +280,62 @@ def test_the_non_superuser_story_through_manage_py(scratch_database):
         ) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{scratch_database.name}" WITH (FORCE)')
             admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_a_prepared_plan_of_the_branch_is_checked_again_after_a_change_in_its_transaction(
+    unique, shelf
+):
+    """The guard runs when a query over the branch is planned: a prepared statement's generic
+    plan, made while the branch was current, is planned (and checked) again once the source's
+    structure changes later in the same transaction."""
+    view = api.create_data_branch(shelf, "main", unique("prepared"))
+    with transaction.atomic():
+        run(
+            "SET LOCAL plan_cache_mode = force_generic_plan",
+            f"PREPARE pggit_stale_probe (int) AS SELECT name FROM {view} WHERE id = $1",
+        )
+        try:
+            for _ in range(3):
+                assert sql_rows("EXECUTE pggit_stale_probe(2)") == [("n2",)]
+            plan = " ".join(r[0] for r in sql_rows("EXPLAIN EXECUTE pggit_stale_probe(2)"))
+            assert "data_branch_guard" not in plan, "checked when planned, not per execution"
+            without_capture(f"ALTER TABLE {shelf} RENAME COLUMN qty TO amount")
+            err = sql_error("EXECUTE pggit_stale_probe(2)")
+            assert err.sqlstate == "PGY01" and "renamed qty to amount" in err.diag.message_primary
+            without_capture(f"ALTER TABLE {shelf} RENAME COLUMN amount TO qty")
+            assert sql_rows("EXECUTE pggit_stale_probe(2)") == [("n2",)], "current again"
+            without_capture(f"ALTER TABLE {shelf} ALTER COLUMN name DROP NOT NULL")
+            assert sql_error("EXECUTE pggit_stale_probe(2)").sqlstate == "PGY01"
+        finally:
+            run("DEALLOCATE pggit_stale_probe")
+
+
+def test_a_prepared_plan_of_the_branch_is_checked_again_after_another_transaction_changed_it(
+    connect, unique
+):
+    """Another session's committed change to the source's structure invalidates the plan a
+    session prepared earlier: its next execution plans again and raises PGY01."""
+    conn = connect()
+    table = f"public.{ident('probe', unique)}"
+    conn.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, name text NOT NULL)")
+    conn.execute(f"INSERT INTO {table} SELECT g, 'n' || g FROM generate_series(1, 3) g")
+    conn.execute("SELECT pggit.commit_changes('main', %s)", [f"add {table}"])
+    branch = unique("probe")
+    view = conn.execute(
+        "SELECT pggit.create_data_branch(%s, 'main', %s)", [table, branch]
+    ).fetchone()[0]
+    try:
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.execute(f"PREPARE probe (int) AS SELECT name FROM {view} WHERE id = $1")
+        for _ in range(3):
+            assert conn.execute("EXECUTE probe(2)").fetchall() == [("n2",)]
+        other = connect()
+        other.execute("SET session_replication_role = replica")  # no event trigger refuses it
+        other.execute(f"ALTER TABLE {table} ADD COLUMN note text")
+        with pytest.raises(psycopg.Error) as stale:
+            conn.execute("EXECUTE probe(2)")
+        assert stale.value.sqlstate == "PGY01" and "added note" in str(stale.value)
+    finally:
+        conn.execute("SELECT pggit.delete_branch(%s, true)", [branch])
+        conn.execute(f"DROP TABLE {table}")
+        conn.execute("SELECT pggit.commit_changes('main', %s)", [f"drop {table}"])

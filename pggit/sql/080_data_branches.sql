@@ -312,12 +312,20 @@ END;
 $$;
 
 -- data_branch_guard(id): true, or PGY01 when the data branch is stale: the first arm of the
--- branch's view calls it (a one-time filter: once per query, before any row), so a stale branch
--- is never read. One static query (data_source_fingerprint's, inline): about 20 us.
+-- branch's view calls it with a constant, so a stale branch is never read. One static query
+-- (data_source_fingerprint's, inline): about 20 us.
+-- IMMUTABLE on purpose, though it reads the catalog: the planner then evaluates it once, when
+-- it plans a query over the view (constant folding; an error raises there), not once per
+-- execution, so a prepared statement's generic plan pays nothing for it (a primary-key lookup
+-- through the view cost about 1.4x the plain table's with the call in each execution). What
+-- can make a branch stale is a change to its source's structure, and any ALTER of a table
+-- invalidates every cached plan that reads it (relcache invalidation, in this transaction or
+-- when another one commits): such a plan is planned again, and the guard runs again, before
+-- its next execution. An unprepared query is planned, and checked, each time.
 -- A read function (105_privileges.sql): the view's readers (pggit_reader, pggit_writer, whom
 -- grant_branch_schema lets into the view's schema) may EXECUTE it; it reads pggit.data_branches.
 CREATE FUNCTION pggit.data_branch_guard(p_id bigint) RETURNS boolean
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pggit.data_branches d
                     WHERE d.id = p_id
@@ -503,8 +511,8 @@ $$;
 -- data_branch_view_sql(id): the CREATE OR REPLACE VIEW statement of a data branch's table: the
 --   rows the branch changed (delta, not deleted), pre-images of rows the source changed since
 --   the branch point (not absent, not changed on the branch), and the source's other rows
---   (behind data_branch_guard, a one-time filter of the first arm, which Append runs first: a
---   stale branch raises PGY01 before any row is returned. In the source arm the filter's
+--   (data_branch_guard in the first arm: the planner evaluates it, so a stale branch raises
+--   PGY01 before any row is returned. In the source arm a one-time filter's
 --   Result node made PostgreSQL 15 plan an index-ordered merge anti-join, twice as slow; an
 --   inline fingerprint subquery instead of the call cost 0.2 ms of planning per query).
 -- Errors: none (NULL for an unknown id).  Locks: none.
