@@ -480,3 +480,29 @@ def test_history_verbs_by_role(api_roles, unique):
         assert sqlstate(stranger, "SELECT * FROM pggit.object_log('table:public.x')") == "42501"
     finally:
         assert writer.execute("SELECT pggit.drop_commit_checkout(%s)", [head]).fetchone()[0] == 1
+
+
+def test_grant_branch_schema_covers_relations_there_now_and_made_later(unique):
+    """On a namespace with tables it grants on them (GRANT ... ON ALL); on an empty one (a new
+    workspace, where it skips those statements: they read all of pg_class) the default
+    privileges give the API roles what is created there afterwards."""
+    full, empty = (f"pggit_gbs_{unique(p).replace('-', '_')}" for p in ("full", "empty"))
+    try:
+        run(
+            f"CREATE SCHEMA {full}",
+            f"CREATE TABLE {full}.t (id serial PRIMARY KEY)",
+            f"CREATE SCHEMA {empty}",
+            f"SELECT pggit.grant_branch_schema('{full}')",
+            f"SELECT pggit.grant_branch_schema('{empty}')",
+            f"CREATE TABLE {empty}.t (id serial PRIMARY KEY)",
+        )
+        for schema in (full, empty):
+            assert sql_rows(
+                "SELECT has_table_privilege('pggit_reader', %(t)s, 'SELECT'),"
+                " has_table_privilege('pggit_reader', %(t)s, 'INSERT'),"
+                " has_table_privilege('pggit_writer', %(t)s, 'INSERT, UPDATE, DELETE'),"
+                " has_sequence_privilege('pggit_writer', %(s)s, 'USAGE')",
+                {"t": f"{schema}.t", "s": f"{schema}.t_id_seq"},
+            ) == [(True, False, True, True)], schema
+    finally:
+        run(f"DROP SCHEMA IF EXISTS {full}, {empty} CASCADE")

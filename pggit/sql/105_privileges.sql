@@ -227,7 +227,11 @@ $$;
 --   UPDATE, DELETE (and sequences) for writers, for what pggit creates there now and later,
 --   and CREATE for writers (new objects on a branch; what pggit creates in a workspace goes
 --   to pggit_writer: give_to_writers).
---   Nothing when the roles do not exist.
+--   Nothing when the roles do not exist. The GRANT ... ON ALL TABLES / SEQUENCES statements
+--   run only when a relation is in the namespace (it records a dependency on it in pg_depend:
+--   one index probe): each reads the whole of pg_class (no index on its namespace),
+--   which grew with every branch's workspace, and a namespace made just now (create_workspace,
+--   data_namespace) is empty; the default privileges cover what comes later.
 -- Errors: none.  Locks: none.
 CREATE FUNCTION pggit.grant_branch_schema(p_namespace text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
@@ -237,14 +241,19 @@ BEGIN
     END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA %1$I TO pggit_reader, pggit_writer;
                     GRANT CREATE ON SCHEMA %1$I TO pggit_writer;
-                    GRANT SELECT ON ALL TABLES IN SCHEMA %1$I TO pggit_reader;
-                    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %1$I TO pggit_writer;
-                    GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %1$I TO pggit_writer;
                     ALTER DEFAULT PRIVILEGES IN SCHEMA %1$I GRANT SELECT ON TABLES TO pggit_reader;
                     ALTER DEFAULT PRIVILEGES IN SCHEMA %1$I
                         GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO pggit_writer;
                     ALTER DEFAULT PRIVILEGES IN SCHEMA %1$I GRANT USAGE, SELECT ON SEQUENCES TO pggit_writer',
                    p_namespace);
+    IF EXISTS (SELECT 1 FROM pg_depend d
+                WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = to_regnamespace(p_namespace)
+                  AND d.classid = 'pg_class'::regclass) THEN
+        EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %1$I TO pggit_reader;
+                        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %1$I TO pggit_writer;
+                        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %1$I TO pggit_writer',
+                       p_namespace);
+    END IF;
 END;
 $$;
 
