@@ -560,7 +560,8 @@ def test_branch_with_data_compares_a_table_changed_on_from_branch_since_its_head
         name = unique("wd")
         error = sql_error("SELECT pggit.create_branch_with_data(%s, 'main', %s)", [name, tables])
         assert error.sqlstate == "PGX05", error
-        assert error.diag.message_primary.endswith(f"{changed} on branch '{name}' differs from 'main''s")
+        said = error.diag.message_primary
+        assert said.endswith(f"{changed} on branch '{name}' differs from 'main''s"), said
         assert sql_scalar("SELECT count(*) FROM pggit.branches WHERE name = %s", [name]) == 0
 
 

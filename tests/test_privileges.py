@@ -497,12 +497,13 @@ def test_grant_branch_schema_covers_relations_there_now_and_made_later(unique):
             f"CREATE TABLE {empty}.t (id serial PRIMARY KEY)",
         )
         for schema in (full, empty):
+            table, sequence = f"{schema}.t", f"{schema}.t_id_seq"
             assert sql_rows(
-                "SELECT has_table_privilege('pggit_reader', %(t)s, 'SELECT'),"
-                " has_table_privilege('pggit_reader', %(t)s, 'INSERT'),"
-                " has_table_privilege('pggit_writer', %(t)s, 'INSERT, UPDATE, DELETE'),"
-                " has_sequence_privilege('pggit_writer', %(s)s, 'USAGE')",
-                {"t": f"{schema}.t", "s": f"{schema}.t_id_seq"},
+                "SELECT has_table_privilege('pggit_reader', %s, 'SELECT'),"
+                " has_table_privilege('pggit_reader', %s, 'INSERT'),"
+                " has_table_privilege('pggit_writer', %s, 'INSERT, UPDATE, DELETE'),"
+                " has_sequence_privilege('pggit_writer', %s, 'USAGE')",
+                [table, table, table, sequence],
             ) == [(True, False, True, True)], schema
     finally:
         run(f"DROP SCHEMA IF EXISTS {full}, {empty} CASCADE")
