@@ -247,8 +247,8 @@ BEGIN
                     ALTER DEFAULT PRIVILEGES IN SCHEMA %1$I GRANT USAGE, SELECT ON SEQUENCES TO pggit_writer',
                    p_namespace);
     IF EXISTS (SELECT 1 FROM pg_depend d
-                WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = to_regnamespace(p_namespace)
-                  AND d.classid = 'pg_class'::regclass) THEN
+                 JOIN pg_namespace n ON n.oid = d.refobjid AND n.nspname = p_namespace
+                WHERE d.refclassid = 'pg_namespace'::regclass AND d.classid = 'pg_class'::regclass) THEN
         EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %1$I TO pggit_reader;
                         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %1$I TO pggit_writer;
                         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %1$I TO pggit_writer',
