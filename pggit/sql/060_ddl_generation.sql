@@ -91,8 +91,6 @@ RETURNS TABLE (phase pggit.ddl_phase, statement text)
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 4 SET jit = off AS $$
 DECLARE
     v_name text := quote_ident(d->>'name');
-    v_key text;
-    v_value jsonb;
     v_inline text[];
 BEGIN
     SELECT array_agg(k.key ORDER BY k.key) INTO v_inline
@@ -117,19 +115,16 @@ BEGIN
                             d->>'partition_of', v_name, d->>'partition_bound');
         RETURN NEXT;
     END IF;
-    FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'constraints', '{}'))
-                           WHERE NOT key = ANY (coalesce(v_inline, '{}')) ORDER BY 1 LOOP
-        phase := CASE WHEN v_value->>'definition' LIKE 'FOREIGN KEY%' THEN 'add_foreign_keys'::pggit.ddl_phase
-                            ELSE 'add_constraints' END;
-        statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_name, v_key, v_value->>'definition');
-        RETURN NEXT;
-    END LOOP;
-    FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'indexes', '{}')) ORDER BY 1 LOOP
-        phase := 'create_indexes'; statement := v_value->>'definition'; RETURN NEXT;
-    END LOOP;
-    FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'triggers', '{}')) ORDER BY 1 LOOP
-        phase := 'create_triggers'; statement := v_value #>> '{}'; RETURN NEXT;
-    END LOOP;
+    RETURN QUERY
+        SELECT CASE WHEN k.value->>'definition' LIKE 'FOREIGN KEY%' THEN 'add_foreign_keys'::pggit.ddl_phase
+                    ELSE 'add_constraints' END,
+               format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_name, k.key, k.value->>'definition')
+          FROM jsonb_each(coalesce(d->'constraints', '{}')) k
+         WHERE NOT k.key = ANY (coalesce(v_inline, '{}')) ORDER BY k.key;
+    RETURN QUERY SELECT 'create_indexes'::pggit.ddl_phase, i.value->>'definition'
+                   FROM jsonb_each(coalesce(d->'indexes', '{}')) i ORDER BY i.key;
+    RETURN QUERY SELECT 'create_triggers'::pggit.ddl_phase, t.value #>> '{}'
+                   FROM jsonb_each(coalesce(d->'triggers', '{}')) t ORDER BY t.key;
     IF (d->>'row_security')::boolean THEN
         phase := 'comments_ownership'; statement := format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', v_name); RETURN NEXT;
     END IF;
@@ -143,8 +138,6 @@ $$;
 CREATE FUNCTION pggit.create_function_ddl(p_type text, d jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 1 SET jit = off AS $$
-DECLARE
-    v_name text := quote_ident(d->>'name');
 BEGIN
     IF d->>'kind' NOT IN ('f', 'p') THEN
         RAISE EXCEPTION USING ERRCODE = 'PGD01',
@@ -153,7 +146,7 @@ BEGIN
     END IF;
     phase := 'create_functions';
     statement := format('CREATE OR REPLACE %s %s(%s)%s LANGUAGE %s%s%s%s%s%s %s',
-        upper(p_type), v_name, d->>'arguments',
+        upper(p_type), quote_ident(d->>'name'), d->>'arguments',
         CASE WHEN p_type = 'function' THEN ' RETURNS ' || (d->>'result') ELSE '' END,
         quote_ident(d->>'language'),
         CASE WHEN p_type = 'function' THEN
@@ -177,37 +170,27 @@ $$;
 -- DOMAIN, which tree_ddl moves after the functions they may call) or a composite type.
 CREATE FUNCTION pggit.create_type_ddl(p_type text, d jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 2 SET jit = off AS $$
-DECLARE
-    v_name text := quote_ident(d->>'name');
-    v_key text;
-    v_value jsonb;
-BEGIN
-    CASE p_type
-    WHEN 'enum' THEN
-        phase := 'create_types';
-        statement := format('CREATE TYPE %s AS ENUM (%s)', v_name,
-            coalesce((SELECT string_agg(quote_literal(l), ', ' ORDER BY o)
-                        FROM jsonb_array_elements_text(d->'labels') WITH ORDINALITY AS x(l, o)), ''));
-        RETURN NEXT;
-    WHEN 'domain' THEN
-        phase := 'create_types';
-        statement := format('CREATE DOMAIN %s AS %s%s%s', v_name, d->>'base_type',
-            coalesce(' DEFAULT ' || (d->>'default'), ''),
-            CASE WHEN (d->>'not_null')::boolean THEN ' NOT NULL' ELSE '' END);
-        RETURN NEXT;
-        FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'constraints', '{}')) ORDER BY 1 LOOP
-            statement := format('ALTER DOMAIN %s ADD CONSTRAINT %I %s', v_name, v_key, v_value #>> '{}');
-            RETURN NEXT;
-        END LOOP;
-    WHEN 'composite_type' THEN
-        phase := 'create_types';
-        statement := format('CREATE TYPE %s AS (%s)', v_name,
-            coalesce((SELECT string_agg(quote_ident(a->>0) || ' ' || (a->>1), ', ' ORDER BY o)
-                        FROM jsonb_array_elements(d->'attributes') WITH ORDINALITY AS x(a, o)), ''));
-        RETURN NEXT;
-    END CASE;
-END;
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 2 SET jit = off AS $$
+    SELECT 'create_types'::pggit.ddl_phase,
+           CASE p_type
+           WHEN 'enum' THEN
+               format('CREATE TYPE %I AS ENUM (%s)', d->>'name',
+                      coalesce((SELECT string_agg(quote_literal(l), ', ' ORDER BY o)
+                                  FROM jsonb_array_elements_text(d->'labels') WITH ORDINALITY AS x(l, o)), ''))
+           WHEN 'domain' THEN
+               format('CREATE DOMAIN %I AS %s%s%s', d->>'name', d->>'base_type',
+                      coalesce(' DEFAULT ' || (d->>'default'), ''),
+                      CASE WHEN (d->>'not_null')::boolean THEN ' NOT NULL' ELSE '' END)
+           WHEN 'composite_type' THEN
+               format('CREATE TYPE %I AS (%s)', d->>'name',
+                      coalesce((SELECT string_agg(quote_ident(a->>0) || ' ' || (a->>1), ', ' ORDER BY o)
+                                  FROM jsonb_array_elements(d->'attributes') WITH ORDINALITY AS x(a, o)), ''))
+           END
+    UNION ALL
+    (SELECT 'create_types', format('ALTER DOMAIN %I ADD CONSTRAINT %I %s', d->>'name', c.key, c.value #>> '{}')
+       FROM jsonb_each(coalesce(d->'constraints', '{}')) c
+      WHERE p_type = 'domain'
+      ORDER BY c.key)
 $$;
 
 -- create_ddl(type, definition)
@@ -219,8 +202,6 @@ RETURNS TABLE (phase pggit.ddl_phase, statement text)
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 4 SET jit = off AS $$
 DECLARE
     v_name text := quote_ident(d->>'name');
-    v_key text;
-    v_value jsonb;
 BEGIN
     CASE p_type
     WHEN 'table' THEN
@@ -231,9 +212,8 @@ BEGIN
         phase := 'create_views';
         statement := format('CREATE MATERIALIZED VIEW %s AS %s WITH NO DATA', v_name, rtrim(d->>'query', '; '));
         RETURN NEXT;
-        FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'indexes', '{}')) ORDER BY 1 LOOP
-            phase := 'create_views'; statement := v_value #>> '{}'; RETURN NEXT;
-        END LOOP;
+        RETURN QUERY SELECT 'create_views'::pggit.ddl_phase, i.value #>> '{}'
+                       FROM jsonb_each(coalesce(d->'indexes', '{}')) i ORDER BY i.key;
     WHEN 'sequence' THEN
         phase := 'create_sequences';
         statement := format('CREATE SEQUENCE %s AS %s START %s INCREMENT %s MINVALUE %s MAXVALUE %s CACHE %s %s',
@@ -557,6 +537,83 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
      ) t
 $$;
 
+-- domain_alters_in_place(old, new): whether a changed domain keeps its base type (and all but
+-- its constraints, default, NOT NULL and comment), so tree_ddl alters it in place
+-- (domain_alter_ddl): dropping and re-creating it, as alter_ddl does, fails while a column uses it.
+CREATE FUNCTION pggit.domain_alters_in_place(p_old jsonb, p_new jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
+    SELECT p_old <> p_new
+       AND (p_old - 'constraints' - 'default' - 'not_null' - 'comment')
+         = (p_new - 'constraints' - 'default' - 'not_null' - 'comment')
+$$;
+
+-- enum_labels_renamed(old, new): whether a changed enum only renamed labels, position by
+-- position (no label moved to another position, none added or removed), so tree_ddl renames
+-- them (enum_rename_ddl) instead of dropping and re-creating the type in use.
+CREATE FUNCTION pggit.enum_labels_renamed(p_old jsonb, p_new jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
+    SELECT p_old <> p_new
+       AND (p_old - 'labels' - 'comment') = (p_new - 'labels' - 'comment')
+       AND jsonb_array_length(p_old->'labels') = jsonb_array_length(p_new->'labels')
+       AND NOT EXISTS (
+           SELECT 1 FROM jsonb_array_elements_text(p_old->'labels') WITH ORDINALITY o(l, i)
+             JOIN jsonb_array_elements_text(p_new->'labels') WITH ORDINALITY n(l, i) ON n.i = o.i
+            WHERE o.l <> n.l AND (p_new->'labels' ? o.l OR p_old->'labels' ? n.l))
+$$;
+
+-- object_ddl(type, old, new, rebuilt)
+-- Purpose: tree_ddl's statements for one object, in the order they run within a phase: create
+--   it (no old), drop it (no new), rebuild it (rebuilt: the same definition on both sides,
+--   dropped and created again because something it uses is), or change it: a domain that
+--   keeps its base type in place (domain_alters_in_place), an enum whose labels are only
+--   renamed by RENAME VALUE (enum_labels_renamed), anything else by alter_ddl. A domain's
+--   CHECKs may call functions: they are added after those (add_domain_checks) and, when the
+--   domain goes or is re-created, dropped before them (drop_domain_checks_rename_columns).
+-- Returns: (phase, statement).  Errors: those of create_ddl and alter_ddl.
+CREATE FUNCTION pggit.object_ddl(p_type text, p_old jsonb, p_new jsonb, p_rebuilt boolean)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 4 SET jit = off AS $$
+    SELECT CASE WHEN p_type = 'domain' AND x.phase = 'create_types' AND x.statement LIKE 'ALTER DOMAIN %'
+                THEN 'add_domain_checks'::pggit.ddl_phase ELSE x.phase END,
+           x.statement
+      FROM (SELECT CASE WHEN p_old IS NULL THEN 'create' WHEN p_new IS NULL THEN 'drop'
+                        WHEN p_rebuilt THEN 'rebuild'
+                        WHEN p_type = 'domain' AND pggit.domain_alters_in_place(p_old, p_new) THEN 'alter_domain'
+                        WHEN p_type = 'enum' AND pggit.enum_labels_renamed(p_old, p_new) THEN 'rename_labels'
+                        ELSE 'alter' END) w(how)
+     CROSS JOIN LATERAL (
+        SELECT * FROM pggit.drop_ddl(p_type, p_old) WHERE w.how IN ('drop', 'rebuild')
+        UNION ALL
+        SELECT * FROM pggit.create_ddl(p_type, p_new) WHERE w.how IN ('create', 'rebuild')
+        UNION ALL
+        SELECT * FROM pggit.alter_ddl(p_type, p_old, p_new) WHERE w.how = 'alter'
+        UNION ALL
+        SELECT * FROM pggit.domain_alter_ddl(p_old, p_new) WHERE w.how = 'alter_domain'
+        UNION ALL
+        SELECT * FROM pggit.enum_rename_ddl(p_old, p_new) WHERE w.how = 'rename_labels'
+        UNION ALL  -- a domain that goes or is re-created lets go of the functions its CHECKs call
+        SELECT 'drop_domain_checks_rename_columns', format('ALTER DOMAIN %I DROP CONSTRAINT %I', p_old->>'name', c.key)
+          FROM jsonb_each(coalesce(p_old->'constraints', '{}')) c
+         WHERE p_type = 'domain' AND w.how IN ('drop', 'alter')
+     ) x
+$$;
+
+-- reference_text(type, definition): the text tree_ddl reads an object's references to other
+-- views, types and functions from: a view's query; a function's argument and result types
+-- (not the argument names) and a SQL-standard body (parsed at creation); a domain's base type;
+-- a composite type's attribute types. NULL for an enum (it uses nothing).
+CREATE FUNCTION pggit.reference_text(p_type text, d jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+    SELECT CASE WHEN p_type IN ('view', 'materialized_view') THEN d->>'query'
+                WHEN p_type IN ('function', 'procedure') THEN
+                    concat_ws(' ', pggit.argument_types(d->>'arguments'), d->>'result',
+                              CASE WHEN (d->>'sql_body')::boolean THEN d->>'body' END)
+                WHEN p_type = 'domain' THEN d->>'base_type'
+                WHEN p_type = 'composite_type' THEN
+                    (SELECT string_agg(a->>1, ', ') FROM jsonb_array_elements(d->'attributes') a)
+           END
+$$;
+
 -- tree_ddl(from_tree, to_tree)
 -- Purpose: the DDL that turns a workspace holding from_tree into one holding to_tree, in
 --   dependency order (phase, then dependency rank, then object key, then statement order).
@@ -642,15 +699,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
                    -- are read from
         SELECT e.object_key, e.object_type IN ('view', 'materialized_view') AS is_view,
                e.object_type IN ('function', 'procedure') AS is_function, o.side,
-               o.definition->>'name' AS name,
-               CASE WHEN e.object_type IN ('view', 'materialized_view') THEN o.definition->>'query'
-                    -- the signature's types; a SQL-standard body is parsed at creation too
-                    WHEN e.object_type IN ('function', 'procedure') THEN
-                        concat_ws(' ', pggit.argument_types(o.definition->>'arguments'), o.definition->>'result',
-                                  CASE WHEN (o.definition->>'sql_body')::boolean THEN o.definition->>'body' END)
-                    WHEN e.object_type = 'domain' THEN o.definition->>'base_type'
-                    ELSE (SELECT string_agg(a->>1, ', ') FROM jsonb_array_elements(o.definition->'attributes') a)
-               END AS source
+               o.definition->>'name' AS name, pggit.reference_text(e.object_type, o.definition) AS source
           FROM defs e
          CROSS JOIN LATERAL (VALUES ('old', e.old_def), ('new', e.new_def)) o(side, definition)
          WHERE o.definition IS NOT NULL
@@ -696,37 +745,19 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         SELECT t.object_key FROM tokens t JOIN retyped r ON t.side = 'old' AND t.is_view AND t.token = quote_ident(r.name)
         UNION
         SELECT u.x FROM uses u JOIN dropped d ON u.side = 'old' AND u.x_is_view AND u.y = d.object_key
-    ), pairs AS (
+    ), pairs AS (  -- the objects that change, and the unchanged views rebuilt with them
         SELECT e.object_key, e.object_type, e.old_def, e.new_def,
-               coalesce(e.old_hash = e.new_hash, false) AS rebuilt,
-               -- a domain keeps its base type: alter it in place (alter_ddl drops and re-creates
-               -- it, which PostgreSQL refuses while a column uses it)
-               coalesce(e.object_type = 'domain' AND e.old_hash <> e.new_hash
-                        AND (e.old_def - 'constraints' - 'default' - 'not_null' - 'comment')
-                          = (e.new_def - 'constraints' - 'default' - 'not_null' - 'comment'), false)
-                   AS domain_in_place,
-               -- an enum whose labels are only renamed, position by position: RENAME VALUE
-               coalesce(e.object_type = 'enum' AND e.old_hash <> e.new_hash
-                        AND (e.old_def - 'labels' - 'comment') = (e.new_def - 'labels' - 'comment')
-                        AND jsonb_array_length(e.old_def->'labels') = jsonb_array_length(e.new_def->'labels')
-                        AND NOT EXISTS (
-                            SELECT 1 FROM jsonb_array_elements_text(e.old_def->'labels') WITH ORDINALITY o(l, i)
-                              JOIN jsonb_array_elements_text(e.new_def->'labels') WITH ORDINALITY n(l, i) ON n.i = o.i
-                             WHERE o.l <> n.l AND (e.new_def->'labels' ? o.l OR e.old_def->'labels' ? n.l)), false)
-                   AS enum_renamed
+               coalesce(e.old_hash = e.new_hash, false) AS rebuilt
           FROM defs e
          WHERE e.old_hash IS DISTINCT FROM e.new_hash
             OR (e.new_hash IS NOT NULL AND e.object_key IN (SELECT d.object_key FROM dropped d))
-    ), statements AS (
+    ), statements AS (  -- each object's statements (object_ddl); a function whose signature or
+                        -- SQL-standard body names a table or view (late) is created with the
+                        -- views, after every table, and dropped with them, before any table
         SELECT p.object_key,
                CASE WHEN p.rebuilt THEN 'rebuilt' WHEN p.old_def IS NULL THEN 'added'
                     WHEN p.new_def IS NULL THEN 'removed' ELSE 'modified' END AS change,
-               -- a function whose signature or SQL-standard body (parsed at creation) names a
-               -- table or view is created with the views (after every table) and dropped with
-               -- them (before any table); a domain's CHECKs may call functions: after those
-               CASE WHEN p.object_type = 'domain' AND s.phase = 'create_types' AND s.statement LIKE 'ALTER DOMAIN %'
-                    THEN 'add_domain_checks'::pggit.ddl_phase
-                    WHEN p.object_type NOT IN ('function', 'procedure') THEN s.phase
+               CASE WHEN p.object_type NOT IN ('function', 'procedure') THEN s.phase
                     WHEN s.phase = 'create_functions'
                      AND p.object_key IN (SELECT l.object_key FROM late l WHERE l.side = 'new') THEN 'create_views'
                     WHEN s.phase = 'drop_tables_functions'
@@ -736,29 +767,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
                s.statement, s.ord
           FROM pairs p
          CROSS JOIN LATERAL (
-            SELECT x.phase, x.statement, row_number() OVER () AS ord FROM (
-                SELECT * FROM pggit.create_ddl(p.object_type, p.new_def) WHERE p.old_def IS NULL
-                UNION ALL
-                SELECT * FROM pggit.drop_ddl(p.object_type, p.old_def) WHERE p.new_def IS NULL
-                UNION ALL
-                SELECT * FROM pggit.alter_ddl(p.object_type, p.old_def, p.new_def)
-                 WHERE p.old_def IS NOT NULL AND p.new_def IS NOT NULL AND NOT p.rebuilt AND NOT p.domain_in_place
-                   AND NOT p.enum_renamed
-                UNION ALL
-                SELECT * FROM pggit.enum_rename_ddl(p.old_def, p.new_def) WHERE p.enum_renamed
-                UNION ALL
-                SELECT * FROM pggit.domain_alter_ddl(p.old_def, p.new_def) WHERE p.domain_in_place
-                UNION ALL
-                SELECT * FROM pggit.drop_ddl(p.object_type, p.old_def) WHERE p.rebuilt
-                UNION ALL
-                SELECT * FROM pggit.create_ddl(p.object_type, p.new_def) WHERE p.rebuilt
-                UNION ALL  -- a domain that goes or is re-created lets go of the functions its
-                           -- CHECKs call before they are dropped
-                SELECT 'drop_domain_checks_rename_columns', format('ALTER DOMAIN %s DROP CONSTRAINT %I',
-                                                            quote_ident(p.old_def->>'name'), c.key)
-                  FROM jsonb_each(coalesce(p.old_def->'constraints', '{}')) c
-                 WHERE p.object_type = 'domain' AND p.old_def IS NOT NULL AND NOT p.rebuilt AND NOT p.domain_in_place
-            ) x
+            SELECT o.phase, o.statement, row_number() OVER () AS ord
+              FROM pggit.object_ddl(p.object_type, p.old_def, p.new_def, p.rebuilt) o
          ) s
     ), ordered AS (  -- drops: dependents first; creates: dependencies first
         SELECT s.*, CASE WHEN s.phase IN ('drop_views_constraints', 'drop_tables_functions', 'drop_types_sequences')

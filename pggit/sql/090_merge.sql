@@ -594,6 +594,31 @@ BEGIN
 END;
 $$;
 
+-- chosen_parent(commit, parent, operation)
+-- Purpose: the parent a revert or cherry-pick of commit works against: its parent, or for a
+--   merge commit the one the caller chose (1: first parent, 2: merge parent).
+-- Errors: PGM06 a merge commit without parent (the hint says what each choice means for
+--   the operation); PGC04 parent not 1 or 2, or 2 for a commit that is not a merge.
+CREATE FUNCTION pggit.chosen_parent(p_commit pggit.commits, p_parent integer, p_operation text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+BEGIN
+    IF p_commit.merge_parent_hash IS NOT NULL AND p_parent IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM06',
+            MESSAGE = format('commit %s is a merge: say which parent %s', left(p_commit.hash, 12),
+                             CASE p_operation WHEN 'revert' THEN 'to revert to' ELSE '''s change to pick' END),
+            HINT = CASE p_operation
+                   WHEN 'revert' THEN 'Pass parent => 1 (the branch merged into) or parent => 2 (the merged branch).'
+                   ELSE 'Choose a parent: parent => 1 (the change the merge brought to its branch) or '
+                        'parent => 2 (the change against the merged branch).' END;
+    END IF;
+    IF p_parent IS NOT NULL AND p_parent NOT IN (1, 2) OR (p_parent = 2 AND p_commit.merge_parent_hash IS NULL) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGC04', MESSAGE = format('invalid parent %s for this commit', p_parent),
+            HINT = 'parent is 1, or 2 for a merge commit.';
+    END IF;
+    RETURN CASE WHEN p_parent = 2 THEN p_commit.merge_parent_hash ELSE p_commit.parent_hash END;
+END;
+$$;
+
 -- revert(commit, parent)
 -- Purpose: a new commit on the commit's branch that undoes its changes (3-way: base = the
 --   commit's tree, theirs = its parent's, ours = the branch head).
@@ -619,16 +644,7 @@ BEGIN
     -- Resolved first, as in show(): in the WHERE it is not called when the plan reads no row.
     v_hash := pggit.resolve_commit("commit");
     SELECT * INTO v_commit FROM pggit.commits c WHERE c.hash = v_hash;
-    IF v_commit.merge_parent_hash IS NOT NULL AND parent IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGM06',
-            MESSAGE = format('commit %s is a merge: say which parent to revert to', left(v_commit.hash, 12)),
-            HINT = 'Pass parent => 1 (the branch merged into) or parent => 2 (the merged branch).';
-    END IF;
-    IF parent IS NOT NULL AND parent NOT IN (1, 2) OR (parent = 2 AND v_commit.merge_parent_hash IS NULL) THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGC04', MESSAGE = format('invalid parent %s for this commit', parent),
-            HINT = 'parent is 1, or 2 for a merge commit.';
-    END IF;
-    v_parent := CASE WHEN parent = 2 THEN v_commit.merge_parent_hash ELSE v_commit.parent_hash END;
+    v_parent := pggit.chosen_parent(v_commit, parent, 'revert');
     SELECT * INTO v_branch FROM pggit.branches b WHERE b.id = v_commit.branch_id FOR UPDATE;
     IF v_branch.status = 'DELETED' THEN
         PERFORM pggit.raise_missing_branch(v_branch.name);
@@ -778,17 +794,7 @@ DECLARE
     v_count  integer;
 BEGIN
     SELECT * INTO v_commit FROM pggit.commits c WHERE c.hash = v_hash;
-    IF v_commit.merge_parent_hash IS NOT NULL AND parent IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGM06',
-            MESSAGE = format('commit %s is a merge: say which parent''s change to pick', left(v_hash, 12)),
-            HINT = 'Choose a parent: parent => 1 (the change the merge brought to its branch) or '
-                   'parent => 2 (the change against the merged branch).';
-    END IF;
-    IF parent IS NOT NULL AND parent NOT IN (1, 2) OR (parent = 2 AND v_commit.merge_parent_hash IS NULL) THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGC04', MESSAGE = format('invalid parent %s for this commit', parent),
-            HINT = 'parent is 1, or 2 for a merge commit.';
-    END IF;
-    v_base := CASE WHEN parent = 2 THEN v_commit.merge_parent_hash ELSE v_commit.parent_hash END;
+    v_base := pggit.chosen_parent(v_commit, parent, 'cherry-pick');
     v_target := pggit.find_branch(onto_branch);
     PERFORM pggit.validate_commit_input('', pggit.current_author());
     PERFORM pggit.lock_two_branches(v_commit.branch_id, v_target.id);
