@@ -134,3 +134,114 @@ def test_domain_alter_ddl_drops_changed_checks_early_and_adds_them_after_functio
             ("add_domain_checks", "ALTER DOMAIN qty SET NOT NULL"),
         ]
     )
+
+
+DOMAIN = {
+    "type": "domain",
+    "name": "qty",
+    "base_type": "integer",
+    "constraints": {"pos": "CHECK (VALUE > 0)"},
+}
+
+
+@pytest.mark.parametrize(
+    "change,in_place",
+    [
+        ({"constraints": {"pos": "CHECK (VALUE >= 0)"}}, True),
+        ({"default": "1", "not_null": True, "comment": "c"}, True),
+        ({"base_type": "bigint"}, False),  # another base type: drop and re-create
+        ({}, False),  # unchanged: nothing to alter
+    ],
+)
+def test_domain_alters_in_place(change, in_place):
+    found = sql_scalar(
+        "SELECT pggit.domain_alters_in_place(%s::jsonb, %s::jsonb)",
+        [json.dumps(DOMAIN), json.dumps({**DOMAIN, **change})],
+    )
+    assert found is in_place
+
+
+@pytest.mark.parametrize(
+    "old,new,renamed",
+    [
+        (["a", "b"], ["a", "x"], True),
+        (["a", "b"], ["y", "x"], True),
+        (["a", "b"], ["b", "a"], False),  # swapped: both labels still exist
+        (["a", "b"], ["a", "b", "c"], False),  # added (enum_labels_added's case)
+        (["a", "b"], ["x"], False),  # fewer labels
+        (["a", "b"], ["a", "b"], False),  # unchanged
+    ],
+)
+def test_enum_labels_renamed(old, new, renamed):
+    enum = lambda labels: json.dumps({"type": "enum", "name": "e", "labels": labels})  # noqa: E731
+    found = sql_scalar(
+        "SELECT pggit.enum_labels_renamed(%s::jsonb, %s::jsonb)", [enum(old), enum(new)]
+    )
+    assert found is renamed
+
+
+def object_ddl(
+    type_: str, old: dict | None, new: dict | None, rebuilt: bool = False
+) -> list[tuple]:
+    return sql_rows(
+        "SELECT phase::text, statement FROM pggit.object_ddl(%s, %s::jsonb, %s::jsonb, %s)",
+        [type_, old and json.dumps(old), new and json.dumps(new), rebuilt],
+    )
+
+
+def test_object_ddl_creates_a_domain_with_its_checks_after_the_functions():
+    assert object_ddl("domain", None, DOMAIN) == [
+        ("create_types", "CREATE DOMAIN qty AS integer"),
+        ("add_domain_checks", "ALTER DOMAIN qty ADD CONSTRAINT pos CHECK (VALUE > 0)"),
+    ]
+
+
+def test_object_ddl_drops_a_retyped_domains_checks_before_the_functions_go():
+    rows = object_ddl("domain", DOMAIN, {**DOMAIN, "base_type": "bigint"})
+    assert rows[-1] == ("drop_domain_checks_rename_columns", "ALTER DOMAIN qty DROP CONSTRAINT pos")
+    assert ("drop_types_sequences", "DROP DOMAIN qty") in rows
+    assert ("add_domain_checks", "ALTER DOMAIN qty ADD CONSTRAINT pos CHECK (VALUE > 0)") in rows
+
+
+def test_object_ddl_alters_a_domain_that_keeps_its_base_type_in_place():
+    rows = object_ddl("domain", DOMAIN, {**DOMAIN, "default": "1"})
+    assert rows == [("add_domain_checks", "ALTER DOMAIN qty SET DEFAULT 1")]
+
+
+def test_object_ddl_renames_enum_labels_and_rebuilds_a_view_by_drop_then_create():
+    enum = lambda labels: {"type": "enum", "name": "e", "labels": labels}  # noqa: E731
+    assert object_ddl("enum", enum(["a", "b"]), enum(["a", "x"])) == [
+        ("create_types", "ALTER TYPE e RENAME VALUE 'b' TO 'x'")
+    ]
+    view = {"type": "view", "name": "v", "query": "SELECT 1"}
+    assert object_ddl("view", view, view, rebuilt=True) == [
+        ("drop_views_constraints", "DROP VIEW v"),
+        ("create_views", "CREATE VIEW v AS SELECT 1"),
+    ]
+    assert object_ddl("view", view, None) == [("drop_views_constraints", "DROP VIEW v")]
+
+
+@pytest.mark.parametrize(
+    "type_,definition,text",
+    [
+        ("view", {"query": "SELECT * FROM t"}, "SELECT * FROM t"),
+        (
+            "function",
+            {"arguments": "a mood, b integer", "result": "SETOF t", "sql_body": False, "body": "x"},
+            "mood integer SETOF t",  # types only; a plain body is not parsed at creation
+        ),
+        (
+            "function",
+            {"arguments": "n mood", "result": "integer", "sql_body": True, "body": "RETURN f(n)"},
+            "mood integer RETURN f(n)",  # a SQL-standard body is parsed at creation
+        ),
+        ("domain", {"base_type": "mood"}, "mood"),
+        ("composite_type", {"attributes": [["a", "mood"], ["b", "integer"]]}, "mood, integer"),
+        ("enum", {"labels": ["a"]}, None),
+    ],
+)
+def test_reference_text(type_, definition, text):
+    assert (
+        sql_scalar("SELECT pggit.reference_text(%s, %s::jsonb)", [type_, json.dumps(definition)])
+        == text
+    )
