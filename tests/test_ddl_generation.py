@@ -245,3 +245,139 @@ def test_reference_text(type_, definition, text):
         sql_scalar("SELECT pggit.reference_text(%s, %s::jsonb)", [type_, json.dumps(definition)])
         == text
     )
+
+
+@pytest.mark.parametrize(
+    "new_column,retyped",
+    [
+        (col("a", "bigint"), True),
+        (col("a", "integer", collation='"C"'), True),
+        (col("a", "integer", not_null=True), False),  # another attribute: altered under a view
+        (col("b", "bigint"), False),  # another column: not the same one retyped
+    ],
+)
+def test_columns_retyped(new_column, retyped):
+    found = sql_scalar(
+        "SELECT pggit.columns_retyped(%s::jsonb, %s::jsonb)",
+        [table(col("a")), table(new_column)],
+    )
+    assert found is retyped
+
+
+def node(side: str, key: str, source: str | None = None, drops: bool = False) -> list:
+    """A pggit.ddl_node's fields: its token is the name in its key."""
+    return [side, key, key.split(":")[0], key.split(".")[1].split("(")[0], source, drops]
+
+
+def test_ddl_dependencies_orders_marks_late_functions_and_views_to_rebuild():
+    nodes = [
+        node("old", "table:public.t", drops=True),  # a column of t changes type
+        node("old", "view:public.v", "SELECT a FROM t"),
+        node("old", "view:public.w", "SELECT a FROM v"),
+        node("old", "view:public.x", "SELECT 'w' AS t"),  # 'w' is a literal; AS t names t
+        node("old", "function:public.f()", "SETOF t"),  # returns t's rows: late
+        node("old", "function:public.g()", "integer RETURN f()"),  # calls a late function
+        node("old", "function:public.h()", "integer"),
+        node("new", "view:public.v", "SELECT 1"),
+    ]
+    rows = sql_rows(
+        "SELECT side, object_key, depth, late, dropped FROM pggit.ddl_dependencies(ARRAY["
+        + ", ".join(["ROW(%s, %s, %s, %s, %s, %s)::pggit.ddl_node"] * len(nodes))
+        + "]) ORDER BY 1, 2",
+        [field for n in nodes for field in n],
+    )
+    assert rows == [
+        ("new", "view:public.v", 0, False, False),
+        ("old", "function:public.f()", 0, True, False),
+        ("old", "function:public.g()", 1, True, False),
+        ("old", "function:public.h()", 0, False, False),
+        ("old", "view:public.v", 0, False, True),  # over the retyped table
+        ("old", "view:public.w", 1, False, True),  # over v
+        ("old", "view:public.x", 0, False, True),  # a false edge (a column alias): rebuilt too
+    ]
+
+
+def test_tree_definitions_reads_view_type_and_function_definitions_only_when_ordering(unique):
+    view = {"type": "view", "name": unique("v"), "query": "SELECT 1"}
+    old_table = json.loads(table(col("a")))
+    new_table = json.loads(table(col("a"), col("b")))
+    hashes = {}
+    for name, definition in {"view": view, "old": old_table, "new": new_table}.items():
+        hashes[name] = sql_scalar(
+            "INSERT INTO pggit.objects (hash, object_type, definition)"
+            " SELECT pggit.hash_definition(%s::jsonb), %s, %s::jsonb ON CONFLICT (hash) DO UPDATE"
+            " SET hash = EXCLUDED.hash RETURNING hash",
+            [json.dumps(definition), definition["type"], json.dumps(definition)],
+        )
+    before = {"table:public.t": hashes["old"], "view:public.v": hashes["view"]}
+
+    def read(after: dict) -> dict:
+        rows = sql_rows(
+            "SELECT object_key, old_def IS NOT NULL, new_def IS NOT NULL, ordered"
+            " FROM pggit.tree_definitions(%s::jsonb, %s::jsonb)",
+            [json.dumps(before), json.dumps(after)],
+        )
+        return {key: rest for key, *rest in rows}
+
+    # a column added: the table's definitions only; the view is not ordered, nor read
+    assert read({**before, "table:public.t": hashes["new"]}) == {
+        "table:public.t": [True, True, False],
+        "view:public.v": [False, False, False],
+    }
+    # the view goes: every view, type and function is ordered and read
+    assert read({"table:public.t": hashes["new"]}) == {
+        "table:public.t": [True, True, False],
+        "view:public.v": [True, False, True],
+    }
+
+
+FUNCTION = {
+    "type": "function",
+    "name": "f",
+    "kind": "f",
+    "arguments": "n integer",
+    "identity_arguments": "n integer",
+    "result": "integer",
+    "language": "sql",
+    "body": "SELECT n",
+    "volatility": "v",
+}
+
+
+@pytest.mark.parametrize(
+    "change,replaceable",
+    [
+        (
+            {"body": "SELECT n + 1", "volatility": "i", "strict": True, "config": ["work_mem=1MB"]},
+            True,
+        ),
+        ({"comment": "c", "security_definer": True, "parallel": "s"}, True),
+        ({"result": "bigint"}, False),  # CREATE OR REPLACE cannot change the result type
+        ({"arguments": "m integer", "identity_arguments": "m integer"}, False),
+        ({"language": "plpgsql"}, False),
+    ],
+)
+def test_function_replaceable(change, replaceable):
+    found = sql_scalar(
+        "SELECT pggit.function_replaceable(%s::jsonb, %s::jsonb)",
+        [json.dumps(FUNCTION), json.dumps({**FUNCTION, **change})],
+    )
+    assert found is replaceable
+    first = sql_rows(
+        "SELECT statement FROM pggit.alter_ddl('function', %s::jsonb, %s::jsonb)",
+        [json.dumps(FUNCTION), json.dumps({**FUNCTION, **change})],
+    )[0][0]
+    assert first.startswith("CREATE OR REPLACE FUNCTION f(" if replaceable else "DROP FUNCTION f(")
+
+
+def test_enum_add_ddl_adds_each_new_label_before_the_next_old_one():
+    enum = lambda labels: json.dumps({"type": "enum", "name": "mood", "labels": labels})  # noqa: E731
+    rows = sql_rows(
+        "SELECT phase::text, statement FROM pggit.enum_add_ddl(%s::jsonb, %s::jsonb)",
+        [enum(["calm", "sad"]), enum(["new", "calm", "mid", "sad", "last"])],
+    )
+    assert rows == [
+        ("create_types", "ALTER TYPE mood ADD VALUE 'new' BEFORE 'calm'"),
+        ("create_types", "ALTER TYPE mood ADD VALUE 'mid' BEFORE 'sad'"),
+        ("create_types", "ALTER TYPE mood ADD VALUE 'last'"),
+    ]
