@@ -354,6 +354,50 @@ BEGIN
 END;
 $$;
 
+-- fast_forward(target, source, author)
+-- Purpose: complete_merge's fast-forward: the target's workspace gets the source head's tree,
+--   its object versions and head follow the source's head (a reflog entry says so). Returns
+--   the target's row as updated. No commit is recorded.
+CREATE FUNCTION pggit.fast_forward(p_target pggit.branches, p_source pggit.branches, p_author text)
+RETURNS pggit.branches
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    v_target pggit.branches;
+BEGIN
+    PERFORM pggit.apply_tree(p_target.id, pggit.commit_tree(p_target.head_hash),
+                             pggit.commit_tree(p_source.head_hash), '[]', false);
+    PERFORM pggit.record_versions(p_target.id, p_source.head_hash);
+    PERFORM pggit.record_head_move(p_target.id, p_target.head_hash, p_source.head_hash, 'fast-forward',
+                                   format('fast-forward %s to %s', p_target.name, p_source.name), p_author);
+    UPDATE pggit.branches SET head_hash = p_source.head_hash WHERE id = p_target.id RETURNING * INTO v_target;
+    RETURN v_target;
+END;
+$$;
+
+-- merge_commit(merge, source, target, mode, merged_data)
+-- Purpose: complete_merge's commit on the target, once the merge is applied: a cherry-pick
+--   (mode 'pick') records a commit with one parent; a 3-way merge a commit with the source's
+--   head as merge parent; a fast-forward or up-to-date merge that brought data branches' rows a
+--   commit with one parent ("Merge data of branch ..."); a plain fast-forward none. Returns
+--   the hash the merge completed at (the target's head).
+CREATE FUNCTION pggit.merge_commit(p_merge pggit.merges, p_source pggit.branches, p_target pggit.branches,
+                                   p_mode text, p_merged_data boolean) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+BEGIN
+    IF p_mode = 'pick' THEN
+        RETURN pggit.record_commit(p_target, p_merge.message, p_merge.author, NULL, true, NULL, 'cherry-pick');
+    ELSIF p_mode = '3way' OR p_merged_data THEN
+        RETURN pggit.record_commit(p_target,
+            coalesce(p_merge.message, format('Merge %sbranch %L into %L',
+                                             CASE WHEN p_mode = '3way' THEN '' ELSE 'data of ' END,
+                                             p_source.name, p_target.name)),
+            p_merge.author, CASE WHEN p_mode = '3way' THEN p_merge.source_hash END, p_mode = '3way',
+            p_operation => 'merge');
+    END IF;
+    RETURN p_target.head_hash;
+END;
+$$;
+
 -- complete_merge(merge_id)
 -- Purpose: apply a merge whose conflicts are all resolved (or that had none), in the caller's
 --   transaction: the rows of the source's data branches into the target's tables (first, into
@@ -390,31 +434,13 @@ BEGIN
     END LOOP;
 
     IF v_mode = 'ff' THEN
-        PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_target.head_hash),
-                                 pggit.commit_tree(v_source.head_hash), '[]', false);
-        PERFORM pggit.record_versions(v_target.id, v_source.head_hash);
-        PERFORM pggit.record_head_move(v_target.id, v_target.head_hash, v_source.head_hash, 'fast-forward',
-                                       format('fast-forward %s to %s', v_target.name, v_source.name),
-                                       v_merge.author);
-        UPDATE pggit.branches SET head_hash = v_source.head_hash WHERE id = v_target.id
-        RETURNING * INTO v_target;
+        v_target := pggit.fast_forward(v_target, v_source, v_merge.author);
     ELSIF v_mode IN ('3way', 'pick') THEN
         v_tree := pggit.merged_tree(v_merge);
         PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_merge.target_hash), v_tree.result, v_tree.extra);
     END IF;
 
-    IF v_mode = 'pick' THEN
-        v_hash := pggit.record_commit(v_target, v_merge.message, v_merge.author, NULL, true, NULL, 'cherry-pick');
-    ELSIF v_mode = '3way' OR v_merged_data THEN
-        v_hash := pggit.record_commit(v_target,
-            coalesce(v_merge.message, format('Merge %sbranch %L into %L',
-                                             CASE WHEN v_mode = '3way' THEN '' ELSE 'data of ' END,
-                                             v_source.name, v_target.name)),
-            v_merge.author, CASE WHEN v_mode = '3way' THEN v_merge.source_hash END, v_mode = '3way',
-            p_operation => 'merge');
-    ELSE
-        v_hash := v_target.head_hash;
-    END IF;
+    v_hash := pggit.merge_commit(v_merge, v_source, v_target, v_mode, v_merged_data);
     UPDATE pggit.merges SET status = 'COMPLETED', result_hash = v_hash, completed_at = now() WHERE id = p_merge_id;
     IF v_mode <> 'pick' THEN
         UPDATE pggit.branches SET status = 'MERGED' WHERE id = v_source.id;

@@ -187,6 +187,8 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('chosen_parent', 'internal'),
         ('commit_with_id', 'internal'),
         ('complete_merge', 'internal'),
+        ('merge_commit', 'internal'),
+        ('fast_forward', 'internal'),
         ('create_branch_schema', 'internal'),
         ('create_data_branch_objects', 'internal'),
         ('create_workspace', 'internal'),
