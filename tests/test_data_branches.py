@@ -542,7 +542,7 @@ def test_a_merge_that_brings_only_rows_records_a_one_parent_data_commit(unique, 
     head = sql_scalar("SELECT head_hash FROM pggit.branches WHERE name = 'main'")
     result = api.merge(branch)
     message, parent, merge_parent = sql_rows(
-        "SELECT c.message, c.parent_hash, c.merge_parent_hash FROM pggit.commits c WHERE c.hash = %s",
+        "SELECT message, parent_hash, merge_parent_hash FROM pggit.commits WHERE hash = %s",
         [result.commit_hash],
     )[0]
     assert message == f"Merge data of branch '{branch}' into 'main'"
