@@ -89,3 +89,25 @@ def test_chosen_parent(operation):
     ) in missing.diag.message_primary
     for row, parent in [(commit_row(None), 2), (commit_row("2" * 64), 3)]:
         assert sql_error(chosen, [row, parent, operation]).sqlstate == "PGC04"
+
+
+@pytest.mark.parametrize(
+    "name,refused",
+    [
+        ("nowhere.t", True),
+        ('"No Where".t', True),
+        ("public.t", False),
+        ("t", False),  # unqualified: looked up in the tracked schemas
+        ("", False),  # malformed names pass: resolve_branch_table names the problem
+        ('"unclosed', False),
+        (None, False),
+    ],
+)
+def test_refuse_untracked_schema(name, refused):
+    statement = "SELECT pggit.refuse_untracked_schema(%s)"
+    if refused:
+        error = sql_error(statement, [name])
+        assert error.sqlstate == "PGT06"
+        assert error.diag.message_primary.startswith(f"cannot branch the data of {name}: schema")
+    else:
+        assert len(sql_rows(statement, [name])) == 1

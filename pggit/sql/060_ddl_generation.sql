@@ -801,7 +801,9 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
                             ELSE quote_ident(s.definition->>'name') END,
                        pggit.reference_text(e.object_type, s.definition),
                        s.side = 'old' AND CASE WHEN e.object_type = 'table' THEN pggit.columns_retyped(e.old_def, e.new_def)
-                                               ELSE e.old_hash IS DISTINCT FROM e.new_hash END)::pggit.ddl_node
+                                               WHEN e.object_type IN ('view', 'materialized_view')
+                                               THEN e.old_hash IS DISTINCT FROM e.new_hash
+                                               ELSE false END)::pggit.ddl_node
               FROM entries e
              CROSS JOIN LATERAL (VALUES ('old', e.old_hash, e.old_def), ('new', e.new_hash, e.new_def)) s(side, hash, definition)
              WHERE s.hash IS NOT NULL
