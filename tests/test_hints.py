@@ -36,6 +36,11 @@ def sql_hints() -> list[str]:
             if match.group(1):
                 literal = re.sub(r"%[LsI]", sample, literal)
             hints.append(literal)
+        # a hint chosen by a CASE (one RAISE for several cases): each THEN / ELSE literal
+        for case in re.finditer(r"HINT = CASE\b(.*?)\bEND\b", text, re.DOTALL):
+            for choice in re.finditer(r"(?:THEN|ELSE)\s+((?:'(?:[^']|'')*'\s*)+)", case.group(1)):
+                parts = re.findall(r"'((?:[^']|'')*)'", choice.group(1))
+                hints.append("".join(parts).replace("''", "'"))
     return hints
 
 

@@ -79,8 +79,9 @@ BEGIN
         ERRCODE = CASE p_kind WHEN 'branch' THEN 'PGB04' ELSE 'PGR05' END,
         MESSAGE = format('invalid %s name %s: it %s', p_kind, coalesce(quote_literal(left(p_name, 80)), 'NULL'),
                          p_problem),
-        HINT = format('%s names follow Git''s ref-name rules, e.g. %s.', initcap(p_kind),
-                      CASE p_kind WHEN 'branch' THEN '"feature/user-profiles"' ELSE '"v1.2.0" or "release/2026-11"' END);
+        HINT = CASE p_kind
+               WHEN 'branch' THEN 'Branch names follow Git''s ref-name rules, e.g. "feature/user-profiles".'
+               ELSE 'Tag names follow Git''s ref-name rules, e.g. "v1.2.0" or "release/2026-11".' END;
 END;
 $$;
 

@@ -439,8 +439,8 @@ END;
 $$;
 
 
--- validate_max_count(max_count, what): PGC04 unless max_count (how many commits or entries a
--- history read shows) is at least 1.
+-- validate_max_count(max_count, what): PGC04 unless max_count (how many 'commits' or
+-- 'entries' a history read shows) is at least 1.
 CREATE FUNCTION pggit.validate_max_count(p_max_count integer, p_what text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
@@ -448,7 +448,8 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'PGC04',
             MESSAGE = format('max_count must be at least 1, got %s', coalesce(p_max_count::text, 'NULL')),
-            HINT = format('Pass a positive number of %s to show.', p_what);
+            HINT = CASE p_what WHEN 'commits' THEN 'Pass a positive number of commits to show.'
+                   ELSE 'Pass a positive number of entries to show.' END;
     END IF;
 END;
 $$;
