@@ -743,6 +743,26 @@ BEGIN
 END;
 $$;
 
+-- cherry_pick_message(message, hash): the picked commit's message + "(cherry picked from
+--   commit <hash>)", as git cherry-pick -x writes it. The original loses only as many trailing
+--   characters as the 64 KiB commit message limit needs: each pass drops a quarter of the excess
+--   bytes in characters (a character is 1 to 4 bytes), so it never cuts more than it must.
+CREATE FUNCTION pggit.cherry_pick_message(p_message text, p_hash text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
+DECLARE
+    v_suffix text := format(E'\n\n(cherry picked from commit %s)', p_hash);
+    v_message text := p_message;
+    v_excess integer;
+BEGIN
+    LOOP
+        v_excess := octet_length(v_message) + octet_length(v_suffix) - 65536;
+        EXIT WHEN v_excess <= 0;
+        v_message := left(v_message, char_length(v_message) - (v_excess + 3) / 4);
+    END LOOP;
+    RETURN v_message || v_suffix;
+END;
+$$;
+
 -- cherry_pick(commit, onto_branch, parent)
 -- Purpose: apply one commit's schema change to a branch as a new commit, like git
 --   cherry-pick -x: a 3-way merge with base = the picked commit's parent tree (the chosen
@@ -829,7 +849,7 @@ BEGIN
     INSERT INTO pggit.merges (kind, source_branch_id, target_branch_id, base_hash, source_hash, target_hash,
                               status, message, author)
     VALUES ('cherry-pick', v_commit.branch_id, v_target.id, v_base, v_hash, v_target.head_hash, 'CONFLICTED',
-            format(E'%s\n\n(cherry picked from commit %s)', left(v_commit.message, 9900), v_hash),
+            pggit.cherry_pick_message(v_commit.message, v_hash),
             pggit.current_author())
     RETURNING * INTO v_merge;
     v_count := pggit.record_schema_conflicts(v_merge.id, v_base, v_target.head_hash, v_hash);

@@ -172,6 +172,7 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('capture_ddl_command', 'internal'),
         ('capture_ddl_drop', 'internal'),
         ('capture_source_changes', 'internal'),
+        ('cherry_pick_message', 'internal'),
         ('commit_with_id', 'internal'),
         ('complete_merge', 'internal'),
         ('create_data_branch_objects', 'internal'),
