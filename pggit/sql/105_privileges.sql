@@ -60,7 +60,6 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('alter_ddl', 'read'),
         ('alter_sequence_ddl', 'read'),
         ('alter_table_element_ddl', 'read'),
-        ('ancestors', 'read'),
         ('argument_types', 'read'),
         ('branch_namespaces', 'read'),
         ('branch_search_path', 'read'),
@@ -80,6 +79,7 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('commit_payload', 'read'),
         ('committable_table_definition', 'read'),
         ('commit_tree', 'read'),
+        ('compare_histories', 'read'),
         ('count_ahead_behind', 'read'),
         ('create_ddl', 'read'),
         ('create_function_ddl', 'read'),
@@ -108,13 +108,16 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('get_version', 'read'),
         ('graph', 'read'),
         ('hash_definition', 'read'),
+        ('history_branch', 'read'),
         ('increment_version', 'read'),
+        ('is_ancestor', 'read'),
         ('is_widening', 'read'),
         ('json_object_or_null', 'read'),
         ('key_json', 'read'),
         ('key_match', 'read'),
         ('list_data_branches', 'read'),
         ('data_branch_staleness', 'read'),
+        ('raise_invalid_ref_name', 'read'),
         ('require_current_data_branch', 'read'),
         ('data_branch_guard', 'read'),   -- called by each data-branch view: its readers need it
         ('data_source_fingerprint', 'read'),
@@ -152,6 +155,15 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('table_definition', 'read'),
         ('table_definition_of', 'read'),
         ('tracked_owner', 'read'),
+        ('domain_alters_in_place', 'read'),
+        ('enum_labels_renamed', 'read'),
+        ('object_ddl', 'read'),
+        ('reference_text', 'read'),
+        ('columns_retyped', 'read'),
+        ('ddl_dependencies', 'read'),
+        ('tree_definitions', 'read'),
+        ('enum_add_ddl', 'read'),
+        ('function_replaceable', 'read'),
         ('tree_ddl', 'read'),
         ('tree_entries', 'read'),
         ('unmerged_commit_hashes', 'read'),
@@ -160,9 +172,11 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('validate_branch_name', 'read'),
         ('validate_commit_input', 'read'),
         ('validate_commit_id', 'read'),
+        ('validate_max_count', 'read'),
         ('validate_tag_name', 'read'),
         ('validate_object_key', 'read'),
         ('verify', 'read'),
+        ('walk_commits', 'read'),
         ('workspace_objects', 'read'),
         -- internal: write helpers, trigger functions, install steps
         ('apply_data_rows', 'internal'),
@@ -172,8 +186,13 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('capture_ddl_command', 'internal'),
         ('capture_ddl_drop', 'internal'),
         ('capture_source_changes', 'internal'),
+        ('chosen_parent', 'internal'),
+        ('cherry_pick_message', 'internal'),
         ('commit_with_id', 'internal'),
         ('complete_merge', 'internal'),
+        ('merge_commit', 'internal'),
+        ('fast_forward', 'internal'),
+        ('create_branch_schema', 'internal'),
         ('create_data_branch_objects', 'internal'),
         ('add_data_branch', 'internal'),
         ('raise_structure_differs', 'internal'),
@@ -214,6 +233,7 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('refuse_history_rewrite', 'internal'),
         ('refuse_ref_collision', 'internal'),
         ('refuse_source_truncate', 'internal'),
+        ('refuse_untracked_schema', 'internal'),
         ('run_statements', 'internal'),
         ('run_statements_in', 'internal'),
         ('set_tracked_schemas', 'internal'),
@@ -230,8 +250,8 @@ $$;
 --   Nothing when the roles do not exist. The GRANT ... ON ALL TABLES / SEQUENCES statements
 --   run only when a relation is in the namespace (it records a dependency on it in pg_depend:
 --   one index probe): each reads the whole of pg_class (no index on its namespace),
---   which grew with every branch's workspace, and a namespace made just now (create_workspace,
---   data_namespace) is empty; the default privileges cover what comes later.
+--   which grew with every branch's workspace, and a namespace made just now
+--   (create_branch_schema) is empty; the default privileges cover what comes later.
 -- Errors: none.  Locks: none.
 CREATE FUNCTION pggit.grant_branch_schema(p_namespace text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
