@@ -582,6 +582,7 @@ def test_branch_with_data_compares_every_table_when_ddl_capture_is_off(unique):
     )
     assert error.sqlstate == "PGX05", error
 
+
 def test_a_merge_that_brings_only_rows_records_a_one_parent_data_commit(unique, items):
     """merge_commit's decision: no schema change (up to date), rows merged: one commit on the
     target, with one parent, saying it merged the branch's data."""
