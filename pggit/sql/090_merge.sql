@@ -356,11 +356,14 @@ $$;
 
 -- complete_merge(merge_id)
 -- Purpose: apply a merge whose conflicts are all resolved (or that had none), in the caller's
---   transaction: the rows of the source's data branches into the target's tables (first, into
---   the structure they were branched from; ending the data branches then lets the schema
---   change alter those tables), then the schema (fast-forward, or the merged tree into the
---   target's workspace); then a commit on the target (with two parents for a 3-way merge;
---   none for a plain fast-forward). The source becomes MERGED; its merged data branches end.
+--   transaction: the schema first (fast-forward, or the merged tree into the target's
+--   workspace), starting with the columns the source's data branches added, filled with the
+--   values the branch's rows had (add_data_branch_columns; the data branches' own tables may be
+--   altered: pggit.merging_data); then each data branch is rebased onto its table's new
+--   structure (rebase_data_branch) and its rows go into the target's table, which checks them
+--   against the new constraints; then a commit on the target (with two parents for a 3-way
+--   merge; none for a plain fast-forward). See 085_data_branch_evolution.sql. The source
+--   becomes MERGED; its merged data branches end.
 --   A cherry-pick (kind 'cherry-pick') always applies its merged tree and records a commit
 --   with one parent (the target's head); its source branch and data branches are untouched.
 -- Errors: PGM07, PGM04 (see lock_merge_for_completion, merged_data_rows); PGM01 unresolved
@@ -374,7 +377,9 @@ DECLARE
     v_mode   text := CASE WHEN v_merge.kind = 'cherry-pick' THEN 'pick'
                           ELSE pggit.merge_mode(v_merge.source_hash, v_merge.target_hash, v_merge.base_hash) END;
     v_tree   record;
-    v_data   bigint;
+    v_data   pggit.data_branches;
+    v_ids    bigint[];
+    v_added  jsonb;
     v_merged_data boolean := false;
     v_hash   text;
 BEGIN
@@ -383,14 +388,13 @@ BEGIN
     IF v_mode <> 'none' THEN
         PERFORM pggit.refuse_uncommitted(v_target);
     END IF;
-    FOR v_data IN SELECT * FROM pggit.merging_data_branches(v_source.id, v_target.id) WHERE v_mode <> 'pick' LOOP
-        PERFORM pggit.apply_data_rows(v_data, pggit.merged_data_rows(p_merge_id, v_data));
-        PERFORM pggit.end_data_branch(v_data, 'MERGED');
-        v_merged_data := true;
-    END LOOP;
+    v_ids := ARRAY(SELECT pggit.merging_data_branches(v_source.id, v_target.id) WHERE v_mode <> 'pick');
+    PERFORM pggit.evolve_data_branch_structure(x) FROM unnest(v_ids) x;  -- DDL run without event triggers
+    PERFORM set_config('pggit.merging_data', array_to_string(v_ids, ','), true);
+    v_added := pggit.add_data_branch_columns(v_ids, v_target.id, v_mode = '3way');
 
     IF v_mode = 'ff' THEN
-        PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_target.head_hash),
+        PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_target.head_hash) || v_added,
                                  pggit.commit_tree(v_source.head_hash), '[]', false);
         PERFORM pggit.record_versions(v_target.id, v_source.head_hash);
         PERFORM pggit.record_head_move(v_target.id, v_target.head_hash, v_source.head_hash, 'fast-forward',
@@ -400,8 +404,16 @@ BEGIN
         RETURNING * INTO v_target;
     ELSIF v_mode IN ('3way', 'pick') THEN
         v_tree := pggit.merged_tree(v_merge);
-        PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_merge.target_hash), v_tree.result, v_tree.extra);
+        PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_merge.target_hash) || v_added,
+                                 v_tree.result, v_tree.extra);
     END IF;
+    PERFORM set_config('pggit.merging_data', '', true);
+    FOR v_data IN SELECT * FROM pggit.data_branches WHERE id = ANY (v_ids) ORDER BY id LOOP
+        PERFORM pggit.rebase_data_branch(format('%I.%I', v_data.logical_schema, v_data.table_name), v_source.name);
+        PERFORM pggit.apply_data_rows(v_data.id, pggit.merged_data_rows(p_merge_id, v_data.id));
+        PERFORM pggit.end_data_branch(v_data.id, 'MERGED');
+        v_merged_data := true;
+    END LOOP;
 
     IF v_mode = 'pick' THEN
         v_hash := pggit.record_commit(v_target, v_merge.message, v_merge.author, NULL, true, NULL, 'cherry-pick');
