@@ -389,7 +389,6 @@ BEGIN
         PERFORM pggit.refuse_uncommitted(v_target);
     END IF;
     v_ids := ARRAY(SELECT pggit.merging_data_branches(v_source.id, v_target.id) WHERE v_mode <> 'pick');
-    PERFORM pggit.evolve_data_branch_structure(x) FROM unnest(v_ids) x;  -- DDL run without event triggers
     PERFORM set_config('pggit.merging_data', array_to_string(v_ids, ','), true);
     v_added := pggit.add_data_branch_columns(v_ids, v_target.id, v_mode = '3way');
 
