@@ -312,7 +312,11 @@ def test_branch_with_data_bad_tables_create_nothing(project):
         " ON w.namespace = c.table_schema JOIN pggit.branches b ON b.id = w.branch_id"
         " WHERE b.name = 'feature/t' AND c.table_name = 'shop_item' AND c.column_name = 'price'"
     ) == [("integer",)]
-    assert project.sql("SELECT count(*) FROM django_migrations WHERE app = 'shop'") == [(1,)]
+    ((view,),) = project.sql(
+        "SELECT d.view_name FROM pggit.data_branches d JOIN pggit.branches b ON b.id = d.branch_id"
+        " WHERE b.name = 'feature/t' AND d.table_name = 'django_migrations' AND d.status = 'ACTIVE'"
+    )
+    assert project.sql(f"SELECT name FROM {view} WHERE app = 'shop'") == [("0001_initial",)]
 
 
 @pytest.mark.django_db(transaction=True)
