@@ -17,25 +17,15 @@ from pggit.exceptions import (
     MergeConflict,
     RebaseWouldLoseColumns,
 )
-from tests.helpers import (
-    hash_in,
-    ident,
-    namespace_of,
-    on_branch,
-    run,
-    snapshot_counts,
-    sql_error,
-    sql_rows,
-    sql_scalar,
-    table_columns,
-)
+from tests import helpers
+from tests.helpers import on_branch, run, sql_error, sql_rows, sql_scalar, table_columns
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def shelf(unique):
-    t = ident("shelf", unique)
+    t = helpers.ident("shelf", unique)
     run(
         f"CREATE TABLE {t} (id int PRIMARY KEY, name text NOT NULL, price int NOT NULL)",
         f"INSERT INTO {t} VALUES (1, 'pen', 3), (2, 'ink', 5), (3, 'cap', 7)",
@@ -53,17 +43,25 @@ def added(table: str, branch: str) -> tuple:
     )[0]
 
 
-def test_an_added_column_shows_main_rows_with_the_value_the_add_gave_them(unique, shelf):
-    branch = unique("stock")
+def add_stock(shelf: str, branch: str, *more: str) -> str:
+    """A data branch of shelf on branch, then on the branch, as Django emits AddField(default=1)
+    (the default fills the rows, then goes) and AddField(null=True), an index and ``more``."""
     view = api.create_data_branch(shelf, "main", branch)
-    # as Django emits AddField(default=1): the default fills the rows, then goes
     on_branch(
         branch,
         f"ALTER TABLE {shelf} ADD COLUMN stock integer DEFAULT 1 NOT NULL",
         f"ALTER TABLE {shelf} ALTER COLUMN stock DROP DEFAULT",
         f"ALTER TABLE {shelf} ADD COLUMN note text",
         f"CREATE INDEX {shelf}_stock_idx ON {shelf} (stock)",
-        f"ALTER TABLE {shelf} ADD COLUMN label varchar(10) DEFAULT 'new'",
+        *more,
+    )
+    return view
+
+
+def test_an_added_column_shows_main_rows_with_the_value_the_add_gave_them(unique, shelf):
+    branch = unique("stock")
+    view = add_stock(
+        shelf, branch, f"ALTER TABLE {shelf} ADD COLUMN label varchar(10) DEFAULT 'new'"
     )
     assert added(shelf, branch) == (
         ["stock", "note", "label"],
@@ -106,17 +104,10 @@ def test_an_added_column_shows_main_rows_with_the_value_the_add_gave_them(unique
 
 def test_the_merge_adds_the_column_filled_then_the_schema_then_the_rows(unique, shelf):
     branch = unique("stock")
-    view = api.create_data_branch(shelf, "main", branch)
-    on_branch(
-        branch,
-        f"ALTER TABLE {shelf} ADD COLUMN stock integer DEFAULT 1 NOT NULL",
-        f"ALTER TABLE {shelf} ALTER COLUMN stock DROP DEFAULT",
-        f"ALTER TABLE {shelf} ADD COLUMN note text",
-        f"CREATE INDEX {shelf}_stock_idx ON {shelf} (stock)",
-    )
+    view = add_stock(shelf, branch)
     run(f"UPDATE {view} SET stock = 10, note = 'restocked', price = 4 WHERE id = 1")
     # main moves on meanwhile: another table (a 3-way merge) and rows of this one
-    other = ident("other", unique)
+    other = helpers.ident("other", unique)
     run(f"CREATE TABLE {other} (id int PRIMARY KEY)")
     api.commit(f"add {other}")
     run(f"UPDATE {shelf} SET price = 50 WHERE id = 2", f"INSERT INTO {shelf} VALUES (9, 'hat', 1)")
@@ -185,16 +176,8 @@ def test_a_row_changed_on_both_sides_is_a_conflict_and_nothing_is_applied(unique
 @pytest.mark.parametrize(
     "statement, sqlstate, said",
     [
-        (
-            "ALTER TABLE {t} ALTER COLUMN price TYPE bigint",
-            "PGW03",
-            "change the type or nullability of column price",
-        ),
-        (
-            "ALTER TABLE {t} ALTER COLUMN price DROP NOT NULL",
-            "PGW03",
-            "change the type or nullability of column price",
-        ),
+        ("ALTER TABLE {t} ALTER COLUMN price TYPE bigint", "PGW03", "nullability of column"),
+        ("ALTER TABLE {t} ALTER COLUMN price DROP NOT NULL", "PGW03", "nullability of column"),
         ("ALTER TABLE {t} RENAME COLUMN price TO cost", "PGW03", "drop or rename column price"),
         ("ALTER TABLE {t} DROP COLUMN price", "PGW03", "drop or rename column price"),
         (
@@ -225,7 +208,11 @@ def test_a_change_the_data_branch_cannot_follow_is_refused_and_changes_nothing(
 ):
     branch = unique("refused")
     view = api.create_data_branch(shelf, "main", branch)
-    before = (hash_in(namespace_of(branch), shelf), added(shelf, branch), snapshot_counts())
+    before = (
+        helpers.hash_in(helpers.namespace_of(branch), shelf),
+        added(shelf, branch),
+        helpers.snapshot_counts(),
+    )
     with api.checkout(branch):
         err = sql_error(statement.format(t=shelf))
     assert err.sqlstate == sqlstate, err
@@ -233,7 +220,11 @@ def test_a_change_the_data_branch_cannot_follow_is_refused_and_changes_nothing(
     assert said in message and shelf in message, message
     if sqlstate == "PGW03":
         assert f"on branch '{branch}'" in message
-    assert (hash_in(namespace_of(branch), shelf), added(shelf, branch), snapshot_counts()) == before
+    assert (
+        helpers.hash_in(helpers.namespace_of(branch), shelf),
+        added(shelf, branch),
+        helpers.snapshot_counts(),
+    ) == before
     assert sql_rows(f"SELECT * FROM {view} ORDER BY id")[0] == (1, "pen", 3)
 
 
@@ -275,8 +266,8 @@ def test_another_live_data_branch_of_the_table_blocks_the_merge(unique, shelf):
     api.create_data_branch(shelf, "main", branch)
     api.create_data_branch(shelf, "main", other)
     on_branch(branch, f"ALTER TABLE {shelf} ADD COLUMN stock integer DEFAULT 1 NOT NULL")
-    before = snapshot_counts()
+    before = helpers.snapshot_counts()
     with pytest.raises(LiveDataBranches, match=other):
         api.merge(branch)
-    assert snapshot_counts() == before
+    assert helpers.snapshot_counts() == before
     assert table_columns("public", shelf) == ["id", "name", "price"]

@@ -245,24 +245,15 @@ BEGIN
 END;
 $$;
 
--- evolve_data_branch(table, branch)
--- Purpose: make a branch's data branch of a table follow a change of the table's structure on
---   the branch (evolve_data_branch_structure; see the file header). The DDL event trigger does
---   this after each ALTER TABLE; call it after DDL run without event triggers (an install by a
---   role that is not a superuser). Calling it again changes nothing.
--- Arguments: table text ("name" or "schema.name"); branch text.
--- Returns: the qualified name of the branch's table (its view).
--- Errors: PGB0x branch; PGT01 invalid name; PGY02 no live data branch of it; PGW03 a change a
---   data branch cannot follow; PGW04 a new column with no value for the source's rows.
--- Locks: the data branch row FOR UPDATE.
+-- evolve_data_branch(table, branch): the public entry of evolve_data_branch_structure, for
+-- DDL run without event triggers (an install by a role that is not a superuser; the DDL event
+-- trigger calls it otherwise). Calling it again changes nothing. table is "name" or
+-- "schema.name"; returns the branch's table (its view). Errors: PGB0x branch; PGT01 invalid
+-- name; PGY02 no live data branch of it; PGW03, PGW04 (see above). Locks: the data branch row.
 CREATE FUNCTION pggit.evolve_data_branch("table" text, branch text) RETURNS text
-LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
-DECLARE
-    d pggit.data_branches := pggit.find_data_branch("table", branch);
-BEGIN
-    PERFORM pggit.evolve_data_branch_structure(d.id);
-    RETURN d.view_name;
-END;
+LANGUAGE sql SET search_path = pg_catalog, pggit SET jit = off AS $$
+    SELECT d.view_name FROM pggit.find_data_branch(evolve_data_branch."table", evolve_data_branch.branch) d
+     CROSS JOIN LATERAL pggit.evolve_data_branch_structure(d.id) x
 $$;
 
 -- evolve_data_branches_of(relids): the DDL event trigger's call (capture_ddl_command): evolve
@@ -272,9 +263,6 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_id bigint;
 BEGIN
-    IF cardinality(p_relids) = 0 THEN
-        RETURN;
-    END IF;
     FOR v_id IN SELECT DISTINCT d.id
                   FROM unnest(p_relids) r(relid)
                   JOIN pg_class c ON c.oid = r.relid
