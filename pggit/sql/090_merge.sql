@@ -408,7 +408,9 @@ BEGIN
     END IF;
     PERFORM set_config('pggit.merging_data', '', true);
     FOR v_data IN SELECT * FROM pggit.data_branches WHERE id = ANY (v_ids) ORDER BY id LOOP
-        PERFORM pggit.rebase_data_branch(format('%I.%I', v_data.logical_schema, v_data.table_name), v_source.name);
+        IF pggit.data_branch_staleness(v_data.id) IS NOT NULL THEN  -- the schema changed its table
+            PERFORM pggit.rebase_data_branch(format('%I.%I', v_data.logical_schema, v_data.table_name), v_source.name);
+        END IF;
         PERFORM pggit.apply_data_rows(v_data.id, pggit.merged_data_rows(p_merge_id, v_data.id));
         PERFORM pggit.end_data_branch(v_data.id, 'MERGED');
         v_merged_data := true;
