@@ -136,6 +136,10 @@ def diff(conn: psycopg.Connection, r: int) -> None:
     conn.execute("SELECT count(*) FROM pggit.diff('main', 'bench/diff')").fetchone()
 
 
+def ahead_behind(conn: psycopg.Connection, r: int) -> None:
+    conn.execute("SELECT * FROM pggit.ahead_behind('bench/diff')").fetchone()
+
+
 def run(bench: Bench) -> None:
     old_db, fresh_db = f"{bench.dbname}_old", f"{bench.dbname}_fresh"
     repetitions = 15 if bench.quick else 41
@@ -188,6 +192,10 @@ def run(bench: Bench) -> None:
                     alternate(old, fresh, ddl_pair, repetitions),
                 ),
                 ("diff between two branches", alternate(old, fresh, diff, repetitions)),
+                (
+                    "ahead/behind of a branch and main",
+                    alternate(old, fresh, ahead_behind, repetitions),
+                ),
             ]
         for name, (on_old, on_fresh) in figures:
             figure = bench.record(

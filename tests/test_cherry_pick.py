@@ -196,3 +196,26 @@ def test_ambiguous_refs_are_refused_with_a_typed_error_and_nothing_changes(table
             call()
         assert (info.value.sqlstate or "").startswith("PG")
     assert snapshot_counts() == counts
+
+
+def test_cherry_pick_keeps_a_long_message_whole_and_trims_only_what_the_limit_needs(unique, table):
+    branch = unique("cplong")
+    api.create_branch(branch)
+    long_message = "long " + "é" * 20_000  # 40,005 bytes: far over the old 9,900-character cut
+    picked = on_branch(branch, f"ALTER TABLE {table} ADD COLUMN long_one int", message=long_message)
+    api.cherry_pick(picked.hash, "main")
+    assert (
+        api.log(limit=1)[0].message
+        == f"{long_message}\n\n(cherry picked from commit {picked.hash})"
+    )
+
+    limit_message = "x" + "é" * 32_767  # 65,535 bytes: the suffix does not fit
+    limit_pick = on_branch(
+        branch, f"ALTER TABLE {table} ADD COLUMN at_limit int", message=limit_message
+    )
+    api.cherry_pick(limit_pick.hash, "main")
+    message = api.log(limit=1)[0].message
+    suffix = f"\n\n(cherry picked from commit {limit_pick.hash})"
+    assert message.endswith(suffix) and limit_message.startswith(message[: -len(suffix)])
+    assert len(message.encode()) <= 65_536
+    assert len(message.encode()) >= 65_536 - 1  # trimmed only as much as needed (é: 2 bytes)

@@ -45,26 +45,70 @@ COMMENT ON TABLE pggit.merge_conflicts IS
     'Objects (and data-branch rows, keys "row:<table>:<key>") changed differently on both sides '
     'of a merge; nothing is applied until all are resolved.';
 
--- ancestors(hash): the commit and every commit reachable through parents and merge parents.
-CREATE FUNCTION pggit.ancestors(p_hash text) RETURNS TABLE (hash text)
+-- walk_commits(head, floor): the commits reachable from head through parents and merge
+-- parents, walked down to floor: every commit with id >= floor, plus the first one below floor
+-- on each path (exit = true), which is not walked further. A parent's id is always smaller than
+-- its child's (a commit row is inserted after its parents are committed), so the walk never
+-- misses a commit >= floor, and the commits below floor that head reaches are exactly the exits
+-- and their ancestors.
+CREATE FUNCTION pggit.walk_commits(p_head text, p_floor bigint)
+RETURNS TABLE (id bigint, hash text, exit boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
-    WITH RECURSIVE walk(hash) AS (
-        SELECT p_hash WHERE p_hash IS NOT NULL
+    WITH RECURSIVE walk AS (
+        SELECT c.id, c.hash, c.parent_hash, c.merge_parent_hash FROM pggit.commits c WHERE c.hash = p_head
         UNION
-        SELECT p.parent FROM walk w JOIN pggit.commits c ON c.hash = w.hash
-         CROSS JOIN LATERAL (VALUES (c.parent_hash), (c.merge_parent_hash)) p(parent)
-         WHERE p.parent IS NOT NULL
+        SELECT c.id, c.hash, c.parent_hash, c.merge_parent_hash
+          FROM walk w CROSS JOIN LATERAL (VALUES (w.parent_hash), (w.merge_parent_hash)) p(parent)
+          JOIN pggit.commits c ON c.hash = p.parent
+         WHERE w.id >= p_floor
     )
-    SELECT hash FROM walk
+    SELECT w.id, w.hash, w.id < p_floor FROM walk w
+$$;
+
+-- compare_histories(a, b)
+-- Purpose: what the histories of commits a and b share, without walking all of it: how many
+--   commits a reaches that b does not (ahead) and the reverse (behind), and the merge base (the
+--   latest commit both reach, NULL if none). Both walks go down to a floor below the newer
+--   head, deepened 4x at a time until the sides leave the walked range through the same exit
+--   commits: below the floor the two reach the same commits then, so the counts above it are
+--   the answer, and the merge base is the latest shared commit above it or else the latest
+--   exit. A feature branch costs what it has walked since it forked, not the whole history.
+-- Errors: none (an unknown or NULL hash reaches nothing).  Locks: none.
+CREATE FUNCTION pggit.compare_histories(a text, b text)
+RETURNS TABLE (ahead bigint, behind bigint, base text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    v_top   bigint := coalesce((SELECT max(c.id) FROM pggit.commits c WHERE c.hash IN (a, b)), 0);
+    v_span  bigint := 64;
+    v_floor bigint;
+BEGIN
+    LOOP
+        v_floor := CASE WHEN v_span >= v_top THEN 0 ELSE v_top - v_span END;
+        RETURN QUERY
+            WITH x AS MATERIALIZED (SELECT * FROM pggit.walk_commits(a, v_floor)),
+                 y AS MATERIALIZED (SELECT * FROM pggit.walk_commits(b, v_floor))
+            SELECT (SELECT count(*) FROM x WHERE NOT x.exit AND NOT EXISTS (SELECT 1 FROM y WHERE y.hash = x.hash)),
+                   (SELECT count(*) FROM y WHERE NOT y.exit AND NOT EXISTS (SELECT 1 FROM x WHERE x.hash = y.hash)),
+                   coalesce((SELECT x.hash FROM x JOIN y USING (hash) WHERE NOT x.exit ORDER BY x.id DESC LIMIT 1),
+                            (SELECT x.hash FROM x WHERE x.exit ORDER BY x.id DESC LIMIT 1))
+             WHERE v_floor = 0
+                OR ARRAY(SELECT x.hash FROM x WHERE x.exit ORDER BY 1) = ARRAY(SELECT y.hash FROM y WHERE y.exit ORDER BY 1);
+        EXIT WHEN FOUND;
+        v_span := v_span * 4;
+    END LOOP;
+END;
 $$;
 
 -- merge_base(a, b): the best common ancestor of two commits (the latest one), or NULL.
 CREATE FUNCTION pggit.merge_base(a text, b text) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
-    SELECT c.hash FROM pggit.commits c
-     WHERE c.hash IN (SELECT hash FROM pggit.ancestors(a))
-       AND c.hash IN (SELECT hash FROM pggit.ancestors(b))
-     ORDER BY c.id DESC LIMIT 1
+    SELECT h.base FROM pggit.compare_histories(a, b) h
+$$;
+
+-- is_ancestor(commit, head): whether head's history contains commit (head itself counts).
+CREATE FUNCTION pggit.is_ancestor(p_commit text, p_head text) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+    SELECT p_commit IS NOT NULL AND (p_commit = p_head OR pggit.merge_base(p_commit, p_head) IS NOT DISTINCT FROM p_commit)
 $$;
 
 -- commit_tree(hash): a commit's tree entries ('{}' for NULL, the empty history).
@@ -237,7 +281,7 @@ $$;
 -- already contains source), 'ff' (fast-forward) or '3way'.
 CREATE FUNCTION pggit.merge_mode(p_source text, p_target text, p_base text) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
-    SELECT CASE WHEN p_source IS NULL OR p_source IN (SELECT hash FROM pggit.ancestors(p_target)) THEN 'none'
+    SELECT CASE WHEN p_source IS NULL OR pggit.is_ancestor(p_source, p_target) THEN 'none'
                 WHEN p_target IS NULL OR p_base = p_target THEN 'ff'
                 ELSE '3way' END
 $$;
@@ -674,10 +718,7 @@ $$;
 -- count_ahead_behind(a, b): commits reachable from commit a and not from b, and the reverse.
 CREATE FUNCTION pggit.count_ahead_behind(a text, b text) RETURNS TABLE (ahead bigint, behind bigint)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
-    WITH x AS (SELECT hash FROM pggit.ancestors(a)),
-         y AS (SELECT hash FROM pggit.ancestors(b))
-    SELECT (SELECT count(*) FROM x WHERE NOT EXISTS (SELECT 1 FROM y WHERE y.hash = x.hash)),
-           (SELECT count(*) FROM y WHERE NOT EXISTS (SELECT 1 FROM x WHERE x.hash = y.hash))
+    SELECT h.ahead, h.behind FROM pggit.compare_histories(a, b) h
 $$;
 
 -- ahead_behind(branch, other)
@@ -756,6 +797,26 @@ BEGIN
 END;
 $$;
 
+-- cherry_pick_message(message, hash): the picked commit's message + "(cherry picked from
+--   commit <hash>)", as git cherry-pick -x writes it. The original loses only as many trailing
+--   characters as the 64 KiB commit message limit needs: each pass drops a quarter of the excess
+--   bytes in characters (a character is 1 to 4 bytes), so it never cuts more than it must.
+CREATE FUNCTION pggit.cherry_pick_message(p_message text, p_hash text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
+DECLARE
+    v_suffix text := format(E'\n\n(cherry picked from commit %s)', p_hash);
+    v_message text := p_message;
+    v_excess integer;
+BEGIN
+    LOOP
+        v_excess := octet_length(v_message) + octet_length(v_suffix) - 65536;
+        EXIT WHEN v_excess <= 0;
+        v_message := left(v_message, char_length(v_message) - (v_excess + 3) / 4);
+    END LOOP;
+    RETURN v_message || v_suffix;
+END;
+$$;
+
 -- cherry_pick(commit, onto_branch, parent)
 -- Purpose: apply one commit's schema change to a branch as a new commit, like git
 --   cherry-pick -x: a 3-way merge with base = the picked commit's parent tree (the chosen
@@ -810,7 +871,7 @@ BEGIN
         PERFORM pggit.raise_missing_branch(v_target.name);
     END IF;
 
-    IF v_hash IN (SELECT a.hash FROM pggit.ancestors(v_target.head_hash) a) THEN
+    IF pggit.is_ancestor(v_hash, v_target.head_hash) THEN
         RAISE NOTICE 'pggit: commit % is already on branch %: nothing to pick', left(v_hash, 12), v_target.name;
         RETURN QUERY SELECT 'already-applied'::text, NULL::bigint, v_target.head_hash, 0;
         RETURN;
@@ -818,7 +879,7 @@ BEGIN
     SELECT m.result_hash INTO v_picked FROM pggit.merges m
      WHERE m.kind = 'cherry-pick' AND m.source_hash = v_hash AND m.target_branch_id = v_target.id
        AND m.status = 'COMPLETED'
-       AND m.result_hash IN (SELECT a.hash FROM pggit.ancestors(v_target.head_hash) a)
+       AND pggit.is_ancestor(m.result_hash, v_target.head_hash)
      ORDER BY m.id DESC LIMIT 1;
     IF FOUND THEN
         RAISE NOTICE 'pggit: commit % was already picked onto branch % as %: nothing to pick',
@@ -842,7 +903,7 @@ BEGIN
     INSERT INTO pggit.merges (kind, source_branch_id, target_branch_id, base_hash, source_hash, target_hash,
                               status, message, author)
     VALUES ('cherry-pick', v_commit.branch_id, v_target.id, v_base, v_hash, v_target.head_hash, 'CONFLICTED',
-            format(E'%s\n\n(cherry picked from commit %s)', left(v_commit.message, 9900), v_hash),
+            pggit.cherry_pick_message(v_commit.message, v_hash),
             pggit.current_author())
     RETURNING * INTO v_merge;
     v_count := pggit.record_schema_conflicts(v_merge.id, v_base, v_target.head_hash, v_hash);
