@@ -112,6 +112,15 @@ def test_the_merge_adds_the_column_filled_then_the_schema_then_the_rows(unique, 
     api.commit(f"add {other}")
     run(f"UPDATE {shelf} SET price = 50 WHERE id = 2", f"INSERT INTO {shelf} VALUES (9, 'hat', 1)")
 
+    # the preview says so too
+    ddl = api.merge_preview(branch)["ddl"]
+    assert ddl[:2] == [
+        f"ALTER TABLE {shelf} ADD COLUMN stock integer DEFAULT '1'::integer NOT NULL",
+        f"ALTER TABLE {shelf} ADD COLUMN note text",
+    ]
+    assert f"ALTER TABLE {shelf} ALTER COLUMN stock DROP DEFAULT" in ddl[2:]
+    assert not [s for s in ddl[2:] if "ADD COLUMN" in s]
+
     result = api.merge(branch)
     assert result.status == "merged"
     assert sql_rows(f"SELECT id, name, price, stock, note FROM {shelf} ORDER BY id") == [
@@ -141,7 +150,7 @@ def test_the_merge_adds_the_column_filled_then_the_schema_then_the_rows(unique, 
         statements[0]
         == f"ALTER TABLE {shelf} ADD COLUMN stock integer DEFAULT '1'::integer NOT NULL"
     )
-    assert statements[1] == f"ALTER TABLE {shelf} ADD COLUMN note text DEFAULT NULL::text"
+    assert statements[1] == f"ALTER TABLE {shelf} ADD COLUMN note text"
     assert f"ALTER TABLE {shelf} ALTER COLUMN stock DROP DEFAULT" in statements[2:]
     assert api.status() == []
     assert (

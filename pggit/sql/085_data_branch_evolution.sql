@@ -298,13 +298,42 @@ BEGIN
 END;
 $$;
 
+-- data_branch_added_columns(data_branch_ids)
+-- Purpose: the columns the branches of these data branches added to their tables that the
+--   tables (the data branches' sources) do not have yet: each with the statement that adds it
+--   to the source with the value the branch's rows of it had as the default (NOT NULL as on the
+--   branch), and its entry in a table definition (table_definition's format) as that statement
+--   makes it. Read by add_data_branch_columns (the merge) and merge_preview.
+-- Returns: (data_branch_id, object_key, statement, definition jsonb), in column order.
+CREATE FUNCTION pggit.data_branch_added_columns(p_ids bigint[])
+RETURNS TABLE (data_branch_id bigint, object_key text, statement text, definition jsonb)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+    SELECT d.id, pggit.object_key('table', d.logical_schema, d.table_name),
+           format('ALTER TABLE %I ADD COLUMN %I %s%s%s', d.table_name, x.name,
+                  format_type(a.atttypid, a.atttypmod)
+                  || CASE WHEN a.attcollation <> t.typcollation
+                          THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END,
+                  ' DEFAULT ' || v.value, CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END),
+           jsonb_strip_nulls(jsonb_build_object('name', x.name, 'type', format_type(a.atttypid, a.atttypmod),
+                                                'not_null', a.attnotnull, 'default', v.value))
+      FROM pggit.data_branches d
+     CROSS JOIN LATERAL unnest(d.added_columns, d.added_values) WITH ORDINALITY x(name, given, o)
+     -- a NULL value is no default (PostgreSQL stores none for DEFAULT NULL)
+     CROSS JOIN LATERAL (SELECT CASE WHEN x.given NOT LIKE 'NULL::%' THEN x.given END AS value) v
+      JOIN pg_attribute a ON a.attrelid = to_regclass(d.delta_table) AND a.attname = x.name
+      JOIN pg_type t ON t.oid = a.atttypid
+     WHERE d.id = ANY (p_ids)
+       AND NOT EXISTS (SELECT 1 FROM pg_attribute s WHERE s.attrelid = d.source_relid
+                          AND s.attname = x.name AND NOT s.attisdropped)
+     ORDER BY d.id, x.o
+$$;
+
 -- add_data_branch_columns(data_branch_ids, target_id, record)
 -- Purpose: the first step of a merge that brings data branches whose branch added columns to
---   their table: add those columns to the target's table (each data branch's source), with the
---   value the branch's rows of the target had (added_values) as the default, NOT NULL as on the
---   branch, so the target's existing rows are filled. Run as the merge's DDL (apply_tree; with
---   record, logged as the target's pending DDL). Columns the target's table has already are
---   left to the 3-way merge of the schemas.
+--   their table: add those columns to the target's table (data_branch_added_columns), so the
+--   target's existing rows are filled with the branch's values. Run as the merge's DDL
+--   (apply_tree; with record, logged as the target's pending DDL). Columns the target's table
+--   has already are left to the 3-way merge of the schemas.
 -- Returns: the target's tree entries of those tables as they are now (jsonb {object_key:
 --   hash}, their definitions stored): apply_tree starts from them, so the rest of the schema
 --   change (dropping that default, indexes...) follows.
@@ -314,33 +343,22 @@ CREATE FUNCTION pggit.add_data_branch_columns(p_ids bigint[], p_target_id bigint
 RETURNS jsonb
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
-    d pggit.data_branches;
-    v_statements jsonb := '[]';
-    v_key text;
-    v_definition jsonb;
+    v_statements jsonb;
     v_entries jsonb := '{}';
+    d pggit.data_branches;
+    v_definition jsonb;
 BEGIN
-    FOR d IN SELECT * FROM pggit.data_branches WHERE id = ANY (p_ids) AND cardinality(added_columns) > 0 ORDER BY id LOOP
-        PERFORM pggit.refuse_uncommitted(b) FROM pggit.branches b WHERE b.id = d.branch_id;
-        v_key := pggit.object_key('table', d.logical_schema, d.table_name);
-        v_statements := v_statements || coalesce((
-            SELECT jsonb_agg(jsonb_build_object('object_key', v_key, 'statement',
-                       format('ALTER TABLE %I ADD COLUMN %I %s DEFAULT %s%s', d.table_name, x.name,
-                              format_type(a.atttypid, a.atttypmod)
-                              || CASE WHEN a.attcollation <> t.typcollation
-                                      THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END,
-                              x.value, CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END)) ORDER BY x.o)
-              FROM unnest(d.added_columns, d.added_values) WITH ORDINALITY x(name, value, o)
-              JOIN pg_attribute a ON a.attrelid = to_regclass(d.delta_table) AND a.attname = x.name
-              JOIN pg_type t ON t.oid = a.atttypid
-             WHERE NOT EXISTS (SELECT 1 FROM pg_attribute s WHERE s.attrelid = d.source_relid
-                                  AND s.attname = x.name AND NOT s.attisdropped)), '[]');
-    END LOOP;
-    IF jsonb_array_length(v_statements) = 0 THEN
+    SELECT jsonb_agg(jsonb_build_object('object_key', c.object_key, 'statement', c.statement) ORDER BY c.o),
+           array_agg(DISTINCT c.data_branch_id)
+      INTO v_statements, p_ids
+      FROM pggit.data_branch_added_columns(p_ids) WITH ORDINALITY c(data_branch_id, object_key, statement, definition, o);
+    IF v_statements IS NULL THEN
         RETURN '{}';
     END IF;
+    PERFORM pggit.refuse_uncommitted(b) FROM pggit.branches b
+      WHERE b.id IN (SELECT x.branch_id FROM pggit.data_branches x WHERE x.id = ANY (p_ids));
     PERFORM pggit.apply_tree(p_target_id, '{}', '{}', v_statements, p_record);
-    FOR d IN SELECT * FROM pggit.data_branches WHERE id = ANY (p_ids) AND cardinality(added_columns) > 0 LOOP
+    FOR d IN SELECT * FROM pggit.data_branches WHERE id = ANY (p_ids) LOOP
         v_definition := pggit.committable_table_definition(d.source_relid);
         INSERT INTO pggit.objects (hash, object_type, definition)
         VALUES (pggit.hash_definition(v_definition), 'table', v_definition) ON CONFLICT (hash) DO NOTHING;
@@ -348,5 +366,33 @@ BEGIN
                                                      pggit.hash_definition(v_definition));
     END LOOP;
     RETURN v_entries;
+END;
+$$;
+
+-- preview_added_columns(tree, data_branch_ids)
+-- Purpose: merge_preview's view of add_data_branch_columns, without running it: the statements
+--   it would run, and the tree with those tables' definitions as the statements would leave
+--   them (stored), for tree_ddl to start from.
+-- Returns: (statements jsonb [text], tree jsonb).
+CREATE FUNCTION pggit.preview_added_columns(p_tree jsonb, p_ids bigint[], OUT statements jsonb, OUT tree jsonb)
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    c record;
+    v_definition jsonb;
+BEGIN
+    statements := '[]';
+    tree := p_tree;
+    FOR c IN SELECT a.object_key, jsonb_agg(a.statement ORDER BY a.o) AS statements,
+                    jsonb_agg(a.definition ORDER BY a.o) AS columns
+               FROM pggit.data_branch_added_columns(p_ids) WITH ORDINALITY a(data_branch_id, object_key, statement, definition, o)
+              WHERE p_tree ? a.object_key
+              GROUP BY a.object_key LOOP
+        v_definition := (SELECT o.definition FROM pggit.objects o WHERE o.hash = p_tree->>c.object_key);
+        v_definition := jsonb_set(v_definition, '{columns}', (v_definition->'columns') || c.columns);
+        INSERT INTO pggit.objects (hash, object_type, definition)
+        VALUES (pggit.hash_definition(v_definition), 'table', v_definition) ON CONFLICT (hash) DO NOTHING;
+        tree := jsonb_set(tree, ARRAY[c.object_key], to_jsonb(pggit.hash_definition(v_definition)));
+        statements := statements || c.statements;
+    END LOOP;
 END;
 $$;

@@ -737,8 +737,9 @@ $$;
 -- Purpose: what pggit.merge(source, target) would do now, without doing it: the mode
 --   ('up-to-date', 'fast-forward' or '3way'), the merge base, each object it would change
 --   (outcome 'theirs', 'merged' or 'conflict' with its kind), the DDL it would run on the
---   target's workspace (conflicted objects left as the target has them), and per data branch
---   the rows it would write and the row conflicts.
+--   target's workspace (conflicted objects left as the target has them; first the columns the
+--   data branches added, see add_data_branch_columns), and per data branch the rows it would
+--   write and the row conflicts.
 -- Arguments: source text; target text (default 'main').
 -- Returns: jsonb {mode, base, objects: [{object, outcome, conflict}], ddl: [statement],
 --   data: [{table, rows, conflicts}], conflicts: total}.
@@ -755,6 +756,7 @@ DECLARE
     v_result  jsonb;
     v_objects jsonb := '[]';
     v_data    jsonb;
+    v_added   record;
 BEGIN
     PERFORM pggit.refuse_self_merge(v_source, v_target);
     v_base := pggit.merge_base(v_source.head_hash, v_target.head_hash);
@@ -786,11 +788,14 @@ BEGIN
                                 count(*) FILTER (WHERE m.outcome = 'conflict') AS conflicts
                            FROM pggit.plan_data_merge(d.id) m) n
      WHERE d.id IN (SELECT pggit.merging_data_branches(v_source.id, v_target.id));
+    -- first the columns the data branches added, as complete_merge adds them
+    v_added := pggit.preview_added_columns(v_ours, ARRAY(SELECT pggit.merging_data_branches(v_source.id, v_target.id)));
     RETURN jsonb_build_object(
         'mode', CASE v_mode WHEN 'none' THEN 'up-to-date' WHEN 'ff' THEN 'fast-forward' ELSE v_mode END,
         'base', v_base,
         'objects', v_objects,
-        'ddl', (SELECT coalesce(jsonb_agg(t.statement ORDER BY t.step), '[]') FROM pggit.tree_ddl(v_ours, v_result) t),
+        'ddl', v_added.statements || (SELECT coalesce(jsonb_agg(t.statement ORDER BY t.step), '[]')
+                                        FROM pggit.tree_ddl(v_added.tree, v_result) t),
         'data', v_data,
         'conflicts', (SELECT count(*) FROM jsonb_array_elements(v_objects) o WHERE o->>'outcome' = 'conflict')
                      + (SELECT coalesce(sum((x->>'conflicts')::bigint), 0) FROM jsonb_array_elements(v_data) x));

@@ -199,6 +199,8 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('evolve_data_branches_of', 'internal'),
         ('refuse_data_branch_copy_drop', 'internal'),
         ('add_data_branch_columns', 'internal'),
+        ('data_branch_added_columns', 'internal'),
+        ('preview_added_columns', 'internal'),
         ('end_internal', 'internal'),
         ('flag_source_key_move', 'internal'),
         ('give_to_writers', 'internal'),
