@@ -113,6 +113,7 @@ class Project:
             fields["item"] += (
                 "\n    stock = models.IntegerField(default=1)"
                 "\n    note = models.TextField(null=True)"
+                "\n    label = models.CharField(max_length=10, null=True, default='plain')"
                 "\n\n    class Meta:"
                 "\n        indexes = [models.Index(fields=['stock'], name='shop_item_stock_idx')]"
             )
@@ -371,6 +372,9 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField("item", "stock", models.IntegerField(default=1)),
         migrations.AddField("item", "note", models.TextField(null=True)),
+        migrations.AddField(
+            "item", "label", models.CharField(max_length=10, null=True, default="plain")
+        ),
         migrations.AddIndex("item", models.Index(fields=["stock"], name="shop_item_stock_idx")),
         migrations.RunPython(restock, migrations.RunPython.noop),
     ]
@@ -490,15 +494,18 @@ def check_step(project: Project, line: str, out: str) -> None:
         read = project.manage(
             "shell",
             "-c",
-            "from shop.models import Item; print(Item.objects.get(name='ink').price)",
+            "from shop.models import Item; ink = Item.objects.get(name='ink');"
+            " print(ink.price, ink.label, Item.objects.filter(name='cap').exists())",
             branch="feature/stock",
         )
-        assert read.stdout.strip().endswith("10"), "main's later write is not the branch's"
+        # the nullable field with a default: its value for main's rows; main's later writes
+        # (ink's price, the row cap) are not the branch's
+        assert read.stdout.strip().endswith("10 plain False"), read.stdout
     elif line == "$ python manage.py pggit_merge feature/stock":
-        assert project.sql("SELECT name, price, stock, note FROM shop_item ORDER BY id") == [
-            ("pen", 6, 10, "restocked"),
-            ("ink", 11, 1, None),
-            ("cap", 1, 1, None),
+        assert project.sql("SELECT name, price, stock, note, label FROM shop_item ORDER BY id") == [
+            ("pen", 6, 10, "restocked", "plain"),
+            ("ink", 11, 1, None, "plain"),
+            ("cap", 1, 1, None, "plain"),
         ]
         assert project.sql(
             "SELECT is_nullable, column_default FROM information_schema.columns"
