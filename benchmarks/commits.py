@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import Any
 
 from benchmarks.harness import Bench, Figure, judge, throughput
 
@@ -43,6 +45,10 @@ END $$;
 """
 
 
+def no_setup(connection: object, n: int) -> None:
+    """A worker that needs nothing before it starts."""
+
+
 def commit_ids(bench: Bench, workers: int, seconds: float, base: float) -> None:
     """Commits that carry a caller-supplied ID (the ID's advisory lock and lookups, a unique
     index entry), each worker on its own branch, and repeats of an ID already used (the
@@ -64,7 +70,7 @@ def commit_ids(bench: Bench, workers: int, seconds: float, base: float) -> None:
             bench,
             workers,
             seconds,
-            own_branch if label.startswith("each") else lambda c, n: None,
+            own_branch if label.startswith("each") else no_setup,
             lambda c, n, commit_id=commit_id: c.execute(
                 "SELECT pggit.commit_changes(%s, 'bench', %s)",
                 [f"bench/id{workers}-{n}", commit_id(n)],
@@ -103,14 +109,15 @@ def run(bench: Bench) -> None:
             lambda c, n: c.execute("INSERT INTO public.bench_plain (v) VALUES (1)"),
         )
 
-        def own_branch(conn, n, workers=workers):
+        def own_branch(conn: Any, n: int, workers: int = workers) -> None:
             conn.execute("SELECT pggit.create_branch(%s)", [f"bench/w{workers}-{n}"])
 
         # branch: the branch worker n commits to, as a format string over n
-        for mode, setup, branch in [
-            ("one branch", lambda c, n: None, "bench/shared"),
+        modes: list[tuple[str, Callable[..., object], str]] = [
+            ("one branch", no_setup, "bench/shared"),
             ("own branches", own_branch, f"bench/w{workers}-{{n}}"),
-        ]:
+        ]
+        for mode, setup, branch in modes:
             ops, p50, p99 = throughput(
                 bench,
                 workers,

@@ -122,7 +122,7 @@ class BranchIntrospectionMixin(BaseDatabaseIntrospection):
     tables (Django lists only tables as tables: django_migrations must be one)."""
 
     def get_table_list(self, cursor: Any) -> list[Any]:
-        tables = super().get_table_list(cursor)
+        tables: list[Any] = super().get_table_list(cursor)
         state = getattr(self.connection, "pggit_branch", None)
         if state is None:
             return tables

@@ -531,3 +531,20 @@ def test_source_writes_under_replica_mode_are_captured(unique, items):
             f"UPDATE {items} SET id = 100 WHERE id = 3",
         )
     assert rows(view) == before
+
+
+def test_a_merge_that_brings_only_rows_records_a_one_parent_data_commit(unique, items):
+    """merge_commit's decision: no schema change (up to date), rows merged: one commit on the
+    target, with one parent, saying it merged the branch's data."""
+    branch = unique("dc")
+    view = api.create_data_branch(items, "main", branch)
+    run(f"UPDATE {view} SET price = 7 WHERE id = 1")
+    head = sql_scalar("SELECT head_hash FROM pggit.branches WHERE name = 'main'")
+    result = api.merge(branch)
+    message, parent, merge_parent = sql_rows(
+        "SELECT message, parent_hash, merge_parent_hash FROM pggit.commits WHERE hash = %s",
+        [result.commit_hash],
+    )[0]
+    assert message == f"Merge data of branch '{branch}' into 'main'"
+    assert (parent, merge_parent) == (head, None)
+    assert rows(items)[1][1] == 7

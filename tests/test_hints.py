@@ -21,6 +21,11 @@ SPEAKS_SQL = re.compile(r"\bSELECT\b|pggit\.\w+\(|=>|ARRAY\[|\bpggit\.branches\b
 SAMPLES = {"%L": "'feature/x'", "%s": "7", "%I": "plain"}
 
 
+def sample(placeholder: re.Match[str]) -> str:
+    """The sample value a format() placeholder of a hint stands for."""
+    return SAMPLES[placeholder.group(0)]
+
+
 def sql_hints() -> list[str]:
     """The text of every HINT in pggit/sql/ (literal, or format()'s template filled in)."""
     hints = []
@@ -29,8 +34,13 @@ def sql_hints() -> list[str]:
         for match in re.finditer(r"HINT = (format\()?((?:'(?:[^']|'')*'\s*)+)", text):
             literal = "".join(re.findall(r"'((?:[^']|'')*)'", match.group(2))).replace("''", "'")
             if match.group(1):
-                literal = re.sub(r"%[LsI]", lambda m: SAMPLES[m.group(0)], literal)
+                literal = re.sub(r"%[LsI]", sample, literal)
             hints.append(literal)
+        # a hint chosen by a CASE (one RAISE for several cases): each THEN / ELSE literal
+        for case in re.finditer(r"HINT = CASE\b(.*?)\bEND\b", text, re.DOTALL):
+            for choice in re.finditer(r"(?:THEN|ELSE)\s+((?:'(?:[^']|'')*'\s*)+)", case.group(1)):
+                parts = re.findall(r"'((?:[^']|'')*)'", choice.group(1))
+                hints.append("".join(parts).replace("''", "'"))
     return hints
 
 

@@ -63,11 +63,25 @@ DECLARE
     v_problem text := pggit.ref_name_problem(p_name);
 BEGIN
     IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'PGB04',
-            MESSAGE = format('invalid branch name %s: it %s', coalesce(quote_literal(left(p_name, 80)), 'NULL'), v_problem),
-            HINT = 'Branch names follow Git''s ref-name rules, e.g. "feature/user-profiles".';
+        PERFORM pggit.raise_invalid_ref_name('branch', p_name, v_problem);
     END IF;
+END;
+$$;
+
+-- raise_invalid_ref_name(kind, name, problem)
+-- Purpose: the one error for a branch or tag name that breaks a rule (ref_name_problem's
+--   answer, or a tag's own rule), naming the rule.
+-- Errors: always: PGB04 for a branch, PGR05 for a tag.
+CREATE FUNCTION pggit.raise_invalid_ref_name(p_kind text, p_name text, p_problem text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = CASE p_kind WHEN 'branch' THEN 'PGB04' ELSE 'PGR05' END,
+        MESSAGE = format('invalid %s name %s: it %s', p_kind, coalesce(quote_literal(left(p_name, 80)), 'NULL'),
+                         p_problem),
+        HINT = CASE p_kind
+               WHEN 'branch' THEN 'Branch names follow Git''s ref-name rules, e.g. "feature/user-profiles".'
+               ELSE 'Tag names follow Git''s ref-name rules, e.g. "v1.2.0" or "release/2026-11".' END;
 END;
 $$;
 
@@ -96,6 +110,18 @@ BEGIN
     END IF;
     RETURN v_branch;
 END;
+$$;
+
+-- history_branch(name)
+-- Purpose: the branch whose history a read (log, reflog, graph, object_log) shows for name:
+--   the live branch called name, else the latest deleted one (a deleted branch's history
+--   stays readable while no live branch has taken its name); no row when none ever had it.
+--   The name is not validated here: log() reads any ref (main~2) when no branch has the name.
+-- Errors: none.  Locks: none.
+CREATE FUNCTION pggit.history_branch(p_name text) RETURNS SETOF pggit.branches
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit ROWS 1 SET jit = off AS $$
+    SELECT * FROM pggit.branches b WHERE b.name = p_name
+     ORDER BY (b.status <> 'DELETED') DESC, b.id DESC LIMIT 1
 $$;
 
 -- raise_missing_branch(name)

@@ -439,6 +439,21 @@ END;
 $$;
 
 
+-- validate_max_count(max_count, what): PGC04 unless max_count (how many 'commits' or
+-- 'entries' a history read shows) is at least 1.
+CREATE FUNCTION pggit.validate_max_count(p_max_count integer, p_what text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+BEGIN
+    IF p_max_count IS NULL OR p_max_count < 1 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'PGC04',
+            MESSAGE = format('max_count must be at least 1, got %s', coalesce(p_max_count::text, 'NULL')),
+            HINT = CASE p_what WHEN 'commits' THEN 'Pass a positive number of commits to show.'
+                   ELSE 'Pass a positive number of entries to show.' END;
+    END IF;
+END;
+$$;
+
 -- log(branch, max_count)
 -- Purpose: a branch's history, newest first, following first parents from its head
 --   (like git log --first-parent); includes the commits it inherited from its parent branch.
@@ -457,16 +472,8 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_head text;
 BEGIN
-    IF max_count IS NULL OR max_count < 1 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'PGC04',
-            MESSAGE = format('max_count must be at least 1, got %s', coalesce(max_count::text, 'NULL')),
-            HINT = 'Pass a positive number of commits to show.';
-    END IF;
-    SELECT b.head_hash INTO v_head FROM pggit.branches b
-     WHERE b.name = log.branch
-     ORDER BY (b.status <> 'DELETED') DESC, b.id DESC
-     LIMIT 1;
+    PERFORM pggit.validate_max_count(max_count, 'commits');
+    SELECT b.head_hash INTO v_head FROM pggit.history_branch(log.branch) b;
     IF NOT FOUND THEN
         v_head := pggit.resolve_ref(log.branch, true);
     END IF;
@@ -535,10 +542,7 @@ BEGIN
     END IF;
     IF graph.branch IS NOT NULL THEN
         PERFORM pggit.validate_branch_name(graph.branch);
-        SELECT b.head_hash INTO v_head FROM pggit.branches b
-         WHERE b.name = graph.branch
-         ORDER BY (b.status <> 'DELETED') DESC, b.id DESC
-         LIMIT 1;
+        SELECT b.head_hash INTO v_head FROM pggit.history_branch(graph.branch) b;
         IF NOT FOUND THEN
             PERFORM pggit.raise_missing_branch(graph.branch);
         END IF;

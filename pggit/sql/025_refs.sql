@@ -148,14 +148,8 @@ DECLARE
     v_branch pggit.branches;
 BEGIN
     PERFORM pggit.validate_branch_name(reflog.branch);
-    IF max_count IS NULL OR max_count < 1 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'PGC04',
-            MESSAGE = format('max_count must be at least 1, got %s', coalesce(max_count::text, 'NULL')),
-            HINT = 'Pass a positive number of entries to show.';
-    END IF;
-    SELECT * INTO v_branch FROM pggit.branches b WHERE b.name = reflog.branch
-     ORDER BY (b.status <> 'DELETED') DESC, b.id DESC LIMIT 1;
+    PERFORM pggit.validate_max_count(max_count, 'entries');
+    SELECT * INTO v_branch FROM pggit.history_branch(reflog.branch);
     IF NOT FOUND THEN
         PERFORM pggit.raise_missing_branch(reflog.branch);
     END IF;
@@ -339,10 +333,7 @@ BEGIN
         v_problem := 'is all hex digits, which reads as a commit hash';
     END IF;
     IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'PGR05',
-            MESSAGE = format('invalid tag name %s: it %s', coalesce(quote_literal(left(p_name, 80)), 'NULL'), v_problem),
-            HINT = 'Tag names follow Git''s ref-name rules, e.g. "v1.2.0" or "release/2026-11".';
+        PERFORM pggit.raise_invalid_ref_name('tag', p_name, v_problem);
     END IF;
 END;
 $$;

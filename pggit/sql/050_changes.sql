@@ -585,10 +585,7 @@ DECLARE
 BEGIN
     PERFORM pggit.validate_object_key(v_key);
     PERFORM pggit.validate_branch_name(object_log.branch);
-    SELECT b.head_hash INTO v_head FROM pggit.branches b
-     WHERE b.name = object_log.branch
-     ORDER BY (b.status <> 'DELETED') DESC, b.id DESC
-     LIMIT 1;
+    SELECT b.head_hash INTO v_head FROM pggit.history_branch(object_log.branch) b;
     IF NOT FOUND THEN
         PERFORM pggit.raise_missing_branch(object_log.branch);
     END IF;

@@ -91,8 +91,6 @@ RETURNS TABLE (phase pggit.ddl_phase, statement text)
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 4 SET jit = off AS $$
 DECLARE
     v_name text := quote_ident(d->>'name');
-    v_key text;
-    v_value jsonb;
     v_inline text[];
 BEGIN
     SELECT array_agg(k.key ORDER BY k.key) INTO v_inline
@@ -117,19 +115,16 @@ BEGIN
                             d->>'partition_of', v_name, d->>'partition_bound');
         RETURN NEXT;
     END IF;
-    FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'constraints', '{}'))
-                           WHERE NOT key = ANY (coalesce(v_inline, '{}')) ORDER BY 1 LOOP
-        phase := CASE WHEN v_value->>'definition' LIKE 'FOREIGN KEY%' THEN 'add_foreign_keys'::pggit.ddl_phase
-                            ELSE 'add_constraints' END;
-        statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_name, v_key, v_value->>'definition');
-        RETURN NEXT;
-    END LOOP;
-    FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'indexes', '{}')) ORDER BY 1 LOOP
-        phase := 'create_indexes'; statement := v_value->>'definition'; RETURN NEXT;
-    END LOOP;
-    FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'triggers', '{}')) ORDER BY 1 LOOP
-        phase := 'create_triggers'; statement := v_value #>> '{}'; RETURN NEXT;
-    END LOOP;
+    RETURN QUERY
+        SELECT CASE WHEN k.value->>'definition' LIKE 'FOREIGN KEY%' THEN 'add_foreign_keys'::pggit.ddl_phase
+                    ELSE 'add_constraints' END,
+               format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_name, k.key, k.value->>'definition')
+          FROM jsonb_each(coalesce(d->'constraints', '{}')) k
+         WHERE NOT k.key = ANY (coalesce(v_inline, '{}')) ORDER BY k.key;
+    RETURN QUERY SELECT 'create_indexes'::pggit.ddl_phase, i.value->>'definition'
+                   FROM jsonb_each(coalesce(d->'indexes', '{}')) i ORDER BY i.key;
+    RETURN QUERY SELECT 'create_triggers'::pggit.ddl_phase, t.value #>> '{}'
+                   FROM jsonb_each(coalesce(d->'triggers', '{}')) t ORDER BY t.key;
     IF (d->>'row_security')::boolean THEN
         phase := 'comments_ownership'; statement := format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', v_name); RETURN NEXT;
     END IF;
@@ -143,8 +138,6 @@ $$;
 CREATE FUNCTION pggit.create_function_ddl(p_type text, d jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 1 SET jit = off AS $$
-DECLARE
-    v_name text := quote_ident(d->>'name');
 BEGIN
     IF d->>'kind' NOT IN ('f', 'p') THEN
         RAISE EXCEPTION USING ERRCODE = 'PGD01',
@@ -153,7 +146,7 @@ BEGIN
     END IF;
     phase := 'create_functions';
     statement := format('CREATE OR REPLACE %s %s(%s)%s LANGUAGE %s%s%s%s%s%s %s',
-        upper(p_type), v_name, d->>'arguments',
+        upper(p_type), quote_ident(d->>'name'), d->>'arguments',
         CASE WHEN p_type = 'function' THEN ' RETURNS ' || (d->>'result') ELSE '' END,
         quote_ident(d->>'language'),
         CASE WHEN p_type = 'function' THEN
@@ -177,37 +170,27 @@ $$;
 -- DOMAIN, which tree_ddl moves after the functions they may call) or a composite type.
 CREATE FUNCTION pggit.create_type_ddl(p_type text, d jsonb)
 RETURNS TABLE (phase pggit.ddl_phase, statement text)
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 2 SET jit = off AS $$
-DECLARE
-    v_name text := quote_ident(d->>'name');
-    v_key text;
-    v_value jsonb;
-BEGIN
-    CASE p_type
-    WHEN 'enum' THEN
-        phase := 'create_types';
-        statement := format('CREATE TYPE %s AS ENUM (%s)', v_name,
-            coalesce((SELECT string_agg(quote_literal(l), ', ' ORDER BY o)
-                        FROM jsonb_array_elements_text(d->'labels') WITH ORDINALITY AS x(l, o)), ''));
-        RETURN NEXT;
-    WHEN 'domain' THEN
-        phase := 'create_types';
-        statement := format('CREATE DOMAIN %s AS %s%s%s', v_name, d->>'base_type',
-            coalesce(' DEFAULT ' || (d->>'default'), ''),
-            CASE WHEN (d->>'not_null')::boolean THEN ' NOT NULL' ELSE '' END);
-        RETURN NEXT;
-        FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'constraints', '{}')) ORDER BY 1 LOOP
-            statement := format('ALTER DOMAIN %s ADD CONSTRAINT %I %s', v_name, v_key, v_value #>> '{}');
-            RETURN NEXT;
-        END LOOP;
-    WHEN 'composite_type' THEN
-        phase := 'create_types';
-        statement := format('CREATE TYPE %s AS (%s)', v_name,
-            coalesce((SELECT string_agg(quote_ident(a->>0) || ' ' || (a->>1), ', ' ORDER BY o)
-                        FROM jsonb_array_elements(d->'attributes') WITH ORDINALITY AS x(a, o)), ''));
-        RETURN NEXT;
-    END CASE;
-END;
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 2 SET jit = off AS $$
+    SELECT 'create_types'::pggit.ddl_phase,
+           CASE p_type
+           WHEN 'enum' THEN
+               format('CREATE TYPE %I AS ENUM (%s)', d->>'name',
+                      coalesce((SELECT string_agg(quote_literal(l), ', ' ORDER BY o)
+                                  FROM jsonb_array_elements_text(d->'labels') WITH ORDINALITY AS x(l, o)), ''))
+           WHEN 'domain' THEN
+               format('CREATE DOMAIN %I AS %s%s%s', d->>'name', d->>'base_type',
+                      coalesce(' DEFAULT ' || (d->>'default'), ''),
+                      CASE WHEN (d->>'not_null')::boolean THEN ' NOT NULL' ELSE '' END)
+           WHEN 'composite_type' THEN
+               format('CREATE TYPE %I AS (%s)', d->>'name',
+                      coalesce((SELECT string_agg(quote_ident(a->>0) || ' ' || (a->>1), ', ' ORDER BY o)
+                                  FROM jsonb_array_elements(d->'attributes') WITH ORDINALITY AS x(a, o)), ''))
+           END
+    UNION ALL
+    (SELECT 'create_types', format('ALTER DOMAIN %I ADD CONSTRAINT %I %s', d->>'name', c.key, c.value #>> '{}')
+       FROM jsonb_each(coalesce(d->'constraints', '{}')) c
+      WHERE p_type = 'domain'
+      ORDER BY c.key)
 $$;
 
 -- create_ddl(type, definition)
@@ -219,8 +202,6 @@ RETURNS TABLE (phase pggit.ddl_phase, statement text)
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 4 SET jit = off AS $$
 DECLARE
     v_name text := quote_ident(d->>'name');
-    v_key text;
-    v_value jsonb;
 BEGIN
     CASE p_type
     WHEN 'table' THEN
@@ -231,9 +212,8 @@ BEGIN
         phase := 'create_views';
         statement := format('CREATE MATERIALIZED VIEW %s AS %s WITH NO DATA', v_name, rtrim(d->>'query', '; '));
         RETURN NEXT;
-        FOR v_key, v_value IN SELECT * FROM jsonb_each(coalesce(d->'indexes', '{}')) ORDER BY 1 LOOP
-            phase := 'create_views'; statement := v_value #>> '{}'; RETURN NEXT;
-        END LOOP;
+        RETURN QUERY SELECT 'create_views'::pggit.ddl_phase, i.value #>> '{}'
+                       FROM jsonb_each(coalesce(d->'indexes', '{}')) i ORDER BY i.key;
     WHEN 'sequence' THEN
         phase := 'create_sequences';
         statement := format('CREATE SEQUENCE %s AS %s START %s INCREMENT %s MINVALUE %s MAXVALUE %s CACHE %s %s',
@@ -436,6 +416,33 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
        AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_old->'columns') x WHERE x->>'name' = n.c->>'name')
 $$;
 
+-- function_replaceable(old, new): whether a changed function or procedure keeps its name,
+-- arguments, result and language, so CREATE OR REPLACE changes it in place (its body,
+-- volatility, strictness, security, leakproofness, parallel safety, settings, comment);
+-- otherwise alter_ddl drops and re-creates it.
+CREATE FUNCTION pggit.function_replaceable(p_old jsonb, p_new jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
+    SELECT (p_old - 'body' - 'comment' - 'volatility' - 'strict' - 'security_definer' - 'leakproof' - 'parallel'
+                  - 'config')
+         = (p_new - 'body' - 'comment' - 'volatility' - 'strict' - 'security_definer' - 'leakproof' - 'parallel'
+                  - 'config')
+$$;
+
+-- enum_add_ddl(old, new): an enum that only gains labels (enum_labels_added decides that):
+-- ALTER TYPE ... ADD VALUE for each new label, BEFORE the next old label when it is not last.
+CREATE FUNCTION pggit.enum_add_ddl(p_old jsonb, p_new jsonb)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 1 SET jit = off AS $$
+    SELECT 'create_types'::pggit.ddl_phase,
+           format('ALTER TYPE %I ADD VALUE %L%s', p_new->>'name', x.l,
+                  coalesce(' BEFORE ' || quote_literal(
+                      (SELECT y.n FROM jsonb_array_elements_text(p_new->'labels') WITH ORDINALITY AS y(n, k)
+                        WHERE y.k > x.o AND p_old->'labels' ? y.n ORDER BY y.k LIMIT 1)), ''))
+      FROM jsonb_array_elements_text(p_new->'labels') WITH ORDINALITY AS x(l, o)
+     WHERE NOT p_old->'labels' ? x.l
+     ORDER BY x.o
+$$;
+
 -- alter_ddl(type, old, new)
 -- Purpose: the statements that turn an object defined as old into one defined as new, in
 --   place where PostgreSQL allows it: tables column by column (renames kept as renames) and
@@ -454,9 +461,7 @@ BEGIN
         RETURN;
     ELSIF p_type = 'sequence' THEN
         RETURN QUERY SELECT * FROM pggit.alter_sequence_ddl(p_old, p_new);
-    ELSIF p_type IN ('function', 'procedure') AND (p_old - 'body' - 'comment' - 'volatility' - 'strict'
-            - 'security_definer' - 'leakproof' - 'parallel' - 'config') = (p_new - 'body' - 'comment'
-            - 'volatility' - 'strict' - 'security_definer' - 'leakproof' - 'parallel' - 'config') THEN
+    ELSIF p_type IN ('function', 'procedure') AND pggit.function_replaceable(p_old, p_new) THEN
         RETURN QUERY SELECT * FROM pggit.create_ddl(p_type, p_new - 'comment');
         IF (p_old->>'comment') IS DISTINCT FROM (p_new->>'comment') THEN
             phase := 'comments_ownership';
@@ -465,17 +470,7 @@ BEGIN
             RETURN NEXT;
         END IF;
     ELSIF p_type = 'enum' AND pggit.enum_labels_added(p_old, p_new) THEN
-        phase := 'create_types';
-        FOR statement IN
-            SELECT format('ALTER TYPE %s ADD VALUE %L%s', v_name, l,
-                          coalesce(' BEFORE ' || quote_literal(
-                              (SELECT n FROM jsonb_array_elements_text(p_new->'labels') WITH ORDINALITY AS y(n, k)
-                                WHERE y.k > x.o AND p_old->'labels' ? n ORDER BY y.k LIMIT 1)), ''))
-              FROM jsonb_array_elements_text(p_new->'labels') WITH ORDINALITY AS x(l, o)
-             WHERE NOT p_old->'labels' ? l ORDER BY x.o
-        LOOP
-            RETURN NEXT;
-        END LOOP;
+        RETURN QUERY SELECT * FROM pggit.enum_add_ddl(p_old, p_new);
     ELSIF p_type <> 'table' THEN
         -- views, materialized views, other types: drop and re-create
         RETURN QUERY SELECT * FROM pggit.drop_ddl(p_type, p_old);
@@ -557,6 +552,195 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
      ) t
 $$;
 
+-- domain_alters_in_place(old, new): whether a changed domain keeps its base type (and all but
+-- its constraints, default, NOT NULL and comment), so tree_ddl alters it in place
+-- (domain_alter_ddl): dropping and re-creating it, as alter_ddl does, fails while a column uses it.
+CREATE FUNCTION pggit.domain_alters_in_place(p_old jsonb, p_new jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
+    SELECT p_old <> p_new
+       AND (p_old - 'constraints' - 'default' - 'not_null' - 'comment')
+         = (p_new - 'constraints' - 'default' - 'not_null' - 'comment')
+$$;
+
+-- enum_labels_renamed(old, new): whether a changed enum only renamed labels, position by
+-- position (no label moved to another position, none added or removed), so tree_ddl renames
+-- them (enum_rename_ddl) instead of dropping and re-creating the type in use.
+CREATE FUNCTION pggit.enum_labels_renamed(p_old jsonb, p_new jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
+    SELECT p_old <> p_new
+       AND (p_old - 'labels' - 'comment') = (p_new - 'labels' - 'comment')
+       AND jsonb_array_length(p_old->'labels') = jsonb_array_length(p_new->'labels')
+       AND NOT EXISTS (
+           SELECT 1 FROM jsonb_array_elements_text(p_old->'labels') WITH ORDINALITY o(l, i)
+             JOIN jsonb_array_elements_text(p_new->'labels') WITH ORDINALITY n(l, i) ON n.i = o.i
+            WHERE o.l <> n.l AND (p_new->'labels' ? o.l OR p_old->'labels' ? n.l))
+$$;
+
+-- object_ddl(type, old, new, rebuilt)
+-- Purpose: tree_ddl's statements for one object, in the order they run within a phase: create
+--   it (no old), drop it (no new), rebuild it (rebuilt: the same definition on both sides,
+--   dropped and created again because something it uses is), or change it: a domain that
+--   keeps its base type in place (domain_alters_in_place), an enum whose labels are only
+--   renamed by RENAME VALUE (enum_labels_renamed), anything else by alter_ddl. A domain's
+--   CHECKs may call functions: they are added after those (add_domain_checks) and, when the
+--   domain goes or is re-created, dropped before them (drop_domain_checks_rename_columns).
+-- Returns: (phase, statement).  Errors: those of create_ddl and alter_ddl.
+CREATE FUNCTION pggit.object_ddl(p_type text, p_old jsonb, p_new jsonb, p_rebuilt boolean)
+RETURNS TABLE (phase pggit.ddl_phase, statement text)
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit ROWS 4 SET jit = off AS $$
+    SELECT CASE WHEN p_type = 'domain' AND x.phase = 'create_types' AND x.statement LIKE 'ALTER DOMAIN %'
+                THEN 'add_domain_checks'::pggit.ddl_phase ELSE x.phase END,
+           x.statement
+      FROM (SELECT CASE WHEN p_old IS NULL THEN 'create' WHEN p_new IS NULL THEN 'drop'
+                        WHEN p_rebuilt THEN 'rebuild'
+                        WHEN p_type = 'domain' AND pggit.domain_alters_in_place(p_old, p_new) THEN 'alter_domain'
+                        WHEN p_type = 'enum' AND pggit.enum_labels_renamed(p_old, p_new) THEN 'rename_labels'
+                        ELSE 'alter' END) w(how)
+     CROSS JOIN LATERAL (
+        SELECT * FROM pggit.drop_ddl(p_type, p_old) WHERE w.how IN ('drop', 'rebuild')
+        UNION ALL
+        SELECT * FROM pggit.create_ddl(p_type, p_new) WHERE w.how IN ('create', 'rebuild')
+        UNION ALL
+        SELECT * FROM pggit.alter_ddl(p_type, p_old, p_new) WHERE w.how = 'alter'
+        UNION ALL
+        SELECT * FROM pggit.domain_alter_ddl(p_old, p_new) WHERE w.how = 'alter_domain'
+        UNION ALL
+        SELECT * FROM pggit.enum_rename_ddl(p_old, p_new) WHERE w.how = 'rename_labels'
+        UNION ALL  -- a domain that goes or is re-created lets go of the functions its CHECKs call
+        SELECT 'drop_domain_checks_rename_columns', format('ALTER DOMAIN %I DROP CONSTRAINT %I', p_old->>'name', c.key)
+          FROM jsonb_each(coalesce(p_old->'constraints', '{}')) c
+         WHERE p_type = 'domain' AND w.how IN ('drop', 'alter')
+     ) x
+$$;
+
+-- reference_text(type, definition): the text tree_ddl reads an object's references to other
+-- views, types and functions from: a view's query; a function's argument and result types
+-- (not the argument names) and a SQL-standard body (parsed at creation); a domain's base type;
+-- a composite type's attribute types. NULL for an enum (it uses nothing).
+CREATE FUNCTION pggit.reference_text(p_type text, d jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+    SELECT CASE WHEN p_type IN ('view', 'materialized_view') THEN d->>'query'
+                WHEN p_type IN ('function', 'procedure') THEN
+                    concat_ws(' ', pggit.argument_types(d->>'arguments'), d->>'result',
+                              CASE WHEN (d->>'sql_body')::boolean THEN d->>'body' END)
+                WHEN p_type = 'domain' THEN d->>'base_type'
+                WHEN p_type = 'composite_type' THEN
+                    (SELECT string_agg(a->>1, ', ') FROM jsonb_array_elements(d->'attributes') a)
+           END
+$$;
+
+-- columns_retyped(old, new): whether a table keeps a column under another type or collation.
+-- PostgreSQL refuses ALTER COLUMN ... TYPE under a view, so tree_ddl drops and re-creates the
+-- views over such a table (on the branch they were re-created with the same text).
+CREATE FUNCTION pggit.columns_retyped(p_old jsonb, p_new jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog SET jit = off AS $$
+    SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(p_old->'columns') o
+                     JOIN jsonb_array_elements(p_new->'columns') n ON n->>'name' = o->>'name'
+                    WHERE (n->>'type', n->>'collation') IS DISTINCT FROM (o->>'type', o->>'collation'))
+$$;
+
+-- tree_definitions(from_tree, to_tree)
+-- Purpose: tree_ddl's first step: every entry of the two trees with its old and new hash, and
+--   the definitions tree_ddl reads: of the entries that change and, when views, types and
+--   functions must be ordered (one of them changes, or a column of a table changes type:
+--   columns_retyped), of every view, type and function (then ordered). Other unchanged
+--   entries come without definitions.
+-- Each definition is looked up by hash, one index probe per entry (a join to pggit.objects,
+-- planned for a function scan's default 100 rows, read every definition ever stored).
+CREATE FUNCTION pggit.tree_definitions(p_from jsonb, p_to jsonb)
+RETURNS TABLE (object_key text, object_type text, old_hash text, new_hash text, old_def jsonb, new_def jsonb,
+               ordered boolean)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+    WITH entries AS MATERIALIZED (
+        SELECT k.object_key, k.object_type, f.value AS old_hash, t.value AS new_hash,
+               k.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type',
+                                 'function', 'procedure') AS orderable
+          FROM jsonb_each_text(coalesce(p_from, '{}')) f
+          FULL JOIN jsonb_each_text(coalesce(p_to, '{}')) t ON t.key = f.key
+         CROSS JOIN LATERAL (SELECT coalesce(t.key, f.key), split_part(coalesce(t.key, f.key), ':', 1))
+                            k(object_key, object_type)
+    ), changed AS MATERIALIZED (
+        SELECT e.*, (SELECT o.definition FROM pggit.objects o WHERE o.hash = e.old_hash) AS old_def,
+               (SELECT o.definition FROM pggit.objects o WHERE o.hash = e.new_hash) AS new_def
+          FROM entries e
+         WHERE e.old_hash IS DISTINCT FROM e.new_hash
+    ), ordering AS (
+        SELECT EXISTS (SELECT 1 FROM changed c
+                        WHERE c.orderable OR (c.object_type = 'table' AND pggit.columns_retyped(c.old_def, c.new_def)))
+               AS needed
+    )
+    SELECT c.object_key, c.object_type, c.old_hash, c.new_hash, c.old_def, c.new_def, c.orderable AND o.needed
+      FROM changed c CROSS JOIN ordering o
+    UNION ALL
+    SELECT e.object_key, e.object_type, e.old_hash, e.new_hash, d.definition, d.definition, e.orderable AND o.needed
+      FROM entries e CROSS JOIN ordering o
+     CROSS JOIN LATERAL (SELECT CASE WHEN e.orderable AND o.needed THEN
+                                    (SELECT x.definition FROM pggit.objects x WHERE x.hash = e.old_hash) END) d(definition)
+     WHERE e.old_hash = e.new_hash
+$$;
+
+-- ddl_node: a view, type or function on one side ('old', 'new') of tree_ddl's trees, or a table
+-- as a name the others may mention. token: its name as a query writes it (quote_ident);
+-- source: the text its references are read from (reference_text); drops_dependents: on the old
+-- side, a view the script drops (removed or changed) or a table whose columns change type
+-- (columns_retyped): the views that use it are dropped too.
+CREATE TYPE pggit.ddl_node AS (side text, object_key text, object_type text, token text, source text,
+                               drops_dependents boolean);
+
+-- ddl_dependencies(nodes)
+-- Purpose: tree_ddl's dependency order among views, types and functions, on each side: the
+--   "uses" edges are the names a node's source mentions (identifier tokens; a string literal is
+--   one token) that are another node's token. Returns per view, type and function its depth
+--   (the longest chain of uses below it: create deepest last, drop it first), whether it is a
+--   late function (its signature or SQL-standard body names a table or view, or it calls a late
+--   function: it goes with the views), and on the old side whether the script drops it because
+--   it uses, directly or through other views, a node that drops its dependents (rebuilt when
+--   unchanged). A cycle of false edges (a column that happens to carry an object's name) is cut
+--   at as many levels as there are nodes.
+CREATE FUNCTION pggit.ddl_dependencies(p_nodes pggit.ddl_node[])
+RETURNS TABLE (side text, object_key text, depth integer, late boolean, dropped boolean)
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+    WITH RECURSIVE nodes AS MATERIALIZED (
+        SELECT n.*, n.object_type IN ('table', 'view', 'materialized_view') AS is_relation,
+               n.object_type IN ('view', 'materialized_view') AS is_view,
+               n.object_type IN ('function', 'procedure') AS is_function
+          FROM unnest(p_nodes) n
+    ), tokens AS MATERIALIZED (
+        SELECT DISTINCT x.side, x.object_key, x.is_view, x.is_function, m.token[1] AS token
+          FROM nodes x
+         CROSS JOIN LATERAL regexp_matches(x.source, '''(?:[^'']|'''')*''|"(?:[^"]|"")*"|[[:alpha:]_][[:alnum:]_$]*', 'g') AS m(token)
+    ), uses AS (  -- on one side, x's text names y
+        SELECT DISTINCT t.side, t.object_key AS x, t.is_view AS x_is_view, t.is_function AS x_is_function,
+               y.object_key AS y
+          FROM tokens t
+          JOIN nodes y ON y.side = t.side AND y.token = t.token AND y.object_key <> t.object_key
+                      AND y.object_type <> 'table'
+    ), late(side, object_key) AS (
+        SELECT t.side, t.object_key FROM tokens t JOIN nodes r ON r.side = t.side AND r.token = t.token
+         WHERE t.is_function AND r.is_relation
+        UNION
+        SELECT u.side, u.x FROM uses u JOIN late l ON l.side = u.side AND l.object_key = u.y
+         WHERE u.x_is_function
+    ), depth(side, object_key, depth) AS (
+        SELECT v.side, v.object_key, 0 FROM nodes v WHERE v.object_type <> 'table'
+        UNION
+        SELECT u.side, u.x, d.depth + 1 FROM uses u JOIN depth d ON d.side = u.side AND d.object_key = u.y
+         WHERE d.depth < (SELECT count(*) FROM nodes WHERE object_type <> 'table')
+    ), dropped(object_key) AS (  -- old side: views that drop, and the views using what drops
+        SELECT n.object_key FROM nodes n WHERE n.side = 'old' AND n.is_view AND n.drops_dependents
+        UNION
+        SELECT t.object_key FROM tokens t
+          JOIN nodes r ON r.side = 'old' AND r.object_type = 'table' AND r.drops_dependents AND r.token = t.token
+         WHERE t.side = 'old' AND t.is_view
+        UNION
+        SELECT u.x FROM uses u JOIN dropped d ON u.side = 'old' AND u.x_is_view AND u.y = d.object_key
+    )
+    SELECT d.side, d.object_key, max(d.depth),
+           EXISTS (SELECT 1 FROM late l WHERE l.side = d.side AND l.object_key = d.object_key),
+           d.side = 'old' AND EXISTS (SELECT 1 FROM dropped x WHERE x.object_key = d.object_key)
+      FROM depth d GROUP BY d.side, d.object_key
+$$;
+
 -- tree_ddl(from_tree, to_tree)
 -- Purpose: the DDL that turns a workspace holding from_tree into one holding to_tree, in
 --   dependency order (phase, then dependency rank, then object key, then statement order).
@@ -600,177 +784,56 @@ $$;
 -- then go in key order). Types are only ordered: a type that changes is dropped and re-created,
 -- which fails while a table column uses it.
 -- Trees without such a change skip all this.
--- Each definition it reads is looked up by hash, one index probe per entry (a join to
--- pggit.objects, planned for a function scan's default 100 rows, read every definition ever
--- stored: work that grew with the history).
+-- Steps: tree_definitions (entries and the definitions read), ddl_dependencies (the order of
+-- views, types and functions, late functions, views to rebuild), object_ddl (each object's
+-- statements), then the late functions' phases and the order within each phase.
 CREATE FUNCTION pggit.tree_ddl(p_from jsonb, p_to jsonb)
 RETURNS TABLE (step bigint, phase pggit.ddl_phase, object_key text, change text, statement text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
-    WITH RECURSIVE entries AS (
-        SELECT coalesce(t.key, f.key) AS object_key, split_part(coalesce(t.key, f.key), ':', 1) AS object_type,
-               f.value AS old_hash, t.value AS new_hash
-          FROM jsonb_each_text(coalesce(p_from, '{}')) f
-          FULL JOIN jsonb_each_text(coalesce(p_to, '{}')) t ON t.key = f.key
-    ), changed_tables AS MATERIALIZED (
-        SELECT e.object_key,
-               (SELECT o.definition FROM pggit.objects o WHERE o.hash = e.old_hash) AS old_def,
-               (SELECT o.definition FROM pggit.objects o WHERE o.hash = e.new_hash) AS new_def
+    WITH entries AS MATERIALIZED (
+        SELECT * FROM pggit.tree_definitions(p_from, p_to)
+    ), dependencies AS MATERIALIZED (  -- views, types and functions of each side, when ordered,
+                                 -- with every table's name on each side (see ddl_node)
+        SELECT * FROM pggit.ddl_dependencies(ARRAY(
+            SELECT ROW(s.side, e.object_key, e.object_type,
+                       CASE WHEN e.object_type = 'table'  -- the key's part after the schema (object_key)
+                            THEN substring(e.object_key FROM '^[a-z_]+:(?:"(?:[^"]|"")*"|[^".]*)\.(.*)$')
+                            ELSE quote_ident(s.definition->>'name') END,
+                       pggit.reference_text(e.object_type, s.definition),
+                       s.side = 'old' AND CASE WHEN e.object_type = 'table' THEN pggit.columns_retyped(e.old_def, e.new_def)
+                                               WHEN e.object_type IN ('view', 'materialized_view')
+                                               THEN e.old_hash IS DISTINCT FROM e.new_hash
+                                               ELSE false END)::pggit.ddl_node
+              FROM entries e
+             CROSS JOIN LATERAL (VALUES ('old', e.old_hash, e.old_def), ('new', e.new_hash, e.new_def)) s(side, hash, definition)
+             WHERE s.hash IS NOT NULL
+               AND (e.ordered OR (e.object_type = 'table' AND EXISTS (SELECT 1 FROM entries o WHERE o.ordered)))))
+    ), pairs AS (  -- the objects that change, and the unchanged views rebuilt with them
+        SELECT e.object_key, e.object_type, e.old_def, e.new_def, coalesce(e.old_hash = e.new_hash, false) AS rebuilt,
+               o.depth AS old_depth, n.depth AS new_depth, o.late AS old_late, n.late AS new_late
           FROM entries e
-         WHERE e.object_type = 'table' AND e.old_hash <> e.new_hash
-    ), retyped AS (  -- tables whose columns change type: PostgreSQL refuses that under a view
-        SELECT c.object_key, c.old_def->>'name' AS name
-          FROM changed_tables c
-         WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(c.old_def->'columns') o
-                         JOIN jsonb_array_elements(c.new_def->'columns') n ON n->>'name' = o->>'name'
-                        WHERE (n->>'type', n->>'collation') IS DISTINCT FROM (o->>'type', o->>'collation'))
-    ), ordering_needed AS (
-        SELECT EXISTS (SELECT 1 FROM entries e WHERE e.old_hash IS DISTINCT FROM e.new_hash
-                          AND e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type',
-                                                'function', 'procedure'))
-            OR EXISTS (SELECT 1 FROM retyped) AS yes
-    ), defs AS MATERIALIZED (  -- the definitions the script reads: of the changed entries, and of
-                               -- every view, type and function when they are ordered
-        SELECT e.object_key, e.object_type, e.old_hash, e.new_hash,
-               (SELECT o.definition FROM pggit.objects o WHERE o.hash = e.old_hash) AS old_def,
-               (SELECT o.definition FROM pggit.objects o WHERE o.hash = e.new_hash) AS new_def
-          FROM entries e
-         WHERE e.old_hash IS DISTINCT FROM e.new_hash
-            OR (e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type',
-                                  'function', 'procedure')
-                AND (SELECT yes FROM ordering_needed))
-    ), nodes AS (  -- views, types and functions of each side, with the text their references
-                   -- are read from
-        SELECT e.object_key, e.object_type IN ('view', 'materialized_view') AS is_view,
-               e.object_type IN ('function', 'procedure') AS is_function, o.side,
-               o.definition->>'name' AS name,
-               CASE WHEN e.object_type IN ('view', 'materialized_view') THEN o.definition->>'query'
-                    -- the signature's types; a SQL-standard body is parsed at creation too
-                    WHEN e.object_type IN ('function', 'procedure') THEN
-                        concat_ws(' ', pggit.argument_types(o.definition->>'arguments'), o.definition->>'result',
-                                  CASE WHEN (o.definition->>'sql_body')::boolean THEN o.definition->>'body' END)
-                    WHEN e.object_type = 'domain' THEN o.definition->>'base_type'
-                    ELSE (SELECT string_agg(a->>1, ', ') FROM jsonb_array_elements(o.definition->'attributes') a)
-               END AS source
-          FROM defs e
-         CROSS JOIN LATERAL (VALUES ('old', e.old_def), ('new', e.new_def)) o(side, definition)
-         WHERE o.definition IS NOT NULL
-           AND e.object_type IN ('view', 'materialized_view', 'enum', 'domain', 'composite_type',
-                                 'function', 'procedure')
-           AND (SELECT yes FROM ordering_needed)
-    ), tokens AS MATERIALIZED (  -- each node's identifiers (a string literal is one token)
-        SELECT DISTINCT x.side, x.object_key, x.is_view, x.is_function, m.token[1] AS token
-          FROM nodes x
-         CROSS JOIN LATERAL regexp_matches(x.source, '''(?:[^'']|'''')*''|"(?:[^"]|"")*"|[[:alpha:]_][[:alnum:]_$]*', 'g') AS m(token)
-    ), uses AS (  -- on one side, x's text names y
-        SELECT DISTINCT t.side, t.object_key AS x, t.is_view AS x_is_view, t.is_function AS x_is_function,
-               y.object_key AS y
-          FROM tokens t
-          JOIN nodes y ON y.side = t.side AND quote_ident(y.name) = t.token AND y.object_key <> t.object_key
-    ), relations AS (  -- the tables' and views' names on each side, as a query would write them:
-                       -- the key's part after the schema is quote_ident(name) (see object_key)
-        SELECT DISTINCT s.side, substring(e.object_key FROM '^[a-z_]+:(?:"(?:[^"]|"")*"|[^".]*)\.(.*)$') AS token
-          FROM entries e
-         CROSS JOIN LATERAL (VALUES ('old', e.old_hash), ('new', e.new_hash)) s(side, hash)
-         WHERE s.hash IS NOT NULL AND e.object_type IN ('table', 'view', 'materialized_view')
-           AND (SELECT yes FROM ordering_needed)
-    ), late(side, object_key) AS (  -- functions whose signature or SQL-standard body names a table
-                                    -- or view, or that call such functions: they go with the views
-        SELECT t.side, t.object_key FROM tokens t JOIN relations r ON r.side = t.side AND r.token = t.token
-         WHERE t.is_function
-        UNION
-        SELECT u.side, u.x FROM uses u JOIN late l ON l.side = u.side AND l.object_key = u.y
-         WHERE u.x_is_function
-    ), depth(side, object_key, depth) AS (  -- x has a chain of uses depth long below it
-        SELECT v.side, v.object_key, 0 FROM nodes v
-        UNION
-        SELECT u.side, u.x, d.depth + 1 FROM uses u JOIN depth d ON d.side = u.side AND d.object_key = u.y
-         WHERE d.depth < (SELECT count(*) FROM nodes)  -- bounds a cycle of false edges
-    ), levels AS (
-        SELECT d.side, d.object_key, max(d.depth) AS depth FROM depth d GROUP BY d.side, d.object_key
-    ), dropped(object_key) AS (  -- views the script drops: removed, re-created, using a retyped
-                                 -- table, or using those
-        SELECT e.object_key FROM entries e
-         WHERE e.object_type IN ('view', 'materialized_view') AND e.old_hash IS NOT NULL
-           AND e.old_hash IS DISTINCT FROM e.new_hash AND (SELECT yes FROM ordering_needed)
-        UNION
-        SELECT t.object_key FROM tokens t JOIN retyped r ON t.side = 'old' AND t.is_view AND t.token = quote_ident(r.name)
-        UNION
-        SELECT u.x FROM uses u JOIN dropped d ON u.side = 'old' AND u.x_is_view AND u.y = d.object_key
-    ), pairs AS (
-        SELECT e.object_key, e.object_type, e.old_def, e.new_def,
-               coalesce(e.old_hash = e.new_hash, false) AS rebuilt,
-               -- a domain keeps its base type: alter it in place (alter_ddl drops and re-creates
-               -- it, which PostgreSQL refuses while a column uses it)
-               coalesce(e.object_type = 'domain' AND e.old_hash <> e.new_hash
-                        AND (e.old_def - 'constraints' - 'default' - 'not_null' - 'comment')
-                          = (e.new_def - 'constraints' - 'default' - 'not_null' - 'comment'), false)
-                   AS domain_in_place,
-               -- an enum whose labels are only renamed, position by position: RENAME VALUE
-               coalesce(e.object_type = 'enum' AND e.old_hash <> e.new_hash
-                        AND (e.old_def - 'labels' - 'comment') = (e.new_def - 'labels' - 'comment')
-                        AND jsonb_array_length(e.old_def->'labels') = jsonb_array_length(e.new_def->'labels')
-                        AND NOT EXISTS (
-                            SELECT 1 FROM jsonb_array_elements_text(e.old_def->'labels') WITH ORDINALITY o(l, i)
-                              JOIN jsonb_array_elements_text(e.new_def->'labels') WITH ORDINALITY n(l, i) ON n.i = o.i
-                             WHERE o.l <> n.l AND (e.new_def->'labels' ? o.l OR e.old_def->'labels' ? n.l)), false)
-                   AS enum_renamed
-          FROM defs e
-         WHERE e.old_hash IS DISTINCT FROM e.new_hash
-            OR (e.new_hash IS NOT NULL AND e.object_key IN (SELECT d.object_key FROM dropped d))
-    ), statements AS (
-        SELECT p.object_key,
+          LEFT JOIN dependencies o ON o.side = 'old' AND o.object_key = e.object_key
+          LEFT JOIN dependencies n ON n.side = 'new' AND n.object_key = e.object_key
+         WHERE e.old_hash IS DISTINCT FROM e.new_hash OR (e.new_hash IS NOT NULL AND o.dropped)
+    ), statements AS (  -- each object's statements (object_ddl); a late function is created with
+                        -- the views, after every table, and dropped with them, before any table
+        SELECT p.object_key, p.old_depth, p.new_depth, s.statement, s.ord,
                CASE WHEN p.rebuilt THEN 'rebuilt' WHEN p.old_def IS NULL THEN 'added'
                     WHEN p.new_def IS NULL THEN 'removed' ELSE 'modified' END AS change,
-               -- a function whose signature or SQL-standard body (parsed at creation) names a
-               -- table or view is created with the views (after every table) and dropped with
-               -- them (before any table); a domain's CHECKs may call functions: after those
-               CASE WHEN p.object_type = 'domain' AND s.phase = 'create_types' AND s.statement LIKE 'ALTER DOMAIN %'
-                    THEN 'add_domain_checks'::pggit.ddl_phase
-                    WHEN p.object_type NOT IN ('function', 'procedure') THEN s.phase
-                    WHEN s.phase = 'create_functions'
-                     AND p.object_key IN (SELECT l.object_key FROM late l WHERE l.side = 'new') THEN 'create_views'
-                    WHEN s.phase = 'drop_tables_functions'
-                     AND p.object_key IN (SELECT l.object_key FROM late l WHERE l.side = 'old')
-                    THEN 'drop_views_constraints'
-                    ELSE s.phase END AS phase,
-               s.statement, s.ord
+               CASE WHEN s.phase = 'create_functions' AND p.new_late THEN 'create_views'
+                    WHEN s.phase = 'drop_tables_functions' AND p.old_late THEN 'drop_views_constraints'
+                    ELSE s.phase END AS phase
           FROM pairs p
-         CROSS JOIN LATERAL (
-            SELECT x.phase, x.statement, row_number() OVER () AS ord FROM (
-                SELECT * FROM pggit.create_ddl(p.object_type, p.new_def) WHERE p.old_def IS NULL
-                UNION ALL
-                SELECT * FROM pggit.drop_ddl(p.object_type, p.old_def) WHERE p.new_def IS NULL
-                UNION ALL
-                SELECT * FROM pggit.alter_ddl(p.object_type, p.old_def, p.new_def)
-                 WHERE p.old_def IS NOT NULL AND p.new_def IS NOT NULL AND NOT p.rebuilt AND NOT p.domain_in_place
-                   AND NOT p.enum_renamed
-                UNION ALL
-                SELECT * FROM pggit.enum_rename_ddl(p.old_def, p.new_def) WHERE p.enum_renamed
-                UNION ALL
-                SELECT * FROM pggit.domain_alter_ddl(p.old_def, p.new_def) WHERE p.domain_in_place
-                UNION ALL
-                SELECT * FROM pggit.drop_ddl(p.object_type, p.old_def) WHERE p.rebuilt
-                UNION ALL
-                SELECT * FROM pggit.create_ddl(p.object_type, p.new_def) WHERE p.rebuilt
-                UNION ALL  -- a domain that goes or is re-created lets go of the functions its
-                           -- CHECKs call before they are dropped
-                SELECT 'drop_domain_checks_rename_columns', format('ALTER DOMAIN %s DROP CONSTRAINT %I',
-                                                            quote_ident(p.old_def->>'name'), c.key)
-                  FROM jsonb_each(coalesce(p.old_def->'constraints', '{}')) c
-                 WHERE p.object_type = 'domain' AND p.old_def IS NOT NULL AND NOT p.rebuilt AND NOT p.domain_in_place
-            ) x
-         ) s
-    ), ordered AS (  -- drops: dependents first; creates: dependencies first
-        SELECT s.*, CASE WHEN s.phase IN ('drop_views_constraints', 'drop_tables_functions', 'drop_types_sequences')
-                         THEN -coalesce(o.depth, 0)
-                         WHEN s.phase IN ('create_types', 'create_functions', 'create_views') THEN coalesce(n.depth, 0)
-                         ELSE 0 END AS dependency_rank
-          FROM statements s
-          LEFT JOIN levels o ON o.side = 'old' AND o.object_key = s.object_key
-          LEFT JOIN levels n ON n.side = 'new' AND n.object_key = s.object_key
+         CROSS JOIN LATERAL (SELECT o.phase, o.statement, row_number() OVER () AS ord
+                               FROM pggit.object_ddl(p.object_type, p.old_def, p.new_def, p.rebuilt) o) s
     )
-    SELECT row_number() OVER (ORDER BY s.phase, s.dependency_rank, s.object_key, s.ord),
-           s.phase, s.object_key, s.change, s.statement
-      FROM ordered s
+    SELECT row_number() OVER (ORDER BY s.phase, r.rank, s.object_key, s.ord), s.phase, s.object_key, s.change,
+           s.statement
+      FROM statements s
+     CROSS JOIN LATERAL (  -- within a phase, drops: dependents first; creates: dependencies first
+        SELECT CASE WHEN s.phase IN ('drop_views_constraints', 'drop_tables_functions', 'drop_types_sequences')
+                    THEN -coalesce(s.old_depth, 0)
+                    WHEN s.phase IN ('create_types', 'create_functions', 'create_views') THEN coalesce(s.new_depth, 0)
+                    ELSE 0 END) r(rank)
      ORDER BY 1
 $$;

@@ -136,6 +136,17 @@ BEGIN
 END;
 $$;
 
+-- create_branch_schema(namespace): create one of a branch's namespaces (its workspace's, or
+-- the one of its data-branch views) with the API roles' rights on it (grant_branch_schema),
+-- before anything is created in it. pggit's own DDL: the caller has set pggit.internal.
+CREATE FUNCTION pggit.create_branch_schema(p_namespace text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+BEGIN
+    EXECUTE format('CREATE SCHEMA %I', p_namespace);
+    PERFORM pggit.grant_branch_schema(p_namespace);
+END;
+$$;
+
 -- create_workspace(branch_id, commit_hash)
 -- Purpose: create the branch's namespaces (pggit_b<id>_<n>, one per tracked schema) and the
 --   objects of commit_hash's tree in them (work proportional to the number of objects). The
@@ -151,8 +162,7 @@ DECLARE
 BEGIN
     FOR v_schema IN SELECT t.schema_name, row_number() OVER (ORDER BY t.schema_name) AS n
                       FROM pggit.tracked_schemas t LOOP
-        EXECUTE format('CREATE SCHEMA %I', format('pggit_b%s_%s', p_branch_id, v_schema.n));
-        PERFORM pggit.grant_branch_schema(format('pggit_b%s_%s', p_branch_id, v_schema.n));
+        PERFORM pggit.create_branch_schema(format('pggit_b%s_%s', p_branch_id, v_schema.n));
         INSERT INTO pggit.workspaces (branch_id, logical_schema, namespace)
         VALUES (p_branch_id, v_schema.schema_name, format('pggit_b%s_%s', p_branch_id, v_schema.n));
     END LOOP;

@@ -126,8 +126,7 @@ BEGIN
     SELECT w.namespace || '_data' INTO v_namespace FROM pggit.workspaces w
      WHERE w.branch_id = p_branch_id AND w.logical_schema = p_logical_schema;
     IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = v_namespace) THEN
-        EXECUTE format('CREATE SCHEMA %I', v_namespace);
-        PERFORM pggit.grant_branch_schema(v_namespace);
+        PERFORM pggit.create_branch_schema(v_namespace);
     END IF;
     PERFORM pggit.end_internal(v_internal);
     RETURN v_namespace;
@@ -648,6 +647,28 @@ BEGIN
 END;
 $$;
 
+-- refuse_untracked_schema("table"): PGT06 when a schema-qualified table name ("schema.name")
+-- names a schema that is not tracked: data branches live in tracked schemas only. A name that
+-- does not parse (or NULL) passes: resolve_branch_table says what is wrong with it.
+CREATE FUNCTION pggit.refuse_untracked_schema(p_table text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    v_parts text[];
+BEGIN
+    BEGIN
+        v_parts := parse_ident(p_table);
+    EXCEPTION WHEN invalid_parameter_value OR null_value_not_allowed THEN
+        RETURN;
+    END;
+    IF cardinality(v_parts) = 2
+       AND NOT EXISTS (SELECT 1 FROM pggit.tracked_schemas t WHERE t.schema_name = v_parts[1]) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGT06',
+            MESSAGE = format('cannot branch the data of %s: schema %I is not tracked', left(p_table, 200), v_parts[1]),
+            HINT = 'Data branches work on tables of tracked schemas (see PGGIT["TRACKED_SCHEMAS"] / pggit.set_tracked_schemas).';
+    END IF;
+END;
+$$;
+
 -- data_branch_source(table, from_branch, to_branch)
 -- Purpose: create_data_branch's entry: from_branch (live), after checking that table can be
 --   branched there (an ordinary table of a tracked schema with a primary key) and, when
@@ -666,21 +687,10 @@ RETURNS pggit.branches
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_from  pggit.branches := pggit.find_branch(from_branch);
-    v_parts text[];
     v_src   record;
     v_key   text;
 BEGIN
-    BEGIN
-        v_parts := parse_ident("table");
-    EXCEPTION WHEN invalid_parameter_value OR null_value_not_allowed THEN
-        v_parts := NULL;  -- resolve_branch_table says what is wrong with the name
-    END;
-    IF cardinality(v_parts) = 2
-       AND NOT EXISTS (SELECT 1 FROM pggit.tracked_schemas t WHERE t.schema_name = v_parts[1]) THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGT06',
-            MESSAGE = format('cannot branch the data of %s: schema %I is not tracked', "table", v_parts[1]),
-            HINT = 'Data branches work on tables of tracked schemas (see PGGIT["TRACKED_SCHEMAS"] / pggit.set_tracked_schemas).';
-    END IF;
+    PERFORM pggit.refuse_untracked_schema("table");
     v_src := pggit.resolve_branch_table("table", v_from);
     PERFORM pggit.primary_key_columns(v_src.relid, "table");
     IF NOT EXISTS (SELECT 1 FROM pggit.branches b WHERE b.name = to_branch AND b.status <> 'DELETED') THEN
@@ -779,26 +789,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_branch pggit.branches;
     v_table  text;
-    v_parts  text[];
 BEGIN
-    IF tables IS NOT NULL THEN
-        FOREACH v_table IN ARRAY tables LOOP
-            IF v_table IS NULL OR btrim(v_table) = '' THEN
-                CONTINUE;  -- resolve_branch_table reports it below, after the branch checks
-            END IF;
-            BEGIN
-                v_parts := parse_ident(v_table);
-            EXCEPTION WHEN invalid_parameter_value THEN
-                CONTINUE;  -- idem: PGT01 names it
-            END;
-            IF cardinality(v_parts) = 2
-               AND NOT EXISTS (SELECT 1 FROM pggit.tracked_schemas t WHERE t.schema_name = v_parts[1]) THEN
-                RAISE EXCEPTION USING ERRCODE = 'PGT06',
-                    MESSAGE = format('cannot branch the data of %s: schema %I is not tracked', left(v_table, 200), v_parts[1]),
-                    HINT = 'Data branches work on tables of tracked schemas (see PGGIT["TRACKED_SCHEMAS"] / pggit.set_tracked_schemas).';
-            END IF;
-        END LOOP;
-    END IF;
+    -- before anything is created; a malformed name is reported by resolve_branch_table, after
+    -- the branch checks
+    PERFORM pggit.refuse_untracked_schema(t) FROM unnest(tables) AS t;
     v_branch := pggit.create_branch(name, from_branch);
     IF tables IS NULL THEN
         -- the new branch's tables: those of from_branch's head (a table from_branch has not

@@ -398,6 +398,53 @@ BEGIN
 END;
 $$;
 
+-- fast_forward(target, source, author, applied)
+-- Purpose: complete_merge's fast-forward: the target's workspace gets the source head's tree,
+--   its object versions and head follow the source's head (a reflog entry says so). applied:
+--   tree entries of the target's head already changed in its workspace (the columns
+--   add_data_branch_columns added first). Returns the target's row as updated. No commit is
+--   recorded.
+CREATE FUNCTION pggit.fast_forward(p_target pggit.branches, p_source pggit.branches, p_author text,
+                                   p_applied jsonb)
+RETURNS pggit.branches
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    v_target pggit.branches;
+BEGIN
+    PERFORM pggit.apply_tree(p_target.id, pggit.commit_tree(p_target.head_hash) || p_applied,
+                             pggit.commit_tree(p_source.head_hash), '[]', false);
+    PERFORM pggit.record_versions(p_target.id, p_source.head_hash);
+    PERFORM pggit.record_head_move(p_target.id, p_target.head_hash, p_source.head_hash, 'fast-forward',
+                                   format('fast-forward %s to %s', p_target.name, p_source.name), p_author);
+    UPDATE pggit.branches SET head_hash = p_source.head_hash WHERE id = p_target.id RETURNING * INTO v_target;
+    RETURN v_target;
+END;
+$$;
+
+-- merge_commit(merge, source, target, mode, merged_data)
+-- Purpose: complete_merge's commit on the target, once the merge is applied: a cherry-pick
+--   (mode 'pick') records a commit with one parent; a 3-way merge a commit with the source's
+--   head as merge parent; a fast-forward or up-to-date merge that brought data branches' rows a
+--   commit with one parent ("Merge data of branch ..."); a plain fast-forward none. Returns
+--   the hash the merge completed at (the target's head).
+CREATE FUNCTION pggit.merge_commit(p_merge pggit.merges, p_source pggit.branches, p_target pggit.branches,
+                                   p_mode text, p_merged_data boolean) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+BEGIN
+    IF p_mode = 'pick' THEN
+        RETURN pggit.record_commit(p_target, p_merge.message, p_merge.author, NULL, true, NULL, 'cherry-pick');
+    ELSIF p_mode = '3way' OR p_merged_data THEN
+        RETURN pggit.record_commit(p_target,
+            coalesce(p_merge.message, format('Merge %sbranch %L into %L',
+                                             CASE WHEN p_mode = '3way' THEN '' ELSE 'data of ' END,
+                                             p_source.name, p_target.name)),
+            p_merge.author, CASE WHEN p_mode = '3way' THEN p_merge.source_hash END, p_mode = '3way',
+            p_operation => 'merge');
+    END IF;
+    RETURN p_target.head_hash;
+END;
+$$;
+
 -- complete_merge(merge_id)
 -- Purpose: apply a merge whose conflicts are all resolved (or that had none), in the caller's
 --   transaction: the schema first (fast-forward, or the merged tree into the target's
@@ -437,14 +484,7 @@ BEGIN
     v_added := pggit.add_data_branch_columns(v_ids, v_target.id, v_mode = '3way');
 
     IF v_mode = 'ff' THEN
-        PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_target.head_hash) || v_added,
-                                 pggit.commit_tree(v_source.head_hash), '[]', false);
-        PERFORM pggit.record_versions(v_target.id, v_source.head_hash);
-        PERFORM pggit.record_head_move(v_target.id, v_target.head_hash, v_source.head_hash, 'fast-forward',
-                                       format('fast-forward %s to %s', v_target.name, v_source.name),
-                                       v_merge.author);
-        UPDATE pggit.branches SET head_hash = v_source.head_hash WHERE id = v_target.id
-        RETURNING * INTO v_target;
+        v_target := pggit.fast_forward(v_target, v_source, v_merge.author, v_added);
     ELSIF v_mode IN ('3way', 'pick') THEN
         v_tree := pggit.merged_tree(v_merge);
         PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_merge.target_hash) || v_added,
@@ -460,18 +500,7 @@ BEGIN
         v_merged_data := true;
     END LOOP;
 
-    IF v_mode = 'pick' THEN
-        v_hash := pggit.record_commit(v_target, v_merge.message, v_merge.author, NULL, true, NULL, 'cherry-pick');
-    ELSIF v_mode = '3way' OR v_merged_data THEN
-        v_hash := pggit.record_commit(v_target,
-            coalesce(v_merge.message, format('Merge %sbranch %L into %L',
-                                             CASE WHEN v_mode = '3way' THEN '' ELSE 'data of ' END,
-                                             v_source.name, v_target.name)),
-            v_merge.author, CASE WHEN v_mode = '3way' THEN v_merge.source_hash END, v_mode = '3way',
-            p_operation => 'merge');
-    ELSE
-        v_hash := v_target.head_hash;
-    END IF;
+    v_hash := pggit.merge_commit(v_merge, v_source, v_target, v_mode, v_merged_data);
     UPDATE pggit.merges SET status = 'COMPLETED', result_hash = v_hash, completed_at = now() WHERE id = p_merge_id;
     IF v_mode <> 'pick' THEN
         UPDATE pggit.branches SET status = 'MERGED' WHERE id = v_source.id;
@@ -651,6 +680,31 @@ BEGIN
 END;
 $$;
 
+-- chosen_parent(commit, parent, operation)
+-- Purpose: the parent a revert or cherry-pick of commit works against: its parent, or for a
+--   merge commit the one the caller chose (1: first parent, 2: merge parent).
+-- Errors: PGM06 a merge commit without parent (the hint says what each choice means for
+--   the operation); PGC04 parent not 1 or 2, or 2 for a commit that is not a merge.
+CREATE FUNCTION pggit.chosen_parent(p_commit pggit.commits, p_parent integer, p_operation text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+BEGIN
+    IF p_commit.merge_parent_hash IS NOT NULL AND p_parent IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGM06',
+            MESSAGE = format('commit %s is a merge: say which parent %s', left(p_commit.hash, 12),
+                             CASE p_operation WHEN 'revert' THEN 'to revert to' ELSE '''s change to pick' END),
+            HINT = CASE p_operation
+                   WHEN 'revert' THEN 'Pass parent => 1 (the branch merged into) or parent => 2 (the merged branch).'
+                   ELSE 'Choose a parent: parent => 1 (the change the merge brought to its branch) or '
+                        'parent => 2 (the change against the merged branch).' END;
+    END IF;
+    IF p_parent IS NOT NULL AND p_parent NOT IN (1, 2) OR (p_parent = 2 AND p_commit.merge_parent_hash IS NULL) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGC04', MESSAGE = format('invalid parent %s for this commit', p_parent),
+            HINT = 'parent is 1, or 2 for a merge commit.';
+    END IF;
+    RETURN CASE WHEN p_parent = 2 THEN p_commit.merge_parent_hash ELSE p_commit.parent_hash END;
+END;
+$$;
+
 -- revert(commit, parent)
 -- Purpose: a new commit on the commit's branch that undoes its changes (3-way: base = the
 --   commit's tree, theirs = its parent's, ours = the branch head).
@@ -676,16 +730,7 @@ BEGIN
     -- Resolved first, as in show(): in the WHERE it is not called when the plan reads no row.
     v_hash := pggit.resolve_commit("commit");
     SELECT * INTO v_commit FROM pggit.commits c WHERE c.hash = v_hash;
-    IF v_commit.merge_parent_hash IS NOT NULL AND parent IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGM06',
-            MESSAGE = format('commit %s is a merge: say which parent to revert to', left(v_commit.hash, 12)),
-            HINT = 'Pass parent => 1 (the branch merged into) or parent => 2 (the merged branch).';
-    END IF;
-    IF parent IS NOT NULL AND parent NOT IN (1, 2) OR (parent = 2 AND v_commit.merge_parent_hash IS NULL) THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGC04', MESSAGE = format('invalid parent %s for this commit', parent),
-            HINT = 'parent is 1, or 2 for a merge commit.';
-    END IF;
-    v_parent := CASE WHEN parent = 2 THEN v_commit.merge_parent_hash ELSE v_commit.parent_hash END;
+    v_parent := pggit.chosen_parent(v_commit, parent, 'revert');
     SELECT * INTO v_branch FROM pggit.branches b WHERE b.id = v_commit.branch_id FOR UPDATE;
     IF v_branch.status = 'DELETED' THEN
         PERFORM pggit.raise_missing_branch(v_branch.name);
@@ -857,17 +902,7 @@ DECLARE
     v_count  integer;
 BEGIN
     SELECT * INTO v_commit FROM pggit.commits c WHERE c.hash = v_hash;
-    IF v_commit.merge_parent_hash IS NOT NULL AND parent IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGM06',
-            MESSAGE = format('commit %s is a merge: say which parent''s change to pick', left(v_hash, 12)),
-            HINT = 'Choose a parent: parent => 1 (the change the merge brought to its branch) or '
-                   'parent => 2 (the change against the merged branch).';
-    END IF;
-    IF parent IS NOT NULL AND parent NOT IN (1, 2) OR (parent = 2 AND v_commit.merge_parent_hash IS NULL) THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGC04', MESSAGE = format('invalid parent %s for this commit', parent),
-            HINT = 'parent is 1, or 2 for a merge commit.';
-    END IF;
-    v_base := CASE WHEN parent = 2 THEN v_commit.merge_parent_hash ELSE v_commit.parent_hash END;
+    v_base := pggit.chosen_parent(v_commit, parent, 'cherry-pick');
     v_target := pggit.find_branch(onto_branch);
     PERFORM pggit.validate_commit_input('', pggit.current_author());
     PERFORM pggit.lock_two_branches(v_commit.branch_id, v_target.id);

@@ -36,6 +36,15 @@
 CREATE FUNCTION pggit.verify()
 RETURNS TABLE ("check" text, subject text, detail text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+    -- the commits a branch's chain may go on from besides its own (head and chain_gap): the
+    -- result or source head of a merge into it, and the targets of its resets
+    WITH chain_joins(branch_id, hash) AS (
+        SELECT m.target_branch_id, h.hash
+          FROM pggit.merges m CROSS JOIN LATERAL (VALUES (m.result_hash), (m.source_hash)) h(hash)
+         WHERE m.status = 'COMPLETED'
+        UNION ALL
+        SELECT r.branch_id, r.new_hash FROM pggit.reflog r WHERE r.operation = 'reset'
+    )
     -- every commit hash recomputes
     SELECT 'commit_hash', c.hash, format('commit %s recomputes to %s', c.id, pggit.commit_hash(c))
       FROM pggit.commits c WHERE pggit.commit_hash(c) <> c.hash
@@ -59,20 +68,14 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
      WHERE b.status <> 'DELETED' AND b.head_hash IS NOT NULL
        AND b.head_hash IS DISTINCT FROM b.base_hash
        AND NOT EXISTS (SELECT 1 FROM pggit.commits c WHERE c.hash = b.head_hash AND c.branch_id = b.id)
-       AND NOT EXISTS (SELECT 1 FROM pggit.merges m WHERE m.target_branch_id = b.id AND m.status = 'COMPLETED'
-                          AND b.head_hash IN (m.result_hash, m.source_hash))
-       AND NOT EXISTS (SELECT 1 FROM pggit.reflog r WHERE r.branch_id = b.id AND r.operation = 'reset'
-                          AND r.new_hash = b.head_hash)
+       AND NOT EXISTS (SELECT 1 FROM chain_joins j WHERE j.branch_id = b.id AND j.hash = b.head_hash)
     UNION ALL
     -- each branch's commits form one chain: no gaps, no forks
     SELECT 'chain_gap', c.hash, format('parent %s is not on branch %s''s chain', c.parent_hash, b.name)
       FROM pggit.commits c JOIN pggit.branches b ON b.id = c.branch_id
      WHERE c.parent_hash IS DISTINCT FROM b.base_hash
        AND NOT EXISTS (SELECT 1 FROM pggit.commits p WHERE p.hash = c.parent_hash AND p.branch_id = c.branch_id)
-       AND NOT EXISTS (SELECT 1 FROM pggit.merges m WHERE m.target_branch_id = b.id AND m.status = 'COMPLETED'
-                          AND c.parent_hash IN (m.result_hash, m.source_hash))
-       AND NOT EXISTS (SELECT 1 FROM pggit.reflog r WHERE r.branch_id = b.id AND r.operation = 'reset'
-                          AND r.new_hash = c.parent_hash)
+       AND NOT EXISTS (SELECT 1 FROM chain_joins j WHERE j.branch_id = b.id AND j.hash = c.parent_hash)
     UNION ALL
     SELECT 'chain_fork', b.name, format('%s commits share the parent %s', count(*), coalesce(c.parent_hash, '(none)'))
       FROM pggit.commits c JOIN pggit.branches b ON b.id = c.branch_id
