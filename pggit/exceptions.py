@@ -281,11 +281,27 @@ class LockNotAvailable(PgGitError):
     sqlstate = "55P03"
 
 
-class DataBranchedTableChange(DataBranchError):
-    """DDL on a branch (Django on a branch) would change a table whose rows the branch reads
-    through a data branch. Raised by the schema editor of a connection on a branch."""
+class DataBranchStructureRefused(DataBranchError):
+    """A change of a table's structure on a branch that the table's data branch cannot follow
+    (a type or nullability change, a rename, dropping a column of main's table or the table, a
+    new primary key, a generated or identity column): nothing changed. Base of the errors the
+    structure evolution of data branches raises (docs/django-workflow.md)."""
 
-    sqlstate = "PGW02"
+    sqlstate = "PGW03"
+
+
+class DataBranchColumnWithoutValue(DataBranchStructureRefused):
+    """A column added on a branch to a data-branched table without a value main's rows can
+    take: NOT NULL without a default, or a volatile default."""
+
+    sqlstate = "PGW04"
+
+
+class RebaseWouldLoseColumns(DataBranchStructureRefused):
+    """A data branch's rebase would lose the columns its branch added (the source lacks them):
+    merge the branch instead (the merge adds them to the source first)."""
+
+    sqlstate = "PGW05"
 
 
 class TruncateRefused(LiveDataBranches):

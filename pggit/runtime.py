@@ -11,8 +11,13 @@ made with data).
 DDL goes elsewhere than rows: a table created or altered on the branch belongs in its
 workspace, not among the data-branch views. The connection's schema editor (what migrations
 use) therefore runs each DDL statement with the workspace first on ``search_path`` and puts the
-data path back after it; it refuses DDL that would change a table whose rows the branch reads
-through a data branch (the view would no longer match the table).
+data path back after it. A statement that changes a table whose rows the branch reads through a
+data branch (an ``AddField`` on a table of a branch made with data) changes the branch's copy
+of the table like any other; its data branch then follows the new structure
+(``pggit.evolve_data_branch``: the DDL event trigger does it, and the schema editor calls it too,
+for databases without event triggers), so the ORM reads main's rows with the new column. A
+change a data branch cannot follow (a type change, a rename...) is refused by the database
+(``PGW03``/``PGW04``), and the migration rolls back. See docs/django-workflow.md.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from pggit import conf
 from pggit.exceptions import (
-    DataBranchedTableChange,
+    DataBranchStructureRefused,
     InvalidBranchName,
     PgGitError,
     from_database_error,
@@ -36,9 +41,9 @@ from pggit.exceptions import (
 
 #: statements the branch's schema editor runs with the workspace first on search_path
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE)\b", re.IGNORECASE)
-#: the table a statement changes the structure of (ALTER/DROP TABLE, CREATE INDEX ... ON)
+#: the table a statement changes the structure of (ALTER TABLE, CREATE INDEX ... ON)
 _CHANGED_TABLE = re.compile(
-    r"^\s*(?:(?:ALTER|DROP)\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?"
+    r"^\s*(?:ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?"
     r"|CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?\S*\s*ON\s+(?:ONLY\s+)?)"
     r'(?:"((?:[^"]|"")+)"|([\w$]+))',
     re.IGNORECASE,
@@ -145,40 +150,40 @@ class BranchSchemaEditorMixin(BaseDatabaseSchemaEditor):
         if state is None or self.collect_sql or not _DDL.match(text):
             super().execute(sql, params)
             return
-        self._refuse_data_branched(state, text)
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT set_config('search_path', %s, false)", [state["workspace_path"]])
         try:
             super().execute(sql, params)
-        except BaseException:
+            self._data_path(state)
+            self._evolve_data_branch(state, text)
+        except BaseException as exc:
             # In a transaction the rollback takes the setting back; outside one, put it back.
             if not self.connection.in_atomic_block:
                 self._data_path(state)
-            raise
-        self._data_path(state)
+            typed = from_database_error(exc) if isinstance(exc, DatabaseError) else None
+            if typed is None or not isinstance(typed, DataBranchStructureRefused):
+                raise
+            # a change a data branch cannot follow: one line from migrate, not a traceback
+            raise _as_command_error(type(typed))(
+                typed.message, hint=typed.hint, sqlstate=typed.sqlstate
+            ) from exc
 
     def _data_path(self, state: dict[str, Any]) -> None:
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT set_config('search_path', %s, false)", [state["data_path"]])
 
-    def _refuse_data_branched(self, state: dict[str, Any], text: str) -> None:
+    def _evolve_data_branch(self, state: dict[str, Any], text: str) -> None:
+        """After DDL on a table the branch reads through a data branch: make the data branch
+        follow its new structure (a no-op when the DDL event trigger already did)."""
         found = _CHANGED_TABLE.match(text)
         if not found:
             return
         table = found.group(1).replace('""', '"') if found.group(1) else found.group(2)
         with self.connection.cursor() as cursor:
             cursor.execute(
-                "SELECT EXISTS (SELECT 1 FROM pggit.data_branches"
-                " WHERE branch_id = %s AND table_name = %s AND status = 'ACTIVE')",
-                [state["id"], table],
+                "SELECT pggit.evolve_data_branch(quote_ident(d.table_name), %s)"
+                " FROM pggit.data_branches d"
+                " WHERE d.branch_id = %s AND d.table_name = %s AND d.status = 'ACTIVE'"
+                " AND pg_catalog.pg_table_is_visible(to_regclass(d.view_name))",
+                [state["name"], state["id"], table],
             )
-            if not cursor.fetchone()[0]:
-                return
-        raise DataBranchedTableChange(
-            f"cannot change the structure of table {table} on branch {state['name']!r}: the"
-            " branch reads main's rows of it through a data branch",
-            hint=(
-                "Create the branch with data for the other tables only"
-                " (pggit_branch create NAME --with-data --tables ...), or change it on main."
-            ),
-        )

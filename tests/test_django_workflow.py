@@ -109,8 +109,14 @@ class Project:
             "colour": "pass",
             "size": "pass",
         }
-        if models.pop("note", False):
-            fields["item"] += "\n    note = models.TextField(null=True)"
+        if models.pop("stock", False):
+            fields["item"] += (
+                "\n    stock = models.IntegerField(default=1)"
+                "\n    note = models.TextField(null=True)"
+                "\n    label = models.CharField(max_length=10, null=True, default='plain')"
+                "\n\n    class Meta:"
+                "\n        indexes = [models.Index(fields=['stock'], name='shop_item_stock_idx')]"
+            )
         for model, present in models.items():
             if present:
                 code.append(f"class {model.title()}(models.Model):\n    {fields[model]}\n")
@@ -280,22 +286,38 @@ def test_branch_with_data_bad_tables_create_nothing(project):
         .stdout.strip()
         .endswith("0")
     )
-    # a migration altering a table the branch reads through a data branch: refused, clearly
-    project.models(item=True)
-    (project.root / "shop" / "migrations" / "0002_item_note.py").write_text(
+    # a migration changing a column's type on a table the branch reads through a data branch:
+    # the data branch cannot follow, so it is refused in one line and nothing changes
+    (project.root / "shop" / "migrations" / "0002_item_price.py").write_text(
         textwrap.dedent(
             """
             from django.db import migrations, models
 
             class Migration(migrations.Migration):
                 dependencies = [("shop", "0001_initial")]
-                operations = [migrations.AddField("item", "note", models.TextField(null=True))]
+                operations = [migrations.AlterField("item", "price", models.BigIntegerField())]
             """
         )
     )
+    before = project.db.created_objects()
     refused = project.manage("migrate", "shop", branch="feature/t", ok=False)
     assert refused.returncode == 1
-    assert "cannot change the structure of table shop_item on branch 'feature/t'" in refused.stderr
+    said = (
+        "cannot change the type or nullability of column price of table public.shop_item"
+        " on branch 'feature/t': the branch reads its rows through a data branch"
+    )
+    assert said in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert project.db.created_objects() == before
+    assert project.sql(
+        "SELECT c.data_type FROM information_schema.columns c JOIN pggit.workspaces w"
+        " ON w.namespace = c.table_schema JOIN pggit.branches b ON b.id = w.branch_id"
+        " WHERE b.name = 'feature/t' AND c.table_name = 'shop_item' AND c.column_name = 'price'"
+    ) == [("integer",)]
+    ((view,),) = project.sql(
+        "SELECT d.view_name FROM pggit.data_branches d JOIN pggit.branches b ON b.id = d.branch_id"
+        " WHERE b.name = 'feature/t' AND d.table_name = 'django_migrations' AND d.status = 'ACTIVE'"
+    )
+    assert project.sql(f"SELECT name FROM {view} WHERE app = 'shop'") == [("0001_initial",)]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -337,12 +359,25 @@ def test_admin_header_shows_the_branch_the_process_works_on(
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "django-workflow.md"
 
-NOTE = """
+# on a branch made with data: fields added to a table whose rows the branch reads from main
+# (NOT NULL with a default, and nullable), an index, a data migration of main's rows
+STOCK = """
 from django.db import migrations, models
+
+def restock(apps, schema_editor):
+    apps.get_model("shop", "Item").objects.filter(name="pen").update(stock=10, note="restocked")
 
 class Migration(migrations.Migration):
     dependencies = [("shop", "{merge}")]
-    operations = [migrations.AddField("item", "note", models.TextField(null=True))]
+    operations = [
+        migrations.AddField("item", "stock", models.IntegerField(default=1)),
+        migrations.AddField("item", "note", models.TextField(null=True)),
+        migrations.AddField(
+            "item", "label", models.CharField(max_length=10, null=True, default="plain")
+        ),
+        migrations.AddIndex("item", models.Index(fields=["stock"], name="shop_item_stock_idx")),
+        migrations.RunPython(restock, migrations.RunPython.noop),
+    ]
 """
 
 
@@ -360,12 +395,12 @@ def test_every_command_of_the_django_workflow_guide_runs(project):
     ):
         if marker:
             _, name, *only = marker.split()
-            if name == "0005_item_note":
+            if name == "0005_item_stock":
                 merge = next((project.root / "shop" / "migrations").glob("0004_merge*.py")).stem
                 (project.root / "shop" / "migrations" / f"{name}.py").write_text(
-                    NOTE.format(merge=merge)
+                    STOCK.format(merge=merge)
                 )
-                project.models(item=True, tag=True, note=True)
+                project.models(item=True, tag=True, stock=True)
             else:
                 project.migration(name)
                 if only:
@@ -420,6 +455,8 @@ def check_step(project: Project, line: str, out: str) -> None:
         merged = project.sql("SELECT count(*) FROM pggit.merges WHERE status = 'COMPLETED'")
         mark = "[X]" if merged[0][0] else "[ ]"
         assert f"{mark} 0002_tag_double_prices" in out
+        if (project.root / "shop" / "migrations" / "0005_item_stock.py").exists():
+            assert "[X] 0005_item_stock" in out
     elif line == "$ python manage.py pggit_merge feature/tags":
         # the data migration's row changes arrived; the ORM reads the branch's new model
         prices = project.sql("SELECT name, price FROM shop_item ORDER BY id")
@@ -436,16 +473,56 @@ def check_step(project: Project, line: str, out: str) -> None:
             assert "No migrations to apply" in out, "merged: nothing left to apply"
         else:
             assert "pggit: [main " in out
-    elif line == "$ PGGIT_BRANCH=feature/note python manage.py migrate shop":
-        assert "Applying shop.0005_item_note... OK" in out
-    elif line == "$ python manage.py pggit_merge feature/note":
-        commits = len(project.log("main"))
-        assert "No migrations to apply" in project.manage("migrate").stdout
-        assert len(project.log("main")) == commits, "nothing applied: no commit"
+    elif line == "$ python manage.py pggit_branch create feature/stock --with-data":
+        # main writes after the branch point: invisible to the branch
+        project.sql("INSERT INTO shop_item (name, price) VALUES ('cap', 1)")
+        project.sql("UPDATE shop_item SET price = 11 WHERE name = 'ink'")
+    elif line == "$ PGGIT_BRANCH=feature/stock python manage.py migrate shop":
+        assert "Applying shop.0005_item_stock... OK" in out
+        assert project.sql(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name = 'shop_item' ORDER BY ordinal_position"
+        ) == [("id",), ("name",), ("price",)], "main's table is unchanged"
+        assert project.sql("SELECT name, price FROM shop_item ORDER BY id") == [
+            ("pen", 6),
+            ("ink", 11),
+            ("cap", 1),
+        ], "main's rows are unchanged"
+    elif line.startswith("$ PGGIT_BRANCH=feature/stock python manage.py shell"):
+        # main's rows with the new columns: the default's value, the data migration's values
+        assert out.strip().splitlines()[-1] == "[('pen', 10, 'restocked'), ('ink', 1, None)]"
         read = project.manage(
-            "shell", "-c", "from shop.models import Item; print(list(Item.objects.values('note')))"
+            "shell",
+            "-c",
+            "from shop.models import Item; ink = Item.objects.get(name='ink');"
+            " print(ink.price, ink.label, Item.objects.filter(name='cap').exists())",
+            branch="feature/stock",
         )
-        assert "[{'note': None}, {'note': None}]" in read.stdout
+        # the nullable field with a default: its value for main's rows; main's later writes
+        # (ink's price, the row cap) are not the branch's
+        assert read.stdout.strip().endswith("10 plain False"), read.stdout
+    elif line == "$ python manage.py pggit_merge feature/stock":
+        assert project.sql("SELECT name, price, stock, note, label FROM shop_item ORDER BY id") == [
+            ("pen", 6, 10, "restocked", "plain"),
+            ("ink", 11, 1, None, "plain"),
+            ("cap", 1, 1, None, "plain"),
+        ]
+        assert project.sql(
+            "SELECT is_nullable, column_default FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name = 'shop_item' AND column_name = 'stock'"
+        ) == [("NO", None)], "NOT NULL as Django made it, main's rows filled"
+        assert project.sql("SELECT to_regclass('public.shop_item_stock_idx') IS NOT NULL") == [
+            (True,)
+        ]
+    elif line == "$ python manage.py migrate shop":
+        assert "No migrations to apply" in out, "merged: nothing left to apply"
+        read = project.manage(
+            "shell",
+            "-c",
+            "from shop.models import Item;"
+            " print(list(Item.objects.order_by('id').values_list('stock', 'note')))",
+        )
+        assert read.stdout.strip().endswith("[(10, 'restocked'), (1, None), (1, None)]")
 
 
 @pytest.mark.django_db

@@ -24,6 +24,7 @@ class Migration(migrations.Migration):
                 "060_ddl_generation.sql",
                 "070_workspaces.sql",
                 "080_data_branches.sql",
+                "085_data_branch_evolution.sql",
                 "090_merge.sql",
                 "100_verify.sql",
                 "105_privileges.sql",

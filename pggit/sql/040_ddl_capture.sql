@@ -192,13 +192,18 @@ $$;
 -- Records each command with its object's catalog address and branch (see the file header).
 -- SECURITY DEFINER so that roles without rights on pggit can still run DDL (and get it
 -- recorded); search_path is pinned. Never raises for ordinary DDL; refuses (PGX09) to alter a
--- table that live data branches read.
+-- table that live data branches read. An altered table that is a branch's copy of a table its
+-- data branch serves makes the data branch follow (evolve_data_branches_of; PGW03/PGW04 when it
+-- cannot), pggit's own DDL included (a merge into the branch).
 CREATE FUNCTION pggit.capture_ddl_command() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    -- a RENAME COLUMN is reported as a 'table column' of its table
+    v_altered oid[] := ARRAY(SELECT DISTINCT r.objid FROM pg_event_trigger_ddl_commands() r
+                              WHERE r.object_type IN ('table', 'table column') AND r.command_tag = 'ALTER TABLE');
 BEGIN
-    PERFORM pggit.refuse_data_branch_source_change(
-        ARRAY(SELECT r.objid FROM pg_event_trigger_ddl_commands() r
-               WHERE r.object_type = 'table' AND r.command_tag = 'ALTER TABLE'));
+    PERFORM pggit.refuse_data_branch_source_change(v_altered);
+    PERFORM pggit.evolve_data_branches_of(v_altered);
     IF current_setting('pggit.internal', true) = 'on' THEN
         RETURN;  -- pggit's own DDL (workspaces, data branches) is not user history
     END IF;
@@ -228,12 +233,17 @@ $$;
 -- ddl_command_end). Records each object the command dropped directly and, for each other
 -- schema where it dropped objects by CASCADE (a column default or a trigger on a tracked table
 -- that used a dropped function, say), one event for that schema's branch, whose next commit
--- then reads its whole workspace. Refuses (PGX09) to drop a table that live data branches read.
+-- then reads its whole workspace. Refuses (PGX09) to drop a table that live data branches read,
+-- and (PGW03) a branch's copy of a table its live data branch serves.
 CREATE FUNCTION pggit.capture_ddl_drop() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
     PERFORM pggit.refuse_data_branch_source_change(
         ARRAY(SELECT o.objid FROM pg_event_trigger_dropped_objects() o WHERE o.object_type = 'table'));
+    PERFORM pggit.refuse_data_branch_copy_drop(x.schemas, x.names)
+       FROM (SELECT array_agg(o.schema_name) AS schemas, array_agg(o.object_name) AS names
+               FROM pg_event_trigger_dropped_objects() o
+              WHERE o.object_type = 'table' AND o.schema_name LIKE 'pggit\_b%') x;
     IF current_setting('pggit.internal', true) = 'on' THEN
         RETURN;
     END IF;
@@ -269,7 +279,9 @@ $$;
 -- refuse_data_branch_source_change(relids)
 -- Purpose: altering or dropping a table whose rows live data branches read would corrupt
 --   them; the event triggers call this to refuse it (the DDL then rolls back). pggit's own
---   ALTER TABLE ... ENABLE ALWAYS TRIGGER of its capture triggers passes (pggit.capture_setup).
+--   ALTER TABLE ... ENABLE ALWAYS TRIGGER of its capture triggers passes (pggit.capture_setup),
+--   and so does a merge's DDL on the tables of the data branches it merges (their ids in
+--   pggit.merging_data: complete_merge rebases them onto the new structure).
 -- Errors: PGX09 naming the table and its data branches.
 CREATE FUNCTION pggit.refuse_data_branch_source_change(p_relids oid[]) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
@@ -283,6 +295,7 @@ BEGIN
     SELECT d.source_name, string_agg(DISTINCT b.name, ', ') INTO v_table, v_branches
       FROM pggit.data_branches d JOIN pggit.branches b ON b.id = d.branch_id
      WHERE d.status = 'ACTIVE' AND d.source_relid = ANY (p_relids)
+       AND d.id <> ALL (string_to_array(coalesce(current_setting('pggit.merging_data', true), ''), ',')::bigint[])
      GROUP BY d.source_name LIMIT 1;
     IF v_table IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PGX09',

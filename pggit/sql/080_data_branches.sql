@@ -47,6 +47,12 @@ CREATE TABLE pggit.data_branches (
     columns         text[] NOT NULL,
     column_numbers  smallint[] NOT NULL, -- the columns' attnums in the source (a rename keeps it)
     fingerprint     text NOT NULL,     -- data_source_fingerprint(source) when made or rebased
+    -- columns the branch added to the table (085_data_branch_evolution.sql), after columns in
+    -- its view, delta and pre-image tables: their value for the source's rows (a SQL literal),
+    -- and their numbers in the branch's copy of the table
+    added_columns   text[] NOT NULL DEFAULT '{}',
+    added_values    text[] NOT NULL DEFAULT '{}',
+    added_numbers   smallint[] NOT NULL DEFAULT '{}',
     status          text NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'MERGED', 'DROPPED')),
     created_at      timestamptz NOT NULL DEFAULT now(),
     ended_at        timestamptz
@@ -363,17 +369,21 @@ CREATE FUNCTION pggit.data_branch_write() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     d pggit.data_branches;
+    v_into text;
     v_set text;
     v_key_changed boolean := false;
     v_exists boolean;
     v_rows integer;
 BEGIN
     SELECT * INTO d FROM pggit.data_branches WHERE id = TG_ARGV[0]::bigint;
-    v_set := format('(%s, _pggit_deleted) = (%s, excluded._pggit_deleted)',
-                    pggit.column_list(d.columns), pggit.column_list(d.columns, 'excluded'));
+    -- the view's columns: the source's, then those the branch added (which the delta table has
+    -- after _pggit_deleted, hence the target list)
+    v_into := format('(%s, _pggit_deleted)', pggit.column_list(d.columns || d.added_columns));
+    v_set := format('%s = (%s, excluded._pggit_deleted)',
+                    v_into, pggit.column_list(d.columns || d.added_columns, 'excluded'));
     IF TG_OP = 'DELETE' THEN
-        EXECUTE format('INSERT INTO %s AS t SELECT ($1).*, true ON CONFLICT (%s) DO UPDATE SET %s',
-                       d.delta_table, pggit.column_list(d.key_columns), v_set) USING OLD;
+        EXECUTE format('INSERT INTO %s AS t %s SELECT ($1).*, true ON CONFLICT (%s) DO UPDATE SET %s',
+                       d.delta_table, v_into, pggit.column_list(d.key_columns), v_set) USING OLD;
         RETURN OLD;
     END IF;
     IF TG_OP = 'UPDATE' THEN
@@ -385,8 +395,8 @@ BEGIN
                        pggit.key_match(d.key_columns, 'v', '($1)')) INTO v_exists USING NEW;
         IF NOT v_exists THEN
             -- a delete marker may be revived; a live row (a concurrent insert) may not
-            EXECUTE format('INSERT INTO %s AS t SELECT ($1).*, false ON CONFLICT (%s) DO UPDATE SET %s WHERE t._pggit_deleted',
-                           d.delta_table, pggit.column_list(d.key_columns), v_set) USING NEW;
+            EXECUTE format('INSERT INTO %s AS t %s SELECT ($1).*, false ON CONFLICT (%s) DO UPDATE SET %s WHERE t._pggit_deleted',
+                           d.delta_table, v_into, pggit.column_list(d.key_columns), v_set) USING NEW;
             GET DIAGNOSTICS v_rows = ROW_COUNT;
             v_exists := v_rows = 0;
         END IF;
@@ -397,13 +407,13 @@ BEGIN
                                 (SELECT jsonb_object_agg(k, to_jsonb(NEW) -> k) FROM unnest(d.key_columns) k));
         END IF;
         IF v_key_changed THEN
-            EXECUTE format('INSERT INTO %s AS t SELECT ($1).*, true ON CONFLICT (%s) DO UPDATE SET %s',
-                           d.delta_table, pggit.column_list(d.key_columns), v_set) USING OLD;
+            EXECUTE format('INSERT INTO %s AS t %s SELECT ($1).*, true ON CONFLICT (%s) DO UPDATE SET %s',
+                           d.delta_table, v_into, pggit.column_list(d.key_columns), v_set) USING OLD;
         END IF;
         RETURN NEW;
     END IF;
-    EXECUTE format('INSERT INTO %s AS t SELECT ($1).*, false ON CONFLICT (%s) DO UPDATE SET %s',
-                   d.delta_table, pggit.column_list(d.key_columns), v_set) USING NEW;
+    EXECUTE format('INSERT INTO %s AS t %s SELECT ($1).*, false ON CONFLICT (%s) DO UPDATE SET %s',
+                   d.delta_table, v_into, pggit.column_list(d.key_columns), v_set) USING NEW;
     RETURN NEW;
 END;
 $$;
@@ -514,6 +524,8 @@ $$;
 --   PGY01 before any row is returned. In the source arm a one-time filter's
 --   Result node made PostgreSQL 15 plan an index-ordered merge anti-join, twice as slow; an
 --   inline fingerprint subquery instead of the call cost 0.2 ms of planning per query).
+--   Columns the branch added (added_columns) come last: the delta and pre-image tables have
+--   them, the source's rows get their added_values.
 -- Errors: none (NULL for an unknown id).  Locks: none.
 CREATE FUNCTION pggit.data_branch_view_sql(p_id bigint) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
@@ -525,8 +537,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         SELECT %7$s FROM %8$s s
          WHERE NOT EXISTS (SELECT 1 FROM (SELECT %9$s FROM %5$s p UNION ALL SELECT %10$s FROM %3$s d) k
                             WHERE %11$s)$v$,
-        b.view_name, pggit.column_list(b.columns, 'd'), b.delta_table, pggit.column_list(b.columns, 'p'),
-        b.preimage_table, pggit.key_match(b.key_columns, 'd', 'p'), pggit.column_list(b.columns, 's'),
+        b.view_name, pggit.column_list(b.columns || b.added_columns, 'd'), b.delta_table,
+        pggit.column_list(b.columns || b.added_columns, 'p'),
+        b.preimage_table, pggit.key_match(b.key_columns, 'd', 'p'),
+        pggit.column_list(b.columns, 's')
+        || coalesce((SELECT string_agg(format(', %s AS %I', x.value, x.name), '' ORDER BY x.o)
+                       FROM unnest(b.added_columns, b.added_values) WITH ORDINALITY x(name, value, o)), ''),
         b.source_relid::regclass, pggit.column_list(b.key_columns, 'p'), pggit.column_list(b.key_columns, 'd'),
         pggit.key_match(b.key_columns, 'k', 's'), b.id)
       FROM pggit.data_branches b WHERE b.id = p_id
@@ -945,13 +961,15 @@ $$;
 --   source row with the same key, else the column's default, else NULL; its view is made again.
 --   Its branch point stays where it was for every row whose pre-image was kept (all of them
 --   when columns were only added or renamed); a row the source changed while a column the
---   branch had was gone or retyped shows as the source has it now.
+--   branch had was gone or retyped shows as the source has it now. Columns the branch added
+--   (085_data_branch_evolution.sql) keep the branch's values once the source has them too (a
+--   merge adds them first); before that, a rebase would lose them and is refused.
 --   A branch that is not stale is returned as it is.
 -- Arguments: table text ("name" or "schema.name"); branch text (the data branch's branch).
 -- Returns: the qualified name of the branch's table.
 -- Errors: PGY02 no such data branch; PGY03 its source table was dropped; PGY04 its rows do not
 --   fit the new structure (a NOT NULL or CHECK rule, the key), nothing changed; PGX01 the source
---   has no primary key any more.
+--   has no primary key any more; PGW05 the source lacks a column the branch added.
 -- Locks: the data branch row FOR UPDATE; the source SHARE ROW EXCLUSIVE (writers wait).
 CREATE FUNCTION pggit.rebase_data_branch("table" text, branch text) RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
@@ -986,9 +1004,19 @@ BEGIN
     v_cols := ARRAY(SELECT a.attname::text FROM pg_attribute a
                      WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum);
     -- each column's name in the branch's tables (matched by column number: a renamed column
-    -- keeps it), NULL for a column the branch did not have
-    v_old := ARRAY(SELECT d.columns[array_position(d.column_numbers, a.attnum)] FROM pg_attribute a
+    -- keeps it; a column the branch added, by name: a merge added it to the source), NULL for a
+    -- column the branch did not have
+    v_old := ARRAY(SELECT coalesce(d.columns[array_position(d.column_numbers, a.attnum)],
+                                   CASE WHEN a.attname = ANY (d.added_columns) THEN a.attname::text END)
+                     FROM pg_attribute a
                     WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum);
+    v_loose := (SELECT string_agg(quote_ident(c), ', ') FROM unnest(d.added_columns) c WHERE array_position(v_old, c) IS NULL);
+    IF v_loose IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGW05',
+            MESSAGE = format('cannot rebase the data branch of %s on branch %L: the rebase would lose the columns the branch added (%s)',
+                             "table", branch, v_loose),
+            HINT = 'Merge the branch (the merge adds its columns to the source first), or drop those columns on the branch.';
+    END IF;
     SELECT string_agg(format('s.%I = x.%I', k, v_old[array_position(v_cols, k)]), ' AND '),
            bool_and(v_old[array_position(v_cols, k)] IS NOT NULL)
       INTO v_join, v_keyed FROM unnest(v_keys) k;
@@ -1039,6 +1067,7 @@ BEGIN
                        format('data_%s_%s_pkey', d.id, v_index));
     END LOOP;
     UPDATE pggit.data_branches SET columns = v_cols, key_columns = v_keys, source_name = v_source,
+                                   added_columns = '{}', added_values = '{}', added_numbers = '{}',
                                    column_numbers = ARRAY(SELECT a.attnum FROM pg_attribute a
                                                            WHERE a.attrelid = d.source_relid AND a.attnum > 0
                                                              AND NOT a.attisdropped ORDER BY a.attnum),

@@ -398,17 +398,20 @@ BEGIN
 END;
 $$;
 
--- fast_forward(target, source, author)
+-- fast_forward(target, source, author, applied)
 -- Purpose: complete_merge's fast-forward: the target's workspace gets the source head's tree,
---   its object versions and head follow the source's head (a reflog entry says so). Returns
---   the target's row as updated. No commit is recorded.
-CREATE FUNCTION pggit.fast_forward(p_target pggit.branches, p_source pggit.branches, p_author text)
+--   its object versions and head follow the source's head (a reflog entry says so). applied:
+--   tree entries of the target's head already changed in its workspace (the columns
+--   add_data_branch_columns added first). Returns the target's row as updated. No commit is
+--   recorded.
+CREATE FUNCTION pggit.fast_forward(p_target pggit.branches, p_source pggit.branches, p_author text,
+                                   p_applied jsonb)
 RETURNS pggit.branches
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_target pggit.branches;
 BEGIN
-    PERFORM pggit.apply_tree(p_target.id, pggit.commit_tree(p_target.head_hash),
+    PERFORM pggit.apply_tree(p_target.id, pggit.commit_tree(p_target.head_hash) || p_applied,
                              pggit.commit_tree(p_source.head_hash), '[]', false);
     PERFORM pggit.record_versions(p_target.id, p_source.head_hash);
     PERFORM pggit.record_head_move(p_target.id, p_target.head_hash, p_source.head_hash, 'fast-forward',
@@ -444,11 +447,14 @@ $$;
 
 -- complete_merge(merge_id)
 -- Purpose: apply a merge whose conflicts are all resolved (or that had none), in the caller's
---   transaction: the rows of the source's data branches into the target's tables (first, into
---   the structure they were branched from; ending the data branches then lets the schema
---   change alter those tables), then the schema (fast-forward, or the merged tree into the
---   target's workspace); then a commit on the target (with two parents for a 3-way merge;
---   none for a plain fast-forward). The source becomes MERGED; its merged data branches end.
+--   transaction: the schema first (fast-forward, or the merged tree into the target's
+--   workspace), starting with the columns the source's data branches added, filled with the
+--   values the branch's rows had (add_data_branch_columns; the data branches' own tables may be
+--   altered: pggit.merging_data); then each data branch is rebased onto its table's new
+--   structure (rebase_data_branch) and its rows go into the target's table, which checks them
+--   against the new constraints; then a commit on the target (with two parents for a 3-way
+--   merge; none for a plain fast-forward). See 085_data_branch_evolution.sql. The source
+--   becomes MERGED; its merged data branches end.
 --   A cherry-pick (kind 'cherry-pick') always applies its merged tree and records a commit
 --   with one parent (the target's head); its source branch and data branches are untouched.
 -- Errors: PGM07, PGM04 (see lock_merge_for_completion, merged_data_rows); PGM01 unresolved
@@ -462,7 +468,9 @@ DECLARE
     v_mode   text := CASE WHEN v_merge.kind = 'cherry-pick' THEN 'pick'
                           ELSE pggit.merge_mode(v_merge.source_hash, v_merge.target_hash, v_merge.base_hash) END;
     v_tree   record;
-    v_data   bigint;
+    v_data   pggit.data_branches;
+    v_ids    bigint[];
+    v_added  jsonb;
     v_merged_data boolean := false;
     v_hash   text;
 BEGIN
@@ -471,18 +479,26 @@ BEGIN
     IF v_mode <> 'none' THEN
         PERFORM pggit.refuse_uncommitted(v_target);
     END IF;
-    FOR v_data IN SELECT * FROM pggit.merging_data_branches(v_source.id, v_target.id) WHERE v_mode <> 'pick' LOOP
-        PERFORM pggit.apply_data_rows(v_data, pggit.merged_data_rows(p_merge_id, v_data));
-        PERFORM pggit.end_data_branch(v_data, 'MERGED');
-        v_merged_data := true;
-    END LOOP;
+    v_ids := ARRAY(SELECT pggit.merging_data_branches(v_source.id, v_target.id) WHERE v_mode <> 'pick');
+    PERFORM set_config('pggit.merging_data', array_to_string(v_ids, ','), true);
+    v_added := pggit.add_data_branch_columns(v_ids, v_target.id, v_mode = '3way');
 
     IF v_mode = 'ff' THEN
-        v_target := pggit.fast_forward(v_target, v_source, v_merge.author);
+        v_target := pggit.fast_forward(v_target, v_source, v_merge.author, v_added);
     ELSIF v_mode IN ('3way', 'pick') THEN
         v_tree := pggit.merged_tree(v_merge);
-        PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_merge.target_hash), v_tree.result, v_tree.extra);
+        PERFORM pggit.apply_tree(v_target.id, pggit.commit_tree(v_merge.target_hash) || v_added,
+                                 v_tree.result, v_tree.extra);
     END IF;
+    PERFORM set_config('pggit.merging_data', '', true);
+    FOR v_data IN SELECT * FROM pggit.data_branches WHERE id = ANY (v_ids) ORDER BY id LOOP
+        IF pggit.data_branch_staleness(v_data.id) IS NOT NULL THEN  -- the schema changed its table
+            PERFORM pggit.rebase_data_branch(format('%I.%I', v_data.logical_schema, v_data.table_name), v_source.name);
+        END IF;
+        PERFORM pggit.apply_data_rows(v_data.id, pggit.merged_data_rows(p_merge_id, v_data.id));
+        PERFORM pggit.end_data_branch(v_data.id, 'MERGED');
+        v_merged_data := true;
+    END LOOP;
 
     v_hash := pggit.merge_commit(v_merge, v_source, v_target, v_mode, v_merged_data);
     UPDATE pggit.merges SET status = 'COMPLETED', result_hash = v_hash, completed_at = now() WHERE id = p_merge_id;
@@ -766,8 +782,9 @@ $$;
 -- Purpose: what pggit.merge(source, target) would do now, without doing it: the mode
 --   ('up-to-date', 'fast-forward' or '3way'), the merge base, each object it would change
 --   (outcome 'theirs', 'merged' or 'conflict' with its kind), the DDL it would run on the
---   target's workspace (conflicted objects left as the target has them), and per data branch
---   the rows it would write and the row conflicts.
+--   target's workspace (conflicted objects left as the target has them; first the columns the
+--   data branches added, see add_data_branch_columns), and per data branch the rows it would
+--   write and the row conflicts.
 -- Arguments: source text; target text (default 'main').
 -- Returns: jsonb {mode, base, objects: [{object, outcome, conflict}], ddl: [statement],
 --   data: [{table, rows, conflicts}], conflicts: total}.
@@ -784,6 +801,7 @@ DECLARE
     v_result  jsonb;
     v_objects jsonb := '[]';
     v_data    jsonb;
+    v_added   record;
 BEGIN
     PERFORM pggit.refuse_self_merge(v_source, v_target);
     v_base := pggit.merge_base(v_source.head_hash, v_target.head_hash);
@@ -815,11 +833,14 @@ BEGIN
                                 count(*) FILTER (WHERE m.outcome = 'conflict') AS conflicts
                            FROM pggit.plan_data_merge(d.id) m) n
      WHERE d.id IN (SELECT pggit.merging_data_branches(v_source.id, v_target.id));
+    -- first the columns the data branches added, as complete_merge adds them
+    v_added := pggit.preview_added_columns(v_ours, ARRAY(SELECT pggit.merging_data_branches(v_source.id, v_target.id)));
     RETURN jsonb_build_object(
         'mode', CASE v_mode WHEN 'none' THEN 'up-to-date' WHEN 'ff' THEN 'fast-forward' ELSE v_mode END,
         'base', v_base,
         'objects', v_objects,
-        'ddl', (SELECT coalesce(jsonb_agg(t.statement ORDER BY t.step), '[]') FROM pggit.tree_ddl(v_ours, v_result) t),
+        'ddl', v_added.statements || (SELECT coalesce(jsonb_agg(t.statement ORDER BY t.step), '[]')
+                                        FROM pggit.tree_ddl(v_added.tree, v_result) t),
         'data', v_data,
         'conflicts', (SELECT count(*) FROM jsonb_array_elements(v_objects) o WHERE o->>'outcome' = 'conflict')
                      + (SELECT coalesce(sum((x->>'conflicts')::bigint), 0) FROM jsonb_array_elements(v_data) x));
