@@ -258,18 +258,26 @@ $$;
 
 -- evolve_data_branches_of(relids): the DDL event trigger's call (capture_ddl_command): evolve
 -- the live data branches whose branch's copy of the table is one of the altered tables.
+-- It runs for every DDL statement: nothing to do without an altered table, and the altered
+-- tables are looked up first (one index probe each), not joined with every live data branch
+-- (which cost 0.5-1.7 ms per statement with 300 of them, pggit's own DDL included).
 CREATE FUNCTION pggit.evolve_data_branches_of(p_relids oid[]) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_id bigint;
 BEGIN
-    FOR v_id IN SELECT DISTINCT d.id
-                  FROM unnest(p_relids) r(relid)
-                  JOIN pg_class c ON c.oid = r.relid
-                  JOIN pg_namespace n ON n.oid = c.relnamespace
-                  JOIN pggit.workspaces w ON w.namespace = n.nspname
+    IF coalesce(cardinality(p_relids), 0) = 0 THEN
+        RETURN;
+    END IF;
+    FOR v_id IN WITH altered AS MATERIALIZED (
+                    SELECT n.nspname::text AS nspname, c.relname::text AS relname FROM unnest(p_relids) r(relid)
+                      JOIN pg_class c ON c.oid = r.relid
+                      JOIN pg_namespace n ON n.oid = c.relnamespace)
+                SELECT DISTINCT d.id
+                  FROM altered a
+                  JOIN pggit.workspaces w ON w.namespace = a.nspname
                   JOIN pggit.data_branches d ON d.branch_id = w.branch_id AND d.logical_schema = w.logical_schema
-                                            AND d.table_name = c.relname AND d.status = 'ACTIVE' LOOP
+                                            AND d.table_name = a.relname AND d.status = 'ACTIVE' LOOP
         PERFORM pggit.evolve_data_branch_structure(v_id);
     END LOOP;
 END;
