@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from io import StringIO
 from pathlib import Path
@@ -75,6 +76,16 @@ def snapshot_counts() -> dict[str, int]:
         )
     ]
     return {t: sql_scalar(f'SELECT count(*) FROM pggit."{t}"') for t in tables}
+
+
+def run_threads(threads: Sequence[threading.Thread], timeout: float) -> None:
+    """Start the threads, wait for each (up to timeout seconds each) and fail when one is still
+    running: a thread that hangs must fail its test, not let it assert on partial results."""
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not [t for t in threads if t.is_alive()], f"threads still running after {timeout} s"
 
 
 def ident(prefix: str, unique) -> str:

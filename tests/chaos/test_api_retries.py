@@ -13,6 +13,7 @@ from django.test import override_settings
 
 from pggit import api
 from pggit.exceptions import RETRYABLE_SQLSTATES, LockNotAvailable, RetryableError, sqlstate_of
+from tests.helpers import run_threads
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 
@@ -39,11 +40,7 @@ def test_api_commits_retry_40001_until_all_land(unique, caplog):
         caplog.at_level(logging.INFO, logger="pggit"),
         override_settings(PGGIT={"RETRY_ATTEMPTS": 100}),
     ):
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        run_threads([threading.Thread(target=worker, args=(n,)) for n in range(4)], timeout=120)
     assert errors == []
     assert len(landed) == len(set(landed)) == 32
     assert {c.hash for c in api.log(branch, limit=40)} >= set(landed)

@@ -10,7 +10,7 @@ from django.db import connections
 
 from pggit import api
 from pggit.models import Branch
-from tests.helpers import ident, on_branch, run, sql_scalar, table_columns
+from tests.helpers import ident, on_branch, run, run_threads, sql_scalar, table_columns
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 
@@ -60,12 +60,8 @@ def test_two_concurrent_picks_of_one_commit_apply_it_once(unique):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=pick) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
     try:
+        run_threads([threading.Thread(target=pick) for _ in range(2)], timeout=60)
         assert errors == []
         assert sorted(results) == ["already-applied", "picked"], results
         assert table_columns("public", table) == ["id", "once"]

@@ -9,7 +9,7 @@ from django.db import connections
 
 from pggit import api
 from pggit.models import Branch
-from tests.helpers import ident, run, table_columns
+from tests.helpers import ident, run, run_threads, table_columns
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 
@@ -37,12 +37,8 @@ def test_two_concurrent_merges_into_main_both_land(unique):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=merge, args=(b,)) for b in branches]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
     try:
+        run_threads([threading.Thread(target=merge, args=(b,)) for b in branches], timeout=60)
         assert errors == []
         assert sorted(results.values()) == ["fast-forward", "merged"], results
         assert sorted(table_columns("public", table)) == ["col_0", "col_1", "id"]

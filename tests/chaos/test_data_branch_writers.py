@@ -9,7 +9,7 @@ import pytest
 from django.db import connections
 
 from pggit import api
-from tests.helpers import ident, run, sql_rows
+from tests.helpers import ident, run, run_threads, sql_rows
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 
@@ -46,10 +46,7 @@ def test_concurrent_writers_on_source_and_branch(unique):
         for seed, (rel, val) in enumerate([(table, 1), (table, 1), (view, 2), (view, 2)])
     ]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        run_threads(threads, timeout=120)
         assert errors == []
         # The source only ever holds its own writes (1) or the original (0), the branch only
         # its own (2) or the value at the branch point (0): no write crossed over.

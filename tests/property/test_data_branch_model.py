@@ -65,7 +65,11 @@ class DataBranchMachine(RuleBasedStateMachine):
         # Each example runs in its own savepoint, rolled back at teardown: the objects it
         # creates (and their locks) never pile up in the test's transaction.
         self.savepoint = transaction.savepoint()
-        self.table = f"dbm_{uuid.uuid4().hex[:10]}"
+        self.start("dbm", rows)
+
+    def start(self, prefix: str, rows: dict) -> None:
+        """The source table (committed on main) holding rows, and its first data branch."""
+        self.table = f"{prefix}_{uuid.uuid4().hex[:10]}"
         run(f"CREATE TABLE {self.table} (id int PRIMARY KEY, a int, b int)")
         for key, (a, b) in rows.items():
             run(f"INSERT INTO {self.table} VALUES (%s, %s, %s)", params=[key, a, b])
@@ -185,14 +189,7 @@ class MaintainedDataBranchMachine(DataBranchMachine):
 
     @initialize(rows=st.dictionaries(KEYS, st.tuples(VALUES, VALUES), max_size=6))
     def create(self, rows):
-        self.table = f"dbmm_{uuid.uuid4().hex[:10]}"
-        run(f"CREATE TABLE {self.table} (id int PRIMARY KEY, a int, b int)")
-        for key, (a, b) in rows.items():
-            run(f"INSERT INTO {self.table} VALUES (%s, %s, %s)", params=[key, a, b])
-        api.commit(f"add {self.table}")
-        self.source = dict(rows)
-        self.generation = 0
-        self.branch_again()
+        self.start("dbmm", rows)
 
     @rule(command=MAINTENANCE)
     def maintain(self, command):
