@@ -468,7 +468,7 @@ BEGIN
         VALUES (v_branch.id, 'PGGIT RESET', 'branch', v_reason, pggit.ddl_role());
     ELSE
         FOR v_data IN SELECT * FROM pggit.data_branches d WHERE d.branch_id = v_branch.id AND d.status = 'ACTIVE' LOOP
-            EXECUTE format('TRUNCATE %s', v_data.delta_table);
+            EXECUTE format('DELETE FROM %s WHERE _pggit_data = %s', v_data.delta_table, v_data.id);
         END LOOP;
         SELECT count(*) INTO v_pending FROM pggit.ddl_events e WHERE e.branch_id = v_branch.id AND e.commit_id IS NULL;
         v_clean := v_pending = 0 AND pggit.ddl_capture_enabled();

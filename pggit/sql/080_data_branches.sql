@@ -4,15 +4,27 @@
 -- this concern until the first release; from then on the file is frozen (docs/upgrading.md).
 --
 -- A data branch gives a branch its own version of one table's rows without copying them:
---   delta     pggit.data_<id>_delta: the branch's own inserts/updates (and deletes, flagged),
---             keyed by the table's primary key, with its NOT NULL and CHECK rules;
---   preimage  pggit.data_<id>_pre: the first pre-image of each source row changed after the
+--   delta     pggit.data_<n>_delta: the branch's own inserts/updates (and deletes, flagged),
+--             keyed by the data branch's id (_pggit_data) and the table's primary key, with
+--             the table's NOT NULL and CHECK rules;
+--   preimage  pggit.data_<n>_pre: the first pre-image of each source row changed after the
 --             branch point (inserted rows are flagged absent), saved by statement-level
 --             triggers on the source that exist only while a data branch of it is live;
 --   view      <branch data namespace>.<table>: delta, else pre-image, else source row, with
 --             INSTEAD OF triggers for INSERT/UPDATE/DELETE. Every arm is an index lookup for
 --             a primary-key predicate.
 -- The source stays a plain table on its readers' path: no view, rule or function in front.
+--
+-- The delta and pre-image tables are a store that a source's live data branches share when
+-- they have the same structure (every row carries its data branch's id): creating two tables
+-- with a primary key and a TOAST table is most of what a data branch would cost otherwise (a
+-- branch made with data would take 3x as long as one without), so only a table's first live
+-- data branch creates them, and its last one drops them (data_branch_store,
+-- release_data_store). A data branch whose structure departs from the others' (a column its
+-- branch added, a rebase onto a changed source) moves its rows to a store of its own first
+-- (own_data_store). Creating, ending and leaving a store hold a lock on the source that
+-- conflicts with itself (add_data_branch, end_data_branch), so a store is never dropped
+-- while another data branch takes it up.
 --
 -- The view's source arm keeps a source row whose key is in neither the pre-images nor the
 -- delta: one anti-join against the UNION ALL of both tables' keys, one hash probe per source
@@ -41,8 +53,8 @@ CREATE TABLE pggit.data_branches (
     source_relid    oid NOT NULL,      -- from_branch's table
     source_name     text NOT NULL,     -- its qualified name, for messages and SQL
     view_name       text NOT NULL,     -- the branch's table (qualified)
-    delta_table     text NOT NULL,     -- qualified
-    preimage_table  text NOT NULL,     -- qualified
+    delta_table     text NOT NULL,     -- qualified; its store's, maybe shared (rows: _pggit_data = id)
+    preimage_table  text NOT NULL,     -- qualified; the same store's
     key_columns     text[] NOT NULL,
     columns         text[] NOT NULL,
     column_numbers  smallint[] NOT NULL, -- the columns' attnums in the source (a rename keeps it)
@@ -62,6 +74,10 @@ CREATE UNIQUE INDEX data_branches_live_key ON pggit.data_branches (branch_id, lo
     WHERE status = 'ACTIVE';
 
 CREATE INDEX data_branches_source_idx ON pggit.data_branches (source_relid) WHERE status = 'ACTIVE';
+
+-- numbers the stores (pggit.data_<n>_delta, pggit.data_<n>_pre): a store outlives the data
+-- branch that made it while others share it, so it is not named after one
+CREATE SEQUENCE pggit.data_store_seq;
 
 COMMENT ON TABLE pggit.data_branches IS 'Copy-on-write data branches: one table''s rows for one branch.';
 
@@ -99,13 +115,13 @@ CREATE FUNCTION pggit.changed_keys_filter(d pggit.data_branches) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_keys text := pggit.column_list(d.key_columns);
-    v_candidates text := format('SELECT %1$s FROM %2$s UNION SELECT %1$s FROM %3$s',
-                                v_keys, d.delta_table, d.preimage_table);
+    v_candidates text := format('SELECT %1$s FROM %2$s WHERE _pggit_data = %4$s UNION SELECT %1$s FROM %3$s WHERE _pggit_data = %4$s',
+                                v_keys, d.delta_table, d.preimage_table, d.id);
     v_changed bigint;
 BEGIN
     IF cardinality(d.key_columns) = 1 THEN
-        EXECUTE format('SELECT (SELECT count(*) FROM %s) + (SELECT count(*) FROM %s)',
-                       d.delta_table, d.preimage_table) INTO v_changed;
+        EXECUTE format('SELECT (SELECT count(*) FROM %1$s WHERE _pggit_data = %3$s) + (SELECT count(*) FROM %2$s WHERE _pggit_data = %3$s)',
+                       d.delta_table, d.preimage_table, d.id) INTO v_changed;
         IF v_changed <= 50000 THEN
             RETURN format('%s = ANY (ARRAY(%s))', v_keys, v_candidates);
         END IF;
@@ -134,7 +150,8 @@ END;
 $$;
 
 -- capture_source_changes(): statement-level AFTER trigger on a data branch's source. Saves, for
--- each live data branch of the source, the first pre-image of every row the statement updated
+-- each live data branch of the source (one INSERT per store, for all the data branches sharing
+-- it), the first pre-image of every row the statement updated
 -- or deleted, and marks as absent every key it inserted: new rows of an INSERT, and new rows of
 -- an UPDATE whose key no old row of the statement had (only looked for when
 -- pggit_data_key_moved flagged the statement; the flag is cleared here; see the file header).
@@ -149,6 +166,8 @@ CREATE FUNCTION pggit.capture_source_changes() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     d pggit.data_branches;
+    v_store record;
+    v_ids bigint[];
     v_flag text := 'pggit.keys_moved_' || TG_RELID::text;
     v_moved boolean := TG_OP = 'UPDATE' AND current_setting(v_flag, true) = 'on';
     v_print text;
@@ -156,7 +175,13 @@ DECLARE
     v_into text;
     v_from text;
 BEGIN
-    FOR d IN SELECT * FROM pggit.data_branches WHERE source_relid = TG_RELID AND status = 'ACTIVE' LOOP
+    -- the data branches of a store have the same columns (data_branch_store): grouped by them
+    -- too all the same, so that one whose structure differed would get its own INSERT
+    FOR v_store IN SELECT (array_agg(x ORDER BY x.id))[1] AS first, array_agg(x.id ORDER BY x.id) AS ids
+                     FROM pggit.data_branches x WHERE x.source_relid = TG_RELID AND x.status = 'ACTIVE'
+                    GROUP BY x.preimage_table, x.columns, x.column_numbers, x.fingerprint, x.key_columns LOOP
+        d := v_store.first;
+        v_ids := v_store.ids;
         IF v_print IS NULL THEN
             -- data_source_fingerprint's query, inline: planned once per session
             v_print := (SELECT md5(string_agg(a.attname || ' ' || a.atttypid || ' ' || a.atttypmod
@@ -170,19 +195,23 @@ BEGIN
         v_into := (SELECT string_agg(quote_ident(c), ', ' ORDER BY o) FROM unnest(d.columns) WITH ORDINALITY x(c, o));
         v_from := (SELECT string_agg(quote_ident(c), ', ' ORDER BY o) FROM unnest(v_src) WITH ORDINALITY x(c, o));
         IF TG_OP = 'INSERT' THEN
-            EXECUTE format('INSERT INTO %s (%s, _pggit_absent) SELECT %s, true FROM pggit_new_rows ON CONFLICT DO NOTHING',
-                           d.preimage_table, v_into, v_from);
+            EXECUTE format('INSERT INTO %s (_pggit_data, %s, _pggit_absent) SELECT _pggit_ids._pggit_data, %s, true
+                              FROM pggit_new_rows CROSS JOIN unnest($1) AS _pggit_ids(_pggit_data) ON CONFLICT DO NOTHING',
+                           d.preimage_table, v_into, v_from) USING v_ids;
         ELSIF v_moved THEN
-            EXECUTE format('INSERT INTO %1$s (%3$s, _pggit_absent) SELECT %4$s, false FROM pggit_old_rows o
-                            UNION ALL
-                            SELECT %5$s, true FROM pggit_new_rows n
-                             WHERE NOT EXISTS (SELECT 1 FROM pggit_old_rows o WHERE %2$s)
+            EXECUTE format('INSERT INTO %1$s (_pggit_data, %3$s, _pggit_absent)
+                            SELECT _pggit_ids._pggit_data, r.* FROM (SELECT %4$s, false FROM pggit_old_rows o
+                                                   UNION ALL
+                                                   SELECT %5$s, true FROM pggit_new_rows n
+                                                    WHERE NOT EXISTS (SELECT 1 FROM pggit_old_rows o WHERE %2$s)) r
+                             CROSS JOIN unnest($1) AS _pggit_ids(_pggit_data)
                             ON CONFLICT DO NOTHING', d.preimage_table,
                            pggit.key_match(ARRAY(SELECT v_src[array_position(d.columns, k)] FROM unnest(d.key_columns) k), 'o', 'n'),
-                           v_into, pggit.column_list(v_src, 'o'), pggit.column_list(v_src, 'n'));
+                           v_into, pggit.column_list(v_src, 'o'), pggit.column_list(v_src, 'n')) USING v_ids;
         ELSE
-            EXECUTE format('INSERT INTO %s (%s, _pggit_absent) SELECT %s, false FROM pggit_old_rows ON CONFLICT DO NOTHING',
-                           d.preimage_table, v_into, v_from);
+            EXECUTE format('INSERT INTO %s (_pggit_data, %s, _pggit_absent) SELECT _pggit_ids._pggit_data, %s, false
+                              FROM pggit_old_rows CROSS JOIN unnest($1) AS _pggit_ids(_pggit_data) ON CONFLICT DO NOTHING',
+                           d.preimage_table, v_into, v_from) USING v_ids;
         END IF;
     END LOOP;
     IF v_moved THEN
@@ -371,19 +400,22 @@ DECLARE
     d pggit.data_branches;
     v_into text;
     v_set text;
+    v_conflict text;
     v_key_changed boolean := false;
     v_exists boolean;
     v_rows integer;
 BEGIN
     SELECT * INTO d FROM pggit.data_branches WHERE id = TG_ARGV[0]::bigint;
     -- the view's columns: the source's, then those the branch added (which the delta table has
-    -- after _pggit_deleted, hence the target list)
+    -- after _pggit_deleted and _pggit_data, hence the target list)
     v_into := format('(%s, _pggit_deleted)', pggit.column_list(d.columns || d.added_columns));
     v_set := format('%s = (%s, excluded._pggit_deleted)',
                     v_into, pggit.column_list(d.columns || d.added_columns, 'excluded'));
+    v_into := format('(_pggit_data, %s, _pggit_deleted)', pggit.column_list(d.columns || d.added_columns));
+    v_conflict := format('(_pggit_data, %s)', pggit.column_list(d.key_columns));
     IF TG_OP = 'DELETE' THEN
-        EXECUTE format('INSERT INTO %s AS t %s SELECT ($1).*, true ON CONFLICT (%s) DO UPDATE SET %s',
-                       d.delta_table, v_into, pggit.column_list(d.key_columns), v_set) USING OLD;
+        EXECUTE format('INSERT INTO %s AS t %s SELECT $2, ($1).*, true ON CONFLICT %s DO UPDATE SET %s',
+                       d.delta_table, v_into, v_conflict, v_set) USING OLD, d.id;
         RETURN OLD;
     END IF;
     IF TG_OP = 'UPDATE' THEN
@@ -395,8 +427,8 @@ BEGIN
                        pggit.key_match(d.key_columns, 'v', '($1)')) INTO v_exists USING NEW;
         IF NOT v_exists THEN
             -- a delete marker may be revived; a live row (a concurrent insert) may not
-            EXECUTE format('INSERT INTO %s AS t %s SELECT ($1).*, false ON CONFLICT (%s) DO UPDATE SET %s WHERE t._pggit_deleted',
-                           d.delta_table, v_into, pggit.column_list(d.key_columns), v_set) USING NEW;
+            EXECUTE format('INSERT INTO %s AS t %s SELECT $2, ($1).*, false ON CONFLICT %s DO UPDATE SET %s WHERE t._pggit_deleted',
+                           d.delta_table, v_into, v_conflict, v_set) USING NEW, d.id;
             GET DIAGNOSTICS v_rows = ROW_COUNT;
             v_exists := v_rows = 0;
         END IF;
@@ -407,13 +439,13 @@ BEGIN
                                 (SELECT jsonb_object_agg(k, to_jsonb(NEW) -> k) FROM unnest(d.key_columns) k));
         END IF;
         IF v_key_changed THEN
-            EXECUTE format('INSERT INTO %s AS t %s SELECT ($1).*, true ON CONFLICT (%s) DO UPDATE SET %s',
-                           d.delta_table, v_into, pggit.column_list(d.key_columns), v_set) USING OLD;
+            EXECUTE format('INSERT INTO %s AS t %s SELECT $2, ($1).*, true ON CONFLICT %s DO UPDATE SET %s',
+                           d.delta_table, v_into, v_conflict, v_set) USING OLD, d.id;
         END IF;
         RETURN NEW;
     END IF;
-    EXECUTE format('INSERT INTO %s AS t %s SELECT ($1).*, false ON CONFLICT (%s) DO UPDATE SET %s',
-                   d.delta_table, v_into, pggit.column_list(d.key_columns), v_set) USING NEW;
+    EXECUTE format('INSERT INTO %s AS t %s SELECT $2, ($1).*, false ON CONFLICT %s DO UPDATE SET %s',
+                   d.delta_table, v_into, v_conflict, v_set) USING NEW, d.id;
     RETURN NEW;
 END;
 $$;
@@ -530,12 +562,15 @@ $$;
 CREATE FUNCTION pggit.data_branch_view_sql(p_id bigint) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
     SELECT format($v$CREATE OR REPLACE VIEW %1$s AS
-        SELECT %2$s FROM %3$s d WHERE pggit.data_branch_guard(%12$s) AND NOT d._pggit_deleted
+        SELECT %2$s FROM %3$s d WHERE pggit.data_branch_guard(%12$s) AND d._pggit_data = %12$s AND NOT d._pggit_deleted
         UNION ALL
-        SELECT %4$s FROM %5$s p WHERE NOT p._pggit_absent AND NOT EXISTS (SELECT 1 FROM %3$s d WHERE %6$s)
+        SELECT %4$s FROM %5$s p
+         WHERE p._pggit_data = %12$s AND NOT p._pggit_absent
+           AND NOT EXISTS (SELECT 1 FROM %3$s d WHERE d._pggit_data = %12$s AND %6$s)
         UNION ALL
         SELECT %7$s FROM %8$s s
-         WHERE NOT EXISTS (SELECT 1 FROM (SELECT %9$s FROM %5$s p UNION ALL SELECT %10$s FROM %3$s d) k
+         WHERE NOT EXISTS (SELECT 1 FROM (SELECT %9$s FROM %5$s p WHERE p._pggit_data = %12$s
+                                          UNION ALL SELECT %10$s FROM %3$s d WHERE d._pggit_data = %12$s) k
                             WHERE %11$s)$v$,
         b.view_name, pggit.column_list(b.columns || b.added_columns, 'd'), b.delta_table,
         pggit.column_list(b.columns || b.added_columns, 'p'),
@@ -602,28 +637,120 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
          = pggit.hash_definition(pggit.table_definition_of(p_copy) - 'triggers')
 $$;
 
+-- create_data_store(source, keys): a new store (see the file header) for data branches of
+-- source (primary key keys) as it is now: its delta table (the source's columns with their
+-- defaults, NOT NULL and CHECK rules, a deleted flag) and pre-image table (the source's columns,
+-- an absent flag), both keyed by (_pggit_data, keys). Returns their names.
+CREATE FUNCTION pggit.create_data_store(p_source oid, p_keys text[], OUT delta_table text, OUT preimage_table text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    v_n bigint := nextval('pggit.data_store_seq');
+BEGIN
+    delta_table := format('pggit.%I', format('data_%s_delta', v_n));
+    preimage_table := format('pggit.%I', format('data_%s_pre', v_n));
+    -- one statement each (not CREATE then ALTER): DDL is most of what creating a store costs
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+                                     _pggit_deleted boolean NOT NULL DEFAULT false, _pggit_data bigint NOT NULL,
+                                     PRIMARY KEY (_pggit_data, %s))',
+                   delta_table, p_source::regclass, pggit.column_list(p_keys));
+    EXECUTE format('CREATE TABLE %s (LIKE %s, _pggit_absent boolean NOT NULL DEFAULT false, _pggit_data bigint NOT NULL,
+                                     PRIMARY KEY (_pggit_data, %s))',
+                   preimage_table, p_source::regclass, pggit.column_list(p_keys));
+END;
+$$;
+
+-- data_branch_store(data_branch): the store a new data branch joins: that of a live data
+-- branch of the same source made with the same structure (the same columns, fingerprint and
+-- key; no column its branch added), else a new one (create_data_store). The caller holds the
+-- source's SHARE ROW EXCLUSIVE lock (add_data_branch), which end_data_branch's lock waits
+-- for. A store named by a row but gone (dropped by a transaction that committed after this
+-- one's snapshot: to_regclass reads the catalog as it is now) is not taken.
+CREATE FUNCTION pggit.data_branch_store(b pggit.data_branches, OUT delta_table text, OUT preimage_table text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+BEGIN
+    SELECT x.delta_table, x.preimage_table INTO delta_table, preimage_table
+      FROM pggit.data_branches x
+     WHERE x.source_relid = b.source_relid AND x.status = 'ACTIVE' AND x.id <> b.id
+       AND x.fingerprint = b.fingerprint AND x.columns = b.columns AND x.column_numbers = b.column_numbers
+       AND x.key_columns = b.key_columns AND cardinality(x.added_columns) = 0
+       AND to_regclass(x.delta_table) IS NOT NULL AND to_regclass(x.preimage_table) IS NOT NULL
+     LIMIT 1;
+    IF delta_table IS NULL THEN
+        SELECT * INTO delta_table, preimage_table FROM pggit.create_data_store(b.source_relid, b.key_columns);
+    END IF;
+END;
+$$;
+
+-- shares_data_store(data_branch): whether another live data branch uses its store.
+CREATE FUNCTION pggit.shares_data_store(d pggit.data_branches) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+    SELECT EXISTS (SELECT 1 FROM pggit.data_branches x
+                    WHERE x.source_relid = d.source_relid AND x.status = 'ACTIVE' AND x.id <> d.id
+                      AND x.delta_table = d.delta_table)
+$$;
+
+-- release_data_store(data_branch): the data branch leaves its store: its rows go, and so does
+-- the store when no other live data branch uses it. The caller drops the view first.
+CREATE FUNCTION pggit.release_data_store(d pggit.data_branches) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+BEGIN
+    IF pggit.shares_data_store(d) THEN
+        EXECUTE format('DELETE FROM %s WHERE _pggit_data = %s', d.delta_table, d.id);
+        EXECUTE format('DELETE FROM %s WHERE _pggit_data = %s', d.preimage_table, d.id);
+    ELSE
+        EXECUTE format('DROP TABLE IF EXISTS %s, %s', d.delta_table, d.preimage_table);
+    END IF;
+END;
+$$;
+
+-- own_data_store(id): before its store's structure changes for one data branch (its branch
+-- added or dropped a column, 085_data_branch_evolution.sql), move the data branch's rows to a
+-- store of its own (a copy of the shared one's structure), unless it has one already. Its
+-- view still reads the old store: the caller makes it again. Returns the data branch's row.
+-- Locks: the source SHARE ROW EXCLUSIVE (as add_data_branch).
+CREATE FUNCTION pggit.own_data_store(p_id bigint) RETURNS pggit.data_branches
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    d pggit.data_branches;
+    v_n bigint;
+    v_delta text;
+    v_pre text;
+BEGIN
+    SELECT * INTO d FROM pggit.data_branches WHERE id = p_id;
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', d.source_relid::regclass);
+    IF NOT pggit.shares_data_store(d) THEN
+        RETURN d;
+    END IF;
+    v_n := nextval('pggit.data_store_seq');
+    v_delta := format('pggit.%I', format('data_%s_delta', v_n));
+    v_pre := format('pggit.%I', format('data_%s_pre', v_n));
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING ALL)', v_delta, d.delta_table);
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING ALL)', v_pre, d.preimage_table);
+    EXECUTE format('INSERT INTO %s SELECT * FROM %s WHERE _pggit_data = %s', v_delta, d.delta_table, d.id);
+    EXECUTE format('INSERT INTO %s SELECT * FROM %s WHERE _pggit_data = %s', v_pre, d.preimage_table, d.id);
+    EXECUTE format('DELETE FROM %s WHERE _pggit_data = %s', d.delta_table, d.id);
+    EXECUTE format('DELETE FROM %s WHERE _pggit_data = %s', d.preimage_table, d.id);
+    UPDATE pggit.data_branches SET delta_table = v_delta, preimage_table = v_pre WHERE id = p_id
+    RETURNING * INTO d;
+    RETURN d;
+END;
+$$;
+
 -- create_data_branch_objects(id)
 -- Purpose: the objects of a registered data branch (its pggit.data_branches row has the
---   source, key and columns): the delta and pre-image tables (the source's columns, keyed by
---   its primary key, plus a deleted/absent flag) and the view (create_data_branch_view); fills
---   in the row's names. Returns the view's name.  Locks: creates new objects only.
+--   source, key and columns): its store (data_branch_store) and its view
+--   (create_data_branch_view); fills in the row's names. Returns the view's name.
+-- Locks: the caller holds the source's SHARE ROW EXCLUSIVE lock (add_data_branch).
 CREATE FUNCTION pggit.create_data_branch_objects(p_id bigint) RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     b pggit.data_branches;
 BEGIN
+    SELECT * INTO b FROM pggit.data_branches WHERE id = p_id;
     UPDATE pggit.data_branches d
-       SET delta_table = format('pggit.%I', format('data_%s_delta', d.id)),
-           preimage_table = format('pggit.%I', format('data_%s_pre', d.id)),
+       SET (delta_table, preimage_table) = (SELECT s.delta_table, s.preimage_table FROM pggit.data_branch_store(b) s),
            view_name = format('%I.%I', pggit.data_namespace(d.branch_id, d.logical_schema), d.table_name)
-     WHERE d.id = p_id
-    RETURNING * INTO b;
-    -- one statement each (not CREATE then ALTER): DDL is most of what creating a branch costs
-    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
-                                     _pggit_deleted boolean NOT NULL DEFAULT false, PRIMARY KEY (%s))',
-                   b.delta_table, b.source_name, pggit.column_list(b.key_columns));
-    EXECUTE format('CREATE TABLE %s (LIKE %s, _pggit_absent boolean NOT NULL DEFAULT false, PRIMARY KEY (%s))',
-                   b.preimage_table, b.source_name, pggit.column_list(b.key_columns));
+     WHERE d.id = p_id;
     RETURN pggit.create_data_branch_view(p_id);
 END;
 $$;
@@ -899,15 +1026,26 @@ BEGIN
 END;
 $$;
 
--- end_data_branch(id, status): drop a data branch's objects (view, delta, pre-images; the
--- source's capture triggers, key-move trigger included, when it was the source's last live
--- data branch).
+-- end_data_branch(id, status): drop a data branch's objects (view; its rows, and its store
+-- when no other live data branch shares it; the source's capture triggers, key-move trigger
+-- included, when it was the source's last live data branch).
+-- Locks: the source SHARE UPDATE EXCLUSIVE (it conflicts with itself and with add_data_branch's
+-- lock, not with the source's writers), so a store is never dropped while another transaction
+-- takes it up (see the file header).
 CREATE FUNCTION pggit.end_data_branch(p_id bigint, p_status text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_internal text := pggit.begin_internal();
     d pggit.data_branches;
 BEGIN
+    SELECT * INTO d FROM pggit.data_branches WHERE id = p_id AND status = 'ACTIVE';
+    IF d.id IS NULL THEN
+        PERFORM pggit.end_internal(v_internal);
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = d.source_relid) THEN
+        EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', d.source_relid::regclass);
+    END IF;
     UPDATE pggit.data_branches SET status = p_status, ended_at = now()
      WHERE id = p_id AND status = 'ACTIVE' RETURNING * INTO d;
     IF d.id IS NULL THEN
@@ -915,7 +1053,7 @@ BEGIN
         RETURN;
     END IF;
     EXECUTE format('DROP VIEW IF EXISTS %s', d.view_name);
-    EXECUTE format('DROP TABLE IF EXISTS %s, %s', d.delta_table, d.preimage_table);
+    PERFORM pggit.release_data_store(d);
     IF NOT EXISTS (SELECT 1 FROM pggit.data_branches WHERE source_relid = d.source_relid AND status = 'ACTIVE')
        AND EXISTS (SELECT 1 FROM pg_class WHERE oid = d.source_relid) THEN
         EXECUTE format('DROP TRIGGER IF EXISTS pggit_data_capture_insert ON %1$s;
@@ -983,10 +1121,9 @@ DECLARE
     v_join text;
     v_keyed boolean;
     v_select text;
-    v_new_delta text := format('pggit.%I', format('data_%s_delta_new', d.id));
-    v_new_pre text := format('pggit.%I', format('data_%s_pre_new', d.id));
+    v_new_delta text;
+    v_new_pre text;
     v_loose text;
-    v_index text;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = d.source_relid) THEN
         RAISE EXCEPTION USING ERRCODE = 'PGY03',
@@ -1035,11 +1172,8 @@ BEGIN
       FROM unnest(v_cols) WITH ORDINALITY AS c(name, o)
       JOIN pg_attribute a ON a.attrelid = d.source_relid AND a.attname = c.name
       LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum;
-    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
-                                     _pggit_deleted boolean NOT NULL DEFAULT false, PRIMARY KEY (%s))',
-                   v_new_delta, v_source, pggit.column_list(v_keys));
-    EXECUTE format('CREATE TABLE %s (LIKE %s, _pggit_absent boolean NOT NULL DEFAULT false, PRIMARY KEY (%s))',
-                   v_new_pre, v_source, pggit.column_list(v_keys));
+    -- a store of its own (a later data branch of the source may share it)
+    SELECT * INTO v_new_delta, v_new_pre FROM pggit.create_data_store(d.source_relid, v_keys);
     -- a pre-image of a row the source has no more has no value for a new column
     SELECT string_agg(format('ALTER COLUMN %I DROP NOT NULL', c.name), ', ') INTO v_loose
       FROM unnest(v_cols, v_old) c(name, old) WHERE c.old IS NULL AND c.name <> ALL (v_keys);
@@ -1047,10 +1181,12 @@ BEGIN
         EXECUTE format('ALTER TABLE %s %s', v_new_pre, v_loose);
     END IF;
     BEGIN
-        EXECUTE format('INSERT INTO %s (%s, _pggit_deleted) SELECT %s, x._pggit_deleted FROM %s x LEFT JOIN %s s ON %s',
-                       v_new_delta, pggit.column_list(v_cols), v_select, d.delta_table, v_source, v_join);
-        EXECUTE format('INSERT INTO %s (%s, _pggit_absent) SELECT %s, x._pggit_absent FROM %s x LEFT JOIN %s s ON %s',
-                       v_new_pre, pggit.column_list(v_cols), v_select, d.preimage_table, v_source, v_join);
+        EXECUTE format('INSERT INTO %s (_pggit_data, %s, _pggit_deleted) SELECT %s, %s, x._pggit_deleted
+                          FROM %s x LEFT JOIN %s s ON %s WHERE x._pggit_data = %3$s',
+                       v_new_delta, pggit.column_list(v_cols), d.id, v_select, d.delta_table, v_source, v_join);
+        EXECUTE format('INSERT INTO %s (_pggit_data, %s, _pggit_absent) SELECT %s, %s, x._pggit_absent
+                          FROM %s x LEFT JOIN %s s ON %s WHERE x._pggit_data = %3$s',
+                       v_new_pre, pggit.column_list(v_cols), d.id, v_select, d.preimage_table, v_source, v_join);
     EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
         RAISE EXCEPTION USING ERRCODE = 'PGY04',
             MESSAGE = format('cannot rebase the data branch of %s on branch %L: its rows do not fit the new structure (%s)',
@@ -1059,14 +1195,9 @@ BEGIN
                           v_source, "table", branch);
     END;
     EXECUTE format('DROP VIEW IF EXISTS %s', d.view_name);
-    EXECUTE format('DROP TABLE IF EXISTS %s, %s', d.delta_table, d.preimage_table);
-    FOR v_index IN SELECT x FROM unnest(ARRAY['delta', 'pre']) x LOOP
-        EXECUTE format('ALTER TABLE pggit.%I RENAME TO %I', format('data_%s_%s_new', d.id, v_index),
-                       format('data_%s_%s', d.id, v_index));
-        EXECUTE format('ALTER INDEX pggit.%I RENAME TO %I', format('data_%s_%s_new_pkey', d.id, v_index),
-                       format('data_%s_%s_pkey', d.id, v_index));
-    END LOOP;
+    PERFORM pggit.release_data_store(d);
     UPDATE pggit.data_branches SET columns = v_cols, key_columns = v_keys, source_name = v_source,
+                                   delta_table = v_new_delta, preimage_table = v_new_pre,
                                    added_columns = '{}', added_values = '{}', added_numbers = '{}',
                                    column_numbers = ARRAY(SELECT a.attnum FROM pg_attribute a
                                                            WHERE a.attrelid = d.source_relid AND a.attnum > 0
@@ -1101,7 +1232,9 @@ DECLARE
     v_id bigint;
     v_namespace text;
 BEGIN
-    FOR v_id IN SELECT id FROM pggit.data_branches WHERE branch_id = p_branch_id AND status = 'ACTIVE' LOOP
+    -- in the order create_branch_with_data locks their sources
+    FOR v_id IN SELECT id FROM pggit.data_branches WHERE branch_id = p_branch_id AND status = 'ACTIVE'
+                 ORDER BY format('%I.%I', logical_schema, table_name) LOOP
         PERFORM pggit.end_data_branch(v_id, 'DROPPED');
     END LOOP;
     FOR v_namespace IN SELECT w.namespace || '_data' FROM pggit.workspaces w WHERE w.branch_id = p_branch_id LOOP
@@ -1217,8 +1350,9 @@ BEGIN
     PERFORM pggit.require_current_data_branch(p_id);
     SELECT * INTO d FROM pggit.data_branches WHERE id = p_id;
     FOR r IN EXECUTE format($q$
-        WITH pre AS (SELECT %1$s AS key, CASE WHEN p._pggit_absent THEN NULL ELSE to_jsonb(p.*) - '_pggit_absent' END AS r
-                       FROM %2$s p),
+        WITH pre AS (SELECT %1$s AS key,
+                            CASE WHEN p._pggit_absent THEN NULL ELSE to_jsonb(p.*) - '_pggit_absent' - '_pggit_data' END AS r
+                       FROM %2$s p WHERE p._pggit_data = %8$s),
         ours AS (SELECT %3$s AS key, to_jsonb(s.*) AS r FROM %4$s s WHERE %5$s),
         theirs AS (SELECT %6$s AS key, to_jsonb(v.*) AS r FROM %7$s v WHERE %5$s),
         keys AS (SELECT pre.key FROM pre UNION SELECT ours.key FROM ours UNION SELECT theirs.key FROM theirs)
@@ -1230,7 +1364,7 @@ BEGIN
          ORDER BY keys.key$q$,
         pggit.key_json(d.key_columns, 'p'), d.preimage_table,
         pggit.key_json(d.key_columns, 's'), d.source_name, pggit.changed_keys_filter(d),
-        pggit.key_json(d.key_columns, 'v'), d.view_name)
+        pggit.key_json(d.key_columns, 'v'), d.view_name, d.id)
     LOOP
         CONTINUE WHEN r.t IS NOT DISTINCT FROM r.b OR r.o IS NOT DISTINCT FROM r.t;
         object_key := format('row:%I.%I:%s', d.logical_schema, d.table_name, r.key::text);
@@ -1303,9 +1437,9 @@ BEGIN
        OR to_regclass(d.preimage_table) IS NULL THEN
         RETURN;
     END IF;
-    EXECUTE format('SELECT count(*) FILTER (WHERE NOT _pggit_deleted), count(*) FILTER (WHERE _pggit_deleted) FROM %s',
-                   d.delta_table) INTO rows_written, rows_deleted;
-    EXECUTE format('SELECT count(*) FROM %s', d.preimage_table) INTO source_rows_changed;
+    EXECUTE format('SELECT count(*) FILTER (WHERE NOT _pggit_deleted), count(*) FILTER (WHERE _pggit_deleted)
+                      FROM %s WHERE _pggit_data = %s', d.delta_table, d.id) INTO rows_written, rows_deleted;
+    EXECUTE format('SELECT count(*) FROM %s WHERE _pggit_data = %s', d.preimage_table, d.id) INTO source_rows_changed;
 END;
 $$;
 

@@ -8,7 +8,8 @@
 -- copy of the table (empty) is what DDL on the branch changes and what its commits record. A
 -- migration that adds a column to such a table (Django's AddField, the most common one) runs
 -- there as anywhere else; the data branch then follows the copy's new structure (evolves):
---   ADD COLUMN        the delta and pre-image tables get the column, and the view serves, for the
+--   ADD COLUMN        the delta and pre-image tables get the column (in a store of their own:
+--                     own_data_store), and the view serves, for the
 --                     source's rows (main's, which have no such column), the value the ADD
 --                     COLUMN gave the existing rows: PostgreSQL keeps it with the column
 --                     (pg_attribute.attmissingval: a non-volatile default, evaluated once by the
@@ -187,6 +188,7 @@ BEGIN
     IF cardinality(v_dropped) > 0 THEN
         -- the view uses them (CREATE OR REPLACE VIEW cannot drop a column): made again below
         EXECUTE format('DROP VIEW %s', d.view_name);
+        d := pggit.own_data_store(d.id);  -- the store's other data branches keep the columns
         EXECUTE format('ALTER TABLE %s %s', d.delta_table,
                        (SELECT string_agg(format('DROP COLUMN %I', x), ', ') FROM unnest(v_dropped) x));
         EXECUTE format('ALTER TABLE %s %s', d.preimage_table,
@@ -203,6 +205,7 @@ BEGIN
                 AND a.attname <> ALL (d.columns || v_keep)
               ORDER BY a.attnum LOOP
         v_value := pggit.added_column_value(v_copy, c.attnum, d);
+        d := pggit.own_data_store(d.id);  -- the store's other data branches do not get the column
         -- existing delta and pre-image rows get the value too (rows the branch changed before
         -- the ADD COLUMN got it on the branch; pre-images are source rows), and so do
         -- pre-images saved from now on (capture_source_changes copies the source's columns)

@@ -1,0 +1,165 @@
+"""The delta and pre-image tables of a source's data branches are one store, shared by the data
+branches made with the same structure (080_data_branches.sql): each sees only its own rows,
+leaves it without touching the others', moves to a store of its own when its structure departs,
+and the store goes with its last data branch, also when branches come and go concurrently."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connections
+
+from pggit import api
+from pggit.models import DataBranch
+from tests.helpers import on_branch, run, run_threads, sql_rows, sql_scalar
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stock(unique):
+    t = unique("stock").replace("-", "_")
+    run(
+        f"CREATE TABLE {t} (id int PRIMARY KEY, name text NOT NULL, qty int CHECK (qty >= 0))",
+        f"INSERT INTO {t} SELECT g, 'n' || g, g FROM generate_series(1, 10) g",
+    )
+    api.commit(f"add {t}")
+    return t
+
+
+def store_of(view: str) -> tuple[str, str]:
+    data = DataBranch.objects.get(view_name=view, status="ACTIVE")
+    return data.delta_table, data.preimage_table
+
+
+def exists(relation: str) -> bool:
+    return sql_scalar("SELECT to_regclass(%s) IS NOT NULL", [relation])
+
+
+def rows(relation: str) -> list[tuple]:
+    return sql_rows(f"SELECT id, name, qty FROM {relation} ORDER BY id")
+
+
+def test_data_branches_of_a_table_share_one_store_and_see_only_their_own_rows(unique, stock):
+    a, b = unique("a"), unique("b")
+    view_a = api.create_data_branch(stock, "main", a)
+    view_b = api.create_data_branch(stock, "main", b)
+    assert store_of(view_a) == store_of(view_b)
+    run(
+        f"UPDATE {view_a} SET qty = 100 WHERE id = 1",
+        f"DELETE FROM {view_a} WHERE id = 2",
+        f"INSERT INTO {view_b} VALUES (11, 'b row', 0)",
+        f"UPDATE {view_b} SET qty = 200 WHERE id = 1",
+        f"UPDATE {stock} SET name = 'main' WHERE id = 3",
+        f"DELETE FROM {stock} WHERE id = 4",
+    )
+    base = [(i, f"n{i}", i) for i in range(1, 11)]
+    assert rows(view_a) == [(1, "n1", 100)] + base[2:]
+    assert rows(view_b) == [(1, "n1", 200)] + base[1:] + [(11, "b row", 0)]
+    assert [c.key for c in api.diff_data(stock, "main", a)] == [
+        {"id": 1},
+        {"id": 2},
+        {"id": 3},
+        {"id": 4},
+    ]
+    counts = {
+        r[0]: r[1:]
+        for r in sql_rows(
+            "SELECT branch_name, rows_written, rows_deleted, source_rows_changed"
+            " FROM pggit.list_data_branches() WHERE branch_name IN (%s, %s)",
+            [a, b],
+        )
+    }
+    # each counts its own writes; both saved the two source rows main changed
+    assert counts == {a: (1, 1, 2), b: (2, 0, 2)}
+    pre = store_of(view_a)[1]
+    assert sql_rows(f"SELECT _pggit_data, count(*) FROM {pre} GROUP BY 1 ORDER BY 1") == sql_rows(
+        "SELECT id, 2 FROM pggit.data_branches WHERE view_name IN (%s, %s) ORDER BY id",
+        [view_a, view_b],
+    )
+
+
+def test_ending_a_data_branch_keeps_the_others_rows_and_the_last_drops_the_store(unique, stock):
+    a, b = unique("a"), unique("b")
+    view_a = api.create_data_branch(stock, "main", a)
+    view_b = api.create_data_branch(stock, "main", b)
+    delta, pre = store_of(view_b)
+    run(
+        f"UPDATE {view_a} SET qty = 1000",
+        f"UPDATE {view_b} SET qty = 7 WHERE id = 5",
+        f"UPDATE {stock} SET name = 'main' WHERE id = 6",
+    )
+    api.delete_branch(a, force=True)
+    assert exists(delta) and exists(pre)
+    assert sql_scalar(f"SELECT count(*) FROM {delta}") == 1
+    assert rows(view_b)[4:6] == [(5, "n5", 7), (6, "n6", 6)]
+    api.merge(b, "main")
+    assert not exists(delta) and not exists(pre), "the store went with its last data branch"
+    assert rows(stock)[4:6] == [(5, "n5", 7), (6, "main", 6)]
+    assert api.verify() == []
+
+
+def test_a_branch_adding_a_column_moves_to_a_store_of_its_own(unique, stock):
+    a, b = unique("a"), unique("b")
+    view_a = api.create_data_branch(stock, "main", a)
+    view_b = api.create_data_branch(stock, "main", b)
+    run(f"UPDATE {view_a} SET qty = 50 WHERE id = 1", f"UPDATE {view_b} SET qty = 60 WHERE id = 1")
+    shared = store_of(view_b)
+    on_branch(a, f"ALTER TABLE {stock} ADD COLUMN note text DEFAULT 'x'")
+    assert store_of(view_a) != shared and store_of(view_b) == shared
+    assert "note" not in sql_scalar(
+        "SELECT string_agg(attname, ',') FROM pg_attribute WHERE attrelid = %s::regclass"
+        " AND attnum > 0 AND NOT attisdropped",
+        [shared[0]],
+    )
+    assert sql_rows(f"SELECT id, qty, note FROM {view_a} WHERE id IN (1, 2) ORDER BY id") == [
+        (1, 50, "x"),
+        (2, 2, "x"),
+    ]
+    assert rows(view_b)[0] == (1, "n1", 60)
+    # a new data branch joins the store whose structure is the source's, not the moved one
+    c = unique("c")
+    assert store_of(api.create_data_branch(stock, "main", c)) == shared
+    assert api.verify() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_store_is_never_dropped_while_a_new_data_branch_takes_it_up(unique, stock):
+    """Each round, one session ends the table's only data branch (its store goes with it) while
+    another makes a new one (which would join that store): end_data_branch and add_data_branch
+    lock the source against each other, so the new one gets a store that stays."""
+    for n in range(12):
+        old, new = unique(f"old{n}"), unique(f"new{n}")
+        api.create_data_branch(stock, "main", old)
+        api.create_branch(new)
+        start = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def work(call, start=start, errors=errors) -> None:
+            try:
+                start.wait()
+                call()
+            except BaseException as exc:  # reported by the assertion below
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        run_threads(
+            [
+                threading.Thread(
+                    target=work, args=(lambda old=old: api.delete_data_branch(stock, old),)
+                ),
+                threading.Thread(
+                    target=work, args=(lambda new=new: api.create_data_branch(stock, "main", new),)
+                ),
+            ],
+            timeout=60,
+        )
+        assert errors == []
+        view = DataBranch.objects.get(branch__name=new, status="ACTIVE").view_name
+        assert all(exists(t) for t in store_of(view))
+        assert len(rows(view)) == 10
+        api.delete_branch(new, force=True)
+        api.delete_branch(old, force=True)
+    assert api.verify() == []
