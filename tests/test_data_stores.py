@@ -1,7 +1,8 @@
-"""The delta and pre-image tables of a source's data branches are one store, shared by the data
-branches made with the same structure (080_data_branches.sql): each sees only its own rows,
-leaves it without touching the others', moves to a store of its own when its structure departs,
-and the store goes with its last data branch, also when branches come and go concurrently."""
+"""The delta and pre-image tables of a table's data branches are one store, shared by the data
+branches made with the same structure (080_data_branches.sql): each sees only its own rows and
+leaves it without touching the others', one whose structure departs moves to a store of its own,
+the store stays (emptied) for the table's next data branch and goes with the table or its old
+structure, and it is never dropped under a data branch that takes it up concurrently."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ def test_data_branches_of_a_table_share_one_store_and_see_only_their_own_rows(un
     )
 
 
-def test_ending_a_data_branch_keeps_the_others_rows_and_the_last_drops_the_store(unique, stock):
+def test_ending_a_data_branch_keeps_the_others_rows_and_the_last_empties_the_store(unique, stock):
     a, b = unique("a"), unique("b")
     view_a = api.create_data_branch(stock, "main", a)
     view_b = api.create_data_branch(stock, "main", b)
@@ -95,7 +96,7 @@ def test_ending_a_data_branch_keeps_the_others_rows_and_the_last_drops_the_store
     assert sql_scalar(f"SELECT count(*) FROM {delta}") == 1
     assert rows(view_b)[4:6] == [(5, "n5", 7), (6, "n6", 6)]
     api.merge(b, "main")
-    assert not exists(delta) and not exists(pre), "the store went with its last data branch"
+    assert [sql_scalar(f"SELECT count(*) FROM {t}") for t in (delta, pre)] == [0, 0]
     assert rows(stock)[4:6] == [(5, "n5", 7), (6, "main", 6)]
     assert api.verify() == []
 
@@ -125,13 +126,14 @@ def test_a_branch_adding_a_column_moves_to_a_store_of_its_own(unique, stock):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_store_is_never_dropped_while_a_new_data_branch_takes_it_up(unique, stock):
-    """Each round, one session ends the table's only data branch (its store goes with it) while
-    another makes a new one (which would join that store): end_data_branch and add_data_branch
-    lock the source against each other, so the new one gets a store that stays."""
+def test_ending_and_joining_a_store_at_once_fail_nothing_and_lose_nothing(unique, stock):
+    """Each round, one session ends the table's only data branch (emptying its store) while
+    another makes a new one (which joins that store): end_data_branch and add_data_branch lock
+    the source against each other, so neither fails and the new one's rows stay its own."""
     for n in range(12):
         old, new = unique(f"old{n}"), unique(f"new{n}")
-        api.create_data_branch(stock, "main", old)
+        old_view = api.create_data_branch(stock, "main", old)
+        run(f"UPDATE {old_view} SET qty = qty + 100")
         api.create_branch(new)
         start = threading.Barrier(2)
         errors: list[BaseException] = []
@@ -159,7 +161,50 @@ def test_a_store_is_never_dropped_while_a_new_data_branch_takes_it_up(unique, st
         assert errors == []
         view = DataBranch.objects.get(branch__name=new, status="ACTIVE").view_name
         assert all(exists(t) for t in store_of(view))
-        assert len(rows(view)) == 10
+        before = rows(stock)
+        run(
+            f"UPDATE {view} SET name = 'new' WHERE id = 1",
+            f"UPDATE {stock} SET qty = qty + 1 WHERE id = 2",
+        )
+        assert rows(view) == [(1, "new", before[0][2])] + before[1:]
         api.delete_branch(new, force=True)
         api.delete_branch(old, force=True)
+    assert api.verify() == []
+
+
+def test_a_tables_next_data_branch_finds_its_emptied_store(unique, stock):
+    first = unique("first")
+    view = api.create_data_branch(stock, "main", first)
+    store = store_of(view)
+    run(f"UPDATE {view} SET qty = 0", f"UPDATE {stock} SET name = 'main' WHERE id = 1")
+    api.delete_branch(first, force=True)
+    assert [sql_scalar(f"SELECT count(*) FROM {t}") for t in store] == [0, 0]
+    second = unique("second")
+    view = api.create_data_branch(stock, "main", second)
+    assert store_of(view) == store
+    assert rows(view) == rows(stock), "nothing of the first data branch shows"
+    assert api.verify() == []
+
+
+def test_a_store_goes_with_its_table_or_its_tables_old_structure(unique, stock):
+    view = api.create_data_branch(stock, "main", unique("a"))
+    store = store_of(view)
+    api.delete_branch(DataBranch.objects.get(view_name=view).branch.name, force=True)
+    # the table's structure changed: its next data branch gets a new store, the old one goes
+    run(f"ALTER TABLE {stock} ADD COLUMN note text")
+    api.commit(f"note on {stock}")
+    view = api.create_data_branch(stock, "main", unique("b"))
+    new = store_of(view)
+    assert new != store and not exists(store[0]) and not exists(store[1])
+    assert "note" in sql_scalar(
+        "SELECT string_agg(attname, ',') FROM pg_attribute WHERE attrelid = %s::regclass"
+        " AND attnum > 0 AND NOT attisdropped",
+        [new[0]],
+    )
+    api.delete_branch(DataBranch.objects.get(view_name=view).branch.name, force=True)
+    run(f"DROP TABLE {stock}")
+    assert not exists(new[0]) and not exists(new[1]), "the store went with its table"
+    assert (
+        sql_scalar("SELECT count(*) FROM pggit.data_stores WHERE delta_table = %s", [new[0]]) == 0
+    )
     assert api.verify() == []

@@ -237,6 +237,9 @@ BEGIN
 
     PERFORM pggit.drop_data_branches(v_branch.id);
     PERFORM pggit.drop_workspace(v_branch.id);
+    -- data stores kept for tables that are gone: the workspace's (the DDL event trigger drops
+    -- them; without it, here), and others dropped while DDL capture was off
+    PERFORM pggit.drop_unused_data_stores('{}');
     PERFORM pggit.record_head_move(v_branch.id, v_branch.head_hash, NULL, 'delete',
                                    format('delete branch %s%s', v_branch.name,
                                           CASE WHEN coalesce(force, false) THEN ' (forced)' ELSE '' END));

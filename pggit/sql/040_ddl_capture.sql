@@ -198,12 +198,18 @@ $$;
 CREATE FUNCTION pggit.capture_ddl_command() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
-    -- a RENAME COLUMN is reported as a 'table column' of its table
-    v_altered oid[] := ARRAY(SELECT DISTINCT r.objid FROM pg_event_trigger_ddl_commands() r
-                              WHERE r.object_type IN ('table', 'table column') AND r.command_tag = 'ALTER TABLE');
+    v_altered oid[];
 BEGIN
-    PERFORM pggit.refuse_data_branch_source_change(v_altered);
-    PERFORM pggit.evolve_data_branches_of(v_altered);
+    -- only an ALTER TABLE alters a table (pggit's own CREATEs, most of the DDL of a branch with
+    -- data, skip reading the command list here), and pggit making its capture triggers on a
+    -- data branch's source fire ALWAYS (pggit.capture_setup) changes no structure; a RENAME
+    -- COLUMN is a 'table column' of its table
+    IF tg_tag = 'ALTER TABLE' AND current_setting('pggit.capture_setup', true) IS DISTINCT FROM 'on' THEN
+        v_altered := ARRAY(SELECT DISTINCT r.objid FROM pg_event_trigger_ddl_commands() r
+                            WHERE r.object_type IN ('table', 'table column') AND r.command_tag = 'ALTER TABLE');
+        PERFORM pggit.refuse_data_branch_source_change(v_altered);
+        PERFORM pggit.evolve_data_branches_of(v_altered);
+    END IF;
     IF current_setting('pggit.internal', true) = 'on' THEN
         RETURN;  -- pggit's own DDL (workspaces, data branches) is not user history
     END IF;
@@ -234,7 +240,8 @@ $$;
 -- schema where it dropped objects by CASCADE (a column default or a trigger on a tracked table
 -- that used a dropped function, say), one event for that schema's branch, whose next commit
 -- then reads its whole workspace. Refuses (PGX09) to drop a table that live data branches read,
--- and (PGW03) a branch's copy of a table its live data branch serves.
+-- and (PGW03) a branch's copy of a table its live data branch serves; drops the data stores
+-- kept for a dropped table (080_data_branches.sql).
 CREATE FUNCTION pggit.capture_ddl_drop() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
@@ -244,6 +251,13 @@ BEGIN
        FROM (SELECT array_agg(o.schema_name) AS schemas, array_agg(o.object_name) AS names
                FROM pg_event_trigger_dropped_objects() o
               WHERE o.object_type = 'table' AND o.schema_name LIKE 'pggit\_b%') x;
+    -- the data stores kept for a dropped table (a branch's, too: delete_branch drops its
+    -- workspace) go with it
+    IF EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() o JOIN pggit.data_stores s ON s.source_relid = o.objid
+                WHERE o.object_type = 'table') THEN
+        PERFORM pggit.drop_unused_data_stores(
+            ARRAY(SELECT o.objid FROM pg_event_trigger_dropped_objects() o WHERE o.object_type = 'table'));
+    END IF;
     IF current_setting('pggit.internal', true) = 'on' THEN
         RETURN;
     END IF;

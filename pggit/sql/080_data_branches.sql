@@ -15,16 +15,17 @@
 --             a primary-key predicate.
 -- The source stays a plain table on its readers' path: no view, rule or function in front.
 --
--- The delta and pre-image tables are a store that a source's live data branches share when
--- they have the same structure (every row carries its data branch's id): creating two tables
--- with a primary key and a TOAST table is most of what a data branch would cost otherwise (a
--- branch made with data would take 3x as long as one without), so only a table's first live
--- data branch creates them, and its last one drops them (data_branch_store,
--- release_data_store). A data branch whose structure departs from the others' (a column its
--- branch added, a rebase onto a changed source) moves its rows to a store of its own first
--- (own_data_store). Creating, ending and leaving a store hold a lock on the source that
--- conflicts with itself (add_data_branch, end_data_branch), so a store is never dropped
--- while another data branch takes it up.
+-- The delta and pre-image tables are a store that a source's data branches share when they
+-- have the same structure (every row carries its data branch's id): creating two tables with a
+-- primary key and a TOAST table is most of what a data branch would cost otherwise (a branch
+-- made with data took 3x as long as one without). A table's first data branch creates its
+-- store; the store stays, emptied, when the last live one ends, so the next one finds it
+-- (pggit.data_stores, data_store_for, release_data_store). A data branch whose structure
+-- departs from the others' (its branch added a column) moves its rows to a store of its own
+-- first (own_data_store); a rebase moves them to the store of the source's new structure.
+-- Joining, leaving and dropping a store hold a lock on the source that conflicts with itself
+-- (add_data_branch, end_data_branch), so a store is never dropped while another data branch
+-- takes it up.
 --
 -- The view's source arm keeps a source row whose key is in neither the pre-images nor the
 -- delta: one anti-join against the UNION ALL of both tables' keys, one hash probe per source
@@ -75,9 +76,28 @@ CREATE UNIQUE INDEX data_branches_live_key ON pggit.data_branches (branch_id, lo
 
 CREATE INDEX data_branches_source_idx ON pggit.data_branches (source_relid) WHERE status = 'ACTIVE';
 
--- numbers the stores (pggit.data_<n>_delta, pggit.data_<n>_pre): a store outlives the data
--- branch that made it while others share it, so it is not named after one
-CREATE SEQUENCE pggit.data_store_seq;
+-- The stores (see the file header): pggit.data_<id>_delta and pggit.data_<id>_pre, made for
+-- the source's structure then (fingerprint, columns, key). A joinable store is kept, empty, when
+-- its last data branch ends, so that the table's next data branch finds it; one that a data
+-- branch made its own (own_data_store) goes with it. A store of a table whose structure changed
+-- or that was dropped is dropped with the table (capture_ddl_drop) or when the table's next
+-- store is made (drop_unused_data_stores).
+CREATE TABLE pggit.data_stores (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source_relid    oid NOT NULL,
+    fingerprint     text NOT NULL,
+    columns         text[] NOT NULL,
+    column_numbers  smallint[] NOT NULL,
+    key_columns     text[] NOT NULL,
+    joinable        boolean NOT NULL DEFAULT true,
+    delta_table     text NOT NULL UNIQUE,
+    preimage_table  text NOT NULL UNIQUE,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX data_stores_source_idx ON pggit.data_stores (source_relid);
+
+COMMENT ON TABLE pggit.data_stores IS 'The delta and pre-image tables that data branches of a table share.';
 
 COMMENT ON TABLE pggit.data_branches IS 'Copy-on-write data branches: one table''s rows for one branch.';
 
@@ -175,7 +195,7 @@ DECLARE
     v_into text;
     v_from text;
 BEGIN
-    -- the data branches of a store have the same columns (data_branch_store): grouped by them
+    -- the data branches of a store have the same columns (data_store_for): grouped by them
     -- too all the same, so that one whose structure differed would get its own INSERT
     FOR v_store IN SELECT (array_agg(x ORDER BY x.id))[1] AS first, array_agg(x.id ORDER BY x.id) AS ids
                      FROM pggit.data_branches x WHERE x.source_relid = TG_RELID AND x.status = 'ACTIVE'
@@ -493,31 +513,43 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = p_source AND tgname = 'pggit_data_capture_insert') THEN
         RETURN;
     END IF;
-    EXECUTE format('CREATE TRIGGER pggit_data_capture_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pggit_new_rows
-                    FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
-    EXECUTE format('CREATE TRIGGER pggit_data_capture_update AFTER UPDATE ON %s
-                    REFERENCING OLD TABLE AS pggit_old_rows NEW TABLE AS pggit_new_rows
-                    FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
-    EXECUTE format('CREATE TRIGGER pggit_data_capture_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS pggit_old_rows
-                    FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes()', v_source);
-    EXECUTE format('CREATE TRIGGER pggit_data_refuse_truncate BEFORE TRUNCATE ON %s
-                    FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_source_truncate()', v_source);
+    -- one EXECUTE and one ALTER TABLE for all five: a branch with data may make them for
+    -- every table
+    EXECUTE format('CREATE TRIGGER pggit_data_capture_insert AFTER INSERT ON %1$s REFERENCING NEW TABLE AS pggit_new_rows
+                      FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes();
+                    CREATE TRIGGER pggit_data_capture_update AFTER UPDATE ON %1$s
+                      REFERENCING OLD TABLE AS pggit_old_rows NEW TABLE AS pggit_new_rows
+                      FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes();
+                    CREATE TRIGGER pggit_data_capture_delete AFTER DELETE ON %1$s REFERENCING OLD TABLE AS pggit_old_rows
+                      FOR EACH STATEMENT EXECUTE FUNCTION pggit.capture_source_changes();
+                    CREATE TRIGGER pggit_data_refuse_truncate BEFORE TRUNCATE ON %1$s
+                      FOR EACH STATEMENT EXECUTE FUNCTION pggit.refuse_source_truncate();
+                    %2$s', v_source, pggit.key_move_trigger_sql(p_source));
     PERFORM pggit.enable_always(p_source, ARRAY['pggit_data_capture_insert', 'pggit_data_capture_update',
-                                                'pggit_data_capture_delete', 'pggit_data_refuse_truncate']);
-    PERFORM pggit.install_key_move_flag(p_source);
+                                                'pggit_data_capture_delete', 'pggit_data_refuse_truncate',
+                                                'pggit_data_key_moved']);
 END;
 $$;
 
--- install_key_move_flag(source): the row-level trigger that flags a statement moving a key of
--- source (see the file header); its WHEN clause compares the primary key columns.
-CREATE FUNCTION pggit.install_key_move_flag(p_source oid) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+-- key_move_trigger_sql(source): the CREATE TRIGGER statement of the row-level trigger that
+-- flags a statement moving a key of source (see the file header); its WHEN clause compares the
+-- primary key columns.
+CREATE FUNCTION pggit.key_move_trigger_sql(p_source oid) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     v_keys text[] := pggit.primary_key_columns(p_source, p_source::regclass::text);
 BEGIN
-    EXECUTE format('CREATE TRIGGER pggit_data_key_moved AFTER UPDATE ON %s FOR EACH ROW
-                    WHEN ((%s) IS DISTINCT FROM (%s)) EXECUTE FUNCTION pggit.flag_source_key_move()',
-                   p_source::regclass, pggit.column_list(v_keys, 'old'), pggit.column_list(v_keys, 'new'));
+    RETURN format('CREATE TRIGGER pggit_data_key_moved AFTER UPDATE ON %s FOR EACH ROW
+                   WHEN ((%s) IS DISTINCT FROM (%s)) EXECUTE FUNCTION pggit.flag_source_key_move()',
+                  p_source::regclass, pggit.column_list(v_keys, 'old'), pggit.column_list(v_keys, 'new'));
+END;
+$$;
+
+-- install_key_move_flag(source): the key-move trigger alone (key_move_trigger_sql), firing ALWAYS.
+CREATE FUNCTION pggit.install_key_move_flag(p_source oid) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+BEGIN
+    EXECUTE pggit.key_move_trigger_sql(p_source);
     PERFORM pggit.enable_always(p_source, ARRAY['pggit_data_key_moved']);
 END;
 $$;
@@ -560,8 +592,35 @@ $$;
 --   them, the source's rows get their added_values.
 -- Errors: none (NULL for an unknown id).  Locks: none.
 CREATE FUNCTION pggit.data_branch_view_sql(p_id bigint) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
-    SELECT format($v$CREATE OR REPLACE VIEW %1$s AS
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    b pggit.data_branches;
+    v_cols text;
+    v_delta_cols text;
+    v_pre_cols text;
+    v_source_cols text;
+    v_delta_pre text;
+    v_pre_keys text;
+    v_delta_keys text;
+    v_key_source text;
+BEGIN
+    -- static queries, not column_list() and key_match() calls: their plans are kept for the
+    -- session, and a branch with data makes one view per table
+    SELECT * INTO b FROM pggit.data_branches WHERE id = p_id;
+    IF b.id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT string_agg('d.' || quote_ident(x.c), ', ' ORDER BY x.o), string_agg('p.' || quote_ident(x.c), ', ' ORDER BY x.o)
+      INTO v_delta_cols, v_pre_cols FROM unnest(b.columns || b.added_columns) WITH ORDINALITY x(c, o);
+    SELECT string_agg('s.' || quote_ident(x.c), ', ' ORDER BY x.o) INTO v_source_cols
+      FROM unnest(b.columns) WITH ORDINALITY x(c, o);
+    SELECT v_source_cols || coalesce(string_agg(format(', %s AS %I', x.value, x.name), '' ORDER BY x.o), '')
+      INTO v_source_cols FROM unnest(b.added_columns, b.added_values) WITH ORDINALITY x(name, value, o);
+    SELECT string_agg(format('d.%1$I = p.%1$I', x.c), ' AND ' ORDER BY x.o),
+           string_agg('p.' || quote_ident(x.c), ', ' ORDER BY x.o), string_agg('d.' || quote_ident(x.c), ', ' ORDER BY x.o),
+           string_agg(format('k.%1$I = s.%1$I', x.c), ' AND ' ORDER BY x.o)
+      INTO v_delta_pre, v_pre_keys, v_delta_keys, v_key_source FROM unnest(b.key_columns) WITH ORDINALITY x(c, o);
+    RETURN format($v$CREATE OR REPLACE VIEW %1$s AS
         SELECT %2$s FROM %3$s d WHERE pggit.data_branch_guard(%12$s) AND d._pggit_data = %12$s AND NOT d._pggit_deleted
         UNION ALL
         SELECT %4$s FROM %5$s p
@@ -572,15 +631,9 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
          WHERE NOT EXISTS (SELECT 1 FROM (SELECT %9$s FROM %5$s p WHERE p._pggit_data = %12$s
                                           UNION ALL SELECT %10$s FROM %3$s d WHERE d._pggit_data = %12$s) k
                             WHERE %11$s)$v$,
-        b.view_name, pggit.column_list(b.columns || b.added_columns, 'd'), b.delta_table,
-        pggit.column_list(b.columns || b.added_columns, 'p'),
-        b.preimage_table, pggit.key_match(b.key_columns, 'd', 'p'),
-        pggit.column_list(b.columns, 's')
-        || coalesce((SELECT string_agg(format(', %s AS %I', x.value, x.name), '' ORDER BY x.o)
-                       FROM unnest(b.added_columns, b.added_values) WITH ORDINALITY x(name, value, o)), ''),
-        b.source_relid::regclass, pggit.column_list(b.key_columns, 'p'), pggit.column_list(b.key_columns, 'd'),
-        pggit.key_match(b.key_columns, 'k', 's'), b.id)
-      FROM pggit.data_branches b WHERE b.id = p_id
+        b.view_name, v_delta_cols, b.delta_table, v_pre_cols, b.preimage_table, v_delta_pre, v_source_cols,
+        b.source_relid::regclass, v_pre_keys, v_delta_keys, v_key_source, b.id);
+END;
 $$;
 
 -- data_branch_target(to_branch, from_branch)
@@ -637,47 +690,88 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
          = pggit.hash_definition(pggit.table_definition_of(p_copy) - 'triggers')
 $$;
 
--- create_data_store(source, keys): a new store (see the file header) for data branches of
--- source (primary key keys) as it is now: its delta table (the source's columns with their
--- defaults, NOT NULL and CHECK rules, a deleted flag) and pre-image table (the source's columns,
--- an absent flag), both keyed by (_pggit_data, keys). Returns their names.
-CREATE FUNCTION pggit.create_data_store(p_source oid, p_keys text[], OUT delta_table text, OUT preimage_table text)
+-- create_data_store(source, fingerprint, columns, numbers, keys, joinable): a new store (see the
+-- file header) for data branches of source as it is now (its fingerprint, columns and their
+-- numbers, primary key keys): registered in pggit.data_stores, its delta table (the source's
+-- columns with their NOT NULL and CHECK rules, a deleted flag) and pre-image table (the
+-- source's columns, an absent flag), both keyed by (_pggit_data, keys). No column defaults: the
+-- API writes every column, and a copied nextval() would make the source's sequence, and so
+-- the source, impossible to drop while the store is kept. Returns the registry row.
+CREATE FUNCTION pggit.create_data_store(p_source oid, p_fingerprint text, p_columns text[], p_numbers smallint[],
+                                        p_keys text[], p_joinable boolean DEFAULT true)
+RETURNS pggit.data_stores
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
-    v_n bigint := nextval('pggit.data_store_seq');
+    s pggit.data_stores;
 BEGIN
-    delta_table := format('pggit.%I', format('data_%s_delta', v_n));
-    preimage_table := format('pggit.%I', format('data_%s_pre', v_n));
+    INSERT INTO pggit.data_stores (source_relid, fingerprint, columns, column_numbers, key_columns, joinable,
+                                   delta_table, preimage_table)
+    VALUES (p_source, p_fingerprint, p_columns, p_numbers, p_keys, p_joinable, '', '')
+    RETURNING * INTO s;
+    UPDATE pggit.data_stores
+       SET delta_table = format('pggit.%I', format('data_%s_delta', s.id)),
+           preimage_table = format('pggit.%I', format('data_%s_pre', s.id))
+     WHERE id = s.id RETURNING * INTO s;
     -- one statement each (not CREATE then ALTER): DDL is most of what creating a store costs
-    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING CONSTRAINTS,
                                      _pggit_deleted boolean NOT NULL DEFAULT false, _pggit_data bigint NOT NULL,
                                      PRIMARY KEY (_pggit_data, %s))',
-                   delta_table, p_source::regclass, pggit.column_list(p_keys));
+                   s.delta_table, p_source::regclass, pggit.column_list(p_keys));
     EXECUTE format('CREATE TABLE %s (LIKE %s, _pggit_absent boolean NOT NULL DEFAULT false, _pggit_data bigint NOT NULL,
                                      PRIMARY KEY (_pggit_data, %s))',
-                   preimage_table, p_source::regclass, pggit.column_list(p_keys));
+                   s.preimage_table, p_source::regclass, pggit.column_list(p_keys));
+    RETURN s;
 END;
 $$;
 
--- data_branch_store(data_branch): the store a new data branch joins: that of a live data
--- branch of the same source made with the same structure (the same columns, fingerprint and
--- key; no column its branch added), else a new one (create_data_store). The caller holds the
--- source's SHARE ROW EXCLUSIVE lock (add_data_branch), which end_data_branch's lock waits
--- for. A store named by a row but gone (dropped by a transaction that committed after this
--- one's snapshot: to_regclass reads the catalog as it is now) is not taken.
-CREATE FUNCTION pggit.data_branch_store(b pggit.data_branches, OUT delta_table text, OUT preimage_table text)
+-- drop_data_store(store): drop a store's tables and its registry row.
+CREATE FUNCTION pggit.drop_data_store(s pggit.data_stores) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
-    SELECT x.delta_table, x.preimage_table INTO delta_table, preimage_table
-      FROM pggit.data_branches x
-     WHERE x.source_relid = b.source_relid AND x.status = 'ACTIVE' AND x.id <> b.id
-       AND x.fingerprint = b.fingerprint AND x.columns = b.columns AND x.column_numbers = b.column_numbers
-       AND x.key_columns = b.key_columns AND cardinality(x.added_columns) = 0
+    EXECUTE format('DROP TABLE IF EXISTS %s, %s', s.delta_table, s.preimage_table);
+    DELETE FROM pggit.data_stores WHERE id = s.id;
+END;
+$$;
+
+-- drop_unused_data_stores(sources): drop the stores no live data branch uses of those tables,
+-- and of tables that no longer exist (dropped while DDL capture was off).
+CREATE FUNCTION pggit.drop_unused_data_stores(p_sources oid[]) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    v_internal text := pggit.begin_internal();
+    s pggit.data_stores;
+BEGIN
+    FOR s IN SELECT * FROM pggit.data_stores x
+              WHERE (x.source_relid = ANY (p_sources) OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = x.source_relid))
+                AND NOT EXISTS (SELECT 1 FROM pggit.data_branches d WHERE d.status = 'ACTIVE' AND d.delta_table = x.delta_table)
+              ORDER BY x.id LOOP
+        PERFORM pggit.drop_data_store(s);
+    END LOOP;
+    PERFORM pggit.end_internal(v_internal);
+END;
+$$;
+
+-- data_store_for(source, fingerprint, columns, numbers, keys): the joinable store of source made
+-- for that structure, else a new one (create_data_store; the source's unused stores, made for
+-- another structure, go first). The caller holds the source's SHARE ROW EXCLUSIVE lock
+-- (add_data_branch, rebase_data_branch), which end_data_branch's lock waits for. A registered
+-- store whose tables are gone is not taken.
+CREATE FUNCTION pggit.data_store_for(p_source oid, p_fingerprint text, p_columns text[], p_numbers smallint[],
+                                     p_keys text[]) RETURNS pggit.data_stores
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    s pggit.data_stores;
+BEGIN
+    SELECT * INTO s FROM pggit.data_stores x
+     WHERE x.source_relid = p_source AND x.joinable AND x.fingerprint = p_fingerprint
+       AND x.columns = p_columns AND x.column_numbers = p_numbers AND x.key_columns = p_keys
        AND to_regclass(x.delta_table) IS NOT NULL AND to_regclass(x.preimage_table) IS NOT NULL
-     LIMIT 1;
-    IF delta_table IS NULL THEN
-        SELECT * INTO delta_table, preimage_table FROM pggit.create_data_store(b.source_relid, b.key_columns);
+     ORDER BY x.id DESC LIMIT 1;
+    IF s.id IS NULL THEN
+        PERFORM pggit.drop_unused_data_stores(ARRAY[p_source]);
+        s := pggit.create_data_store(p_source, p_fingerprint, p_columns, p_numbers, p_keys);
     END IF;
+    RETURN s;
 END;
 $$;
 
@@ -689,48 +783,70 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
                       AND x.delta_table = d.delta_table)
 $$;
 
--- release_data_store(data_branch): the data branch leaves its store: its rows go, and so does
--- the store when no other live data branch uses it. The caller drops the view first.
+-- release_data_store(data_branch): the data branch leaves its store (the caller dropped its
+-- view): its rows go. The last data branch of a joinable store empties it (TRUNCATE, when it
+-- has rows) and keeps it for the table's next data branch; a store it made its own, or made
+-- for a structure the table no longer has (or a table that is gone), is dropped.
 CREATE FUNCTION pggit.release_data_store(d pggit.data_branches) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    s pggit.data_stores;
+    v_rows boolean;
 BEGIN
     IF pggit.shares_data_store(d) THEN
         EXECUTE format('DELETE FROM %s WHERE _pggit_data = %s', d.delta_table, d.id);
         EXECUTE format('DELETE FROM %s WHERE _pggit_data = %s', d.preimage_table, d.id);
-    ELSE
+        RETURN;
+    END IF;
+    SELECT * INTO s FROM pggit.data_stores WHERE delta_table = d.delta_table;
+    IF s.id IS NULL OR NOT s.joinable OR to_regclass(s.delta_table) IS NULL OR to_regclass(s.preimage_table) IS NULL
+       OR s.fingerprint IS DISTINCT FROM pggit.data_source_fingerprint(d.source_relid) THEN
         EXECUTE format('DROP TABLE IF EXISTS %s, %s', d.delta_table, d.preimage_table);
+        DELETE FROM pggit.data_stores WHERE id = s.id;
+        RETURN;
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s) OR EXISTS (SELECT 1 FROM %s)', s.delta_table, s.preimage_table)
+       INTO v_rows;
+    IF v_rows THEN
+        EXECUTE format('TRUNCATE %s, %s', s.delta_table, s.preimage_table);
     END IF;
 END;
 $$;
 
 -- own_data_store(id): before its store's structure changes for one data branch (its branch
--- added or dropped a column, 085_data_branch_evolution.sql), move the data branch's rows to a
--- store of its own (a copy of the shared one's structure), unless it has one already. Its
--- view still reads the old store: the caller makes it again. Returns the data branch's row.
+-- added or dropped a column, 085_data_branch_evolution.sql), give the data branch a store of
+-- its own that no other data branch joins: the one it has when no other live data branch
+-- uses it, else a copy of its structure with the data branch's rows moved there. Its view may
+-- still read the old store: the caller makes it again. Returns the data branch's row.
 -- Locks: the source SHARE ROW EXCLUSIVE (as add_data_branch).
 CREATE FUNCTION pggit.own_data_store(p_id bigint) RETURNS pggit.data_branches
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     d pggit.data_branches;
-    v_n bigint;
-    v_delta text;
-    v_pre text;
+    s pggit.data_stores;
 BEGIN
     SELECT * INTO d FROM pggit.data_branches WHERE id = p_id;
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', d.source_relid::regclass);
+    SELECT * INTO s FROM pggit.data_stores WHERE delta_table = d.delta_table;
     IF NOT pggit.shares_data_store(d) THEN
+        UPDATE pggit.data_stores SET joinable = false WHERE id = s.id;
         RETURN d;
     END IF;
-    v_n := nextval('pggit.data_store_seq');
-    v_delta := format('pggit.%I', format('data_%s_delta', v_n));
-    v_pre := format('pggit.%I', format('data_%s_pre', v_n));
-    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING ALL)', v_delta, d.delta_table);
-    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING ALL)', v_pre, d.preimage_table);
-    EXECUTE format('INSERT INTO %s SELECT * FROM %s WHERE _pggit_data = %s', v_delta, d.delta_table, d.id);
-    EXECUTE format('INSERT INTO %s SELECT * FROM %s WHERE _pggit_data = %s', v_pre, d.preimage_table, d.id);
+    INSERT INTO pggit.data_stores (source_relid, fingerprint, columns, column_numbers, key_columns, joinable,
+                                   delta_table, preimage_table)
+    VALUES (s.source_relid, s.fingerprint, s.columns, s.column_numbers, s.key_columns, false, '', '')
+    RETURNING * INTO s;
+    UPDATE pggit.data_stores
+       SET delta_table = format('pggit.%I', format('data_%s_delta', s.id)),
+           preimage_table = format('pggit.%I', format('data_%s_pre', s.id))
+     WHERE id = s.id RETURNING * INTO s;
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING ALL)', s.delta_table, d.delta_table);
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING ALL)', s.preimage_table, d.preimage_table);
+    EXECUTE format('INSERT INTO %s SELECT * FROM %s WHERE _pggit_data = %s', s.delta_table, d.delta_table, d.id);
+    EXECUTE format('INSERT INTO %s SELECT * FROM %s WHERE _pggit_data = %s', s.preimage_table, d.preimage_table, d.id);
     EXECUTE format('DELETE FROM %s WHERE _pggit_data = %s', d.delta_table, d.id);
     EXECUTE format('DELETE FROM %s WHERE _pggit_data = %s', d.preimage_table, d.id);
-    UPDATE pggit.data_branches SET delta_table = v_delta, preimage_table = v_pre WHERE id = p_id
+    UPDATE pggit.data_branches SET delta_table = s.delta_table, preimage_table = s.preimage_table WHERE id = p_id
     RETURNING * INTO d;
     RETURN d;
 END;
@@ -738,7 +854,7 @@ $$;
 
 -- create_data_branch_objects(id)
 -- Purpose: the objects of a registered data branch (its pggit.data_branches row has the
---   source, key and columns): its store (data_branch_store) and its view
+--   source, key and columns): its store (data_store_for) and its view
 --   (create_data_branch_view); fills in the row's names. Returns the view's name.
 -- Locks: the caller holds the source's SHARE ROW EXCLUSIVE lock (add_data_branch).
 CREATE FUNCTION pggit.create_data_branch_objects(p_id bigint) RETURNS text
@@ -748,7 +864,9 @@ DECLARE
 BEGIN
     SELECT * INTO b FROM pggit.data_branches WHERE id = p_id;
     UPDATE pggit.data_branches d
-       SET (delta_table, preimage_table) = (SELECT s.delta_table, s.preimage_table FROM pggit.data_branch_store(b) s),
+       SET (delta_table, preimage_table) = (SELECT s.delta_table, s.preimage_table
+                                              FROM pggit.data_store_for(b.source_relid, b.fingerprint, b.columns,
+                                                                        b.column_numbers, b.key_columns) s),
            view_name = format('%I.%I', pggit.data_namespace(d.branch_id, d.logical_schema), d.table_name)
      WHERE d.id = p_id;
     RETURN pggit.create_data_branch_view(p_id);
@@ -762,22 +880,22 @@ CREATE FUNCTION pggit.create_data_branch_view(p_id bigint) RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     b pggit.data_branches;
-    v_default record;
+    v_defaults text;
 BEGIN
     SELECT * INTO b FROM pggit.data_branches WHERE id = p_id;
-    EXECUTE pggit.data_branch_view_sql(p_id);
-    FOR v_default IN
-        SELECT a.attname, CASE WHEN a.attidentity <> ''
-                               THEN format('nextval(%L::regclass)', pg_get_serial_sequence(b.source_name, a.attname))
-                               ELSE pg_get_expr(ad.adbin, ad.adrelid) END AS expr
-          FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-         WHERE a.attrelid = b.source_relid AND a.attnum > 0 AND NOT a.attisdropped
-           AND (a.attidentity <> '' OR (ad.adbin IS NOT NULL AND a.attgenerated = ''))
-    LOOP
-        EXECUTE format('ALTER VIEW %s ALTER COLUMN %I SET DEFAULT %s', b.view_name, v_default.attname, v_default.expr);
-    END LOOP;
-    EXECUTE format('CREATE TRIGGER pggit_data_write INSTEAD OF INSERT OR UPDATE OR DELETE ON %s
-                    FOR EACH ROW EXECUTE FUNCTION pggit.data_branch_write(%L)', b.view_name, p_id);
+    -- one EXECUTE: the view, its defaults (one ALTER for all of them) and its trigger
+    SELECT string_agg(format('ALTER COLUMN %I SET DEFAULT %s', a.attname,
+                             CASE WHEN a.attidentity <> ''
+                                  THEN format('nextval(%L::regclass)', pg_get_serial_sequence(b.source_name, a.attname))
+                                  ELSE pg_get_expr(ad.adbin, ad.adrelid) END), ', ' ORDER BY a.attnum)
+      INTO v_defaults
+      FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+     WHERE a.attrelid = b.source_relid AND a.attnum > 0 AND NOT a.attisdropped
+       AND (a.attidentity <> '' OR (ad.adbin IS NOT NULL AND a.attgenerated = ''));
+    EXECUTE pggit.data_branch_view_sql(p_id) || ';'
+            || coalesce('ALTER VIEW ' || b.view_name || ' ' || v_defaults || ';', '')
+            || format('CREATE TRIGGER pggit_data_write INSTEAD OF INSERT OR UPDATE OR DELETE ON %s
+                       FOR EACH ROW EXECUTE FUNCTION pggit.data_branch_write(%L)', b.view_name, p_id);
     RETURN b.view_name;
 END;
 $$;
@@ -1172,8 +1290,12 @@ BEGIN
       FROM unnest(v_cols) WITH ORDINALITY AS c(name, o)
       JOIN pg_attribute a ON a.attrelid = d.source_relid AND a.attname = c.name
       LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum;
-    -- a store of its own (a later data branch of the source may share it)
-    SELECT * INTO v_new_delta, v_new_pre FROM pggit.create_data_store(d.source_relid, v_keys);
+    -- the store for the new structure (a later data branch of the source may share it)
+    SELECT x.delta_table, x.preimage_table INTO v_new_delta, v_new_pre
+      FROM pggit.data_store_for(d.source_relid, pggit.data_source_fingerprint(d.source_relid), v_cols,
+                                ARRAY(SELECT a.attnum FROM pg_attribute a
+                                       WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped
+                                       ORDER BY a.attnum), v_keys) x;
     -- a pre-image of a row the source has no more has no value for a new column
     SELECT string_agg(format('ALTER COLUMN %I DROP NOT NULL', c.name), ', ') INTO v_loose
       FROM unnest(v_cols, v_old) c(name, old) WHERE c.old IS NULL AND c.name <> ALL (v_keys);

@@ -171,9 +171,17 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
      CROSS JOIN LATERAL (VALUES (d.view_name), (d.delta_table), (d.preimage_table)) x(name)
      WHERE d.status = 'ACTIVE' AND to_regclass(x.name) IS NULL
     UNION ALL
-    SELECT 'data_branch', 'pggit.' || c.relname, 'table belongs to no live data branch'
+    SELECT 'data_branch', 'pggit.' || c.relname, 'table belongs to no data store'
       FROM pg_class c
      WHERE c.relnamespace = 'pggit'::regnamespace AND c.relkind = 'r' AND c.relname ~ '^data_[0-9]+_(delta|pre)$'
-       AND NOT EXISTS (SELECT 1 FROM pggit.data_branches d
-                        WHERE d.status = 'ACTIVE' AND 'pggit.' || c.relname IN (d.delta_table, d.preimage_table))
+       AND NOT EXISTS (SELECT 1 FROM pggit.data_stores s WHERE 'pggit.' || c.relname IN (s.delta_table, s.preimage_table))
+    UNION ALL
+    SELECT 'data_branch', x.name, format('data store %s of %s is missing its table', s.id, s.source_relid)
+      FROM pggit.data_stores s CROSS JOIN LATERAL (VALUES (s.delta_table), (s.preimage_table)) x(name)
+     WHERE to_regclass(x.name) IS NULL
+    UNION ALL
+    SELECT 'data_branch', d.view_name, format('data branch %s uses no registered data store', d.id)
+      FROM pggit.data_branches d
+     WHERE d.status = 'ACTIVE' AND NOT EXISTS (SELECT 1 FROM pggit.data_stores s WHERE s.delta_table = d.delta_table
+                                                  AND s.preimage_table = d.preimage_table)
 $$;
