@@ -9,7 +9,6 @@ import psycopg
 
 from benchmarks.harness import Bench, Figure, judge, progress, timed
 
-
 ROUNDS = 5
 
 
