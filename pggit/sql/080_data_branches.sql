@@ -170,8 +170,7 @@ END;
 $$;
 
 -- capture_source_changes(): statement-level AFTER trigger on a data branch's source. Saves, for
--- each live data branch of the source (one INSERT per store, for all the data branches sharing
--- it), the first pre-image of every row the statement updated
+-- each live data branch of the source, the first pre-image of every row the statement updated
 -- or deleted, and marks as absent every key it inserted: new rows of an INSERT, and new rows of
 -- an UPDATE whose key no old row of the statement had (only looked for when
 -- pggit_data_key_moved flagged the statement; the flag is cleared here; see the file header).
@@ -186,8 +185,6 @@ CREATE FUNCTION pggit.capture_source_changes() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     d pggit.data_branches;
-    v_store record;
-    v_ids bigint[];
     v_flag text := 'pggit.keys_moved_' || TG_RELID::text;
     v_moved boolean := TG_OP = 'UPDATE' AND current_setting(v_flag, true) = 'on';
     v_print text;
@@ -195,13 +192,10 @@ DECLARE
     v_into text;
     v_from text;
 BEGIN
-    -- the data branches of a store have the same columns (data_store_for): grouped by them
-    -- too all the same, so that one whose structure differed would get its own INSERT
-    FOR v_store IN SELECT (array_agg(x ORDER BY x.id))[1] AS first, array_agg(x.id ORDER BY x.id) AS ids
-                     FROM pggit.data_branches x WHERE x.source_relid = TG_RELID AND x.status = 'ACTIVE'
-                    GROUP BY x.preimage_table, x.columns, x.column_numbers, x.fingerprint, x.key_columns LOOP
-        d := v_store.first;
-        v_ids := v_store.ids;
+    -- one INSERT per data branch, not one per store for all the data branches sharing it: the
+    -- query grouping them made single-row UPDATEs of the source slower (2,400 against 2,900 a
+    -- second with one data branch, PostgreSQL 15)
+    FOR d IN SELECT * FROM pggit.data_branches WHERE source_relid = TG_RELID AND status = 'ACTIVE' LOOP
         IF v_print IS NULL THEN
             -- data_source_fingerprint's query, inline: planned once per session
             v_print := (SELECT md5(string_agg(a.attname || ' ' || a.atttypid || ' ' || a.atttypmod
@@ -215,23 +209,22 @@ BEGIN
         v_into := (SELECT string_agg(quote_ident(c), ', ' ORDER BY o) FROM unnest(d.columns) WITH ORDINALITY x(c, o));
         v_from := (SELECT string_agg(quote_ident(c), ', ' ORDER BY o) FROM unnest(v_src) WITH ORDINALITY x(c, o));
         IF TG_OP = 'INSERT' THEN
-            EXECUTE format('INSERT INTO %s (_pggit_data, %s, _pggit_absent) SELECT _pggit_ids._pggit_data, %s, true
-                              FROM pggit_new_rows CROSS JOIN unnest($1) AS _pggit_ids(_pggit_data) ON CONFLICT DO NOTHING',
-                           d.preimage_table, v_into, v_from) USING v_ids;
+            EXECUTE format('INSERT INTO %s (_pggit_data, %s, _pggit_absent) SELECT $1, %s, true
+                              FROM pggit_new_rows ON CONFLICT DO NOTHING',
+                           d.preimage_table, v_into, v_from) USING d.id;
         ELSIF v_moved THEN
             EXECUTE format('INSERT INTO %1$s (_pggit_data, %3$s, _pggit_absent)
-                            SELECT _pggit_ids._pggit_data, r.* FROM (SELECT %4$s, false FROM pggit_old_rows o
-                                                   UNION ALL
-                                                   SELECT %5$s, true FROM pggit_new_rows n
-                                                    WHERE NOT EXISTS (SELECT 1 FROM pggit_old_rows o WHERE %2$s)) r
-                             CROSS JOIN unnest($1) AS _pggit_ids(_pggit_data)
+                            SELECT $1, %4$s, false FROM pggit_old_rows o
+                            UNION ALL
+                            SELECT $1, %5$s, true FROM pggit_new_rows n
+                             WHERE NOT EXISTS (SELECT 1 FROM pggit_old_rows o WHERE %2$s)
                             ON CONFLICT DO NOTHING', d.preimage_table,
                            pggit.key_match(ARRAY(SELECT v_src[array_position(d.columns, k)] FROM unnest(d.key_columns) k), 'o', 'n'),
-                           v_into, pggit.column_list(v_src, 'o'), pggit.column_list(v_src, 'n')) USING v_ids;
+                           v_into, pggit.column_list(v_src, 'o'), pggit.column_list(v_src, 'n')) USING d.id;
         ELSE
-            EXECUTE format('INSERT INTO %s (_pggit_data, %s, _pggit_absent) SELECT _pggit_ids._pggit_data, %s, false
-                              FROM pggit_old_rows CROSS JOIN unnest($1) AS _pggit_ids(_pggit_data) ON CONFLICT DO NOTHING',
-                           d.preimage_table, v_into, v_from) USING v_ids;
+            EXECUTE format('INSERT INTO %s (_pggit_data, %s, _pggit_absent) SELECT $1, %s, false
+                              FROM pggit_old_rows ON CONFLICT DO NOTHING',
+                           d.preimage_table, v_into, v_from) USING d.id;
         END IF;
     END LOOP;
     IF v_moved THEN
