@@ -208,3 +208,23 @@ def test_a_store_goes_with_its_table_or_its_tables_old_structure(unique, stock):
         sql_scalar("SELECT count(*) FROM pggit.data_stores WHERE delta_table = %s", [new[0]]) == 0
     )
     assert api.verify() == []
+
+
+def test_a_kept_store_never_holds_up_a_change_to_its_tables_types(unique):
+    """A kept store has the table's columns, so it depends on their types: once the table's
+    structure changes, its unused stores go at once, and the type can be dropped."""
+    mood = unique("mood").replace("-", "_")
+    t = unique("feel").replace("-", "_")
+    run(
+        f"CREATE TYPE {mood} AS ENUM ('ok', 'meh')",
+        f"CREATE TABLE {t} (id int PRIMARY KEY, m {mood})",
+        f"INSERT INTO {t} VALUES (1, 'ok')",
+    )
+    api.commit(f"add {t}")
+    view = api.create_data_branch(t, "main", unique("a"))
+    store = store_of(view)
+    api.delete_branch(DataBranch.objects.get(view_name=view).branch.name, force=True)
+    assert exists(store[0]), "kept for the next data branch"
+    run(f"ALTER TABLE {t} DROP COLUMN m", f"DROP TYPE {mood}")
+    assert not exists(store[0]) and not exists(store[1])
+    assert api.verify() == []

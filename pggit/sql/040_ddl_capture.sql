@@ -194,7 +194,8 @@ $$;
 -- recorded); search_path is pinned. Never raises for ordinary DDL; refuses (PGX09) to alter a
 -- table that live data branches read. An altered table that is a branch's copy of a table its
 -- data branch serves makes the data branch follow (evolve_data_branches_of; PGW03/PGW04 when it
--- cannot), pggit's own DDL included (a merge into the branch).
+-- cannot), pggit's own DDL included (a merge into the branch). An altered table's unused data
+-- stores are dropped (080_data_branches.sql).
 CREATE FUNCTION pggit.capture_ddl_command() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
@@ -209,6 +210,11 @@ BEGIN
                             WHERE r.object_type IN ('table', 'table column') AND r.command_tag = 'ALTER TABLE');
         PERFORM pggit.refuse_data_branch_source_change(v_altered);
         PERFORM pggit.evolve_data_branches_of(v_altered);
+        -- a kept data store has the table's old columns (and depends on their types, which
+        -- the next statement may drop): it goes now, the table's next data branch makes one
+        IF EXISTS (SELECT 1 FROM pggit.data_stores s WHERE s.source_relid = ANY (v_altered)) THEN
+            PERFORM pggit.drop_unused_data_stores(v_altered);
+        END IF;
     END IF;
     IF current_setting('pggit.internal', true) = 'on' THEN
         RETURN;  -- pggit's own DDL (workspaces, data branches) is not user history
