@@ -23,9 +23,9 @@
 -- (pggit.data_stores, data_store_for, release_data_store). A data branch whose structure
 -- departs from the others' (its branch added a column) moves its rows to a store of its own
 -- first (own_data_store); a rebase moves them to the store of the source's new structure.
--- Joining, leaving and dropping a store hold a lock on the source that conflicts with itself
--- (add_data_branch, end_data_branch), so a store is never dropped while another data branch
--- takes it up.
+-- Joining a store and leaving it take locks on the source that conflict with each other and
+-- with themselves (add_data_branch, end_data_branch), so a store is never emptied or dropped
+-- while another data branch takes it up.
 --
 -- The view's source arm keeps a source row whose key is in neither the pre-images nor the
 -- delta: one anti-join against the UNION ALL of both tables' keys, one hash probe per source
@@ -79,9 +79,9 @@ CREATE INDEX data_branches_source_idx ON pggit.data_branches (source_relid) WHER
 -- The stores (see the file header): pggit.data_<id>_delta and pggit.data_<id>_pre, made for
 -- the source's structure then (fingerprint, columns, key). A joinable store is kept, empty, when
 -- its last data branch ends, so that the table's next data branch finds it; one that a data
--- branch made its own (own_data_store) goes with it. A store of a table whose structure changed
--- or that was dropped is dropped with the table (capture_ddl_drop) or when the table's next
--- store is made (drop_unused_data_stores).
+-- branch made its own (own_data_store) goes with it. The unused stores of a table go when it
+-- is altered or dropped (the DDL event triggers), else when its next store is made or a branch
+-- is deleted (drop_unused_data_stores).
 CREATE TABLE pggit.data_stores (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     source_relid    oid NOT NULL,
@@ -421,9 +421,8 @@ BEGIN
     SELECT * INTO d FROM pggit.data_branches WHERE id = TG_ARGV[0]::bigint;
     -- the view's columns: the source's, then those the branch added (which the delta table has
     -- after _pggit_deleted and _pggit_data, hence the target list)
-    v_into := format('(%s, _pggit_deleted)', pggit.column_list(d.columns || d.added_columns));
-    v_set := format('%s = (%s, excluded._pggit_deleted)',
-                    v_into, pggit.column_list(d.columns || d.added_columns, 'excluded'));
+    v_set := format('(%s, _pggit_deleted) = (%s, excluded._pggit_deleted)',
+                    pggit.column_list(d.columns || d.added_columns), pggit.column_list(d.columns || d.added_columns, 'excluded'));
     v_into := format('(_pggit_data, %s, _pggit_deleted)', pggit.column_list(d.columns || d.added_columns));
     v_conflict := format('(_pggit_data, %s)', pggit.column_list(d.key_columns));
     IF TG_OP = 'DELETE' THEN
@@ -588,7 +587,6 @@ CREATE FUNCTION pggit.data_branch_view_sql(p_id bigint) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     b pggit.data_branches;
-    v_cols text;
     v_delta_cols text;
     v_pre_cols text;
     v_source_cols text;
@@ -683,7 +681,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
          = pggit.hash_definition(pggit.table_definition_of(p_copy) - 'triggers')
 $$;
 
--- create_data_store(source, fingerprint, columns, numbers, keys, joinable): a new store (see the
+-- create_data_store(source, fingerprint, columns, numbers, keys): a new joinable store (see the
 -- file header) for data branches of source as it is now (its fingerprint, columns and their
 -- numbers, primary key keys): registered in pggit.data_stores, its delta table (the source's
 -- columns with their NOT NULL and CHECK rules, a deleted flag) and pre-image table (the
@@ -691,15 +689,15 @@ $$;
 -- API writes every column, and a copied nextval() would make the source's sequence, and so
 -- the source, impossible to drop while the store is kept. Returns the registry row.
 CREATE FUNCTION pggit.create_data_store(p_source oid, p_fingerprint text, p_columns text[], p_numbers smallint[],
-                                        p_keys text[], p_joinable boolean DEFAULT true)
+                                        p_keys text[])
 RETURNS pggit.data_stores
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
     s pggit.data_stores;
 BEGIN
-    INSERT INTO pggit.data_stores (source_relid, fingerprint, columns, column_numbers, key_columns, joinable,
+    INSERT INTO pggit.data_stores (source_relid, fingerprint, columns, column_numbers, key_columns,
                                    delta_table, preimage_table)
-    VALUES (p_source, p_fingerprint, p_columns, p_numbers, p_keys, p_joinable, '', '')
+    VALUES (p_source, p_fingerprint, p_columns, p_numbers, p_keys, '', '')
     RETURNING * INTO s;
     UPDATE pggit.data_stores
        SET delta_table = format('pggit.%I', format('data_%s_delta', s.id)),
@@ -1137,12 +1135,12 @@ BEGIN
 END;
 $$;
 
--- end_data_branch(id, status): drop a data branch's objects (view; its rows, and its store
--- when no other live data branch shares it; the source's capture triggers, key-move trigger
--- included, when it was the source's last live data branch).
+-- end_data_branch(id, status): drop a data branch's objects (its view; its rows, from the store
+-- it leaves, release_data_store; the source's capture triggers, key-move trigger included, when
+-- it was the source's last live data branch).
 -- Locks: the source SHARE UPDATE EXCLUSIVE (it conflicts with itself and with add_data_branch's
--- lock, not with the source's writers), so a store is never dropped while another transaction
--- takes it up (see the file header).
+-- lock, not with the source's writers), so a store is never emptied or dropped while another
+-- transaction takes it up (see the file header).
 CREATE FUNCTION pggit.end_data_branch(p_id bigint, p_status text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
