@@ -21,6 +21,14 @@ def settle(conn: psycopg.Connection) -> None:
         pass
 
 
+def pair(conn: psycopg.Connection, without: str, with_data: str) -> tuple[float, float]:
+    """The seconds a branch without data takes, then one with data, made one after the other."""
+    return (
+        timed(lambda: conn.execute("SELECT pggit.create_branch(%s)", [without])),
+        timed(lambda: conn.execute("SELECT pggit.create_branch_with_data(%s)", [with_data])),
+    )
+
+
 def run(bench: Bench) -> None:
     tables, rows = (10, 1_000) if bench.quick else (100, 100_000)
     # its own database: "all tables" must mean this suite's tables, not other suites' leftovers
@@ -44,16 +52,9 @@ def run(bench: Bench) -> None:
         conn.execute("SELECT pggit.delete_branch('bench/warm-up', true)")
         with_data, without = [], []
         for n in range(ROUNDS):  # alternately, so background noise lands on both
-            without.append(
-                timed(lambda n=n: conn.execute("SELECT pggit.create_branch(%s)", [f"bench/wo{n}"]))
-            )
-            with_data.append(
-                timed(
-                    lambda n=n: conn.execute(
-                        "SELECT pggit.create_branch_with_data(%s)", [f"bench/wd{n}"]
-                    )
-                )
-            )
+            base_time, data_time = pair(conn, f"bench/wo{n}", f"bench/wd{n}")
+            without.append(base_time)
+            with_data.append(data_time)
         # a table's first data branch creates its store and capture triggers; the later ones
         # (the median) find them. The first round of each is left out of the medians: calls
         # get faster over the first rounds in a new session, and the first with data is apart
@@ -85,16 +86,9 @@ def run(bench: Bench) -> None:
             conn.execute("SELECT pggit.delete_branch(%s, true)", [f"bench/wd{n}"])
         again, again_base = [], []
         for n in range(3):
-            again_base.append(
-                timed(lambda n=n: conn.execute("SELECT pggit.create_branch(%s)", [f"bench/wa{n}"]))
-            )
-            again.append(
-                timed(
-                    lambda n=n: conn.execute(
-                        "SELECT pggit.create_branch_with_data(%s)", [f"bench/wda{n}"]
-                    )
-                )
-            )
+            base_time, data_time = pair(conn, f"bench/wa{n}", f"bench/wda{n}")
+            again_base.append(base_time)
+            again.append(data_time)
             conn.execute("SELECT pggit.delete_branch(%s, true)", [f"bench/wda{n}"])
             conn.execute("SELECT pggit.delete_branch(%s, true)", [f"bench/wa{n}"])
         bench.record(

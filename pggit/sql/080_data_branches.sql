@@ -681,6 +681,26 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
          = pggit.hash_definition(pggit.table_definition_of(p_copy) - 'triggers')
 $$;
 
+-- register_data_store(source, fingerprint, columns, numbers, keys, joinable): a new row of
+-- pggit.data_stores, its tables named after its id (the caller creates them).
+CREATE FUNCTION pggit.register_data_store(p_source oid, p_fingerprint text, p_columns text[], p_numbers smallint[],
+                                          p_keys text[], p_joinable boolean) RETURNS pggit.data_stores
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    s pggit.data_stores;
+BEGIN
+    INSERT INTO pggit.data_stores (source_relid, fingerprint, columns, column_numbers, key_columns, joinable,
+                                   delta_table, preimage_table)
+    VALUES (p_source, p_fingerprint, p_columns, p_numbers, p_keys, p_joinable, '', '')
+    RETURNING * INTO s;
+    UPDATE pggit.data_stores
+       SET delta_table = format('pggit.%I', format('data_%s_delta', s.id)),
+           preimage_table = format('pggit.%I', format('data_%s_pre', s.id))
+     WHERE id = s.id RETURNING * INTO s;
+    RETURN s;
+END;
+$$;
+
 -- create_data_store(source, fingerprint, columns, numbers, keys): a new joinable store (see the
 -- file header) for data branches of source as it is now (its fingerprint, columns and their
 -- numbers, primary key keys): registered in pggit.data_stores, its delta table (the source's
@@ -693,16 +713,8 @@ CREATE FUNCTION pggit.create_data_store(p_source oid, p_fingerprint text, p_colu
 RETURNS pggit.data_stores
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 DECLARE
-    s pggit.data_stores;
+    s pggit.data_stores := pggit.register_data_store(p_source, p_fingerprint, p_columns, p_numbers, p_keys, true);
 BEGIN
-    INSERT INTO pggit.data_stores (source_relid, fingerprint, columns, column_numbers, key_columns,
-                                   delta_table, preimage_table)
-    VALUES (p_source, p_fingerprint, p_columns, p_numbers, p_keys, '', '')
-    RETURNING * INTO s;
-    UPDATE pggit.data_stores
-       SET delta_table = format('pggit.%I', format('data_%s_delta', s.id)),
-           preimage_table = format('pggit.%I', format('data_%s_pre', s.id))
-     WHERE id = s.id RETURNING * INTO s;
     -- one statement each (not CREATE then ALTER): DDL is most of what creating a store costs
     EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING CONSTRAINTS,
                                      _pggit_deleted boolean NOT NULL DEFAULT false, _pggit_data bigint NOT NULL,
@@ -715,12 +727,13 @@ BEGIN
 END;
 $$;
 
--- drop_data_store(store): drop a store's tables and its registry row.
-CREATE FUNCTION pggit.drop_data_store(s pggit.data_stores) RETURNS void
+-- drop_data_store(delta_table, preimage_table): drop a store's tables and its registry row
+-- (if it has one).
+CREATE FUNCTION pggit.drop_data_store(p_delta text, p_pre text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pggit SET jit = off AS $$
 BEGIN
-    EXECUTE format('DROP TABLE IF EXISTS %s, %s', s.delta_table, s.preimage_table);
-    DELETE FROM pggit.data_stores WHERE id = s.id;
+    EXECUTE format('DROP TABLE IF EXISTS %s, %s', p_delta, p_pre);
+    DELETE FROM pggit.data_stores WHERE delta_table = p_delta;
 END;
 $$;
 
@@ -736,7 +749,7 @@ BEGIN
               WHERE (x.source_relid = ANY (p_sources) OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = x.source_relid))
                 AND NOT EXISTS (SELECT 1 FROM pggit.data_branches d WHERE d.status = 'ACTIVE' AND d.delta_table = x.delta_table)
               ORDER BY x.id LOOP
-        PERFORM pggit.drop_data_store(s);
+        PERFORM pggit.drop_data_store(s.delta_table, s.preimage_table);
     END LOOP;
     PERFORM pggit.end_internal(v_internal);
 END;
@@ -792,8 +805,7 @@ BEGIN
     SELECT * INTO s FROM pggit.data_stores WHERE delta_table = d.delta_table;
     IF s.id IS NULL OR NOT s.joinable OR to_regclass(s.delta_table) IS NULL OR to_regclass(s.preimage_table) IS NULL
        OR s.fingerprint IS DISTINCT FROM pggit.data_source_fingerprint(d.source_relid) THEN
-        EXECUTE format('DROP TABLE IF EXISTS %s, %s', d.delta_table, d.preimage_table);
-        DELETE FROM pggit.data_stores WHERE id = s.id;
+        PERFORM pggit.drop_data_store(d.delta_table, d.preimage_table);
         RETURN;
     END IF;
     EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s) OR EXISTS (SELECT 1 FROM %s)', s.delta_table, s.preimage_table)
@@ -823,14 +835,7 @@ BEGIN
         UPDATE pggit.data_stores SET joinable = false WHERE id = s.id;
         RETURN d;
     END IF;
-    INSERT INTO pggit.data_stores (source_relid, fingerprint, columns, column_numbers, key_columns, joinable,
-                                   delta_table, preimage_table)
-    VALUES (s.source_relid, s.fingerprint, s.columns, s.column_numbers, s.key_columns, false, '', '')
-    RETURNING * INTO s;
-    UPDATE pggit.data_stores
-       SET delta_table = format('pggit.%I', format('data_%s_delta', s.id)),
-           preimage_table = format('pggit.%I', format('data_%s_pre', s.id))
-     WHERE id = s.id RETURNING * INTO s;
+    s := pggit.register_data_store(s.source_relid, s.fingerprint, s.columns, s.column_numbers, s.key_columns, false);
     EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING ALL)', s.delta_table, d.delta_table);
     EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING ALL)', s.preimage_table, d.preimage_table);
     EXECUTE format('INSERT INTO %s SELECT * FROM %s WHERE _pggit_data = %s', s.delta_table, d.delta_table, d.id);

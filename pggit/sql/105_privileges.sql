@@ -219,6 +219,7 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pggit SET jit = off AS $$
         ('data_store_for', 'internal'),
         ('key_move_trigger_sql', 'internal'),
         ('drop_data_store', 'internal'),
+        ('register_data_store', 'internal'),
         ('drop_unused_data_stores', 'internal'),
         ('shares_data_store', 'internal'),
         ('release_data_store', 'internal'),
