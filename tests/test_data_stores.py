@@ -7,9 +7,10 @@ structure, and it is never dropped under a data branch that takes it up concurre
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
-from django.db import connections
+from django.db import connection, connections, transaction
 
 from pggit import api
 from pggit.models import DataBranch
@@ -227,4 +228,48 @@ def test_a_kept_store_never_holds_up_a_change_to_its_tables_types(unique):
     assert exists(store[0]), "kept for the next data branch"
     run(f"ALTER TABLE {t} DROP COLUMN m", f"DROP TYPE {mood}")
     assert not exists(store[0]) and not exists(store[1])
+    assert api.verify() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_data_branch_ending_waits_for_one_joining_its_store_and_keeps_its_rows(unique, stock):
+    """A session ends the table's only data branch while another, in an open transaction, has
+    just joined the same store and written a row: the end waits for the joiner to commit, then
+    sees it and takes out its own rows only (without the lock, it saw no other data branch and
+    emptied the whole store, the joiner's row with it)."""
+    old, new = unique("old"), unique("new")
+    api.create_data_branch(stock, "main", old)
+    run(f"UPDATE {DataBranch.objects.get(branch__name=old).view_name} SET qty = 0")
+    api.create_branch(new)
+    ender: dict[str, object] = {}
+
+    def end_old() -> None:
+        try:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                ender["pid"] = cursor.fetchone()[0]
+            api.delete_data_branch(stock, old)
+        except BaseException as exc:  # reported by the assertion below
+            ender["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=end_old)
+    with transaction.atomic():
+        view = api.create_data_branch(stock, "main", new)
+        thread.start()
+        deadline = time.monotonic() + 30
+        with connection.cursor() as cursor:
+            while True:
+                cursor.execute(
+                    "SELECT cardinality(pg_blocking_pids(%s)) > 0", [ender.get("pid", 0)]
+                )
+                if cursor.fetchone()[0] or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+        run(f"INSERT INTO {view} VALUES (99, 'joiner', 9)")
+    thread.join(timeout=60)
+    assert not thread.is_alive() and "error" not in ender
+    assert sql_rows(f"SELECT id, name, qty FROM {view} WHERE id = 99") == [(99, "joiner", 9)]
+    assert store_of(view)[0] == DataBranch.objects.get(branch__name=old).delta_table
     assert api.verify() == []
