@@ -241,16 +241,17 @@ def test_a_data_branch_ending_waits_for_one_joining_its_store_and_keeps_its_rows
     api.create_data_branch(stock, "main", old)
     run(f"UPDATE {DataBranch.objects.get(branch__name=old).view_name} SET qty = 0")
     api.create_branch(new)
-    ender: dict[str, object] = {}
+    pid: list[int] = []
+    errors: list[BaseException] = []
 
     def end_old() -> None:
         try:
             with connections["default"].cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
-                ender["pid"] = cursor.fetchone()[0]
+                pid.append(cursor.fetchone()[0])
             api.delete_data_branch(stock, old)
         except BaseException as exc:  # reported by the assertion below
-            ender["error"] = exc
+            errors.append(exc)
         finally:
             connections.close_all()
 
@@ -262,14 +263,14 @@ def test_a_data_branch_ending_waits_for_one_joining_its_store_and_keeps_its_rows
         with connection.cursor() as cursor:
             while True:
                 cursor.execute(
-                    "SELECT cardinality(pg_blocking_pids(%s)) > 0", [ender.get("pid", 0)]
+                    "SELECT cardinality(pg_blocking_pids(%s)) > 0", [pid[0] if pid else 0]
                 )
                 if cursor.fetchone()[0] or time.monotonic() > deadline:
                     break
                 time.sleep(0.05)
         run(f"INSERT INTO {view} VALUES (99, 'joiner', 9)")
     thread.join(timeout=60)
-    assert not thread.is_alive() and "error" not in ender
+    assert not thread.is_alive() and errors == []
     assert sql_rows(f"SELECT id, name, qty FROM {view} WHERE id = 99") == [(99, "joiner", 9)]
     assert store_of(view)[0] == DataBranch.objects.get(branch__name=old).delta_table
     assert api.verify() == []
