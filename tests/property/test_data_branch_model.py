@@ -4,7 +4,10 @@ The model keeps the source and the branch as Python dicts (key -> (a, b)) plus t
 point; random inserts, updates and deletes hit both sides through SQL. After every step the
 branch's table equals the branch model and the source equals the source model (so no write
 ever leaks across). A final merge must equal the model's 3-way merge, or report exactly the
-model's conflicting keys and change nothing; after a merge the machine branches again.
+model's conflicting keys and change nothing; after a merge the machine branches again. A
+sibling data branch of the same table, made at the start and never merged, shares the branch's
+store of delta and pre-image tables: its table must equal its own model throughout, whatever the
+branch, its merges and the source do.
 
 The second machine adds what happens to a source between writes (issue 20): VACUUM, VACUUM
 FREEZE, VACUUM FULL and CLUSTER, no-op UPDATEs on either side, TRUNCATE (refused), and source
@@ -77,6 +80,8 @@ class DataBranchMachine(RuleBasedStateMachine):
         self.source = dict(rows)
         self.generation = 0
         self.branch_again()
+        self.sibling_view = api.create_data_branch(self.table, "main", f"dbm/{self.table}/sibling")
+        self.sibling = dict(self.source)
 
     def branch_again(self) -> None:
         """A fresh data branch of the table as it is now (also after a merge)."""
@@ -104,6 +109,20 @@ class DataBranchMachine(RuleBasedStateMachine):
             assert count == (1 if key in model else 0)
             if key in model:
                 model[key] = value[1]
+
+    def statement(self, kind: str, key: int, a, b, model: dict) -> tuple[str, list, object]:
+        """An insert, update or delete of key, its parameters and the model's expected change."""
+        if kind == "insert":
+            return "INSERT INTO {r} VALUES (%s, %s, %s)", [key, a, b], ("insert", (a, b))
+        if kind == "update":
+            new = (a, model[key][1]) if key in model else None
+            return "UPDATE {r} SET a = %s WHERE id = %s", [a, key], ("update", new)
+        return "DELETE FROM {r} WHERE id = %s", [key], "delete"
+
+    @rule(key=KEYS, a=VALUES, b=VALUES, kind=st.sampled_from(["insert", "update", "delete"]))
+    def sibling_write(self, key, a, b, kind):
+        statement, params, value = self.statement(kind, key, a, b, self.sibling)
+        self.write(self.sibling_view, self.sibling, statement, params, key, value)
 
     def side(self, on_branch: bool):
         return (self.view, self.theirs) if on_branch else (self.table, self.source)
@@ -163,6 +182,7 @@ class DataBranchMachine(RuleBasedStateMachine):
             return
         assert read(self.table) == self.source
         assert read(self.view) == self.theirs
+        assert read(self.sibling_view) == self.sibling
 
 
 @pytest.mark.django_db
@@ -209,32 +229,17 @@ class MaintainedDataBranchMachine(DataBranchMachine):
     @rule(key=KEYS, a=VALUES, b=VALUES, kind=st.sampled_from(["insert", "update", "delete"]))
     def replica_write(self, key, a, b, kind):
         """A source write as a logical replication apply worker makes it (superuser only)."""
-        value: object
         with transaction.atomic():
             run("SET LOCAL session_replication_role = replica")
-            if kind == "insert":
-                statement, params, value = (
-                    "INSERT INTO {r} VALUES (%s, %s, %s)",
-                    [key, a, b],
-                    ("insert", (a, b)),
-                )
-            elif kind == "update":
-                new = (a, self.source[key][1]) if key in self.source else None
-                statement, params, value = (
-                    "UPDATE {r} SET a = %s WHERE id = %s",
-                    [a, key],
-                    ("update", new),
-                )
-            else:
-                statement, params, value = "DELETE FROM {r} WHERE id = %s", [key], "delete"
+            statement, params, value = self.statement(kind, key, a, b, self.source)
             self.write(self.table, self.source, statement, params, key, value)
 
     def teardown(self):
         if not hasattr(self, "table"):
             return
-        for generation in range(1, self.generation + 1):
+        for name in [*range(1, self.generation + 1), "sibling"]:
             try:
-                api.delete_branch(f"dbm/{self.table}/{generation}", force=True)
+                api.delete_branch(f"dbm/{self.table}/{name}", force=True)
             except PgGitError:
                 pass  # merged: its data branch ended with the merge
         run(f"DROP TABLE {self.table}")
