@@ -8,10 +8,10 @@
 -- copy of the table (empty) is what DDL on the branch changes and what its commits record. A
 -- migration that adds a column to such a table (Django's AddField, the most common one) runs
 -- there as anywhere else; the data branch then follows the copy's new structure (evolves):
---   ADD COLUMN        the delta and pre-image tables get the column (in a store of their own:
---                     own_data_store), and the view serves, for the
---                     source's rows (main's, which have no such column), the value the ADD
---                     COLUMN gave the existing rows: PostgreSQL keeps it with the column
+--   ADD COLUMN        the delta and pre-image tables get the column (moved to a store of their
+--                     own first: own_data_store), and the view serves, for the source's rows
+--                     (main's, which have no such column), the value the ADD COLUMN gave the
+--                     existing rows: PostgreSQL keeps it with the column
 --                     (pg_attribute.attmissingval: a non-volatile default, evaluated once by the
 --                     ADD COLUMN), NULL for a column added without a default. It is captured
 --                     when the data branch evolves (right after the statement: the event trigger
