@@ -14,20 +14,19 @@ from django.db import connection, connections, transaction
 
 from pggit import api
 from pggit.models import DataBranch
-from tests.helpers import on_branch, run, run_threads, sql_rows, sql_scalar
+from tests.helpers import committed_table, ident, on_branch, run, run_threads, sql_rows, sql_scalar
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def stock(unique):
-    t = unique("stock").replace("-", "_")
-    run(
-        f"CREATE TABLE {t} (id int PRIMARY KEY, name text NOT NULL, qty int CHECK (qty >= 0))",
-        f"INSERT INTO {t} SELECT g, 'n' || g, g FROM generate_series(1, 10) g",
+    return committed_table(
+        unique,
+        "stock",
+        "(id int PRIMARY KEY, name text NOT NULL, qty int CHECK (qty >= 0))",
+        "INSERT INTO {t} SELECT g, 'n' || g, g FROM generate_series(1, 10) g",
     )
-    api.commit(f"add {t}")
-    return t
 
 
 def store_of(view: str) -> tuple[str, str]:
@@ -214,14 +213,11 @@ def test_a_store_goes_with_its_table_or_its_tables_old_structure(unique, stock):
 def test_a_kept_store_never_holds_up_a_change_to_its_tables_types(unique):
     """A kept store has the table's columns, so it depends on their types: once the table's
     structure changes, its unused stores go at once, and the type can be dropped."""
-    mood = unique("mood").replace("-", "_")
-    t = unique("feel").replace("-", "_")
-    run(
-        f"CREATE TYPE {mood} AS ENUM ('ok', 'meh')",
-        f"CREATE TABLE {t} (id int PRIMARY KEY, m {mood})",
-        f"INSERT INTO {t} VALUES (1, 'ok')",
+    mood = ident("mood", unique)
+    run(f"CREATE TYPE {mood} AS ENUM ('ok', 'meh')")
+    t = committed_table(
+        unique, "feel", f"(id int PRIMARY KEY, m {mood})", "INSERT INTO {t} VALUES (1, 'ok')"
     )
-    api.commit(f"add {t}")
     view = api.create_data_branch(t, "main", unique("a"))
     store = store_of(view)
     api.delete_branch(DataBranch.objects.get(view_name=view).branch.name, force=True)

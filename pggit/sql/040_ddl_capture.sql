@@ -250,19 +250,18 @@ $$;
 -- kept for a dropped table (080_data_branches.sql).
 CREATE FUNCTION pggit.capture_ddl_drop() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit SET jit = off AS $$
+DECLARE
+    v_tables oid[] := ARRAY(SELECT o.objid FROM pg_event_trigger_dropped_objects() o WHERE o.object_type = 'table');
 BEGIN
-    PERFORM pggit.refuse_data_branch_source_change(
-        ARRAY(SELECT o.objid FROM pg_event_trigger_dropped_objects() o WHERE o.object_type = 'table'));
+    PERFORM pggit.refuse_data_branch_source_change(v_tables);
     PERFORM pggit.refuse_data_branch_copy_drop(x.schemas, x.names)
        FROM (SELECT array_agg(o.schema_name) AS schemas, array_agg(o.object_name) AS names
                FROM pg_event_trigger_dropped_objects() o
               WHERE o.object_type = 'table' AND o.schema_name LIKE 'pggit\_b%') x;
     -- the data stores kept for a dropped table (a branch's, too: delete_branch drops its
     -- workspace) go with it
-    IF EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() o JOIN pggit.data_stores s ON s.source_relid = o.objid
-                WHERE o.object_type = 'table') THEN
-        PERFORM pggit.drop_unused_data_stores(
-            ARRAY(SELECT o.objid FROM pg_event_trigger_dropped_objects() o WHERE o.object_type = 'table'));
+    IF EXISTS (SELECT 1 FROM pggit.data_stores s WHERE s.source_relid = ANY (v_tables)) THEN
+        PERFORM pggit.drop_unused_data_stores(v_tables);
     END IF;
     IF current_setting('pggit.internal', true) = 'on' THEN
         RETURN;

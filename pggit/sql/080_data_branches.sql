@@ -1235,6 +1235,7 @@ DECLARE
     v_join text;
     v_keyed boolean;
     v_select text;
+    v_numbers smallint[];
     v_new_delta text;
     v_new_pre text;
     v_loose text;
@@ -1252,8 +1253,8 @@ BEGIN
         RETURN d.view_name;
     END IF;
     v_keys := pggit.primary_key_columns(d.source_relid, v_source);
-    v_cols := ARRAY(SELECT a.attname::text FROM pg_attribute a
-                     WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum);
+    SELECT array_agg(a.attname::text ORDER BY a.attnum), array_agg(a.attnum ORDER BY a.attnum) INTO v_cols, v_numbers
+      FROM pg_attribute a WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped;
     -- each column's name in the branch's tables (matched by column number: a renamed column
     -- keeps it; a column the branch added, by name: a merge added it to the source), NULL for a
     -- column the branch did not have
@@ -1288,10 +1289,8 @@ BEGIN
       LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum;
     -- the store for the new structure (a later data branch of the source may share it)
     SELECT x.delta_table, x.preimage_table INTO v_new_delta, v_new_pre
-      FROM pggit.data_store_for(d.source_relid, pggit.data_source_fingerprint(d.source_relid), v_cols,
-                                ARRAY(SELECT a.attnum FROM pg_attribute a
-                                       WHERE a.attrelid = d.source_relid AND a.attnum > 0 AND NOT a.attisdropped
-                                       ORDER BY a.attnum), v_keys) x;
+      FROM pggit.data_store_for(d.source_relid, pggit.data_source_fingerprint(d.source_relid), v_cols, v_numbers,
+                                v_keys) x;
     -- a pre-image of a row the source has no more has no value for a new column
     SELECT string_agg(format('ALTER COLUMN %I DROP NOT NULL', c.name), ', ') INTO v_loose
       FROM unnest(v_cols, v_old) c(name, old) WHERE c.old IS NULL AND c.name <> ALL (v_keys);
@@ -1317,9 +1316,7 @@ BEGIN
     UPDATE pggit.data_branches SET columns = v_cols, key_columns = v_keys, source_name = v_source,
                                    delta_table = v_new_delta, preimage_table = v_new_pre,
                                    added_columns = '{}', added_values = '{}', added_numbers = '{}',
-                                   column_numbers = ARRAY(SELECT a.attnum FROM pg_attribute a
-                                                           WHERE a.attrelid = d.source_relid AND a.attnum > 0
-                                                             AND NOT a.attisdropped ORDER BY a.attnum),
+                                   column_numbers = v_numbers,
                                    fingerprint = pggit.data_source_fingerprint(d.source_relid)
      WHERE id = d.id;
     -- the key-move trigger's WHEN clause names the key columns
